@@ -1,0 +1,77 @@
+import { awscdk, javascript } from 'projen';
+
+/** Lowest aws-cdk-lib with every API the construct uses (see README, "Compatibility"). */
+const CDK_FLOOR = '2.174.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-cloudfront-invalidation',
+  description: 'CloudFront cache invalidation on cdk deploy: idempotent, ordered after your content, within CloudFront limits, never failing a deploy for a slow edge.',
+  keywords: ['cdk', 'awscdk', 'aws-cdk', 'cloudfront', 'invalidation', 'cache', 'custom-resource'],
+  author: 'cdk-cloudfront-invalidation contributors',
+  authorAddress: 'maintainers@cdk-cloudfront-invalidation.dev',
+  repositoryUrl: 'https://github.com/cdk-cloudfront-invalidation/cdk-cloudfront-invalidation.git',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  github: false,
+  release: false,
+
+  cdkVersion: CDK_FLOOR,
+  constructsVersion: '10.0.5',
+  jsiiVersion: '~6.0.0',
+  typescriptVersion: '~6.0',
+  minNodeVersion: '20.0.0',
+
+  publishToPypi: {
+    distName: 'cdk-cloudfront-invalidation',
+    module: 'cdk_cloudfront_invalidation',
+  },
+  publishToMaven: {
+    javaPackage: 'dev.cdkcloudfrontinvalidation',
+    mavenGroupId: 'dev.cdk-cloudfront-invalidation',
+    mavenArtifactId: 'cdk-cloudfront-invalidation',
+  },
+  publishToNuget: {
+    dotNetNamespace: 'CdkCloudFrontInvalidation',
+    packageId: 'CdkCloudFrontInvalidation',
+  },
+  publishToGo: {
+    moduleName: 'github.com/cdk-cloudfront-invalidation/cdk-cloudfront-invalidation-go',
+  },
+
+  devDeps: [
+    '@aws-sdk/client-cloudfront',
+    '@aws-sdk/client-lambda',
+    '@aws-sdk/client-cloudformation',
+    'fast-xml-parser',
+    'fast-check',
+  ],
+
+  jestOptions: {
+    // A drifted snapshot must fail the run; `npx projen test:update` rewrites them on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+    },
+  },
+  eslintOptions: {
+    dirs: ['src', 'lambda'],
+    commandOptions: { fix: false },
+    devdirs: ['test'],
+  },
+});
+
+// The handler is bundled when the library builds and ships inside the npm package.
+project.bundler.addBundle('lambda/invalidation/index.ts', {
+  platform: 'node',
+  // Runs on the Lambda runtime (Node 22+) and on Node 20 under test: stay within what Node 20 runs.
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  // ESM builds of the SDK tree-shake; the CommonJS ones do not.
+  mainFields: ['module', 'main'],
+});
+// Tests take the handler from the synthesized cloud assembly, so it must be bundled first.
+project.testTask.prependSpawn(project.bundler.bundleTask);
+
+project.synth();
