@@ -45,6 +45,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-cloudformation',
     'fast-xml-parser',
     'fast-check',
+    'pure-rand',
   ],
 
   jestOptions: {
@@ -70,6 +71,11 @@ project.bundler.addBundle('lambda/invalidation/index.ts', {
   minify: true,
   // ESM builds of the SDK tree-shake; the CommonJS ones do not.
   mainFields: ['module', 'main'],
+});
+// The handler's SDK clients are devDependencies on purpose: bundled into the asset, never installed by users.
+project.eslint?.addOverride({
+  files: ['lambda/**/*.ts'],
+  rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: false }] },
 });
 // Tests take the handler from the synthesized cloud assembly, so it must be bundled first.
 project.testTask.prependSpawn(project.bundler.bundleTask);

@@ -1,0 +1,152 @@
+/**
+ * CloudFront's invalidation API for a distribution or a distribution tenant, behind one interface.
+ */
+import {
+  CloudFrontClient,
+  CreateInvalidationCommand,
+  CreateInvalidationForDistributionTenantCommand,
+  GetInvalidationCommand,
+  GetInvalidationForDistributionTenantCommand,
+  ListInvalidationsCommand,
+  ListInvalidationsForDistributionTenantCommand,
+  waitUntilInvalidationCompleted,
+  waitUntilInvalidationForDistributionTenantCompleted,
+} from '@aws-sdk/client-cloudfront';
+import type { Invalidation, InvalidationList } from '@aws-sdk/client-cloudfront';
+import type { Target } from './plan';
+
+export interface InvalidationState {
+  readonly id: string;
+  readonly status: string;
+  readonly paths?: readonly string[];
+}
+
+/** The operations the handler needs; tests of the orchestration may supply their own. */
+export interface InvalidationApi {
+  create(target: Target, callerReference: string, paths: readonly string[], signal?: AbortSignal): Promise<InvalidationState>;
+  get(target: Target, id: string, signal?: AbortSignal): Promise<InvalidationState>;
+  /** Invalidations of the target that are in progress, newest first, looking at most `pages` pages back. */
+  listInProgress(target: Target, pages: number, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Polls (the SDK's waiter: at once, then backing off from `minDelay` to `maxDelay` seconds) until the
+   * invalidation is Completed, for at most `maxWaitSeconds`. True when it completed, false on timeout.
+   */
+  waitCompleted(target: Target, id: string, maxWaitSeconds: number, signal?: AbortSignal): Promise<boolean>;
+}
+
+/** Seconds between the waiter's polls: CloudFront usually completes in one to five minutes. */
+export const WAIT_MIN_DELAY_SECONDS = 2;
+export const WAIT_MAX_DELAY_SECONDS = 30;
+
+export class CloudFrontInvalidations implements InvalidationApi {
+  constructor(private readonly client: CloudFrontClient) {}
+
+  async create(target: Target, callerReference: string, paths: readonly string[], signal?: AbortSignal): Promise<InvalidationState> {
+    const InvalidationBatch = { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: [...paths] } };
+    const options = { abortSignal: signal };
+    const out = target.tenantId
+      ? await this.client.send(new CreateInvalidationForDistributionTenantCommand({ Id: target.tenantId, InvalidationBatch }), options)
+      : await this.client.send(new CreateInvalidationCommand({ DistributionId: target.distributionId, InvalidationBatch }), options);
+    return toState(out.Invalidation);
+  }
+
+  async get(target: Target, id: string, signal?: AbortSignal): Promise<InvalidationState> {
+    const options = { abortSignal: signal };
+    const out = target.tenantId
+      ? await this.client.send(new GetInvalidationForDistributionTenantCommand({ DistributionTenantId: target.tenantId, Id: id }), options)
+      : await this.client.send(new GetInvalidationCommand({ DistributionId: target.distributionId, Id: id }), options);
+    return toState(out.Invalidation);
+  }
+
+  async listInProgress(target: Target, pages: number, signal?: AbortSignal): Promise<string[]> {
+    const ids: string[] = [];
+    let marker: string | undefined;
+    for (let page = 0; page < pages; page++) {
+      let list: InvalidationList | undefined;
+      const request = { Marker: marker, MaxItems: 100 };
+      const options = { abortSignal: signal };
+      list = target.tenantId
+        ? (await this.client.send(new ListInvalidationsForDistributionTenantCommand({ Id: target.tenantId, ...request }), options)).InvalidationList
+        : (await this.client.send(new ListInvalidationsCommand({ DistributionId: target.distributionId, ...request }), options)).InvalidationList;
+      for (const item of list?.Items ?? []) {
+        if (item.Status !== 'Completed' && item.Id) {
+          ids.push(item.Id);
+        }
+      }
+      if (!list?.IsTruncated || !list.NextMarker) {
+        break;
+      }
+      marker = list.NextMarker;
+    }
+    return ids;
+  }
+
+  async waitCompleted(target: Target, id: string, maxWaitSeconds: number, signal?: AbortSignal): Promise<boolean> {
+    const config = {
+      client: this.client,
+      maxWaitTime: maxWaitSeconds,
+      minDelay: WAIT_MIN_DELAY_SECONDS,
+      maxDelay: WAIT_MAX_DELAY_SECONDS,
+      abortSignal: signal,
+    };
+    try {
+      if (target.tenantId) {
+        await waitUntilInvalidationForDistributionTenantCompleted(config, { DistributionTenantId: target.tenantId, Id: id });
+      } else {
+        await waitUntilInvalidationCompleted(config, { DistributionId: target.distributionId, Id: id });
+      }
+      return true;
+    } catch (e) {
+      if ((e as Error).name === 'TimeoutError') {
+        return false;
+      }
+      throw e;
+    }
+  }
+}
+
+function toState(invalidation: Invalidation | undefined): InvalidationState {
+  if (!invalidation?.Id || !invalidation.Status) {
+    throw new Error('CloudFront answered without an invalidation id or status');
+  }
+  return { id: invalidation.Id, status: invalidation.Status, paths: invalidation.InvalidationBatch?.Paths?.Items };
+}
+
+/** CloudFront's error code for an SDK error, or the error's name. */
+export function errorCode(e: unknown): string {
+  const err = e as { name?: string; Code?: string; code?: string };
+  return err?.Code ?? err?.name ?? err?.code ?? 'Error';
+}
+
+const RETRYABLE_CODES = new Set([
+  'TooManyInvalidationsInProgress',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'ServiceUnavailable',
+  'InternalError',
+  'InternalFailure',
+  'RequestTimeout',
+  'TimeoutError',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+/** Whether waiting and trying again may succeed: limits, throttling, 5xx and network trouble. */
+export function isRetryable(e: unknown): boolean {
+  const err = e as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  const status = err?.$metadata?.httpStatusCode;
+  return RETRYABLE_CODES.has(errorCode(e))
+    || (status !== undefined && (status >= 500 || status === 429))
+    || err?.$retryable !== undefined;
+}
+
+/** One line: `Code: message`. */
+export function describeError(e: unknown): string {
+  const code = errorCode(e);
+  const message = (e as Error)?.message;
+  return message && message !== code ? `${code}: ${message}` : code;
+}

@@ -1,0 +1,168 @@
+/**
+ * Pure planning: a CloudFormation request in, what to do about it out. No I/O, no clock.
+ */
+import { createHash } from 'node:crypto';
+import type { CloudFormationRequest } from './protocol';
+import type { InvalidationResourceProperties } from '../../src/contract';
+import { MAX_TIMEOUT_SECONDS } from '../../src/contract';
+import { normalizePaths, planBatches } from '../../src/paths';
+
+/** Where invalidations go: a distribution, or one tenant of a multi-tenant distribution. */
+export interface Target {
+  readonly distributionId: string;
+  readonly tenantId?: string;
+}
+
+/** What a change is made of; two requests with equal inputs purge the same thing. */
+export interface EffectiveInputs {
+  readonly target: Target;
+  readonly paths: readonly string[];
+  readonly trigger: readonly string[];
+}
+
+/** How the handler goes about a request; not part of what triggers an invalidation. */
+export interface Settings {
+  readonly waitForCompletion: boolean;
+  readonly timeoutSeconds: number;
+  readonly failOnTimeout: boolean;
+}
+
+export interface Batch {
+  /** 1-based position, as it appears in references and messages. */
+  readonly number: number;
+  readonly callerReference: string;
+  readonly paths: readonly string[];
+}
+
+export type Plan =
+  | { readonly action: 'none'; readonly why: string }
+  | { readonly action: 'fail'; readonly reason: string }
+  | {
+    readonly action: 'invalidate';
+    readonly target: Target;
+    readonly settings: Settings;
+    readonly callerReference: string;
+    readonly batches: readonly Batch[];
+    readonly pathCount: number;
+  };
+
+/** Reads and checks the resource properties; throws an Error naming the field and value. */
+export function parseProperties(props: Partial<InvalidationResourceProperties> | undefined): { inputs: EffectiveInputs; settings: Settings } {
+  if (!props || typeof props !== 'object') {
+    throw new Error('ResourceProperties are missing');
+  }
+  const distributionId = requireString(props.DistributionId, 'DistributionId');
+  if (!/^[A-Za-z0-9]+$/.test(distributionId)) {
+    throw new Error(`DistributionId ${JSON.stringify(distributionId)} is not a CloudFront distribution id`);
+  }
+  const tenantId = props.DistributionTenantId === undefined || props.DistributionTenantId === '' ? undefined : requireString(props.DistributionTenantId, 'DistributionTenantId');
+  if (!Array.isArray(props.Paths)) {
+    throw new Error(`Paths must be a list, got ${JSON.stringify(props.Paths)}`);
+  }
+  const rawPaths = props.Paths.map((p, i) => requireString(p, `Paths[${i}]`, true));
+  const paths = normalizePaths(rawPaths, 'Paths');
+  const trigger = Array.isArray(props.Trigger) ? props.Trigger.map((v) => (typeof v === 'string' ? v : JSON.stringify(v))) : [];
+  const timeoutSeconds = Number(props.TimeoutSeconds);
+  if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
+    throw new Error(`TimeoutSeconds ${JSON.stringify(props.TimeoutSeconds)} must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`);
+  }
+  return {
+    inputs: { target: tenantId ? { distributionId, tenantId } : { distributionId }, paths, trigger },
+    settings: {
+      waitForCompletion: parseBoolean(props.WaitForCompletion, 'WaitForCompletion', false),
+      timeoutSeconds,
+      failOnTimeout: parseBoolean(props.FailOnTimeout, 'FailOnTimeout', true),
+    },
+  };
+}
+
+function requireString(value: unknown, field: string, allowEmpty = false): string {
+  if (typeof value !== 'string' || (!allowEmpty && value.length === 0)) {
+    throw new Error(`${field} must be a non-empty string, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function parseBoolean(value: unknown, field: string, fallback: boolean): boolean {
+  if (value === undefined) {
+    return fallback;
+  }
+  if (value === true || value === 'true') {
+    return true;
+  }
+  if (value === false || value === 'false') {
+    return false;
+  }
+  throw new Error(`${field} must be 'true' or 'false', got ${JSON.stringify(value)}`);
+}
+
+/** A stable hash of the inputs; equal inputs give equal hashes on every machine. */
+export function inputsHash(inputs: EffectiveInputs): string {
+  const canonical = JSON.stringify([inputs.target.distributionId, inputs.target.tenantId ?? null, inputs.paths, inputs.trigger]);
+  return sha256(canonical);
+}
+
+/** A hash of what identifies one CloudFormation request: a retry repeats it, a new request never does. */
+export function requestHash(event: Pick<CloudFormationRequest, 'StackId' | 'RequestId'>): string {
+  return sha256(`${event.StackId}\n${event.RequestId}`);
+}
+
+/** The reference of a request's invalidations, before the batch number. */
+export function baseCallerReference(inputs: EffectiveInputs, event: Pick<CloudFormationRequest, 'StackId' | 'RequestId'>): string {
+  return `${inputsHash(inputs).slice(0, 16)}-${requestHash(event).slice(0, 16)}`;
+}
+
+/** The physical id of a new resource: a pure function of the request, so a retried Create gets the same one. */
+export function newPhysicalId(event: Pick<CloudFormationRequest, 'StackId' | 'RequestId' | 'LogicalResourceId'>): string {
+  return `${event.LogicalResourceId}-${sha256(`${event.StackId}\n${event.LogicalResourceId}\n${event.RequestId}`).slice(0, 12)}`;
+}
+
+/** Decides what a request asks for. */
+export function planRequest(event: CloudFormationRequest): Plan {
+  if (event.RequestType === 'Delete') {
+    return { action: 'none', why: 'a Delete never invalidates' };
+  }
+  let parsed: ReturnType<typeof parseProperties>;
+  try {
+    parsed = parseProperties(event.ResourceProperties as Partial<InvalidationResourceProperties>);
+  } catch (e) {
+    return { action: 'fail', reason: `Invalid properties: ${(e as Error).message}` };
+  }
+  if (event.RequestType === 'Update') {
+    const old = tryParse(event.OldResourceProperties);
+    if (old && inputsHash(old.inputs) === inputsHash(parsed.inputs)) {
+      return { action: 'none', why: 'the distribution, paths and trigger are unchanged' };
+    }
+  }
+  const callerReference = baseCallerReference(parsed.inputs, event);
+  const batches = planBatches(parsed.inputs.paths).map((paths, i) => ({
+    number: i + 1,
+    callerReference: `${callerReference}-${i + 1}`,
+    paths,
+  }));
+  return {
+    action: 'invalidate',
+    target: parsed.inputs.target,
+    settings: parsed.settings,
+    callerReference,
+    batches,
+    pathCount: parsed.inputs.paths.length,
+  };
+}
+
+function tryParse(props: unknown): ReturnType<typeof parseProperties> | undefined {
+  try {
+    return parseProperties(props as Partial<InvalidationResourceProperties>);
+  } catch {
+    return undefined;
+  }
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** How a target reads in messages. */
+export function describeTarget(target: Target): string {
+  return target.tenantId ? `distribution ${target.distributionId} tenant ${target.tenantId}` : `distribution ${target.distributionId}`;
+}

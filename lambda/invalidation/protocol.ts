@@ -1,0 +1,124 @@
+/**
+ * The CloudFormation custom-resource protocol: the request, the answer, and sending it.
+ */
+import * as http from 'node:http';
+import * as https from 'node:https';
+
+export interface CloudFormationRequest {
+  readonly RequestType: 'Create' | 'Update' | 'Delete';
+  readonly RequestId: string;
+  /** A presigned URL: a credential. Never log it. */
+  readonly ResponseURL: string;
+  readonly StackId: string;
+  readonly LogicalResourceId: string;
+  readonly ResourceType: string;
+  readonly ResourceProperties: Record<string, unknown>;
+  readonly OldResourceProperties?: Record<string, unknown>;
+  readonly PhysicalResourceId?: string;
+  readonly ServiceToken?: string;
+}
+
+export interface Answer {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason?: string;
+  readonly PhysicalResourceId: string;
+  readonly Data?: Record<string, string>;
+}
+
+/** CloudFormation rejects answers over 4096 bytes. */
+export const MAX_RESPONSE_BYTES = 4096;
+const MAX_REASON_CHARS = 1000;
+
+/** The request without its ResponseURL, for logs. */
+export function redact(event: CloudFormationRequest): Omit<CloudFormationRequest, 'ResponseURL'> {
+  const { ResponseURL: _omitted, ...rest } = event;
+  return rest;
+}
+
+/** Makes a reason one line, short enough for the answer. */
+export function oneLine(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > MAX_REASON_CHARS ? `${flat.slice(0, MAX_REASON_CHARS - 3)}...` : flat;
+}
+
+/** The JSON body of an answer, kept under CloudFormation's size limit by dropping data first. */
+export function responseBody(event: CloudFormationRequest, answer: Answer): string {
+  const body = {
+    Status: answer.Status,
+    Reason: answer.Reason === undefined ? undefined : oneLine(answer.Reason),
+    PhysicalResourceId: answer.PhysicalResourceId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    NoEcho: false,
+    Data: answer.Data,
+  };
+  let text = JSON.stringify(body);
+  // Only the id list can grow without bound: keep the first ids that fit.
+  const ids = (body.Data?.InvalidationIds ?? '').split(',');
+  while (Buffer.byteLength(text) > MAX_RESPONSE_BYTES && ids.length > 1) {
+    ids.pop();
+    body.Data = { ...body.Data, InvalidationIds: ids.join(',') };
+    text = JSON.stringify(body);
+  }
+  return text;
+}
+
+export interface SendOptions {
+  readonly attempts?: number;
+  readonly firstDelayMs?: number;
+}
+
+/**
+ * PUTs the answer to the presigned ResponseURL, retrying network errors and 5xx answers.
+ * Throws when every attempt failed.
+ */
+export async function sendAnswer(event: CloudFormationRequest, answer: Answer, options: SendOptions = {}): Promise<void> {
+  const body = responseBody(event, answer);
+  const attempts = options.attempts ?? 6;
+  let delay = options.firstDelayMs ?? 500;
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    try {
+      const status = await put(event.ResponseURL, body);
+      if (status >= 200 && status < 300) {
+        return;
+      }
+      lastError = new Error(`the response URL answered HTTP ${status}`);
+      if (status < 500 && status !== 429) {
+        break;
+      }
+    } catch (e) {
+      lastError = e;
+    }
+    if (attempt < attempts) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 8000);
+    }
+  }
+  throw new Error(`could not deliver the ${answer.Status} answer to CloudFormation: ${(lastError as Error)?.message ?? lastError}`);
+}
+
+function put(url: string, body: string): Promise<number> {
+  const target = new URL(url);
+  const transport = target.protocol === 'http:' ? http : https;
+  return new Promise((resolve, reject) => {
+    const req = transport.request(
+      target,
+      {
+        method: 'PUT',
+        // The URL is presigned without a content type: sending one breaks the signature.
+        headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
+        timeout: 10_000,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out sending the answer')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,393 @@
+/**
+ * Carries one CloudFormation request through to its answer: plan, defer past a rollback, submit every
+ * batch within CloudFront's limits, optionally wait for completion, and hand the rest to a fresh
+ * invocation before this one runs out of time. All I/O goes through `Runtime`.
+ */
+import type { InvalidationApi } from './cloudfront';
+import { describeError, errorCode, isRetryable } from './cloudfront';
+import type { Batch, Plan } from './plan';
+import { describeTarget, newPhysicalId, planRequest } from './plan';
+import type { Answer, CloudFormationRequest } from './protocol';
+import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/paths';
+
+/** What one invocation hands the next. Everything else is recomputed from the request. */
+export interface Progress {
+  /** When the current budget started (epoch ms): the first invocation, or the moment a rollback settled. */
+  startedAt: number;
+  /** Invalidation id per batch; empty while not accepted. */
+  ids: string[];
+  /** Whether each batch is known to be Completed. */
+  completed: boolean[];
+  /** The answer has been sent already (a rollback's purge runs after answering). */
+  answered: boolean;
+  /** Waiting for the stack's rollback to finish before submitting. */
+  deferred: boolean;
+  /** How many invocations this request has used, this one included. */
+  invocation: number;
+}
+
+export interface Runtime {
+  readonly api: InvalidationApi;
+  /** Aborted when this invocation must stop at once. */
+  readonly signal: AbortSignal;
+  now(): number;
+  /** Milliseconds this invocation has left before Lambda stops it. */
+  remainingMs(): number;
+  /** Resolves after `ms`, or rejects when the invocation is being stopped. */
+  sleep(ms: number): Promise<void>;
+  random(): number;
+  /** The stack's status, or undefined when it cannot be read. */
+  stackStatus(stackId: string): Promise<string | undefined>;
+  /** Sends the answer to CloudFormation. */
+  answer(event: CloudFormationRequest, answer: Answer): Promise<void>;
+  /** Starts a new invocation of this function that resumes from `progress`. */
+  continueLater(event: CloudFormationRequest, progress: Progress): Promise<void>;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** How long a rollback may take before its purge goes ahead anyway. */
+export const ROLLBACK_SETTLE_LIMIT_MS = 2 * 60 * 60 * 1000;
+/** Pages of ListInvalidations read when counting what is in progress. */
+const LIST_PAGES = 3;
+/** In-progress invalidations of others whose paths are looked up; past that, CloudFront decides. */
+const MAX_LOOKUPS = 25;
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+
+type Step = { kind: 'ok' } | { kind: 'handoff' } | { kind: 'timeout'; detail: string } | { kind: 'fail'; reason: string };
+const OK: Step = { kind: 'ok' };
+
+/** The part of an invocation's time kept back for handing over or answering. */
+export function reserveMs(totalMs: number): number {
+  return Math.min(60_000, Math.max(3_000, Math.floor(totalMs * 0.2)));
+}
+
+export class RequestRun {
+  private readonly plan: Plan;
+  private readonly physicalId: string;
+  private readonly workUntil: number;
+  private progress: Progress | undefined;
+  /** Paths of invalidations in progress that are not this request's, by id. */
+  private readonly foreignPaths = new Map<string, readonly string[]>();
+  /** This invocation has answered or handed over: whatever it still does must not act again. */
+  private done = false;
+
+  constructor(private readonly event: CloudFormationRequest, progress: Progress | undefined, private readonly rt: Runtime) {
+    this.plan = planRequest(event);
+    this.physicalId = event.RequestType === 'Create' ? newPhysicalId(event) : event.PhysicalResourceId ?? newPhysicalId(event);
+    this.progress = progress;
+    this.workUntil = rt.now() + rt.remainingMs() - reserveMs(rt.remainingMs());
+  }
+
+  /** The progress to resume from if this invocation has to stop now. */
+  get currentProgress(): Progress | undefined {
+    return this.progress;
+  }
+
+  /** Whether this invocation is finished: it answered, or handed the request on. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  async run(): Promise<void> {
+    const plan = this.plan;
+    if (plan.action === 'none') {
+      this.rt.log(`${this.event.RequestType}: nothing to invalidate, ${plan.why}`);
+      return this.reply('SUCCESS', undefined, this.data('', this.event.RequestType === 'Delete' ? 'Deleted' : 'Unchanged'));
+    }
+    if (plan.action === 'fail') {
+      return this.reply('FAILED', plan.reason);
+    }
+    if (!this.progress) {
+      this.progress = { startedAt: this.rt.now(), ids: plan.batches.map(() => ''), completed: plan.batches.map(() => false), answered: false, deferred: false, invocation: 1 };
+      this.rt.log('planned', { target: plan.target, paths: plan.pathCount, batches: plan.batches.length, callerReference: plan.callerReference });
+      if (this.event.RequestType === 'Update' && (await this.rt.stackStatus(this.event.StackId)) === 'UPDATE_ROLLBACK_IN_PROGRESS') {
+        // The content may not have reverted yet: answer now so the rollback goes on, purge once it is over.
+        this.progress.deferred = true;
+        await this.answer('SUCCESS', undefined, this.data(plan.callerReference, 'Deferred'));
+        this.progress.answered = true;
+      }
+    }
+    const step = await this.work(plan);
+    await this.finish(plan, step);
+  }
+
+  private async work(plan: Extract<Plan, { action: 'invalidate' }>): Promise<Step> {
+    const progress = this.progress!;
+    if (progress.deferred) {
+      const settled = await this.awaitRollback();
+      if (settled.kind !== 'ok') {
+        return settled;
+      }
+    }
+    for (const batch of plan.batches) {
+      if (!progress.ids[batch.number - 1]) {
+        const step = await this.submit(plan, batch);
+        if (step.kind !== 'ok') {
+          return step;
+        }
+      }
+    }
+    if (plan.settings.waitForCompletion) {
+      for (const batch of plan.batches) {
+        if (!progress.completed[batch.number - 1]) {
+          const step = await this.awaitCompletion(plan, batch);
+          if (step.kind !== 'ok') {
+            return step;
+          }
+        }
+      }
+    }
+    return OK;
+  }
+
+  private async awaitRollback(): Promise<Step> {
+    const progress = this.progress!;
+    let delay = 5000;
+    for (;;) {
+      const status = await this.rt.stackStatus(this.event.StackId);
+      if (status !== 'UPDATE_ROLLBACK_IN_PROGRESS' || this.rt.now() - progress.startedAt > ROLLBACK_SETTLE_LIMIT_MS) {
+        this.rt.log('rollback settled, purging', { status });
+        progress.deferred = false;
+        progress.startedAt = this.rt.now();
+        return OK;
+      }
+      const pause = await this.pause(delay, progress.startedAt + ROLLBACK_SETTLE_LIMIT_MS);
+      if (pause.kind === 'handoff') {
+        return pause;
+      }
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  private async submit(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): Promise<Step> {
+    const progress = this.progress!;
+    const deadline = this.deadline(plan);
+    let delay = FIRST_BACKOFF_MS;
+    let waitingFor = '';
+    for (;;) {
+      const room = await this.capacityProblem(plan, batch);
+      if (room) {
+        waitingFor = room;
+      } else {
+        try {
+          const created = await this.rt.api.create(plan.target, batch.callerReference, batch.paths, this.rt.signal);
+          progress.ids[batch.number - 1] = created.id;
+          progress.completed[batch.number - 1] = created.status === 'Completed';
+          this.rt.log('submitted', { batch: batch.number, of: plan.batches.length, id: created.id, paths: batch.paths.length, callerReference: batch.callerReference });
+          return OK;
+        } catch (e) {
+          if (this.rt.signal.aborted) {
+            return { kind: 'handoff' };
+          }
+          if (!isRetryable(e)) {
+            return { kind: 'fail', reason: `CloudFront rejected the invalidation of ${describeTarget(plan.target)} (${batchLabel(plan, batch)}): ${describeError(e)}` };
+          }
+          waitingFor = describeError(e);
+          this.rt.log('retrying', { batch: batch.number, error: errorCode(e) });
+        }
+      }
+      const pause = await this.pause(delay, deadline);
+      if (pause.kind === 'timeout') {
+        const pending = plan.batches.filter((b) => !progress.ids[b.number - 1]);
+        return {
+          kind: 'timeout',
+          detail: `CloudFront has not accepted ${pending.length} of ${plan.batches.length} batches for ${describeTarget(plan.target)} (next: ${batchLabel(plan, batch)}); last: ${waitingFor}`,
+        };
+      }
+      if (pause.kind !== 'ok') {
+        return pause;
+      }
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /**
+   * Why the batch would pass CloudFront's in-progress limits now, or undefined when it fits (or
+   * when what is in progress cannot be counted: then CloudFront has the last word).
+   */
+  private async capacityProblem(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): Promise<string | undefined> {
+    const own = new Map<string, readonly string[]>();
+    plan.batches.forEach((b) => {
+      const id = this.progress!.ids[b.number - 1];
+      if (id) {
+        own.set(id, b.paths);
+      }
+    });
+    let inProgress: string[];
+    try {
+      inProgress = await this.rt.api.listInProgress(plan.target, LIST_PAGES, this.rt.signal);
+    } catch (e) {
+      this.rt.log('could not count invalidations in progress', { error: describeError(e) });
+      return undefined;
+    }
+    let wildcards = 0;
+    let others = 0;
+    let lookups = 0;
+    for (const id of inProgress) {
+      let paths = own.get(id) ?? this.foreignPaths.get(id);
+      if (!paths) {
+        if (++lookups > MAX_LOOKUPS) {
+          return undefined;
+        }
+        try {
+          paths = (await this.rt.api.get(plan.target, id, this.rt.signal)).paths ?? [];
+        } catch (e) {
+          this.rt.log('could not read an invalidation in progress', { id, error: describeError(e) });
+          return undefined;
+        }
+        this.foreignPaths.set(id, paths);
+      }
+      for (const p of paths) {
+        if (pathKind(p) === 'wildcard') {
+          wildcards++;
+        } else {
+          others++;
+        }
+      }
+    }
+    const batchWildcards = batch.paths.filter((p) => pathKind(p) === 'wildcard').length;
+    const batchOthers = batch.paths.length - batchWildcards;
+    if (wildcards + batchWildcards > MAX_WILDCARDS_IN_PROGRESS || others + batchOthers > MAX_PATHS_IN_PROGRESS) {
+      return `in-progress limits: ${inProgress.length} invalidations in progress hold ${wildcards} of ${MAX_WILDCARDS_IN_PROGRESS} wildcard paths `
+        + `and ${others} of ${MAX_PATHS_IN_PROGRESS} paths; the batch needs ${batchWildcards} and ${batchOthers}`;
+    }
+    return undefined;
+  }
+
+  private async awaitCompletion(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): Promise<Step> {
+    const progress = this.progress!;
+    const id = progress.ids[batch.number - 1];
+    const deadline = this.deadline(plan);
+    for (;;) {
+      const until = Math.min(deadline, this.workUntil);
+      const seconds = Math.floor((until - this.rt.now()) / 1000);
+      try {
+        // One plain read first: the SDK's waiter takes every error for "not yet".
+        const state = await this.rt.api.get(plan.target, id, this.rt.signal);
+        if (state.status === 'Completed' || (seconds > 3 && await this.rt.api.waitCompleted(plan.target, id, seconds, this.rt.signal))) {
+          progress.completed[batch.number - 1] = true;
+          this.rt.log('completed', { batch: batch.number, id });
+          return OK;
+        }
+      } catch (e) {
+        if (this.rt.signal.aborted) {
+          return { kind: 'handoff' };
+        }
+        if (!isRetryable(e)) {
+          return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(plan.target)}: ${describeError(e)}` };
+        }
+        this.rt.log('retrying', { batch: batch.number, error: errorCode(e) });
+      }
+      const pause = await this.pause(FIRST_BACKOFF_MS, deadline);
+      if (pause.kind === 'timeout') {
+        const pending = plan.batches.filter((b) => !progress.completed[b.number - 1]).map((b) => progress.ids[b.number - 1]);
+        return { kind: 'timeout', detail: `invalidations ${pending.join(', ')} of ${describeTarget(plan.target)} are still in progress` };
+      }
+      if (pause.kind !== 'ok') {
+        return pause;
+      }
+    }
+  }
+
+  /** Sleeps up to `ms` (with jitter), unless the deadline or this invocation's end comes first. */
+  private async pause(ms: number, deadline: number): Promise<Step> {
+    const now = this.rt.now();
+    if (now >= deadline) {
+      return { kind: 'timeout', detail: '' };
+    }
+    if (now >= this.workUntil) {
+      return { kind: 'handoff' };
+    }
+    const jittered = ms / 2 + (this.rt.random() * ms) / 2;
+    try {
+      await this.rt.sleep(Math.max(0, Math.min(jittered, deadline - now, this.workUntil - now)));
+    } catch {
+      return { kind: 'handoff' };
+    }
+    return OK;
+  }
+
+  private deadline(plan: Extract<Plan, { action: 'invalidate' }>): number {
+    return this.progress!.startedAt + plan.settings.timeoutSeconds * 1000;
+  }
+
+  private async finish(plan: Extract<Plan, { action: 'invalidate' }>, step: Step): Promise<void> {
+    const progress = this.progress!;
+    const ids = progress.ids.filter((id) => id).join(',');
+    switch (step.kind) {
+      case 'ok':
+        return this.reply('SUCCESS', undefined, this.data(plan.callerReference, plan.settings.waitForCompletion ? 'Completed' : 'Submitted', ids));
+      case 'handoff':
+        return this.handOff();
+      case 'fail':
+        return this.reply('FAILED', step.reason);
+      case 'timeout': {
+        const reason = `Timed out after ${plan.settings.timeoutSeconds} s: ${step.detail}`;
+        const allSubmitted = progress.ids.every((id) => id);
+        if (allSubmitted && !plan.settings.failOnTimeout) {
+          return this.reply('SUCCESS', undefined, this.data(plan.callerReference, 'TimedOut', ids, reason));
+        }
+        return this.reply('FAILED', reason);
+      }
+    }
+  }
+
+  /** Passes the request to a new invocation; if that is impossible, answers FAILED. */
+  async handOff(): Promise<void> {
+    const progress = this.progress;
+    if (!progress) {
+      return this.reply('FAILED', 'The handler ran out of time before it could plan the request');
+    }
+    if (this.done) {
+      return;
+    }
+    this.done = true;
+    const next = { ...progress, ids: [...progress.ids], completed: [...progress.completed], invocation: progress.invocation + 1 };
+    try {
+      await this.rt.continueLater(this.event, next);
+      this.rt.log('continuing in a new invocation', { invocation: next.invocation });
+    } catch (e) {
+      this.done = false;
+      await this.reply('FAILED', `Could not continue in a new invocation: ${describeError(e)}`);
+    }
+  }
+
+  /** Answers FAILED for an unexpected error, unless the answer went out already. */
+  async crash(e: unknown): Promise<void> {
+    const target = this.plan.action === 'invalidate' ? ` for ${describeTarget(this.plan.target)}` : '';
+    await this.reply('FAILED', `Unexpected error${target}: ${describeError(e)}`);
+  }
+
+  private data(callerReference: string, status: string, ids = '', warning = ''): Record<string, string> {
+    return {
+      InvalidationIds: ids,
+      InvalidationId: ids.split(',')[0],
+      CallerReference: callerReference,
+      Status: status,
+      Warning: warning,
+    };
+  }
+
+  /** The final word of this request: answers it, unless it was answered already (a rollback's purge). */
+  private async reply(status: Answer['Status'], reason?: string, data?: Record<string, string>): Promise<void> {
+    if (this.done) {
+      return;
+    }
+    this.done = true;
+    if (this.progress?.answered) {
+      this.rt.log(status === 'SUCCESS' ? 'purge after rollback done' : 'purge after rollback failed', { reason, data });
+      return;
+    }
+    await this.answer(status, reason, data);
+  }
+
+  private async answer(status: Answer['Status'], reason?: string, data?: Record<string, string>): Promise<void> {
+    this.rt.log(`answering ${status}`, { reason, data });
+    await this.rt.answer(this.event, { Status: status, Reason: reason, PhysicalResourceId: this.physicalId, Data: data ?? this.data('', 'Failed') });
+  }
+}
+
+function batchLabel(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): string {
+  return `batch ${batch.number} of ${plan.batches.length}, ${batch.paths.length} paths, CallerReference ${batch.callerReference}`;
+}

@@ -1,0 +1,50 @@
+/**
+ * The custom resource's contract: the properties the construct writes and the data the handler
+ * answers with. Imported by the handler, so it must not import aws-cdk-lib or constructs.
+ */
+
+/** The CloudFormation type of the custom resource. Changing it would replace every user's resources. */
+export const RESOURCE_TYPE = 'Custom::CloudFrontInvalidation';
+
+/**
+ * ResourceProperties of a `Custom::CloudFrontInvalidation`. CloudFormation hands every scalar to
+ * the handler as a string, so booleans and numbers are written as strings.
+ */
+export interface InvalidationResourceProperties {
+  readonly ServiceToken: string;
+  /** The distribution whose caches to purge. */
+  readonly DistributionId: string;
+  /** A distribution tenant to purge instead of the whole distribution. */
+  readonly DistributionTenantId?: string;
+  /** Paths and `#cache-tags`, as the user wrote them. */
+  readonly Paths: string[];
+  /** What the invalidation follows: a change here (after normalization) fires it. */
+  readonly Trigger: string[];
+  /** `'true'` to answer only once CloudFront completed every batch. */
+  readonly WaitForCompletion: string;
+  /** Seconds the handler may spend on one request before it answers a timeout. */
+  readonly TimeoutSeconds: string;
+  /** `'false'` to answer SUCCESS, with a warning in the data, when waiting for completion times out. */
+  readonly FailOnTimeout: string;
+}
+
+/** Keys of the data the handler answers with; every key is always present. */
+export const ATTRIBUTES = {
+  /** Comma-separated ids of the invalidations this deploy created, in batch order; empty if none. */
+  INVALIDATION_IDS: 'InvalidationIds',
+  /** Id of the first invalidation this deploy created; empty if none. */
+  INVALIDATION_ID: 'InvalidationId',
+  /** CallerReference of this deploy's invalidations (batch n adds `-n`); empty if none. */
+  CALLER_REFERENCE: 'CallerReference',
+  /** `Submitted`, `Completed`, `Unchanged`, `Deferred` or `TimedOut`. */
+  STATUS: 'Status',
+  /** A warning, e.g. a timeout that was not allowed to fail the deployment; empty if none. */
+  WARNING: 'Warning',
+} as const;
+
+/** Margin between the handler's own deadline and CloudFormation's ServiceTimeout, in seconds. */
+export const ANSWER_MARGIN_SECONDS = 120;
+/** Longest ServiceTimeout CloudFormation accepts for a custom resource, in seconds. */
+export const MAX_SERVICE_TIMEOUT_SECONDS = 3600;
+/** Longest `timeout` the construct accepts, in seconds. */
+export const MAX_TIMEOUT_SECONDS = MAX_SERVICE_TIMEOUT_SECONDS - ANSWER_MARGIN_SECONDS;

@@ -1,0 +1,2 @@
+export * from './invalidation';
+export * from './trigger';

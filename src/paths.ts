@@ -1,0 +1,141 @@
+/**
+ * CloudFront's rules for invalidation paths, shared by the construct (validation at synth) and the
+ * handler (validation of deploy-time values, normalization and batching). Pure functions only: the
+ * handler bundles this file, so it must not import aws-cdk-lib or constructs.
+ */
+
+/** Longest path CloudFront accepts. */
+export const MAX_PATH_LENGTH = 4000;
+/** Longest cache tag CloudFront accepts (not counting the leading `#`). */
+export const MAX_TAG_LENGTH = 256;
+/** Most paths one CreateInvalidation request may carry. */
+export const MAX_PATHS_PER_REQUEST = 3000;
+/** Most individual (non-wildcard) paths in progress at once per distribution. */
+export const MAX_PATHS_IN_PROGRESS = 3000;
+/** Most wildcard paths in progress at once per distribution. */
+export const MAX_WILDCARDS_IN_PROGRESS = 15;
+
+/** What a path-list item is. */
+export type PathKind = 'path' | 'wildcard' | 'tag';
+
+/**
+ * Why an item is not a valid invalidation path, or `undefined` when it is.
+ * The message reads after the item, e.g. `'/a*b': '*' may only be the last character`.
+ */
+export function pathProblem(item: string): string | undefined {
+  if (item.length === 0) {
+    return 'a path may not be empty';
+  }
+  if (/[\uD800-\uDFFF]/u.test(item)) {
+    return 'a path may not contain an unpaired UTF-16 surrogate';
+  }
+  if (item.startsWith('#')) {
+    return tagProblem(item);
+  }
+  if (!item.startsWith('/')) {
+    return 'a path must start with \'/\' (or \'#\' for a cache tag)';
+  }
+  if (item.length > MAX_PATH_LENGTH) {
+    return `a path may be at most ${MAX_PATH_LENGTH} characters long (this one has ${item.length})`;
+  }
+  const star = item.indexOf('*');
+  if (star !== -1 && star !== item.length - 1) {
+    return '\'*\' may only be the last character of a path';
+  }
+  return undefined;
+}
+
+function tagProblem(item: string): string | undefined {
+  const tag = item.slice(1);
+  if (tag.length === 0) {
+    return 'a cache tag needs a name after \'#\'';
+  }
+  if (tag.length > MAX_TAG_LENGTH) {
+    return `a cache tag may be at most ${MAX_TAG_LENGTH} characters long (this one has ${tag.length})`;
+  }
+  for (const ch of tag) {
+    const code = ch.codePointAt(0)!;
+    if (ch === '*') {
+      return 'a cache tag may not contain the wildcard \'*\'';
+    }
+    if (ch === ',' || code < 33 || code > 126) {
+      return `a cache tag may only contain ASCII characters 33-126 other than ',' (found ${JSON.stringify(ch)})`;
+    }
+  }
+  return undefined;
+}
+
+/** The kind of a valid item. */
+export function pathKind(item: string): PathKind {
+  if (item.startsWith('#')) {
+    return 'tag';
+  }
+  return item.endsWith('*') ? 'wildcard' : 'path';
+}
+
+/**
+ * Characters CloudFront wants percent-encoded in an invalidation path: RFC 1738's unsafe characters
+ * (space, `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`), control characters and everything outside ASCII.
+ * `%` is left alone so that paths the user already encoded keep their meaning, and `#`, `~`, `[`, `]`
+ * are left alone because viewers send them as they are.
+ */
+const MUST_ENCODE = /[\u0000-\u0020"<>\\^`{|}\u007f-\u{10ffff}]/gu;
+
+/** Percent-encodes what CloudFront wants encoded, leaving everything else as written. */
+export function encodePath(path: string): string {
+  return path.replace(MUST_ENCODE, (ch) => encodeURIComponent(ch));
+}
+
+/**
+ * The canonical form of a path list: encoded, without duplicates, without paths a wildcard of the
+ * same list already covers, and sorted (CloudFront does not care about order). Throws on an invalid
+ * item, naming it.
+ */
+export function normalizePaths(items: readonly string[], what = 'paths'): string[] {
+  const unique = new Set<string>();
+  items.forEach((item, i) => {
+    const problem = pathProblem(item);
+    if (problem) {
+      throw new Error(`${what}[${i}] ${JSON.stringify(item)} is not a valid invalidation path: ${problem}`);
+    }
+    unique.add(pathKind(item) === 'tag' ? item : encodePath(item));
+  });
+  if (unique.size === 0) {
+    throw new Error(`${what} is empty: give at least one path, e.g. '/*'`);
+  }
+  const prefixes = [...unique].filter((p) => pathKind(p) === 'wildcard').map((p) => p.slice(0, -1));
+  const covered = (p: string) => pathKind(p) !== 'tag' && prefixes.some((prefix) => p !== `${prefix}*` && p.startsWith(prefix));
+  return [...unique].filter((p) => !covered(p)).sort(compareStrings);
+}
+
+/** Code-unit order, the same on every machine and locale. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Splits a normalized path list into the batches to submit, in order: each within what one request
+ * may carry and what may be in progress at once, so that every batch fits an idle distribution.
+ * A pure function of the list, so that a retried request plans exactly the same batches.
+ */
+export function planBatches(paths: readonly string[]): string[][] {
+  const wildcards = paths.filter((p) => pathKind(p) === 'wildcard');
+  const others = paths.filter((p) => pathKind(p) !== 'wildcard');
+  const perRequest = Math.min(MAX_PATHS_PER_REQUEST, MAX_PATHS_IN_PROGRESS);
+  const batches: string[][] = [];
+  for (let i = 0; i < wildcards.length; i += MAX_WILDCARDS_IN_PROGRESS) {
+    batches.push(wildcards.slice(i, i + MAX_WILDCARDS_IN_PROGRESS));
+  }
+  let b = 0;
+  let next = 0;
+  while (next < others.length) {
+    if (b === batches.length) {
+      batches.push([]);
+    }
+    const room = perRequest - batches[b].length;
+    batches[b].push(...others.slice(next, next + room));
+    next += room;
+    b++;
+  }
+  return batches.map((batch) => batch.sort(compareStrings));
+}

@@ -1,0 +1,123 @@
+import { CfnResource, CustomResource, Lazy, Stack } from 'aws-cdk-lib';
+import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import type { IConstruct } from 'constructs';
+import { fingerprint, followedResources, renderResources } from './fingerprint';
+import { compareStrings } from './paths';
+
+/**
+ * What makes an `Invalidation` fire, and what it waits for.
+ *
+ * An invalidation fires on the stack's first deployment and on every deployment that changes its
+ * distribution, tenant, paths or trigger; a deployment that changes none of them creates no
+ * invalidation, and neither does deleting the stack.
+ */
+export abstract class InvalidationTrigger {
+  /**
+   * Fires when anything else in the stack changes: a fingerprint of every other resource as
+   * synthesized (asset hashes included, so new Lambda code or new site files count), plus the
+   * deploy-time values of the CloudFormation parameters they use.
+   *
+   * The invalidation runs after every other resource of the stack, except those that depend on an
+   * invalidation. The invalidation's own handler, its IAM policies and CDK metadata are left out, so
+   * upgrading this library alone purges nothing.
+   *
+   * Does not see values CloudFormation resolves without a template change, other than parameters:
+   * use `onChangeOf` for those.
+   */
+  public static onStackChange(): InvalidationTrigger {
+    return new StackChangeTrigger();
+  }
+
+  /**
+   * Fires when any of the given values changes. Values may be tokens: they are resolved when the
+   * stack deploys, so an SSM parameter's value or a Lambda version's number fires it when it changes.
+   * The invalidation runs after whatever the values refer to, and after `executeAfter` scopes.
+   *
+   * @param values at least one value
+   */
+  public static onChangeOf(...values: string[]): InvalidationTrigger {
+    return new ValuesTrigger(values);
+  }
+
+  /**
+   * Fires when one of the BucketDeployments deploys new content: new source files, another
+   * destination, other object metadata or deploy-time values in its sources. Runs after every one
+   * of them has finished copying.
+   *
+   * @param deployments at least one BucketDeployment, in the same stack as the invalidation
+   */
+  public static onDeployment(...deployments: s3deploy.BucketDeployment[]): InvalidationTrigger {
+    return new DeploymentTrigger(deployments);
+  }
+
+  /** Triggers come from the static factories. */
+  protected constructor() {}
+
+  /**
+   * Connects the trigger to an invalidation's custom resource and returns the `Trigger` property.
+   * @internal
+   */
+  public abstract _bind(resource: CfnResource): string[];
+}
+
+class StackChangeTrigger extends InvalidationTrigger {
+  public _bind(resource: CfnResource): string[] {
+    const stack = Stack.of(resource);
+    let followed: ReturnType<typeof followedResources> | undefined;
+    // Worked out while the template is rendered, once every resource of the stack exists.
+    const follow = () => (followed ??= followedResources(stack));
+    const explicit = () => resource.obtainDependencies()
+      .filter((d): d is CfnResource => CfnResource.isCfnResource(d) && Stack.of(d) === stack)
+      .map((d) => stack.resolve(d.logicalId) as string);
+    resource.addOverride('DependsOn', Lazy.list({
+      produce: () => [...new Set([...explicit(), ...follow().map((r) => r.logicalId)])].sort(compareStrings),
+    }, { omitEmpty: true }));
+    return Lazy.list({ produce: () => fingerprint(stack, 'stack', follow()) as string[] });
+  }
+}
+
+class ValuesTrigger extends InvalidationTrigger {
+  constructor(private readonly values: string[]) {
+    super();
+    if (values.length === 0) {
+      throw new Error('InvalidationTrigger.onChangeOf needs at least one value');
+    }
+  }
+
+  public _bind(_resource: CfnResource): string[] {
+    return [...this.values];
+  }
+}
+
+class DeploymentTrigger extends InvalidationTrigger {
+  constructor(private readonly deployments: s3deploy.BucketDeployment[]) {
+    super();
+    if (deployments.length === 0) {
+      throw new Error('InvalidationTrigger.onDeployment needs at least one BucketDeployment');
+    }
+  }
+
+  public _bind(resource: CfnResource): string[] {
+    const stack = Stack.of(resource);
+    const targets = this.deployments.map((d) => {
+      if (Stack.of(d) !== stack) {
+        throw new Error(`InvalidationTrigger.onDeployment: BucketDeployment ${d.node.path} is in stack ${Stack.of(d).stackName}, `
+          + `the invalidation in stack ${stack.stackName}; put them in the same stack`);
+      }
+      resource.node.addDependency(d);
+      return deploymentResource(d);
+    });
+    // The copy's custom resource says what lands where; its service token is only the handler.
+    return Lazy.list({ produce: () => fingerprint(stack, 'deployment', renderResources(stack, targets), ['ServiceToken']) as string[] });
+  }
+}
+
+/** The custom resource that copies a BucketDeployment's files. */
+function deploymentResource(deployment: s3deploy.BucketDeployment): CfnResource {
+  const custom = deployment.node.children.find((c: IConstruct): c is CustomResource => c instanceof CustomResource);
+  const cfn = custom?.node.defaultChild;
+  if (!cfn || !CfnResource.isCfnResource(cfn)) {
+    throw new Error(`InvalidationTrigger.onDeployment: ${deployment.node.path} has no custom resource; is it a BucketDeployment?`);
+  }
+  return cfn;
+}
