@@ -1,0 +1,85 @@
+/**
+ * Reads what a synthesized CDK app left in its cloud assembly (cdk.out): templates, and the
+ * directories of the assets their Lambda functions deploy.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+
+export interface TemplateResource {
+  readonly Type: string;
+  readonly Properties?: Record<string, unknown>;
+  readonly DependsOn?: string | string[];
+  readonly Condition?: string;
+  readonly Metadata?: Record<string, unknown>;
+}
+
+export interface Template {
+  readonly Resources: Record<string, TemplateResource>;
+  readonly Parameters?: Record<string, { Type: string; Default?: string }>;
+  readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+}
+
+export interface SynthesizedStack {
+  readonly stackName: string;
+  readonly template: Template;
+  /** The cloud assembly directory the stack came from. */
+  readonly assemblyDir: string;
+  /** Asset source directories by S3 object key (`<hash>.zip`). */
+  readonly assetDirs: ReadonlyMap<string, string>;
+}
+
+export function readStack(assembly: CloudAssembly, stackName: string): SynthesizedStack {
+  const artifact = assembly.getStackByName(stackName);
+  const assetDirs = new Map<string, string>();
+  const manifestFile = path.join(assembly.directory, `${artifact.id}.assets.json`);
+  if (fs.existsSync(manifestFile)) {
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8')) as {
+      files?: Record<string, { source: { path: string }; destinations: Record<string, { objectKey: string }> }>;
+    };
+    for (const file of Object.values(manifest.files ?? {})) {
+      for (const d of Object.values(file.destinations)) {
+        assetDirs.set(d.objectKey, path.join(assembly.directory, file.source.path));
+      }
+    }
+  }
+  return { stackName, template: artifact.template as Template, assemblyDir: assembly.directory, assetDirs };
+}
+
+export interface HandlerFunction {
+  readonly logicalId: string;
+  readonly roleLogicalId: string;
+  readonly codeDir: string;
+  readonly handler: string;
+  readonly timeoutSeconds: number;
+  readonly runtime: string;
+}
+
+/** The function behind the stack's Custom::CloudFrontInvalidation resources, and its asset. */
+export function invalidationHandler(stack: SynthesizedStack): HandlerFunction {
+  const tokens = Object.values(stack.template.Resources)
+    .filter((r) => r.Type === 'Custom::CloudFrontInvalidation')
+    .map((r) => (r.Properties?.ServiceToken as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
+  const ids = [...new Set(tokens)];
+  if (ids.length !== 1) {
+    throw new Error(`expected one invalidation handler in ${stack.stackName}, found ${ids.length}`);
+  }
+  return functionAt(stack, ids[0]);
+}
+
+export function functionAt(stack: SynthesizedStack, logicalId: string): HandlerFunction {
+  const fn = stack.template.Resources[logicalId];
+  const props = fn.Properties as { Code: { S3Key: string }; Handler: string; Timeout?: number; Runtime: string; Role: { 'Fn::GetAtt': [string, string] } };
+  const codeDir = stack.assetDirs.get(props.Code.S3Key);
+  if (!codeDir) {
+    throw new Error(`no asset for ${logicalId} (${props.Code.S3Key}) in ${stack.assemblyDir}`);
+  }
+  return {
+    logicalId,
+    roleLogicalId: props.Role['Fn::GetAtt'][0],
+    codeDir,
+    handler: props.Handler,
+    timeoutSeconds: props.Timeout ?? 3,
+    runtime: props.Runtime,
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The AWS side, on this machine: CloudFront, Lambda and CloudFormation stand-ins, wired so that a
+ * handler running in the Lambda stand-in reaches the others through the standard
+ * AWS_ENDPOINT_URL_* variables, with the IAM its template gives it.
+ */
+import type { HandlerFunction, SynthesizedStack } from './assembly';
+import { invalidationHandler } from './assembly';
+import type { Authorizer } from './iam';
+import { authorizer, roleStatements } from './iam';
+import type { ResolveContext } from './intrinsics';
+import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
+import { CloudFormationEmulator } from '../emulator/cloudformation';
+import type { ReceivedAnswer } from '../emulator/cloudformation';
+import { CloudFrontEmulator } from '../emulator/cloudfront';
+import type { CloudFrontEmulatorOptions } from '../emulator/cloudfront';
+import { LambdaEmulator } from '../emulator/lambda';
+
+export interface LocalCloudOptions {
+  readonly cloudfront?: Omit<CloudFrontEmulatorOptions, 'authorize' | 'accountId'>;
+  /** Overrides the functions' Timeout, to exercise hand-overs without waiting 15 minutes. */
+  readonly lambdaTimeoutMs?: number;
+  /** Delays of Lambda's retries of failed asynchronous invocations. */
+  readonly retryDelaysMs?: readonly [number, number];
+}
+
+export const ACCOUNT_ID = '123456789012';
+export const REGION = 'eu-west-1';
+
+export class LocalCloud {
+  public static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+    const cloud = new LocalCloud(options);
+    const authorize = (action: string, arn: string) => cloud.authorizer(action, arn);
+    cloud.cloudfront = await CloudFrontEmulator.start({ ...options.cloudfront, authorize, accountId: ACCOUNT_ID });
+    cloud.lambda = await LambdaEmulator.start({ authorize, retryDelaysMs: options.retryDelaysMs });
+    cloud.cloudformation = await CloudFormationEmulator.start({ authorize });
+    return cloud;
+  }
+
+  public cloudfront!: CloudFrontEmulator;
+  public lambda!: LambdaEmulator;
+  public cloudformation!: CloudFormationEmulator;
+  private constructor(private readonly options: LocalCloudOptions) {}
+
+  /** IAM of the handler; everything is allowed until a template's policy is installed. */
+  public authorizer: Authorizer = () => true;
+
+  /** Registers a function's real code with the Lambda stand-in, with a Lambda-like environment. */
+  public deployFunction(name: string, fn: HandlerFunction): { name: string; arn: string } {
+    const arn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
+    this.lambda.register({
+      name,
+      arn,
+      codeDir: fn.codeDir,
+      handler: fn.handler,
+      timeoutMs: this.options.lambdaTimeoutMs ?? fn.timeoutSeconds * 1000,
+      env: {
+        AWS_REGION: REGION,
+        AWS_DEFAULT_REGION: REGION,
+        AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEHANDLER',
+        AWS_SECRET_ACCESS_KEY: 'handler-secret',
+        AWS_SESSION_TOKEN: 'handler-session',
+        AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '256',
+        AWS_ENDPOINT_URL_CLOUDFRONT: this.cloudfront.endpoint,
+        AWS_ENDPOINT_URL_LAMBDA: this.lambda.endpoint,
+        AWS_ENDPOINT_URL_CLOUDFORMATION: this.cloudformation.endpoint,
+        // The AWS SDK warns about Node 20 ahead of its deadline; the Lambda runtime is newer.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    });
+    return { name, arn };
+  }
+
+  /**
+   * Sends a custom-resource request to the function the way CloudFormation does (an asynchronous
+   * invocation with a fresh presigned ResponseURL) and waits for the answer.
+   */
+  public async request(functionName: string, event: Omit<CloudFormationRequest, 'ResponseURL'>, timeoutMs = 60_000): Promise<ReceivedAnswer & { responseUrlSecret: string }> {
+    const { url, token, secret } = this.cloudformation.newResponseUrl();
+    this.lambda.invokeAsync(functionName, { ...event, ResponseURL: url });
+    const answer = await this.cloudformation.awaitAnswer(token, timeoutMs);
+    return { ...answer, responseUrlSecret: secret };
+  }
+
+  /** Sends a request without waiting: returns the token to wait on. */
+  public send(functionName: string, event: Omit<CloudFormationRequest, 'ResponseURL'>): { token: string; secret: string; redeliver: () => void } {
+    const { url, token, secret } = this.cloudformation.newResponseUrl();
+    const payload = { ...event, ResponseURL: url };
+    this.lambda.invokeAsync(functionName, payload);
+    return { token, secret, redeliver: () => this.lambda.invokeAsync(functionName, payload) };
+  }
+
+  public async close(): Promise<void> {
+    await Promise.all([this.lambda?.close(), this.cloudfront?.close(), this.cloudformation?.close()]);
+  }
+}
+
+/**
+ * Deploys a synthesized stack's invalidation handler to the local cloud: its real bundled code, and
+ * its role's policies as the IAM every local service enforces.
+ */
+export function deployInvalidationHandler(cloud: LocalCloud, stack: SynthesizedStack, stackId: string): { name: string; arn: string } {
+  const fn = invalidationHandler(stack);
+  const deployed = cloud.deployFunction(`${stack.stackName}-InvalidationHandler`, fn);
+  const ctx: ResolveContext = {
+    accountId: ACCOUNT_ID,
+    region: REGION,
+    partition: 'aws',
+    stackId,
+    stackName: stack.stackName,
+    ref: (id) => `${id}-physical`,
+    getAtt: (id, attr) => (id === fn.logicalId && attr === 'Arn' ? deployed.arn : `arn:aws:local:${REGION}:${ACCOUNT_ID}:${id}/${attr}`),
+  };
+  cloud.authorizer = authorizer(roleStatements(stack.template, fn.roleLogicalId, ctx));
+  return deployed;
+}

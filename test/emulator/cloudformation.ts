@@ -1,0 +1,166 @@
+/**
+ * CloudFormation's side of the custom-resource protocol: the presigned ResponseURLs it hands out and
+ * the answers that come back to them, and DescribeStacks (awsQuery) for the stack's status, which
+ * the handler reads through AWS_ENDPOINT_URL_CLOUDFORMATION.
+ */
+import { randomUUID } from 'crypto';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { XMLBuilder } from 'fast-xml-parser';
+
+export interface CustomResourceAnswer {
+  readonly Status: 'SUCCESS' | 'FAILED';
+  readonly Reason?: string;
+  readonly PhysicalResourceId: string;
+  readonly StackId: string;
+  readonly RequestId: string;
+  readonly LogicalResourceId: string;
+  readonly NoEcho?: boolean;
+  readonly Data?: Record<string, string>;
+}
+
+export interface ReceivedAnswer {
+  readonly answer: CustomResourceAnswer;
+  readonly at: number;
+  /** Size of the body as sent. */
+  readonly bytes: number;
+  readonly contentType: string | undefined;
+}
+
+export interface CloudFormationEmulatorOptions {
+  readonly authorize?: (action: string, resourceArn: string) => boolean;
+}
+
+export class CloudFormationEmulator {
+  public static async start(options: CloudFormationEmulatorOptions = {}): Promise<CloudFormationEmulator> {
+    const emulator = new CloudFormationEmulator(options);
+    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    return emulator;
+  }
+
+  /** Every answer PUT to a ResponseURL, by request token, in arrival order. */
+  public readonly answers = new Map<string, ReceivedAnswer[]>();
+  /** Every DescribeStacks call: the stack asked about and the status given. */
+  public readonly describeCalls: Array<{ stackId: string; status?: string }> = [];
+  private readonly stacks = new Map<string, { name: string; status: string }>();
+  private readonly waiters = new Map<string, Array<(a: ReceivedAnswer) => void>>();
+  private readonly server: http.Server;
+
+  private constructor(private readonly options: CloudFormationEmulatorOptions) {
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  /** The base URL, for AWS_ENDPOINT_URL_CLOUDFORMATION. */
+  public get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  public setStackStatus(stackId: string, name: string, status: string): void {
+    this.stacks.set(stackId, { name, status });
+  }
+
+  public stackStatus(stackId: string): string | undefined {
+    return this.stacks.get(stackId)?.status;
+  }
+
+  /**
+   * A fresh presigned ResponseURL. Its query string stands for the signature a real one carries:
+   * it must never show up in a log.
+   */
+  public newResponseUrl(): { url: string; token: string; secret: string } {
+    const token = randomUUID();
+    const secret = `sig${randomUUID().replace(/-/g, '')}`;
+    return { url: `${this.endpoint}/cloudformation-response/${token}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${secret}`, token, secret };
+  }
+
+  /** Resolves with the first answer for the token (at once if it came already), or rejects after `timeoutMs`. */
+  public awaitAnswer(token: string, timeoutMs: number): Promise<ReceivedAnswer> {
+    const got = this.answers.get(token);
+    if (got && got.length > 0) {
+      return Promise.resolve(got[0]);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.set(token, [...(this.waiters.get(token) ?? []), (a) => {
+        clearTimeout(timer);
+        resolve(a);
+      }]);
+    });
+  }
+
+  public async close(): Promise<void> {
+    this.server.closeAllConnections?.();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) {
+      chunks.push(c as Buffer);
+    }
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://x');
+    const answer = /^\/cloudformation-response\/([^/]+)$/.exec(url.pathname);
+    if (answer && req.method === 'PUT') {
+      return this.receiveAnswer(answer[1], body, req, res);
+    }
+    if (req.method === 'POST' && url.pathname === '/') {
+      return this.query(new URLSearchParams(body), req, res);
+    }
+    res.writeHead(404).end();
+  }
+
+  private receiveAnswer(token: string, body: string, req: http.IncomingMessage, res: http.ServerResponse): void {
+    let parsed: CustomResourceAnswer;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      res.writeHead(400).end('not JSON');
+      return;
+    }
+    if (Buffer.byteLength(body) > 4096) {
+      // CloudFormation refuses oversized answers; the resource then times out.
+      res.writeHead(400).end('Response object is too long.');
+      return;
+    }
+    const received: ReceivedAnswer = { answer: parsed, at: Date.now(), bytes: Buffer.byteLength(body), contentType: req.headers['content-type'] };
+    this.answers.set(token, [...(this.answers.get(token) ?? []), received]);
+    const waiters = this.waiters.get(token) ?? [];
+    this.waiters.delete(token);
+    waiters.forEach((w) => w(received));
+    res.writeHead(200).end();
+  }
+
+  private query(params: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
+    const xml = (doc: Record<string, unknown>) => `<?xml version="1.0"?>\n${new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' }).build(doc)}`;
+    const error = (status: number, code: string, message: string) => {
+      res.writeHead(status, { 'content-type': 'text/xml' });
+      res.end(xml({ ErrorResponse: { '@_xmlns': 'http://cloudformation.amazonaws.com/doc/2010-05-15/', 'Error': { Type: 'Sender', Code: code, Message: message }, 'RequestId': randomUUID() } }));
+    };
+    if (!String(req.headers.authorization ?? '').includes('/cloudformation/aws4_request')) {
+      return error(403, 'MissingAuthenticationToken', 'Missing SigV4 signature for service cloudformation');
+    }
+    if (params.get('Action') !== 'DescribeStacks') {
+      return error(400, 'InvalidAction', `Action ${params.get('Action')} is not emulated`);
+    }
+    const stackId = params.get('StackName') ?? '';
+    if (this.options.authorize && !this.options.authorize('cloudformation:DescribeStacks', stackId)) {
+      return error(403, 'AccessDenied', `User is not authorized to perform: cloudformation:DescribeStacks on resource: ${stackId}`);
+    }
+    const stack = this.stacks.get(stackId);
+    this.describeCalls.push({ stackId, status: stack?.status });
+    if (!stack) {
+      return error(400, 'ValidationError', `Stack with id ${stackId} does not exist`);
+    }
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(xml({
+      DescribeStacksResponse: {
+        '@_xmlns': 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
+        'DescribeStacksResult': {
+          Stacks: { member: [{ StackId: stackId, StackName: stack.name, StackStatus: stack.status, CreationTime: new Date(0).toISOString() }] },
+        },
+        'ResponseMetadata': { RequestId: randomUUID() },
+      },
+    }));
+  }
+}

@@ -1,0 +1,523 @@
+/**
+ * A CloudFront stand-in on 127.0.0.1 speaking the REST-XML invalidation API the way CloudFront does
+ * (see ../shared/CLOUDFRONT.md): status codes, error bodies, CallerReference idempotency, in-progress
+ * limits, InProgress to Completed after a delay, distribution tenants, and faults on demand.
+ * The real `@aws-sdk/client-cloudfront` talks to it through AWS_ENDPOINT_URL_CLOUDFRONT.
+ */
+import { randomUUID } from 'crypto';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { Prng } from './prng';
+
+const NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
+const MAX_PATHS_PER_REQUEST = 3000;
+const MAX_PATHS_IN_PROGRESS = 3000;
+const MAX_WILDCARDS_IN_PROGRESS = 15;
+
+export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'ListInvalidations';
+export type FaultKind = 'Throttling' | 'ServiceUnavailable' | 'TooManyInvalidationsInProgress' | 'Slow' | 'LostResponse';
+
+export interface FaultOptions {
+  /** Share of requests that get a fault, 0 to 1. */
+  readonly rate: number;
+  /** Seed of the generator that picks which requests and which fault. */
+  readonly seed: number;
+  /** Faults to pick from. LostResponse creates the invalidation, then answers 503. */
+  readonly kinds?: readonly FaultKind[];
+  /** Operations that may get faults. @default all */
+  readonly operations?: readonly Operation[];
+  /** How long a Slow answer takes. @default 1500 */
+  readonly slowMs?: number;
+}
+
+export interface CloudFrontEmulatorOptions {
+  /** How long an invalidation stays InProgress, in ms, or a function of it. @default 0 */
+  readonly completionDelayMs?: number | ((paths: readonly string[]) => number);
+  /** The clock. @default Date.now */
+  readonly now?: () => number;
+  readonly faults?: FaultOptions;
+  /**
+   * IAM: whether the caller may perform `cloudfront:<action>` on the ARN. Denied requests get
+   * AccessDenied as CloudFront words it. @default everything allowed
+   */
+  readonly authorize?: (action: string, resourceArn: string) => boolean;
+  readonly accountId?: string;
+}
+
+export interface EmulatedInvalidation {
+  readonly id: string;
+  readonly distributionId: string;
+  readonly tenantId?: string;
+  readonly callerReference: string;
+  readonly paths: readonly string[];
+  readonly createdAt: number;
+  /** Position among every request the emulator received. */
+  readonly createdAtRequest: number;
+  completesAt: number;
+}
+
+export interface RecordedRequest {
+  /** 1-based position among every request received. */
+  readonly seq: number;
+  readonly at: number;
+  readonly operation: Operation | 'Unknown';
+  readonly distributionId?: string;
+  readonly tenantId?: string;
+  readonly callerReference?: string;
+  readonly pathCount?: number;
+  readonly status: number;
+  readonly errorCode?: string;
+  readonly fault?: FaultKind;
+  /** The invalidation this request created (CreateInvalidation that made a new one). */
+  readonly created?: string;
+  /** The invalidation this request returned. */
+  readonly invalidationId?: string;
+}
+
+interface Distribution {
+  readonly id: string;
+  readonly cacheTags: boolean;
+  deleted: boolean;
+}
+
+interface Route {
+  readonly operation: Operation;
+  readonly distributionId?: string;
+  readonly tenantId?: string;
+  readonly invalidationId?: string;
+}
+
+class ApiError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender') {
+    super(message);
+  }
+}
+
+export class CloudFrontEmulator {
+  public static async start(options: CloudFrontEmulatorOptions = {}): Promise<CloudFrontEmulator> {
+    const emulator = new CloudFrontEmulator(options);
+    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    return emulator;
+  }
+
+  /** Every request, in the order received. */
+  public readonly requests: RecordedRequest[] = [];
+  /** Most wildcard and other paths ever in progress at once per distribution, as seen at each create. */
+  public readonly peaks = new Map<string, { wildcards: number; paths: number }>();
+  private readonly server: http.Server;
+  private readonly distributions = new Map<string, Distribution>();
+  private readonly tenants = new Map<string, string>();
+  private readonly invalidationsById = new Map<string, EmulatedInvalidation>();
+  private readonly invalidationsByTarget = new Map<string, EmulatedInvalidation[]>();
+  private readonly parser = new XMLParser({ parseTagValue: false, trimValues: false, isArray: (name) => name === 'Path' });
+  private readonly ids: Prng;
+  private faults: FaultOptions | undefined;
+  private faultPrng: Prng | undefined;
+  private scripted: Array<{ operation: Operation; kind: FaultKind }> = [];
+  private readonly listeners: Array<(request: RecordedRequest) => void> = [];
+  private readonly now: () => number;
+
+  private constructor(private readonly options: CloudFrontEmulatorOptions) {
+    this.now = options.now ?? Date.now;
+    this.ids = new Prng(0xc10d);
+    this.setFaults(options.faults);
+    this.server = http.createServer((req, res) => void this.handle(req, res));
+  }
+
+  /** The base URL, for AWS_ENDPOINT_URL_CLOUDFRONT. */
+  public get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  public get accountId(): string {
+    return this.options.accountId ?? '123456789012';
+  }
+
+  /** Adds a distribution and returns its id. */
+  public addDistribution(options: { id?: string; cacheTags?: boolean } = {}): string {
+    const id = options.id ?? `E${this.ids.alphanumeric(13)}`;
+    this.distributions.set(id, { id, cacheTags: options.cacheTags ?? false, deleted: false });
+    return id;
+  }
+
+  /** Deletes a distribution: its operations answer NoSuchDistribution from now on. */
+  public deleteDistribution(id: string): void {
+    const d = this.distributions.get(id);
+    if (d) {
+      d.deleted = true;
+    }
+  }
+
+  /** Adds a tenant of a distribution and returns its id. */
+  public addTenant(distributionId: string, id = `dt_${this.ids.alphanumeric(27)}`): string {
+    this.tenants.set(id, distributionId);
+    return id;
+  }
+
+  /** Invalidations of a distribution (or of one of its tenants), oldest first. */
+  public invalidations(distributionId?: string, tenantId?: string): EmulatedInvalidation[] {
+    const all = [...this.invalidationsById.values()];
+    return all.filter((i) => (distributionId === undefined || i.distributionId === distributionId)
+      && (tenantId === undefined || i.tenantId === tenantId));
+  }
+
+  public status(invalidation: EmulatedInvalidation): 'InProgress' | 'Completed' {
+    return this.now() >= invalidation.completesAt ? 'Completed' : 'InProgress';
+  }
+
+  /** Marks invalidations Completed now (all of them by default). */
+  public complete(ids?: string[]): void {
+    for (const inv of this.invalidationsById.values()) {
+      if (!ids || ids.includes(inv.id)) {
+        inv.completesAt = Math.min(inv.completesAt, this.now());
+      }
+    }
+  }
+
+  /** Keeps invalidations InProgress until `complete` is called (or for `ms`). */
+  public holdInProgress(ms = Number.POSITIVE_INFINITY): void {
+    for (const inv of this.invalidationsById.values()) {
+      inv.completesAt = this.now() + ms;
+    }
+  }
+
+  /** Creates an invalidation as someone else would, outside any test subject. */
+  public seedInvalidation(distributionId: string, paths: string[], completesInMs = Number.POSITIVE_INFINITY): EmulatedInvalidation {
+    return this.store(distributionId, undefined, `seed-${randomUUID()}`, paths, completesInMs);
+  }
+
+  /** Random faults from now on (undefined: none). */
+  public setFaults(faults: FaultOptions | undefined): void {
+    this.faults = faults;
+    this.faultPrng = faults ? new Prng(faults.seed) : undefined;
+  }
+
+  /** Faults for the next matching requests, in order, on top of the random ones. */
+  public failNext(operation: Operation, ...kinds: FaultKind[]): void {
+    this.scripted.push(...kinds.map((kind) => ({ operation, kind })));
+  }
+
+  /** Called after every request is answered. */
+  public onRequest(listener: (request: RecordedRequest) => void): void {
+    this.listeners.push(listener);
+  }
+
+  public async close(): Promise<void> {
+    this.server.closeAllConnections?.();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const seq = this.requests.length + 1;
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const route = this.route(req.method ?? 'GET', url.pathname);
+    const record: { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] } = { seq, at: this.now(), operation: route?.operation ?? 'Unknown', status: 0 };
+    this.requests.push(record);
+    const requestId = randomUUID();
+    let status = 200;
+    let payload: string;
+    const headers: Record<string, string> = { 'x-amzn-RequestId': requestId, 'content-type': 'text/xml' };
+    try {
+      if (!route) {
+        throw new ApiError(404, 'NotFound', `No route for ${req.method} ${url.pathname}`);
+      }
+      record.distributionId = route.distributionId;
+      record.tenantId = route.tenantId;
+      if (!String(req.headers.authorization ?? '').includes('/cloudfront/aws4_request')) {
+        throw new ApiError(403, 'MissingAuthenticationToken', 'Request is missing a SigV4 signature for service cloudfront');
+      }
+      const fault = this.pickFault(route.operation);
+      record.fault = fault;
+      if (fault === 'Slow') {
+        await new Promise((resolve) => setTimeout(resolve, this.faults?.slowMs ?? 1500));
+      } else if (fault === 'Throttling') {
+        throw new ApiError(400, 'Throttling', 'Rate exceeded');
+      } else if (fault === 'ServiceUnavailable') {
+        throw new ApiError(503, 'ServiceUnavailable', 'CloudFront encountered an internal error. Please try again.', 'Receiver');
+      } else if (fault === 'TooManyInvalidationsInProgress') {
+        throw new ApiError(400, 'TooManyInvalidationsInProgress', 'Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.');
+      }
+      this.authorize(route);
+      const result = this.perform(route, url, body, record);
+      status = result.status;
+      payload = result.xml;
+      if (result.location) {
+        headers.Location = `${this.endpoint}${url.pathname}/${result.location}`;
+      }
+      if (fault === 'LostResponse') {
+        throw new ApiError(503, 'ServiceUnavailable', 'CloudFront encountered an internal error. Please try again.', 'Receiver');
+      }
+    } catch (e) {
+      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String(e), 'Receiver');
+      status = err.status;
+      record.errorCode = err.code;
+      payload = this.xml({ ErrorResponse: { '@_xmlns': NAMESPACE, 'Error': { Type: err.type, Code: err.code, Message: err.message }, 'RequestId': requestId } });
+    }
+    record.status = status;
+    res.writeHead(status, headers);
+    res.end(payload);
+    this.listeners.forEach((l) => l(record));
+  }
+
+  private route(method: string, pathname: string): Route | undefined {
+    const m = /^\/2020-05-31\/(distribution|distribution-tenant)\/([^/]+)\/invalidation(?:\/([^/]+))?$/.exec(pathname);
+    if (!m) {
+      return undefined;
+    }
+    const [, kind, id, invalidationId] = m;
+    const ids = kind === 'distribution' ? { distributionId: decodeURIComponent(id) } : { tenantId: decodeURIComponent(id) };
+    if (method === 'POST' && !invalidationId) {
+      return { operation: 'CreateInvalidation', ...ids };
+    }
+    if (method === 'GET' && invalidationId) {
+      return { operation: 'GetInvalidation', ...ids, invalidationId: decodeURIComponent(invalidationId) };
+    }
+    if (method === 'GET') {
+      return { operation: 'ListInvalidations', ...ids };
+    }
+    return undefined;
+  }
+
+  private pickFault(operation: Operation): FaultKind | undefined {
+    const i = this.scripted.findIndex((s) => s.operation === operation);
+    if (i !== -1) {
+      return this.scripted.splice(i, 1)[0].kind;
+    }
+    const f = this.faults;
+    if (!f || !this.faultPrng || (f.operations && !f.operations.includes(operation))) {
+      return undefined;
+    }
+    if (this.faultPrng.next() >= f.rate) {
+      return undefined;
+    }
+    const kinds = (f.kinds ?? ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse'])
+      .filter((k) => operation === 'CreateInvalidation' || (k !== 'TooManyInvalidationsInProgress' && k !== 'LostResponse'));
+    return kinds.length === 0 ? undefined : kinds[Math.floor(this.faultPrng.next() * kinds.length)];
+  }
+
+  private authorize(route: { operation: Operation; distributionId?: string; tenantId?: string }): void {
+    if (!this.options.authorize) {
+      return;
+    }
+    const action = route.tenantId ? `cloudfront:${route.operation.replace(/Invalidations?$/, (s) => `${s}ForDistributionTenant`)}` : `cloudfront:${route.operation}`;
+    const arn = route.tenantId
+      ? `arn:aws:cloudfront::${this.accountId}:distribution-tenant/${route.tenantId}`
+      : `arn:aws:cloudfront::${this.accountId}:distribution/${route.distributionId}`;
+    if (!this.options.authorize(action, arn)) {
+      throw new ApiError(403, 'AccessDenied', `User: arn:aws:sts::${this.accountId}:assumed-role/handler-role/handler is not authorized to perform: ${action} on resource: ${arn}`);
+    }
+  }
+
+  private perform(
+    route: Route,
+    url: URL,
+    body: string,
+    record: { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] },
+  ): { status: number; xml: string; location?: string } {
+    const distributionId = this.resolveTarget(route);
+    record.distributionId = distributionId;
+    const key = targetKey(distributionId, route.tenantId);
+    switch (route.operation) {
+      case 'CreateInvalidation': {
+        const batch = this.parseBatch(body);
+        record.callerReference = batch.callerReference;
+        record.pathCount = batch.paths.length;
+        const existing = (this.invalidationsByTarget.get(key) ?? []).find((i) => i.callerReference === batch.callerReference);
+        if (existing) {
+          if (!sameItems(existing.paths, batch.paths)) {
+            throw new ApiError(400, 'InvalidArgument', 'Your request contains a caller reference that was used for a previous invalidation batch for the same distribution.');
+          }
+          record.invalidationId = existing.id;
+          return { status: 201, xml: this.invalidationXml(existing), location: existing.id };
+        }
+        this.validatePaths(distributionId, batch.paths);
+        this.checkLimits(distributionId, batch.paths);
+        const created = this.store(distributionId, route.tenantId, batch.callerReference, batch.paths, this.delayFor(batch.paths), record.seq);
+        record.created = created.id;
+        record.invalidationId = created.id;
+        return { status: 201, xml: this.invalidationXml(created), location: created.id };
+      }
+      case 'GetInvalidation': {
+        const inv = this.invalidationsById.get(route.invalidationId!);
+        if (!inv || targetKey(inv.distributionId, inv.tenantId) !== key) {
+          throw new ApiError(404, 'NoSuchInvalidation', 'The specified invalidation does not exist.');
+        }
+        record.invalidationId = inv.id;
+        return { status: 200, xml: this.invalidationXml(inv) };
+      }
+      case 'ListInvalidations': {
+        const all = [...(this.invalidationsByTarget.get(key) ?? [])].reverse();
+        const maxItems = Math.min(100, Math.max(1, Number(url.searchParams.get('MaxItems') ?? 100) || 100));
+        const marker = url.searchParams.get('Marker') ?? '';
+        const start = marker ? all.findIndex((i) => i.id === marker) + 1 : 0;
+        const page = all.slice(start, start + maxItems);
+        const truncated = start + maxItems < all.length;
+        const list: Record<string, unknown> = {
+          '@_xmlns': NAMESPACE,
+          'Marker': marker,
+          ...(truncated ? { NextMarker: page[page.length - 1].id } : {}),
+          'MaxItems': maxItems,
+          'IsTruncated': truncated,
+          'Quantity': page.length,
+        };
+        if (page.length > 0) {
+          const summary = (i: EmulatedInvalidation) => ({ Id: i.id, CreateTime: new Date(i.createdAt).toISOString(), Status: this.status(i) });
+          list.Items = { InvalidationSummary: page.map(summary) };
+        }
+        return { status: 200, xml: this.xml({ InvalidationList: list }) };
+      }
+    }
+  }
+
+  private resolveTarget(route: { distributionId?: string; tenantId?: string }): string {
+    if (route.tenantId) {
+      const distributionId = this.tenants.get(route.tenantId);
+      if (!distributionId || this.distributions.get(distributionId)?.deleted) {
+        throw new ApiError(404, 'EntityNotFound', `The distribution tenant ${route.tenantId} does not exist.`);
+      }
+      return distributionId;
+    }
+    const d = this.distributions.get(route.distributionId!);
+    if (!d || d.deleted) {
+      throw new ApiError(404, 'NoSuchDistribution', 'The specified distribution does not exist.');
+    }
+    return d.id;
+  }
+
+  private parseBatch(body: string): { callerReference: string; paths: string[] } {
+    if (body.trim() === '') {
+      throw new ApiError(400, 'MalformedXML', 'The XML document you provided was not well-formed or did not validate against our published schema.');
+    }
+    let doc: { InvalidationBatch?: { CallerReference?: string; Paths?: { Quantity?: string; Items?: { Path?: string[] } | string } } };
+    try {
+      doc = this.parser.parse(body, true);
+    } catch {
+      throw new ApiError(400, 'MalformedXML', 'The XML document you provided was not well-formed or did not validate against our published schema.');
+    }
+    const batch = doc.InvalidationBatch;
+    const callerReference = batch?.CallerReference;
+    const quantity = Number(batch?.Paths?.Quantity);
+    if (!batch || typeof callerReference !== 'string' || callerReference === '' || !Number.isInteger(quantity)) {
+      throw new ApiError(400, 'MalformedXML', 'The XML document you provided was not well-formed or did not validate against our published schema.');
+    }
+    const items = batch.Paths?.Items;
+    const paths = typeof items === 'object' && items ? (items.Path ?? []).map(String) : [];
+    if (paths.length !== quantity) {
+      throw new ApiError(400, 'InconsistentQuantities', 'The value of Quantity and the size of Items don\'t match.');
+    }
+    if (quantity === 0) {
+      throw new ApiError(400, 'InvalidArgument', 'Your request contains one or more invalid invalidation paths.');
+    }
+    return { callerReference, paths };
+  }
+
+  private validatePaths(distributionId: string, paths: readonly string[]): void {
+    const cacheTags = this.distributions.get(distributionId)?.cacheTags ?? false;
+    const valid = (p: string) => {
+      if (p.startsWith('#')) {
+        return cacheTags && p.length > 1 && p.length <= 257 && /^#[\x21-\x2b\x2d-\x7e]+$/.test(p) && !p.includes('*');
+      }
+      return p.startsWith('/') && p.length <= 4000 && !p.slice(0, -1).includes('*') && !/[\u0000-\u0020"<>\\^`{|}\u007f-\uffff]/.test(p);
+    };
+    if (!paths.every(valid)) {
+      throw new ApiError(400, 'InvalidArgument', 'Your request contains one or more invalid invalidation paths.');
+    }
+    const wildcards = paths.filter((p) => p.endsWith('*')).length;
+    if (paths.length > MAX_PATHS_PER_REQUEST || wildcards > MAX_WILDCARDS_IN_PROGRESS || paths.length - wildcards > MAX_PATHS_IN_PROGRESS) {
+      throw new ApiError(413, 'BatchTooLarge', 'Invalidation batch specified is too large.');
+    }
+  }
+
+  private checkLimits(distributionId: string, paths: readonly string[]): void {
+    let wildcards = 0;
+    let others = 0;
+    for (const inv of this.invalidationsById.values()) {
+      if (inv.distributionId === distributionId && this.status(inv) === 'InProgress') {
+        for (const p of inv.paths) {
+          if (p.endsWith('*')) {
+            wildcards++;
+          } else {
+            others++;
+          }
+        }
+      }
+    }
+    const newWildcards = paths.filter((p) => p.endsWith('*')).length;
+    const newOthers = paths.length - newWildcards;
+    if (wildcards + newWildcards > MAX_WILDCARDS_IN_PROGRESS) {
+      throw new ApiError(400, 'TooManyInvalidationsInProgress', 'Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.');
+    }
+    if (others + newOthers > MAX_PATHS_IN_PROGRESS) {
+      throw new ApiError(400, 'TooManyInvalidationsInProgress', 'Processing your request will cause you to exceed the maximum number of in-progress invalidations.');
+    }
+    const peak = this.peaks.get(distributionId) ?? { wildcards: 0, paths: 0 };
+    this.peaks.set(distributionId, {
+      wildcards: Math.max(peak.wildcards, wildcards + newWildcards),
+      paths: Math.max(peak.paths, others + newOthers),
+    });
+  }
+
+  private delayFor(paths: readonly string[]): number {
+    const d = this.options.completionDelayMs ?? 0;
+    return typeof d === 'function' ? d(paths) : d;
+  }
+
+  private store(
+    distributionId: string, tenantId: string | undefined, callerReference: string, paths: readonly string[], delayMs: number, seq = 0,
+  ): EmulatedInvalidation {
+    const createdAt = this.now();
+    const inv: EmulatedInvalidation = {
+      id: `I${this.ids.alphanumeric(13)}`,
+      distributionId,
+      tenantId,
+      callerReference,
+      paths: [...paths],
+      createdAt,
+      createdAtRequest: seq,
+      completesAt: createdAt + delayMs,
+    };
+    this.invalidationsById.set(inv.id, inv);
+    const key = targetKey(distributionId, tenantId);
+    this.invalidationsByTarget.set(key, [...(this.invalidationsByTarget.get(key) ?? []), inv]);
+    return inv;
+  }
+
+  private invalidationXml(inv: EmulatedInvalidation): string {
+    return this.xml({
+      Invalidation: {
+        '@_xmlns': NAMESPACE,
+        'Id': inv.id,
+        'Status': this.status(inv),
+        'CreateTime': new Date(inv.createdAt).toISOString(),
+        'InvalidationBatch': {
+          // CloudFront does not promise to keep the order of the paths.
+          Paths: { Quantity: inv.paths.length, Items: { Path: [...inv.paths].reverse() } },
+          CallerReference: inv.callerReference,
+        },
+      },
+    });
+  }
+
+  private xml(doc: Record<string, unknown>): string {
+    return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' }).build(doc)}`;
+  }
+}
+
+function targetKey(distributionId: string, tenantId?: string): string {
+  return tenantId ? `${distributionId}/${tenantId}` : distributionId;
+}
+
+function sameItems(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
+}
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}

@@ -1,0 +1,37 @@
+// The inside of an emulated Lambda execution environment: loads the handler file once, then runs
+// one invocation at a time as the parent sends them, with a context like Lambda's. Plain JavaScript
+// so that it runs the bundled handler with nothing in between.
+'use strict';
+
+const [file, exportName] = [process.env.LAMBDA_HANDLER_FILE, process.env.LAMBDA_HANDLER_EXPORT];
+let handler;
+try {
+  handler = require(file)[exportName];
+  if (typeof handler !== 'function') {
+    throw new Error(`${file} does not export a function named ${exportName}`);
+  }
+} catch (e) {
+  process.send({ type: 'init-error', error: { name: e.name, message: e.message } });
+  process.exit(1);
+}
+
+process.on('message', async (msg) => {
+  if (msg.type !== 'invoke') {
+    return;
+  }
+  const deadline = msg.deadline;
+  const context = {
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    invokedFunctionArn: msg.invokedFunctionArn,
+    awsRequestId: msg.requestId,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+  };
+  try {
+    const result = await handler(msg.payload, context);
+    process.send({ type: 'result', id: msg.id, ok: true, result: result === undefined ? null : result });
+  } catch (e) {
+    process.send({ type: 'result', id: msg.id, ok: false, error: { name: e && e.name, message: e && e.message } });
+  }
+});
+
+process.send({ type: 'ready' });

@@ -1,0 +1,279 @@
+/**
+ * A Lambda stand-in: runs a function's real code in warm worker processes, one invocation per
+ * worker at a time, stops an invocation at its timeout the way Lambda does (the environment is
+ * thrown away), retries failed asynchronous invocations twice, and serves the Invoke API so the
+ * function can start new invocations of itself (AWS_ENDPOINT_URL_LAMBDA).
+ */
+import { fork } from 'child_process';
+import type { ChildProcess } from 'child_process';
+import { randomUUID } from 'crypto';
+import * as http from 'http';
+import type { AddressInfo } from 'net';
+import * as path from 'path';
+
+export interface FunctionConfig {
+  readonly name: string;
+  readonly arn: string;
+  /** Directory holding the function's code (the asset directory). */
+  readonly codeDir: string;
+  /** `file.export`, as in Lambda's Handler setting. */
+  readonly handler: string;
+  readonly timeoutMs: number;
+  /** Environment of the execution environment (AWS_ENDPOINT_URL_* and credentials included). */
+  readonly env: Record<string, string>;
+}
+
+export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'crash';
+
+export interface InvocationRecord {
+  readonly id: string;
+  readonly functionName: string;
+  readonly source: 'event' | 'invoke-api';
+  readonly attempt: number;
+  readonly payload: unknown;
+  readonly startedAt: number;
+  endedAt?: number;
+  outcome?: InvocationOutcome;
+  error?: string;
+  /** Everything the invocation wrote to stdout and stderr. */
+  logs: string[];
+}
+
+export interface LambdaEmulatorOptions {
+  /** Delays before Lambda's two retries of a failed asynchronous invocation. @default [100, 200] */
+  readonly retryDelaysMs?: readonly [number, number];
+  /** IAM for the Invoke API: may the caller perform `lambda:<action>` on the ARN? */
+  readonly authorize?: (action: string, resourceArn: string) => boolean;
+}
+
+interface Worker {
+  readonly process: ChildProcess;
+  readonly fn: FunctionConfig;
+  busy: boolean;
+  ready: Promise<void>;
+  current?: { record: InvocationRecord; finish: (outcome: InvocationOutcome, error?: string) => void };
+}
+
+export class LambdaEmulator {
+  public static async start(options: LambdaEmulatorOptions = {}): Promise<LambdaEmulator> {
+    const emulator = new LambdaEmulator(options);
+    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    return emulator;
+  }
+
+  public readonly invocations: InvocationRecord[] = [];
+  private readonly functions = new Map<string, FunctionConfig>();
+  private readonly workers: Worker[] = [];
+  private readonly server: http.Server;
+  private pending = 0;
+  private idleWaiters: Array<() => void> = [];
+  private closed = false;
+
+  private constructor(private readonly options: LambdaEmulatorOptions) {
+    this.server = http.createServer((req, res) => void this.handleApi(req, res));
+  }
+
+  /** The base URL, for AWS_ENDPOINT_URL_LAMBDA. */
+  public get endpoint(): string {
+    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+  }
+
+  public register(fn: FunctionConfig): void {
+    this.functions.set(fn.name, fn);
+    this.functions.set(fn.arn, fn);
+  }
+
+  /** Invokes a function asynchronously, as an event source such as CloudFormation does. */
+  public invokeAsync(functionName: string, payload: unknown): void {
+    const fn = this.functions.get(functionName);
+    if (!fn) {
+      throw new Error(`no function ${functionName}`);
+    }
+    this.enqueue(fn, payload, 'event', 1);
+  }
+
+  /** Resolves once no invocation is running or waiting to run (retries included). */
+  public idle(): Promise<void> {
+    return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Kills the environment running an invocation of this function, as a crash or out-of-memory would. */
+  public crash(functionName: string): boolean {
+    const worker = this.workers.find((w) => w.busy && (w.fn.name === functionName || w.fn.arn === functionName));
+    if (!worker) {
+      return false;
+    }
+    worker.current?.finish('crash', 'Runtime exited with error: signal: killed');
+    return true;
+  }
+
+  /** Logs of every invocation, in order. */
+  public logs(): string {
+    return this.invocations.map((i) => i.logs.join('')).join('');
+  }
+
+  public async close(): Promise<void> {
+    this.closed = true;
+    for (const w of this.workers) {
+      w.process.kill('SIGKILL');
+    }
+    this.server.closeAllConnections?.();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private enqueue(fn: FunctionConfig, payload: unknown, source: InvocationRecord['source'], attempt: number, delayMs = 0): void {
+    this.pending++;
+    const run = () => {
+      if (this.closed) {
+        return this.done();
+      }
+      void this.run(fn, payload, source, attempt).finally(() => this.done());
+    };
+    if (delayMs > 0) {
+      setTimeout(run, delayMs);
+    } else {
+      setImmediate(run);
+    }
+  }
+
+  private done(): void {
+    this.pending--;
+    if (this.pending === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((w) => w());
+    }
+  }
+
+  private async run(fn: FunctionConfig, payload: unknown, source: InvocationRecord['source'], attempt: number): Promise<void> {
+    const record: InvocationRecord = { id: randomUUID(), functionName: fn.name, source, attempt, payload, startedAt: Date.now(), logs: [] };
+    this.invocations.push(record);
+    const worker = await this.acquire(fn);
+    const outcome = await new Promise<{ outcome: InvocationOutcome; error?: string }>((resolve) => {
+      const timer = setTimeout(() => finish('timeout', `Task timed out after ${(fn.timeoutMs / 1000).toFixed(2)} seconds`), fn.timeoutMs);
+      const finish = (o: InvocationOutcome, error?: string) => {
+        if (worker.current?.record !== record) {
+          return;
+        }
+        clearTimeout(timer);
+        worker.current = undefined;
+        if (o === 'timeout' || o === 'crash') {
+          // Lambda discards the environment; whatever the code was still doing dies with it.
+          this.discard(worker);
+        } else {
+          worker.busy = false;
+        }
+        resolve({ outcome: o, error });
+      };
+      worker.current = { record, finish };
+      worker.process.send({ type: 'invoke', id: record.id, payload, deadline: Date.now() + fn.timeoutMs, requestId: record.id, invokedFunctionArn: fn.arn });
+    });
+    record.endedAt = Date.now();
+    record.outcome = outcome.outcome;
+    record.error = outcome.error;
+    // Both sources are asynchronous invocations, which Lambda retries twice.
+    if (outcome.outcome !== 'ok' && attempt <= 2) {
+      const delays = this.options.retryDelaysMs ?? [100, 200];
+      this.enqueue(fn, payload, source, attempt + 1, delays[attempt - 1]);
+    }
+  }
+
+  private async acquire(fn: FunctionConfig): Promise<Worker> {
+    let worker = this.workers.find((w) => w.fn === fn && !w.busy);
+    if (!worker) {
+      worker = this.spawn(fn);
+    }
+    worker.busy = true;
+    await worker.ready;
+    return worker;
+  }
+
+  private spawn(fn: FunctionConfig): Worker {
+    const [file, exportName] = splitHandler(fn.handler);
+    const child = fork(path.join(__dirname, 'lambda-bootstrap.js'), [], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...fn.env,
+        AWS_LAMBDA_FUNCTION_NAME: fn.name,
+        LAMBDA_HANDLER_FILE: path.join(fn.codeDir, file),
+        LAMBDA_HANDLER_EXPORT: exportName,
+      },
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+    });
+    let markReady!: () => void;
+    let fail!: (e: Error) => void;
+    const ready = new Promise<void>((resolve, reject) => {
+      markReady = resolve;
+      fail = reject;
+    });
+    const worker: Worker = { process: child, fn, busy: false, ready };
+    const capture = (chunk: Buffer) => worker.current?.record.logs.push(chunk.toString('utf8'));
+    child.stdout!.on('data', capture);
+    child.stderr!.on('data', capture);
+    child.on('message', (msg: { type: string; ok?: boolean; error?: { message?: string } }) => {
+      if (msg.type === 'ready') {
+        markReady();
+      } else if (msg.type === 'init-error') {
+        fail(new Error(`function ${fn.name} failed to initialize: ${msg.error?.message}`));
+      } else if (msg.type === 'result') {
+        worker.current?.finish(msg.ok ? 'ok' : 'error', msg.error?.message);
+      }
+    });
+    child.on('exit', () => {
+      worker.current?.finish('crash', 'Runtime exited without providing a reason');
+      this.discard(worker);
+    });
+    this.workers.push(worker);
+    return worker;
+  }
+
+  private discard(worker: Worker): void {
+    const i = this.workers.indexOf(worker);
+    if (i !== -1) {
+      this.workers.splice(i, 1);
+    }
+    worker.process.kill('SIGKILL');
+  }
+
+  /** Invoke: POST /2015-03-31/functions/{FunctionName}/invocations */
+  private async handleApi(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) {
+      chunks.push(c as Buffer);
+    }
+    const body = Buffer.concat(chunks);
+    const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
+    const fail = (status: number, type: string, message: string) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomUUID() });
+      res.end(JSON.stringify({ Type: 'User', message }));
+    };
+    if (!m || req.method !== 'POST') {
+      return fail(404, 'ResourceNotFoundException', `No route for ${req.method} ${req.url}`);
+    }
+    if (!String(req.headers.authorization ?? '').includes('/lambda/aws4_request')) {
+      return fail(403, 'MissingAuthenticationTokenException', 'Missing SigV4 signature for service lambda');
+    }
+    const fn = this.functions.get(decodeURIComponent(m[1]));
+    if (!fn) {
+      return fail(404, 'ResourceNotFoundException', `Function not found: ${decodeURIComponent(m[1])}`);
+    }
+    if (this.options.authorize && !this.options.authorize('lambda:InvokeFunction', fn.arn)) {
+      return fail(403, 'AccessDeniedException', `User is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}`);
+    }
+    if ((req.headers['x-amz-invocation-type'] ?? 'RequestResponse') !== 'Event') {
+      return fail(400, 'InvalidParameterValueException', 'Only Event invocations are emulated');
+    }
+    if (body.length > 256 * 1024) {
+      return fail(413, 'RequestEntityTooLargeException', `${body.length} byte payload is too large for the Event invocation type (limit 262144 bytes)`);
+    }
+    this.enqueue(fn, JSON.parse(body.toString('utf8')), 'invoke-api', 1);
+    res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
+    res.end();
+  }
+}
+
+function splitHandler(handler: string): [string, string] {
+  const dot = handler.lastIndexOf('.');
+  return [`${handler.slice(0, dot)}.js`, handler.slice(dot + 1)];
+}

@@ -1,0 +1,248 @@
+/**
+ * The bundled handler, as synthesized into cdk.out, running in the Lambda stand-in with the real
+ * AWS SDK against the CloudFront emulator, under the IAM its template gives it. Events are made by
+ * hand here; the lifecycle tests let the driver make them from templates.
+ */
+import { randomUUID } from 'crypto';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
+import { Invalidation } from '../src';
+import type { InvalidationResourceProperties } from '../src/contract';
+import type { SynthesizedStack } from './driver/assembly';
+import { readStack } from './driver/assembly';
+import { ACCOUNT_ID, deployInvalidationHandler, LocalCloud, REGION } from './driver/local-cloud';
+
+const SITE = 'E1SITE00000000';
+const OTHER = 'E2OTHER0000000';
+const NOT_GRANTED = 'E3NOTGRANTED00';
+const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/HandlerTest/${randomUUID()}`;
+
+let synthesized: SynthesizedStack;
+let cloud: LocalCloud;
+let fn: { name: string; arn: string };
+
+beforeAll(() => {
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'handler-test-'));
+  const app = new App({ outdir });
+  const stack = new Stack(app, 'HandlerTest', { env: { account: ACCOUNT_ID, region: REGION } });
+  for (const id of [SITE, OTHER]) {
+    const distribution = cloudfront.Distribution.fromDistributionAttributes(stack, id, { distributionId: id, domainName: `${id}.cloudfront.net` });
+    new Invalidation(stack, `Invalidate${id}`, { distribution });
+  }
+  synthesized = readStack(app.synth(), 'HandlerTest');
+});
+
+beforeEach(async () => {
+  cloud = await LocalCloud.start();
+  for (const id of [SITE, OTHER, NOT_GRANTED]) {
+    cloud.cloudfront.addDistribution({ id });
+  }
+  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
+});
+
+afterEach(async () => {
+  await cloud.lambda.idle();
+  await cloud.close();
+});
+
+type Props = Omit<InvalidationResourceProperties, 'ServiceToken'>;
+
+function props(overrides: Partial<Props> = {}): InvalidationResourceProperties {
+  return {
+    ServiceToken: fn.arn,
+    DistributionId: SITE,
+    Paths: ['/*'],
+    Trigger: ['stack:1111'],
+    WaitForCompletion: 'false',
+    TimeoutSeconds: '60',
+    FailOnTimeout: 'true',
+    ...overrides,
+  };
+}
+
+function makeEvent(overrides: Partial<Omit<CloudFormationRequest, 'ResponseURL'>> = {}): Omit<CloudFormationRequest, 'ResponseURL'> {
+  return {
+    RequestType: 'Create',
+    RequestId: randomUUID(),
+    StackId: STACK_ID,
+    LogicalResourceId: 'InvalidateSite',
+    ResourceType: 'Custom::CloudFrontInvalidation',
+    ResourceProperties: props() as unknown as Record<string, unknown>,
+    ...overrides,
+  };
+}
+
+function update(oldProps: InvalidationResourceProperties, newProps: InvalidationResourceProperties, physicalId = 'InvalidateSite-abc') {
+  return makeEvent({
+    RequestType: 'Update',
+    PhysicalResourceId: physicalId,
+    OldResourceProperties: oldProps as unknown as Record<string, unknown>,
+    ResourceProperties: newProps as unknown as Record<string, unknown>,
+  });
+}
+
+const created = () => cloud.cloudfront.requests.filter((r) => r.created);
+
+describe('I1: fires on change', () => {
+  test('a Create submits one invalidation covering the paths and answers with its id and CallerReference', async () => {
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html', '/assets/*'] }) as never }));
+    const invalidations = cloud.cloudfront.invalidations(SITE);
+    expect(invalidations).toHaveLength(1);
+    expect([...invalidations[0].paths].sort()).toEqual(['/assets/*', '/index.html']);
+    expect(answer.Status).toBe('SUCCESS');
+    expect(answer.Data).toMatchObject({
+      InvalidationId: invalidations[0].id,
+      InvalidationIds: invalidations[0].id,
+      CallerReference: invalidations[0].callerReference.replace(/-1$/, ''),
+      Status: 'Submitted',
+    });
+  });
+
+  test.each([
+    ['the paths', () => props({ Paths: ['/about.html'] })],
+    ['the trigger', () => props({ Trigger: ['stack:2222'] })],
+  ])('an Update that changes %s submits a new invalidation', async (_what, make) => {
+    const changed = make();
+    const { answer } = await cloud.request(fn.name, update(props(), changed));
+    expect(answer.Status).toBe('SUCCESS');
+    expect(cloud.cloudfront.invalidations(SITE).map((i) => i.paths)).toEqual([changed.Paths]);
+  });
+
+  test('an Update that moves to another distribution invalidates the new one', async () => {
+    await cloud.request(fn.name, update(props(), props({ DistributionId: OTHER })));
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(0);
+    expect(cloud.cloudfront.invalidations(OTHER)).toHaveLength(1);
+  });
+});
+
+describe('I2: no duplicates on redelivery', () => {
+  test('the same request delivered twice creates one invalidation and answers the same both times', async () => {
+    const sent = cloud.send(fn.name, makeEvent());
+    sent.redeliver();
+    await cloud.lambda.idle();
+    const answers = cloud.cloudformation.answers.get(sent.token)!;
+    expect(answers.map((a) => a.answer.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(answers[0].answer.Data!.InvalidationId).toBe(answers[1].answer.Data!.InvalidationId);
+    expect(answers[0].answer.PhysicalResourceId).toBe(answers[1].answer.PhysicalResourceId);
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
+  });
+
+  test('a crash after CreateInvalidation and before the answer: Lambda\'s retry creates nothing new', async () => {
+    cloud.cloudfront.onRequest((r) => {
+      if (r.created && created().length === 1) {
+        cloud.lambda.crash(fn.name);
+      }
+    });
+    const sent = cloud.send(fn.name, makeEvent());
+    await cloud.lambda.idle();
+    const invocations = cloud.lambda.invocations.map((i) => i.outcome);
+    expect(invocations).toEqual(['crash', 'ok']);
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
+    const answers = cloud.cloudformation.answers.get(sent.token)!;
+    expect(answers).toHaveLength(1);
+    expect(answers[0].answer.Data!.InvalidationId).toBe(cloud.cloudfront.invalidations(SITE)[0].id);
+  });
+
+  test('a lost CreateInvalidation response retried by the SDK creates nothing new', async () => {
+    cloud.cloudfront.failNext('CreateInvalidation', 'LostResponse');
+    const { answer } = await cloud.request(fn.name, makeEvent());
+    expect(answer.Status).toBe('SUCCESS');
+    expect(cloud.cloudfront.requests.filter((r) => r.operation === 'CreateInvalidation').map((r) => r.status)).toEqual([503, 201]);
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
+  });
+
+  test('a new request with the same inputs gets a new CallerReference (a rollback must purge again)', async () => {
+    await cloud.request(fn.name, makeEvent());
+    await cloud.request(fn.name, makeEvent());
+    const refs = cloud.cloudfront.invalidations(SITE).map((i) => i.callerReference);
+    expect(refs).toHaveLength(2);
+    expect(refs[0]).not.toBe(refs[1]);
+    expect(refs[0].split('-')[0]).toBe(refs[1].split('-')[0]);
+  });
+});
+
+describe('I3: no-op updates stay no-ops', () => {
+  test.each([
+    ['the ServiceToken (a new handler)', (p: InvalidationResourceProperties) => ({ ...p, ServiceToken: `${p.ServiceToken}-v2` })],
+    ['the wait settings', (p: InvalidationResourceProperties) => ({ ...p, WaitForCompletion: 'true', TimeoutSeconds: '900', FailOnTimeout: 'false' })],
+    ['the order of the paths, or duplicates', (p: InvalidationResourceProperties) => ({ ...p, Paths: ['/b', '/a', '/b'] })],
+  ])('an Update changing only %s creates no invalidation and succeeds', async (_what, change) => {
+    const before = props({ Paths: ['/a', '/b'] });
+    const { answer } = await cloud.request(fn.name, update(before, change(before)));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'InvalidateSite-abc' });
+    expect(answer.Data).toMatchObject({ Status: 'Unchanged', InvalidationIds: '', CallerReference: '' });
+    expect(cloud.cloudfront.requests).toHaveLength(0);
+  });
+
+  test('a path already covered by a wildcard of the list is no change', async () => {
+    const { answer } = await cloud.request(fn.name, update(props({ Paths: ['/img/*'] }), props({ Paths: ['/img/*', '/img/a.png'] })));
+    expect(answer.Data!.Status).toBe('Unchanged');
+    expect(cloud.cloudfront.requests).toHaveLength(0);
+  });
+});
+
+describe('I5: Delete never invalidates and never fails', () => {
+  test('a Delete succeeds without calling CloudFront and keeps the physical id', async () => {
+    const { answer } = await cloud.request(fn.name, makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'InvalidateSite-xyz' }));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'InvalidateSite-xyz' });
+    expect(cloud.cloudfront.requests).toHaveLength(0);
+  });
+
+  test('a Delete succeeds when the distribution is gone, or the properties make no sense', async () => {
+    cloud.cloudfront.deleteDistribution(SITE);
+    const gone = await cloud.request(fn.name, makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'p1' }));
+    const garbage = await cloud.request(fn.name, makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'p2', ResourceProperties: { Paths: 'nonsense' } }));
+    expect([gone.answer.Status, garbage.answer.Status]).toEqual(['SUCCESS', 'SUCCESS']);
+    expect(cloud.cloudfront.requests).toHaveLength(0);
+  });
+});
+
+describe('I6: always answers, with a one-line reason naming the distribution and the error code', () => {
+  test('a distribution that does not exist', async () => {
+    cloud.cloudfront.deleteDistribution(SITE);
+    const { answer } = await cloud.request(fn.name, makeEvent());
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toContain(`distribution ${SITE}`);
+    expect(answer.Reason).toContain('NoSuchDistribution');
+    expect(answer.Reason).not.toMatch(/\n/);
+  });
+
+  test('a distribution the handler\'s IAM policy does not cover', async () => {
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ DistributionId: NOT_GRANTED }) as never }));
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(new RegExp(`distribution ${NOT_GRANTED}.*AccessDenied`));
+    expect(cloud.cloudfront.invalidations(NOT_GRANTED)).toHaveLength(0);
+  });
+
+  test('a path CloudFront would refuse, known only at deploy time, fails naming the item', async () => {
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/ok', 'resolved-without-slash'] }) as never }));
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toContain('Paths[1] "resolved-without-slash"');
+    expect(cloud.cloudfront.requests).toHaveLength(0);
+  });
+
+  test('the answer is small, signed as presigned (no content type), and the ResponseURL never reaches the logs', async () => {
+    const { answer, bytes, contentType, responseUrlSecret } = await cloud.request(fn.name, makeEvent());
+    expect(answer.Status).toBe('SUCCESS');
+    expect(bytes).toBeLessThan(4096);
+    expect(contentType ?? '').toBe('');
+    const logs = cloud.lambda.logs();
+    expect(logs).toContain('answering SUCCESS');
+    expect(logs).not.toContain(responseUrlSecret);
+    expect(logs).not.toContain('cloudformation-response');
+  });
+
+  test('a Create answers a physical id that a retry of the same request repeats, and an Update keeps it', async () => {
+    const event = makeEvent();
+    const first = await cloud.request(fn.name, event);
+    const again = await cloud.request(fn.name, event);
+    expect(first.answer.PhysicalResourceId).toMatch(/^InvalidateSite-[0-9a-f]{12}$/);
+    expect(again.answer.PhysicalResourceId).toBe(first.answer.PhysicalResourceId);
+    const updated = await cloud.request(fn.name, update(props(), props({ Paths: ['/x'] }), first.answer.PhysicalResourceId));
+    expect(updated.answer.PhysicalResourceId).toBe(first.answer.PhysicalResourceId);
+  });
+});

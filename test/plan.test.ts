@@ -1,0 +1,182 @@
+/**
+ * The pure planning code: path rules, batches, effective inputs and CallerReferences. No I/O.
+ */
+import * as fc from 'fast-check';
+import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest } from '../lambda/invalidation/plan';
+import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
+import { responseBody } from '../lambda/invalidation/protocol';
+import { encodePath, MAX_PATHS_PER_REQUEST, MAX_WILDCARDS_IN_PROGRESS, normalizePaths, pathKind, pathProblem, planBatches } from '../src/paths';
+
+const segment = fc.stringMatching(/^[a-z0-9._-]{1,8}$/);
+const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}`);
+const wildcard = fc.array(segment, { minLength: 0, maxLength: 3 }).map((parts) => `/${parts.join('/')}${parts.length ? '/' : ''}*`);
+const item = fc.oneof({ weight: 4, arbitrary: path }, { weight: 1, arbitrary: wildcard });
+
+function covers(list: readonly string[], p: string): boolean {
+  return list.some((q) => q === p || (q.endsWith('*') && p.startsWith(q.slice(0, -1))));
+}
+
+describe('path rules', () => {
+  test.each([
+    ['/index.html', undefined],
+    ['/*', undefined],
+    ['/a/b*', undefined],
+    ['#product-42', undefined],
+    ['index.html', 'must start with'],
+    ['/a*/b', 'only be the last'],
+    ['/a**', 'only be the last'],
+    ['#', 'needs a name'],
+  ])('%s', (given, problem) => {
+    if (problem === undefined) {
+      expect(pathProblem(given)).toBeUndefined();
+    } else {
+      expect(pathProblem(given)).toContain(problem);
+    }
+  });
+
+  test('encodes what CloudFront wants encoded and nothing else', () => {
+    expect(encodePath('/images/café au lait.jpg')).toBe('/images/caf%C3%A9%20au%20lait.jpg');
+    expect(encodePath('/a"b<c>d{e}|^`\\')).toBe('/a%22b%3Cc%3Ed%7Be%7D%7C%5E%60%5C');
+    expect(encodePath('/~user/a%20b/[x]?q=1&r=2#frag')).toBe('/~user/a%20b/[x]?q=1&r=2#frag');
+  });
+
+  test('normalization drops duplicates and covered paths, and sorts', () => {
+    expect(normalizePaths(['/b', '/img/a.png', '/a', '/img/*', '/b', '/img/*'])).toEqual(['/a', '/b', '/img/*']);
+    expect(normalizePaths(['/index.html', '/*'])).toEqual(['/*']);
+    expect(normalizePaths(['#tag', '/*'])).toEqual(['#tag', '/*']);
+  });
+
+  test('normalization is idempotent, order-blind, and still covers every path given', () => {
+    fc.assert(fc.property(fc.array(item, { minLength: 1, maxLength: 60 }), (items) => {
+      const normal = normalizePaths(items);
+      expect(normalizePaths(normal)).toEqual(normal);
+      expect(normalizePaths([...items].reverse())).toEqual(normal);
+      items.forEach((p) => expect(covers(normal, p)).toBe(true));
+      normal.forEach((p) => expect(items).toContain(p));
+    }));
+  });
+
+  test('an invalid item is named with its index and value', () => {
+    expect(() => normalizePaths(['/ok', 'bad'], 'Paths')).toThrow('Paths[1] "bad" is not a valid invalidation path');
+    expect(() => normalizePaths([], 'Paths')).toThrow('Paths is empty');
+  });
+});
+
+describe('batches', () => {
+  const many = (n: number, prefix: string, suffix = '') => Array.from({ length: n }, (_, i) => `/${prefix}${String(i).padStart(5, '0')}${suffix}`);
+
+  test('10,000 paths go out as 4 batches of at most 3000', () => {
+    const batches = planBatches(normalizePaths(many(10_000, 'p')));
+    expect(batches.map((b) => b.length)).toEqual([3000, 3000, 3000, 1000]);
+  });
+
+  test('wildcards go 15 to a batch, with other paths filling the room', () => {
+    const batches = planBatches(normalizePaths([...many(40, 'w', '/*'), ...many(10, 'p')]));
+    expect(batches.map((b) => b.filter((p) => pathKind(p) === 'wildcard').length)).toEqual([15, 15, 10]);
+    expect(batches.flat()).toHaveLength(50);
+  });
+
+  test('every path exactly once, every batch within the limits, and as few batches as the limits allow', () => {
+    fc.assert(fc.property(fc.nat(20_000), fc.nat(60), (others, wildcards) => {
+      const paths = normalizePaths([...many(others, 'p'), ...many(wildcards, 'w', '/*'), '/single']);
+      const batches = planBatches(paths);
+      expect(batches.flat().sort()).toEqual([...paths].sort());
+      for (const b of batches) {
+        expect(b.length).toBeLessThanOrEqual(MAX_PATHS_PER_REQUEST);
+        expect(b.filter((p) => pathKind(p) === 'wildcard').length).toBeLessThanOrEqual(MAX_WILDCARDS_IN_PROGRESS);
+      }
+      const w = paths.filter((p) => pathKind(p) === 'wildcard').length;
+      expect(batches).toHaveLength(Math.max(Math.ceil(w / MAX_WILDCARDS_IN_PROGRESS), Math.ceil(paths.length / MAX_PATHS_PER_REQUEST)));
+    }), { numRuns: 40 });
+  });
+
+  test('the same list always gives the same batches', () => {
+    const paths = normalizePaths([...many(7000, 'p'), ...many(20, 'w', '/*')]);
+    expect(planBatches(paths)).toEqual(planBatches([...paths]));
+  });
+});
+
+const PROPS = { ServiceToken: 'arn:fn', DistributionId: 'E123', Paths: ['/*'], Trigger: ['stack:1'], WaitForCompletion: 'false', TimeoutSeconds: '60', FailOnTimeout: 'true' };
+
+function event(overrides: Partial<CloudFormationRequest> = {}): CloudFormationRequest {
+  return {
+    RequestType: 'Create',
+    RequestId: 'req-1',
+    ResponseURL: 'https://example.invalid/response',
+    StackId: 'arn:aws:cloudformation:eu-west-1:1:stack/S/1',
+    LogicalResourceId: 'Inv',
+    ResourceType: 'Custom::CloudFrontInvalidation',
+    ResourceProperties: PROPS,
+    ...overrides,
+  };
+}
+
+describe('requests', () => {
+  test('the CallerReference is a pure function of the inputs and the request', () => {
+    const inputs = parseProperties(PROPS).inputs;
+    const a = baseCallerReference(inputs, event());
+    expect(baseCallerReference(inputs, event())).toBe(a);
+    expect(baseCallerReference(inputs, event({ RequestId: 'req-2' }))).not.toBe(a);
+    expect(baseCallerReference(inputs, event({ StackId: 'arn:aws:cloudformation:eu-west-1:1:stack/S/2' }))).not.toBe(a);
+    expect(baseCallerReference(parseProperties({ ...PROPS, Paths: ['/x'] }).inputs, event())).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}$/);
+  });
+
+  test('effective inputs ignore order, duplicates and the handler\'s own settings', () => {
+    const hash = (p: Record<string, unknown>) => inputsHash(parseProperties({ ...PROPS, ...p }).inputs);
+    expect(hash({ Paths: ['/b', '/a'] })).toBe(hash({ Paths: ['/a', '/b', '/a'] }));
+    expect(hash({ ServiceToken: 'other', WaitForCompletion: 'true', TimeoutSeconds: '5', FailOnTimeout: 'false' })).toBe(hash({}));
+    expect(hash({ DistributionTenantId: 'dt_1' })).not.toBe(hash({}));
+    expect(hash({ Trigger: ['stack:2'] })).not.toBe(hash({}));
+  });
+
+  test('plans batches numbered from 1 with references ending in their number', () => {
+    const plan = planRequest(event({ ResourceProperties: { ...PROPS, Paths: Array.from({ length: 3500 }, (_, i) => `/p${i}`) } }));
+    expect(plan.action).toBe('invalidate');
+    if (plan.action === 'invalidate') {
+      expect(plan.batches.map((b) => [b.number, b.paths.length, b.callerReference])).toEqual([
+        [1, 3000, `${plan.callerReference}-1`],
+        [2, 500, `${plan.callerReference}-2`],
+      ]);
+    }
+  });
+
+  test.each([
+    [{ DistributionId: '' }, 'DistributionId must be a non-empty string'],
+    [{ DistributionId: 'not an id' }, 'DistributionId "not an id" is not a CloudFront distribution id'],
+    [{ Paths: '/*' }, 'Paths must be a list'],
+    [{ TimeoutSeconds: '0' }, 'TimeoutSeconds "0" must be a whole number'],
+    [{ WaitForCompletion: 'yes' }, 'WaitForCompletion must be \'true\' or \'false\', got "yes"'],
+  ])('bad properties fail, naming the field and value: %j', (change, message) => {
+    const plan = planRequest(event({ ResourceProperties: { ...PROPS, ...change } }));
+    expect(plan).toEqual({ action: 'fail', reason: expect.stringContaining(message) });
+  });
+
+  test('an Update whose old properties cannot be read counts as a change', () => {
+    const plan = planRequest(event({ RequestType: 'Update', PhysicalResourceId: 'p', OldResourceProperties: { Paths: 7 } }));
+    expect(plan.action).toBe('invalidate');
+  });
+
+  test('physical ids are stable for a request and differ between requests', () => {
+    expect(newPhysicalId(event())).toBe(newPhysicalId(event()));
+    expect(newPhysicalId(event({ RequestId: 'req-2' }))).not.toBe(newPhysicalId(event()));
+    expect(newPhysicalId(event())).toMatch(/^Inv-[0-9a-f]{12}$/);
+  });
+});
+
+describe('answers', () => {
+  test('stay under 4096 bytes by dropping trailing ids, and keep the reason to one line', () => {
+    const ids = Array.from({ length: 400 }, (_, i) => `I${String(i).padStart(13, '0')}`).join(',');
+    const body = responseBody(event(), {
+      Status: 'SUCCESS',
+      PhysicalResourceId: 'p',
+      Reason: 'line one\nline two',
+      Data: { InvalidationIds: ids, InvalidationId: 'I0000000000000', CallerReference: 'r', Status: 'Submitted', Warning: '' },
+    });
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(4096);
+    const parsed = JSON.parse(body);
+    expect(parsed.Reason).toBe('line one line two');
+    expect(ids.startsWith(parsed.Data.InvalidationIds)).toBe(true);
+    expect(parsed.Data.InvalidationIds.split(',').length).toBeGreaterThan(100);
+  });
+});
