@@ -170,18 +170,38 @@ describe('I3: no-op updates stay no-ops', () => {
     ['the ServiceToken (a new handler)', (p: InvalidationResourceProperties) => ({ ...p, ServiceToken: `${p.ServiceToken}-v2` })],
     ['the wait settings', (p: InvalidationResourceProperties) => ({ ...p, WaitForCompletion: 'true', TimeoutSeconds: '900', FailOnTimeout: 'false' })],
     ['the order of the paths, or duplicates', (p: InvalidationResourceProperties) => ({ ...p, Paths: ['/b', '/a', '/b'] })],
-  ])('an Update changing only %s creates no invalidation and succeeds', async (_what, change) => {
+  ])('an Update changing only %s creates no invalidation, succeeds and answers the ids it had', async (_what, change) => {
     const before = props({ Paths: ['/a', '/b'] });
-    const { answer } = await cloud.request(fn.name, update(before, change(before)));
-    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'InvalidateSite-abc' });
-    expect(answer.Data).toMatchObject({ Status: 'Unchanged', InvalidationIds: '', CallerReference: '' });
-    expect(cloud.cloudfront.requests).toHaveLength(0);
+    const first = await cloud.request(fn.name, makeEvent({ ResourceProperties: before as never }));
+    const { answer } = await cloud.request(fn.name, update(before, change(before), first.answer.PhysicalResourceId));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: first.answer.PhysicalResourceId });
+    expect(answer.Data).toMatchObject({
+      Status: 'Unchanged',
+      InvalidationIds: first.answer.Data!.InvalidationIds,
+      CallerReference: first.answer.Data!.CallerReference,
+    });
+    expect(created()).toHaveLength(1);
   });
 
   test('a path already covered by a wildcard of the list is no change', async () => {
     const { answer } = await cloud.request(fn.name, update(props({ Paths: ['/img/*'] }), props({ Paths: ['/img/*', '/img/a.png'] })));
     expect(answer.Data!.Status).toBe('Unchanged');
-    expect(cloud.cloudfront.requests).toHaveLength(0);
+    expect(created()).toHaveLength(0);
+  });
+
+  test('recalls every batch of a long list, in batch order, past invalidations of other resources', async () => {
+    const paths = Array.from({ length: 3500 }, (_, i) => `/p${i}`);
+    const first = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: paths }) as never }));
+    await cloud.request(fn.name, makeEvent({ LogicalResourceId: 'Another', ResourceProperties: props({ Paths: ['/another'] }) as never }));
+    const { answer } = await cloud.request(fn.name, update(props({ Paths: paths }), props({ Paths: paths, TimeoutSeconds: '120' })));
+    expect(first.answer.Data!.InvalidationIds.split(',')).toHaveLength(2);
+    expect(answer.Data!.InvalidationIds).toBe(first.answer.Data!.InvalidationIds);
+  });
+
+  test('answers empty ids, still SUCCESS, when the earlier invalidation is out of sight', async () => {
+    const { answer } = await cloud.request(fn.name, update(props(), props({ TimeoutSeconds: '120' })));
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Unchanged', InvalidationIds: '', InvalidationId: '', CallerReference: '' } });
+    expect(created()).toHaveLength(0);
   });
 });
 

@@ -19,14 +19,20 @@ export interface InvalidationState {
   readonly id: string;
   readonly status: string;
   readonly paths?: readonly string[];
+  readonly callerReference?: string;
+}
+
+export interface InvalidationSummary {
+  readonly id: string;
+  readonly status: string;
 }
 
 /** The operations the handler needs; tests of the orchestration may supply their own. */
 export interface InvalidationApi {
   create(target: Target, callerReference: string, paths: readonly string[], signal?: AbortSignal): Promise<InvalidationState>;
   get(target: Target, id: string, signal?: AbortSignal): Promise<InvalidationState>;
-  /** Invalidations of the target that are in progress, newest first, looking at most `pages` pages back. */
-  listInProgress(target: Target, pages: number, signal?: AbortSignal): Promise<string[]>;
+  /** The target's invalidations, newest first, at most `pages` pages of 100. */
+  list(target: Target, pages: number, signal?: AbortSignal): Promise<InvalidationSummary[]>;
   /**
    * Polls (the SDK's waiter: at once, then backing off from `minDelay` to `maxDelay` seconds) until the
    * invalidation is Completed, for at most `maxWaitSeconds`. True when it completed, false on timeout.
@@ -58,8 +64,8 @@ export class CloudFrontInvalidations implements InvalidationApi {
     return toState(out.Invalidation);
   }
 
-  async listInProgress(target: Target, pages: number, signal?: AbortSignal): Promise<string[]> {
-    const ids: string[] = [];
+  async list(target: Target, pages: number, signal?: AbortSignal): Promise<InvalidationSummary[]> {
+    const found: InvalidationSummary[] = [];
     let marker: string | undefined;
     for (let page = 0; page < pages; page++) {
       let list: InvalidationList | undefined;
@@ -69,8 +75,8 @@ export class CloudFrontInvalidations implements InvalidationApi {
         ? (await this.client.send(new ListInvalidationsForDistributionTenantCommand({ Id: target.tenantId, ...request }), options)).InvalidationList
         : (await this.client.send(new ListInvalidationsCommand({ DistributionId: target.distributionId, ...request }), options)).InvalidationList;
       for (const item of list?.Items ?? []) {
-        if (item.Status !== 'Completed' && item.Id) {
-          ids.push(item.Id);
+        if (item.Id && item.Status) {
+          found.push({ id: item.Id, status: item.Status });
         }
       }
       if (!list?.IsTruncated || !list.NextMarker) {
@@ -78,7 +84,7 @@ export class CloudFrontInvalidations implements InvalidationApi {
       }
       marker = list.NextMarker;
     }
-    return ids;
+    return found;
   }
 
   async waitCompleted(target: Target, id: string, maxWaitSeconds: number, signal?: AbortSignal): Promise<boolean> {
@@ -109,7 +115,12 @@ function toState(invalidation: Invalidation | undefined): InvalidationState {
   if (!invalidation?.Id || !invalidation.Status) {
     throw new Error('CloudFront answered without an invalidation id or status');
   }
-  return { id: invalidation.Id, status: invalidation.Status, paths: invalidation.InvalidationBatch?.Paths?.Items };
+  return {
+    id: invalidation.Id,
+    status: invalidation.Status,
+    paths: invalidation.InvalidationBatch?.Paths?.Items,
+    callerReference: invalidation.InvalidationBatch?.CallerReference,
+  };
 }
 
 /** CloudFront's error code for an SDK error, or the error's name. */

@@ -27,6 +27,13 @@ export interface Settings {
   readonly failOnTimeout: boolean;
 }
 
+/** Where to look for the invalidations an earlier request made for the same inputs. */
+export interface Recall {
+  readonly target: Target;
+  /** The inputs part of their CallerReference. */
+  readonly prefix: string;
+}
+
 export interface Batch {
   /** 1-based position, as it appears in references and messages. */
   readonly number: number;
@@ -35,7 +42,12 @@ export interface Batch {
 }
 
 export type Plan =
-  | { readonly action: 'none'; readonly why: string }
+  | {
+    readonly action: 'none';
+    readonly why: string;
+    /** For an unchanged Update: where to find the invalidation made for these inputs, to answer its id again. */
+    readonly recall?: Recall;
+  }
   | { readonly action: 'fail'; readonly reason: string }
   | {
     readonly action: 'invalidate';
@@ -107,9 +119,14 @@ export function requestHash(event: Pick<CloudFormationRequest, 'StackId' | 'Requ
   return sha256(`${event.StackId}\n${event.RequestId}`);
 }
 
+/** The part of a CallerReference that the inputs decide: equal for every request with these inputs. */
+export function referencePrefix(inputs: EffectiveInputs): string {
+  return inputsHash(inputs).slice(0, 16);
+}
+
 /** The reference of a request's invalidations, before the batch number. */
 export function baseCallerReference(inputs: EffectiveInputs, event: Pick<CloudFormationRequest, 'StackId' | 'RequestId'>): string {
-  return `${inputsHash(inputs).slice(0, 16)}-${requestHash(event).slice(0, 16)}`;
+  return `${referencePrefix(inputs)}-${requestHash(event).slice(0, 16)}`;
 }
 
 /** The physical id of a new resource: a pure function of the request, so a retried Create gets the same one. */
@@ -131,7 +148,11 @@ export function planRequest(event: CloudFormationRequest): Plan {
   if (event.RequestType === 'Update') {
     const old = tryParse(event.OldResourceProperties);
     if (old && inputsHash(old.inputs) === inputsHash(parsed.inputs)) {
-      return { action: 'none', why: 'the distribution, paths and trigger are unchanged' };
+      return {
+        action: 'none',
+        why: 'the distribution, paths and trigger are unchanged',
+        recall: { target: parsed.inputs.target, prefix: referencePrefix(parsed.inputs) },
+      };
     }
   }
   const callerReference = baseCallerReference(parsed.inputs, event);

@@ -5,7 +5,7 @@
  */
 import type { InvalidationApi } from './cloudfront';
 import { describeError, errorCode, isRetryable } from './cloudfront';
-import type { Batch, Plan } from './plan';
+import type { Batch, Plan, Recall } from './plan';
 import { describeTarget, newPhysicalId, planRequest } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
 import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/paths';
@@ -51,6 +51,8 @@ export const ROLLBACK_SETTLE_LIMIT_MS = 2 * 60 * 60 * 1000;
 const LIST_PAGES = 3;
 /** In-progress invalidations of others whose paths are looked up; past that, CloudFront decides. */
 const MAX_LOOKUPS = 25;
+/** Newest invalidations read when recalling the ids an earlier request got for the same inputs. */
+export const RECALL_LOOKUPS = 10;
 const FIRST_BACKOFF_MS = 1000;
 const MAX_BACKOFF_MS = 30_000;
 
@@ -93,7 +95,11 @@ export class RequestRun {
     const plan = this.plan;
     if (plan.action === 'none') {
       this.rt.log(`${this.event.RequestType}: nothing to invalidate, ${plan.why}`);
-      return this.reply('SUCCESS', undefined, this.data('', this.event.RequestType === 'Delete' ? 'Deleted' : 'Unchanged'));
+      if (this.event.RequestType === 'Delete') {
+        return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
+      }
+      const previous = plan.recall ? await this.recall(plan.recall) : { ids: '', callerReference: '' };
+      return this.reply('SUCCESS', undefined, this.data(previous.callerReference, 'Unchanged', previous.ids));
     }
     if (plan.action === 'fail') {
       return this.reply('FAILED', plan.reason);
@@ -103,8 +109,10 @@ export class RequestRun {
       this.rt.log('planned', { target: plan.target, paths: plan.pathCount, batches: plan.batches.length, callerReference: plan.callerReference });
       if (this.event.RequestType === 'Update' && (await this.rt.stackStatus(this.event.StackId)) === 'UPDATE_ROLLBACK_IN_PROGRESS') {
         // The content may not have reverted yet: answer now so the rollback goes on, purge once it is over.
+        // The answer restores the attributes of the deployment rolled back to, as a rollback should.
         this.progress.deferred = true;
-        await this.answer('SUCCESS', undefined, this.data(plan.callerReference, 'Deferred'));
+        const previous = await this.recall({ target: plan.target, prefix: plan.callerReference.split('-')[0] });
+        await this.answer('SUCCESS', undefined, this.data(previous.callerReference, 'Deferred', previous.ids));
         this.progress.answered = true;
       }
     }
@@ -216,7 +224,7 @@ export class RequestRun {
     });
     let inProgress: string[];
     try {
-      inProgress = await this.rt.api.listInProgress(plan.target, LIST_PAGES, this.rt.signal);
+      inProgress = (await this.rt.api.list(plan.target, LIST_PAGES, this.rt.signal)).filter((i) => i.status !== 'Completed').map((i) => i.id);
     } catch (e) {
       this.rt.log('could not count invalidations in progress', { error: describeError(e) });
       return undefined;
@@ -287,6 +295,32 @@ export class RequestRun {
       if (pause.kind !== 'ok') {
         return pause;
       }
+    }
+  }
+
+  /**
+   * The invalidations the most recent earlier request with the same inputs made (their CallerReference
+   * starts with the same prefix), among the newest few of the target; empty when none is found.
+   */
+  private async recall(recall: Recall): Promise<{ ids: string; callerReference: string }> {
+    try {
+      const newest = (await this.rt.api.list(recall.target, 1, this.rt.signal)).slice(0, RECALL_LOOKUPS);
+      const batches: Array<{ id: string; reference: string }> = [];
+      for (const summary of newest) {
+        const state = await this.rt.api.get(recall.target, summary.id, this.rt.signal);
+        const reference = state.callerReference ?? '';
+        if (reference.startsWith(`${recall.prefix}-`) && (batches.length === 0 || base(reference) === base(batches[0].reference))) {
+          batches.push({ id: state.id, reference });
+        } else if (batches.length > 0) {
+          break;
+        }
+      }
+      batches.sort((a, b) => batchNumber(a.reference) - batchNumber(b.reference));
+      this.rt.log('recalled earlier invalidations', { found: batches.length });
+      return { ids: batches.map((b) => b.id).join(','), callerReference: batches.length ? base(batches[0].reference) : '' };
+    } catch (e) {
+      this.rt.log('could not recall earlier invalidations', { error: describeError(e) });
+      return { ids: '', callerReference: '' };
     }
   }
 
@@ -386,6 +420,15 @@ export class RequestRun {
     this.rt.log(`answering ${status}`, { reason, data });
     await this.rt.answer(this.event, { Status: status, Reason: reason, PhysicalResourceId: this.physicalId, Data: data ?? this.data('', 'Failed') });
   }
+}
+
+/** A batch's CallerReference without its batch number. */
+function base(reference: string): string {
+  return reference.replace(/-\d+$/, '');
+}
+
+function batchNumber(reference: string): number {
+  return Number(/-(\d+)$/.exec(reference)?.[1] ?? 0);
 }
 
 function batchLabel(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): string {
