@@ -78,9 +78,24 @@ export class LambdaEmulator {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
+  /** Deploys a function, or new code or settings for it: environments of the old version are retired. */
   public register(fn: FunctionConfig): void {
     this.functions.set(fn.name, fn);
     this.functions.set(fn.arn, fn);
+    for (const w of [...this.workers]) {
+      if (w.fn.name === fn.name && !w.busy) {
+        this.discard(w);
+      }
+    }
+  }
+
+  /** Removes a function: asynchronous invocations still queued for it are dropped. */
+  public unregister(name: string): void {
+    const fn = this.functions.get(name);
+    if (fn) {
+      this.functions.delete(fn.name);
+      this.functions.delete(fn.arn);
+    }
   }
 
   /** Invokes a function asynchronously, as an event source such as CloudFormation does. */
@@ -145,9 +160,17 @@ export class LambdaEmulator {
     }
   }
 
-  private async run(fn: FunctionConfig, payload: unknown, source: InvocationRecord['source'], attempt: number): Promise<void> {
-    const record: InvocationRecord = { id: randomUUID(), functionName: fn.name, source, attempt, payload, startedAt: Date.now(), logs: [] };
+  private async run(queued: FunctionConfig, payload: unknown, source: InvocationRecord['source'], attempt: number): Promise<void> {
+    const record: InvocationRecord = { id: randomUUID(), functionName: queued.name, source, attempt, payload, startedAt: Date.now(), logs: [] };
     this.invocations.push(record);
+    // A function deployed again runs its new code from the next invocation on; a deleted one runs nothing.
+    const fn = this.functions.get(queued.name);
+    if (!fn) {
+      record.endedAt = Date.now();
+      record.outcome = 'error';
+      record.error = `Function not found: ${queued.name}`;
+      return;
+    }
     const worker = await this.acquire(fn);
     const outcome = await new Promise<{ outcome: InvocationOutcome; error?: string }>((resolve) => {
       const timer = setTimeout(() => finish('timeout', `Task timed out after ${(fn.timeoutMs / 1000).toFixed(2)} seconds`), fn.timeoutMs);

@@ -1,0 +1,203 @@
+/**
+ * End to end: real synthesized stacks deployed by the lifecycle driver, the real bundled handler
+ * from cdk.out in the Lambda stand-in, the real SDK against the CloudFront emulator.
+ */
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Invalidation } from '../src';
+import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
+import type { DriverOptions, StepReport } from './driver/driver';
+import { LifecycleDriver } from './driver/driver';
+import { coversPrefix, duplicateInvalidations, uncoveredChanges, violations } from './driver/invariants';
+
+let driver: LifecycleDriver;
+
+async function start(options: DriverOptions = {}): Promise<LifecycleDriver> {
+  driver = await LifecycleDriver.start({ cloud: { cloudfront: { completionDelayMs: 200 } }, ...options });
+  return driver;
+}
+
+afterEach(async () => {
+  await driver?.close();
+});
+
+function expectNoViolations(step: StepReport): void {
+  expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+}
+
+function deploymentFinished(step: StepReport): number {
+  const change = step.changes.find((c) => c.type === 'Custom::CDKBucketDeployment' && c.phase === 'deploy');
+  expect(change).toBeDefined();
+  return change!.at;
+}
+
+describe('the example site', () => {
+  test('the first deploy purges /* once, after the BucketDeployment has copied the files', async () => {
+    await start();
+    const step = await driver.deploy(synthSite({ site: 'v1' }));
+    expect(step.stackStatus).toBe('CREATE_COMPLETE');
+    expect(step.invalidations).toHaveLength(1);
+    expect(step.invalidations[0].paths).toEqual(['/*']);
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(deploymentFinished(step));
+    expectNoViolations(step);
+  });
+
+  test('a redeploy with nothing changed does not even call the handler', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const step = await driver.deploy(synthSite({ site: 'v1' }));
+    expect(step.requests).toEqual([]);
+    expect(step.invalidations).toEqual([]);
+  });
+
+  test('new site content purges once more, after the new files landed', async () => {
+    await start();
+    const first = await driver.deploy(synthSite({ site: 'v1' }));
+    const step = await driver.deploy(synthSite({ site: 'v2' }));
+    expect(step.invalidations).toHaveLength(1);
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(deploymentFinished(step));
+    expect(step.invalidations[0].callerReference).not.toBe(first.invalidations[0].callerReference);
+    expectNoViolations(step);
+  });
+
+  test('a request delivered again after it was answered creates nothing', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    await driver.deploy(synthSite({ site: 'v2' }));
+    const step = await driver.redeliverLast(STACK_NAME);
+    expect(step.requests[0].answer?.Status).toBe('SUCCESS');
+    expect(step.invalidations).toEqual([]);
+  });
+
+  test('every request delivered twice during the deploys still gives one invalidation each', async () => {
+    await start();
+    const steps = [
+      await driver.deploy(synthSite({ site: 'v1' }), { duplicateDelivery: true }),
+      await driver.deploy(synthSite({ site: 'v2' }), { duplicateDelivery: true }),
+    ];
+    expect(steps.map((s) => s.invalidations.length)).toEqual([1, 1]);
+    steps.forEach(expectNoViolations);
+  });
+
+  test.each(['dependencies-first', 'dependents-first'] as const)(
+    'a deploy that fails after the purge rolls back, and the content put back is purged after it landed (rollback %s)',
+    async (rollbackOrder) => {
+      await start({ rollbackOrder });
+      await driver.deploy(synthSite({ site: 'v1' }));
+      const v2 = await driver.deploy(synthSite({ site: 'v2' }));
+      const failing = synthSite({ site: 'v3', recordPurge: true });
+      const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
+
+      expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+      const revert = step.content.find((c) => c.phase === 'rollback')!;
+      expect(revert.version).toBe(v2.content[0].version);
+      const rollbackRequest = step.requests.find((r) => r.phase === 'rollback')!;
+      expect(rollbackRequest.answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Deferred' } });
+      // The rollback's answer gives back the attributes of the deployment rolled back to.
+      expect(rollbackRequest.answer!.Data!.InvalidationId).toBe(v2.invalidations[0].id);
+      if (rollbackOrder === 'dependents-first') {
+        // The handler was asked before the files were back: only deferring makes this right.
+        expect(rollbackRequest.sentAt).toBeLessThan(revert.at);
+      }
+      const purge = step.invalidations.find((i) => i.createdAtRequest > revert.at);
+      expect(purge).toBeDefined();
+      expect(coversPrefix(purge!.paths, revert.prefix)).toBe(true);
+      const earlier = driver.steps.slice(0, -1).flatMap((s) => s.invalidations.map((i) => i.callerReference));
+      expect(earlier).not.toContain(purge!.callerReference);
+      expectNoViolations(step);
+    },
+  );
+
+  test('deleting the stack sends a Delete that succeeds and invalidates nothing', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const step = await driver.destroy(STACK_NAME);
+    expect(step.stackStatus).toBe('DELETE_COMPLETE');
+    expect(step.requests.map((r) => [r.requestType, r.answer?.Status])).toEqual([['Delete', 'SUCCESS']]);
+    expect(step.invalidations).toEqual([]);
+  });
+
+  test('deleting the stack after the distribution is already gone still succeeds', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    driver.cloud.cloudfront.deleteDistribution(driver.resource(STACK_NAME, logicalIdOf(synthSite(), 'Cdn'))!.physicalId);
+    const step = await driver.destroy(STACK_NAME);
+    expect(step.stackStatus).toBe('DELETE_COMPLETE');
+    expect(step.requests[0].answer?.Status).toBe('SUCCESS');
+  });
+
+  test('renaming the Invalidation replaces it: the new one purges, the old one is deleted without purging', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const renamed = synthSite({ site: 'v1', invalidationId: 'Refresh' });
+    const step = await driver.deploy(renamed);
+    expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Status])).toEqual([
+      ['deploy', 'Create', 'Refresh', 'SUCCESS'],
+      ['cleanup', 'Delete', 'Purge', 'SUCCESS'],
+    ]);
+    expect(step.invalidations).toHaveLength(1);
+  });
+});
+
+describe('several invalidations', () => {
+  test('three Invalidations in a stack share one handler and each purges its own paths', async () => {
+    await start();
+    const step = await driver.deploy(synthSite({
+      extend: (stack, { distribution }) => {
+        new Invalidation(stack, 'Images', { distribution, paths: ['/images/*'] });
+        new Invalidation(stack, 'Feed', { distribution, paths: ['/feed.xml', '/feed.json'] });
+      },
+    }));
+    expect(step.invalidations.map((i) => [...i.paths].sort().join(' ')).sort()).toEqual(['/*', '/feed.json /feed.xml', '/images/*']);
+    const handlers = new Set(driver.cloud.lambda.invocations.map((i) => i.functionName));
+    expect(handlers.size).toBe(1);
+    expectNoViolations(step);
+  });
+
+  test('two distributions in a stack are each purged, each with IAM for its own ARN', async () => {
+    await start();
+    const step = await driver.deploy(synthSite({
+      extend: (stack) => {
+        const bucket = new s3.Bucket(stack, 'Docs');
+        const docs = new cloudfront.Distribution(stack, 'DocsCdn', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+        new s3deploy.BucketDeployment(stack, 'DocsSite', { sources: [s3deploy.Source.asset(`${SITE_DIR}/v2`)], destinationBucket: bucket });
+        new Invalidation(stack, 'DocsPurge', { distribution: docs });
+      },
+    }));
+    expect(new Set(step.invalidations.map((i) => i.distributionId)).size).toBe(2);
+    expect(step.content).toHaveLength(2);
+    expectNoViolations(step);
+  });
+});
+
+describe('the invariant checks themselves', () => {
+  const base: StepReport = { stackName: 'S', stackStatus: 'UPDATE_COMPLETE', changes: [], requests: [], content: [], invalidations: [] };
+  const invalidation = (at: number, paths = ['/*'], ref = 'a-b-1') => ({
+    id: `I${at}`, distributionId: 'E1', callerReference: ref, paths, createdAt: 0, createdAtRequest: at, completesAt: 0,
+  });
+
+  test('flag content that was not purged after it landed', () => {
+    const content = [{ bucket: 'b', prefix: '', version: 'v2', distributions: ['E1'], phase: 'deploy' as const, at: 5 }];
+    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(4)] })).toHaveLength(1);
+    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6, ['/other'])] })).toHaveLength(1);
+    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6)] })).toEqual([]);
+  });
+
+  test('flag more invalidations than the requests asked for', () => {
+    const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P', Data: { Status: 'Submitted' } };
+    const request = {
+      logicalId: 'P',
+      requestType: 'Update' as const,
+      requestId: 'r',
+      phase: 'deploy' as const,
+      stackStatus: 'UPDATE_IN_PROGRESS',
+      sentAt: 0,
+      properties: { Paths: ['/*'] },
+      answer,
+    };
+    expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1)] })).toEqual([]);
+    expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1), invalidation(2, ['/*'], 'a-c-1')] })).toHaveLength(1);
+  });
+});
