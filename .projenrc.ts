@@ -77,7 +77,18 @@ project.eslint?.addOverride({
   files: ['lambda/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: false }] },
 });
+// Users get the bundle under assets/, not the handler's sources.
+project.npmignore?.exclude('/lambda/', '/.ci/');
 // Tests take the handler from the synthesized cloud assembly, so it must be bundled first.
 project.testTask.prependSpawn(project.bundler.bundleTask);
+
+// The main job: deploys the example site several times against the built-in CloudFront emulator.
+project.addTask('demo', {
+  description: 'Deploy the example site several times against the local CloudFront emulator and show what happens',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: 'ts-node --transpile-only --project test/tsconfig.json test/demo/main.ts' },
+  ],
+});
 
 project.synth();

@@ -1,0 +1,161 @@
+/**
+ * `npm run demo`: deploys the example site several times against the local CloudFront, Lambda and
+ * CloudFormation stand-ins, printing for each deployment what changed, what CloudFormation asked of
+ * the Invalidation, and which invalidations CloudFront received. Exits non-zero if any outcome is
+ * not what the invariants promise.
+ */
+import { logicalIdOf, STACK_NAME, synthSite } from './app';
+import type { ResourceChange, StepReport } from '../driver/driver';
+import { LifecycleDriver } from '../driver/driver';
+import { violations } from '../driver/invariants';
+
+interface Scenario {
+  readonly title: string;
+  readonly expected: number;
+  readonly run: (driver: LifecycleDriver) => Promise<StepReport>;
+  /** Further checks of this scenario's outcome, as sentences describing what went wrong. */
+  readonly check?: (report: StepReport, driver: LifecycleDriver) => string[];
+}
+
+const scenarios: Scenario[] = [
+  {
+    title: 'First deploy: site v1',
+    expected: 1,
+    run: (d) => d.deploy(synthSite({ site: 'v1' })),
+    check: (r) => expectStatus(r, 'CREATE_COMPLETE'),
+  },
+  {
+    title: 'Redeploy with nothing changed',
+    expected: 0,
+    run: (d) => d.deploy(synthSite({ site: 'v1' })),
+    check: (r) => [...expectStatus(r, 'UPDATE_COMPLETE'), ...(r.requests.length > 0 ? ['CloudFormation should not have called the Invalidation'] : [])],
+  },
+  {
+    title: 'Site content changed: v1 to v2',
+    expected: 1,
+    run: (d) => d.deploy(synthSite({ site: 'v2' })),
+    check: (r) => [...expectStatus(r, 'UPDATE_COMPLETE'), ...purgedAfterContent(r)],
+  },
+  {
+    title: 'The last request delivered again (Lambda retries)',
+    expected: 0,
+    run: (d) => d.redeliverLast(STACK_NAME),
+    check: (r) => (r.requests[0]?.answer?.Status === 'SUCCESS' ? [] : ['the redelivered request should succeed again']),
+  },
+  {
+    title: 'Deploy of v3 fails after the purge and rolls back to v2',
+    expected: 2,
+    run: (d) => {
+      const failing = synthSite({ site: 'v3', recordPurge: true });
+      return d.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
+    },
+    check: (r, d) => {
+      const problems = expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE');
+      const revert = r.content.find((c) => c.phase === 'rollback');
+      const afterRevert = revert && r.invalidations.find((i) => i.createdAtRequest > revert.at);
+      if (!afterRevert) {
+        problems.push('no invalidation after the content reverted');
+      }
+      const earlier = d.steps.flatMap((s) => s.invalidations).filter((i) => !r.invalidations.includes(i)).map((i) => i.callerReference);
+      if (afterRevert && earlier.includes(afterRevert.callerReference)) {
+        problems.push('the purge after the rollback reused a CallerReference');
+      }
+      return problems;
+    },
+  },
+  {
+    title: 'Stack deleted',
+    expected: 0,
+    run: (d) => d.destroy(STACK_NAME),
+    check: (r) => [...expectStatus(r, 'DELETE_COMPLETE'), ...(r.requests.some((q) => q.requestType === 'Delete') ? [] : ['the Invalidation got no Delete'])],
+  },
+];
+
+function expectStatus(r: StepReport, status: string): string[] {
+  return r.stackStatus === status ? [] : [`the stack ended ${r.stackStatus}, not ${status}`];
+}
+
+function purgedAfterContent(r: StepReport): string[] {
+  const landed = Math.max(...r.content.map((c) => c.at));
+  return r.invalidations.every((i) => i.createdAtRequest > landed) ? [] : ['an invalidation was created before the new files landed'];
+}
+
+const VERBS: Record<ResourceChange['action'], string> = { create: 'created', update: 'updated', delete: 'deleted', fail: 'failed', revert: 'reverted' };
+
+function describeChanges(r: StepReport): string {
+  const counts = new Map<string, number>();
+  for (const c of r.changes.filter((x) => x.type !== 'Custom::CloudFrontInvalidation')) {
+    counts.set(VERBS[c.action], (counts.get(VERBS[c.action]) ?? 0) + 1);
+  }
+  const parts = [...counts].map(([verb, n]) => `${n} ${n === 1 ? 'resource' : 'resources'} ${verb}`);
+  for (const c of r.content) {
+    parts.push(`${c.phase === 'rollback' ? 'rollback put back' : 'bucket now holds'} site files ${c.version}`);
+  }
+  return parts.length ? parts.join('; ') : 'nothing';
+}
+
+function describeRequests(r: StepReport): string[] {
+  if (r.requests.length === 0) {
+    return ['(not called: its properties did not change)'];
+  }
+  return r.requests.map((q) => {
+    const status = q.answer ? `${q.answer.Status}${q.answer.Data?.Status ? ` (${q.answer.Data.Status})` : ''}` : 'NO ANSWER';
+    return `${q.requestType} ${q.logicalId} during ${q.stackStatus} -> ${status}${q.answer?.Reason ? `: ${q.answer.Reason}` : ''}`;
+  });
+}
+
+function describeInvalidations(r: StepReport): string[] {
+  if (r.invalidations.length === 0) {
+    return ['(none)'];
+  }
+  return r.invalidations.map((i) => {
+    // The files an invalidation purges are the last ones that landed before it.
+    const landed = r.content.filter((c) => c.at < i.createdAtRequest).pop();
+    const what = landed ? `, purging site files ${landed.version}${landed.phase === 'rollback' ? ' (put back by the rollback)' : ''}` : '';
+    return `${i.id}  paths ${i.paths.join(' ')}  CallerReference ${i.callerReference}${what}`;
+  });
+}
+
+function row(label: string, lines: string[]): void {
+  lines.forEach((line, i) => console.log(`   ${(i === 0 ? label : '').padEnd(20)} ${line}`));
+}
+
+async function main(): Promise<number> {
+  const started = Date.now();
+  const driver = await LifecycleDriver.start({ cloud: { cloudfront: { completionDelayMs: 250 } } });
+  const summary: string[][] = [];
+  let failures = 0;
+  try {
+    for (const [n, scenario] of scenarios.entries()) {
+      const stepStarted = Date.now();
+      const report = await scenario.run(driver);
+      const problems = [...violations(report, driver.cloud.cloudfront), ...(scenario.check?.(report, driver) ?? [])];
+      if (report.invalidations.length !== scenario.expected) {
+        problems.push(`CloudFront received ${report.invalidations.length} invalidation(s), ${scenario.expected} expected`);
+      }
+      failures += problems.length > 0 ? 1 : 0;
+      console.log(`\n${n + 1}. ${scenario.title}  [${report.stackStatus}, ${Date.now() - stepStarted} ms]`);
+      row('What changed', [describeChanges(report)]);
+      row('CloudFormation asked', describeRequests(report));
+      row('CloudFront received', describeInvalidations(report));
+      row('Verdict', problems.length ? problems.map((p) => `FAIL: ${p}`) : [`ok: ${report.invalidations.length} invalidation(s), as the invariants promise`]);
+      summary.push([String(n + 1), scenario.title, report.stackStatus, String(scenario.expected), String(report.invalidations.length), problems.length ? 'FAIL' : 'ok']);
+    }
+  } finally {
+    await driver.close();
+  }
+  const header = ['#', 'Deployment', 'Stack status', 'Expected', 'Received', 'Verdict'];
+  const widths = header.map((h, i) => Math.max(h.length, ...summary.map((r) => r[i].length)));
+  const line = (cells: string[]) => console.log(`  ${cells.map((c, i) => c.padEnd(widths[i])).join('  ')}`);
+  console.log('\nSummary (invalidations CloudFront received per deployment)');
+  line(header);
+  line(widths.map((w) => '-'.repeat(w)));
+  summary.forEach(line);
+  console.log(`\n${failures === 0 ? 'All deployments behaved as promised' : `${failures} deployment(s) did not behave as promised`} (${((Date.now() - started) / 1000).toFixed(1)} s).`);
+  return failures === 0 ? 0 : 1;
+}
+
+main().then((code) => process.exit(code), (e) => {
+  console.error(e);
+  process.exit(1);
+});
