@@ -319,3 +319,13 @@ describe('validation at synth', () => {
     expect(() => InvalidationTrigger.onDeployment()).toThrow(/onDeployment needs at least one BucketDeployment/);
   });
 });
+
+describe('snapshot', () => {
+  test('the resources an Invalidation adds to a site stack', () => {
+    const { template } = siteStack();
+    const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+    const ours = Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith('Invalidate') || id.startsWith('CloudFrontInvalidationProvider')));
+    // Asset hashes change with every build of the handler; the shape must not.
+    expect(JSON.parse(JSON.stringify(ours).replace(/[0-9a-f]{64}(\.zip)?/g, '<hash>$1'))).toMatchSnapshot();
+  });
+});
