@@ -62,6 +62,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 });
 
+// unrs-resolver (under eslint-import-resolver-typescript) 1.13.0 lacks some platform builds in the
+// registry this project installs from, which leaves the lockfile incomplete for `npm ci`.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
 // The handler is bundled when the library builds and ships inside the npm package.
 project.bundler.addBundle('lambda/invalidation/index.ts', {
   platform: 'node',
