@@ -20,7 +20,8 @@ export function markInvalidationResource(resource: CfnResource): void {
   Object.defineProperty(resource, INVALIDATION, { value: true });
 }
 
-function isMachinery(resource: CfnResource): boolean {
+/** Whether a resource belongs to invalidation machinery (or is CDK metadata). */
+export function isMachinery(resource: CfnResource): boolean {
   return resource.node.scopes.some((scope) => (scope as unknown as Record<symbol, unknown>)[MACHINERY] === true)
     || resource.cfnResourceType === 'AWS::CDK::Metadata';
 }

@@ -1,8 +1,8 @@
-import { CfnResource, CustomResource, Duration, Token } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
-import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
+import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
 import type { InvalidationResourceProperties } from './contract';
 import { markInvalidationResource, markMachinery } from './fingerprint';
 import { pathProblem } from './paths';
@@ -137,13 +137,20 @@ export class Invalidation extends Construct {
       provider.grantTenant(props.distributionTenantId);
     }
 
-    const properties: Omit<InvalidationResourceProperties, 'ServiceToken' | 'Trigger'> = {
+    const trigger = props.trigger ?? InvalidationTrigger.onStackChange();
+    // A rollback guard can deploy before the content when nothing it needs is deployed with it.
+    const guardable = trigger._guardable && !Token.isUnresolved(paths) && paths.every((p) => !Token.isUnresolved(p));
+    const inputs = {
       DistributionId: props.distribution.distributionId,
       DistributionTenantId: props.distributionTenantId,
       Paths: paths,
-      WaitForCompletion: String(props.waitForCompletion ?? false),
       TimeoutSeconds: String(timeoutSeconds),
+    };
+    const properties: Omit<InvalidationResourceProperties, 'ServiceToken' | 'Trigger'> = {
+      ...inputs,
+      WaitForCompletion: String(props.waitForCompletion ?? false),
       FailOnTimeout: String(props.failOnTimeout ?? true),
+      RollbackGuard: guardable ? 'true' : undefined,
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
@@ -155,7 +162,34 @@ export class Invalidation extends Construct {
     markInvalidationResource(cfn);
     // The handler must hold its permissions before the first request reaches it.
     this.resource.node.addDependency(provider.policy);
-    cfn.addPropertyOverride('Trigger', (props.trigger ?? InvalidationTrigger.onStackChange())._bind(cfn));
+
+    // When a deploy fails before the invalidation's turn, CloudFormation never calls it, yet the
+    // content it follows may have changed and gone back. The guard has the same inputs and deploys
+    // before that content, so every rollback of a change reaches it. It must not wait for the
+    // policy: the policy names the distribution, which waits for the guard.
+    // It names the distribution and tenant by logical id when they are in its stack, for the same reason.
+    const distribution = this.guardReference(props.distribution.distributionId);
+    const tenant = this.guardReference(props.distributionTenantId);
+    const guard = guardable
+      ? new CustomResource(this, 'RollbackGuard', {
+        serviceToken: provider.function.functionArn,
+        resourceType: GUARD_RESOURCE_TYPE,
+        serviceTimeout: Duration.minutes(5),
+        properties: {
+          DistributionId: distribution.id,
+          DistributionLogicalId: distribution.logicalId,
+          DistributionTenantId: tenant.id,
+          DistributionTenantLogicalId: tenant.logicalId,
+          Paths: paths,
+          TimeoutSeconds: String(timeoutSeconds),
+          WaitForCompletion: 'false',
+          FailOnTimeout: 'true',
+        } satisfies Omit<InvalidationResourceProperties, 'ServiceToken' | 'Trigger'>,
+      }).node.defaultChild as CfnResource
+      : undefined;
+    const triggerValue = trigger._bind(cfn, guard);
+    cfn.addPropertyOverride('Trigger', triggerValue);
+    guard?.addPropertyOverride('Trigger', triggerValue);
 
     this.invalidationIds = this.resource.getAttString(ATTRIBUTES.INVALIDATION_IDS);
     this.invalidationId = this.resource.getAttString(ATTRIBUTES.INVALIDATION_ID);
@@ -170,6 +204,28 @@ export class Invalidation extends Construct {
    */
   public executeAfter(...scopes: IConstruct[]): void {
     this.resource.node.addDependency(...scopes);
+  }
+
+  /**
+   * How a rollback guard names a distribution or tenant: by logical id when the id is a reference
+   * to a resource of this stack, which the guard must not wait for; as the value otherwise.
+   */
+  private guardReference(id: string | undefined): { id?: string; logicalId?: string } {
+    if (id === undefined) {
+      return {};
+    }
+    const stack = Stack.of(this);
+    const referenced = (): string | undefined => {
+      const resolved = stack.resolve(id) as { 'Ref'?: unknown; 'Fn::GetAtt'?: unknown[] } | string;
+      if (typeof resolved !== 'object' || resolved === null) {
+        return undefined;
+      }
+      const target = resolved.Ref ?? (resolved['Fn::GetAtt']?.[1] === 'Id' ? resolved['Fn::GetAtt'][0] : undefined);
+      const inStack = stack.node.findAll()
+        .some((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack && stack.resolve(c.logicalId) === target);
+      return inStack ? target as string : undefined;
+    };
+    return referenced() === undefined ? { id } : { logicalId: Lazy.string({ produce: referenced }) };
   }
 
   private validatePaths(paths: string[]): void {

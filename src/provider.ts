@@ -63,7 +63,8 @@ export class InvalidationProvider extends Construct {
       roles: [role],
       statements: [
         new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
-        new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks'], resources: [Stack.of(this).stackId] }),
+        // To tell a rollback from an update, and for a rollback guard to find its distribution.
+        new iam.PolicyStatement({ actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'], resources: [Stack.of(this).stackId] }),
       ],
     });
   }

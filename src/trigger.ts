@@ -1,7 +1,8 @@
-import { CfnResource, CustomResource, Lazy, Stack } from 'aws-cdk-lib';
+import { Aspects, CfnResource, CustomResource, Lazy, Stack } from 'aws-cdk-lib';
+import type { IAspect } from 'aws-cdk-lib';
 import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { IConstruct } from 'constructs';
-import { fingerprint, followedResources, renderResources } from './fingerprint';
+import { fingerprint, followedResources, isMachinery, renderResources } from './fingerprint';
 import { compareStrings } from './paths';
 
 /**
@@ -50,19 +51,42 @@ export abstract class InvalidationTrigger {
     return new DeploymentTrigger(deployments);
   }
 
+  /**
+   * Whether a rollback guard can deploy before what the trigger follows.
+   * @internal
+   */
+  public abstract readonly _guardable: boolean;
+
   /** Triggers come from the static factories. */
   protected constructor() {}
 
   /**
-   * Connects the trigger to an invalidation's custom resource and returns the `Trigger` property.
+   * Connects the trigger to an invalidation's custom resource (and its rollback guard, which what
+   * the trigger follows must wait for) and returns the `Trigger` property.
    * @internal
    */
-  public abstract _bind(resource: CfnResource): string[];
+  public abstract _bind(resource: CfnResource, guard: CfnResource | undefined): string[];
+}
+
+/** Makes every other resource of the stack wait for a rollback guard. */
+class GuardFirst implements IAspect {
+  constructor(private readonly guard: CfnResource) {}
+
+  public visit(node: IConstruct): void {
+    if (CfnResource.isCfnResource(node) && Stack.of(node) === Stack.of(this.guard) && !isMachinery(node)) {
+      node.addDependency(this.guard);
+    }
+  }
 }
 
 class StackChangeTrigger extends InvalidationTrigger {
-  public _bind(resource: CfnResource): string[] {
+  public readonly _guardable = true;
+
+  public _bind(resource: CfnResource, guard: CfnResource | undefined): string[] {
     const stack = Stack.of(resource);
+    if (guard) {
+      Aspects.of(stack).add(new GuardFirst(guard));
+    }
     let followed: ReturnType<typeof followedResources> | undefined;
     // Worked out while the template is rendered, once every resource of the stack exists.
     const follow = () => (followed ??= followedResources(stack));
@@ -77,6 +101,9 @@ class StackChangeTrigger extends InvalidationTrigger {
 }
 
 class ValuesTrigger extends InvalidationTrigger {
+  // The values may come from resources deployed in the same update: nothing can go before them.
+  public readonly _guardable = false;
+
   constructor(private readonly values: string[]) {
     super();
     if (values.length === 0) {
@@ -84,12 +111,14 @@ class ValuesTrigger extends InvalidationTrigger {
     }
   }
 
-  public _bind(_resource: CfnResource): string[] {
+  public _bind(_resource: CfnResource, _guard: CfnResource | undefined): string[] {
     return [...this.values];
   }
 }
 
 class DeploymentTrigger extends InvalidationTrigger {
+  public readonly _guardable = true;
+
   constructor(private readonly deployments: s3deploy.BucketDeployment[]) {
     super();
     if (deployments.length === 0) {
@@ -97,7 +126,7 @@ class DeploymentTrigger extends InvalidationTrigger {
     }
   }
 
-  public _bind(resource: CfnResource): string[] {
+  public _bind(resource: CfnResource, guard: CfnResource | undefined): string[] {
     const stack = Stack.of(resource);
     const targets = this.deployments.map((d) => {
       if (Stack.of(d) !== stack) {
@@ -105,6 +134,9 @@ class DeploymentTrigger extends InvalidationTrigger {
           + `the invalidation in stack ${stack.stackName}; put them in the same stack`);
       }
       resource.node.addDependency(d);
+      if (guard) {
+        d.node.addDependency(guard);
+      }
       return deploymentResource(d);
     });
     // The copy's custom resource says what lands where; its service token is only the handler.

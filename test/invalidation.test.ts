@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, Fn, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -155,7 +155,7 @@ describe('IAM', () => {
     const fnId = providerFunctions(template)[0];
     expect(statements(template)).toEqual(expect.arrayContaining([
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fnId, 'Arn'] } },
-      { Action: 'cloudformation:DescribeStacks', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+      { Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'], Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
     ]));
   });
 
@@ -260,6 +260,53 @@ describe('ordering and fingerprint (onStackChange)', () => {
       { 'Fn::Join': ['', ['parameter:Origins=', { 'Fn::Join': [',', { Ref: 'Origins' }] }]] },
       { 'Fn::Join': ['', ['parameter:SiteVersion=', { Ref: 'SiteVersion' }]] },
     ]);
+  });
+});
+
+describe('rollback guard', () => {
+  function guardOf(template: Template) {
+    return only(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
+  }
+
+  test('carries the invalidation\'s inputs, names its distribution by logical id, and waits for nothing in the stack but the handler', () => {
+    const { template } = siteStack({ invalidation: { paths: ['/index.html', '/assets/*'] } });
+    const [, guard] = guardOf(template);
+    const [, invalidation] = only(invalidationResources(template));
+    const [distributionId] = Object.keys(template.findResources('AWS::CloudFront::Distribution'));
+    const { Paths, Trigger } = invalidation.Properties;
+    expect(guard.Properties).toMatchObject({ DistributionLogicalId: distributionId, Paths, Trigger });
+    expect(guard.DependsOn).toBeUndefined();
+    const references = JSON.stringify(guard.Properties).match(/"(Ref|Fn::GetAtt)":\[?"[^"]+"/g);
+    expect(references).toEqual(['"Fn::GetAtt":["CloudFrontInvalidationProviderHandlerCDA15010"']);
+    expect(invalidation.Properties.RollbackGuard).toBe('true');
+  });
+
+  test('every other resource of the stack waits for it, the handler machinery does not', () => {
+    const { template } = siteStack();
+    const [guardId] = guardOf(template);
+    for (const [id, r] of Object.entries(template.toJSON().Resources as Record<string, { DependsOn?: string[] }>)) {
+      const machinery = id.startsWith('CloudFrontInvalidationProvider') || id.startsWith('Invalidate');
+      expect([id, (r.DependsOn ?? []).includes(guardId)]).toEqual([id, !machinery]);
+    }
+  });
+
+  test('names an imported distribution by id, and one from another stack by its export', () => {
+    const { template } = siteStack({
+      extra: (stack) => {
+        const imported = cloudfront.Distribution.fromDistributionAttributes(stack, 'Imported', { distributionId: 'EIMPORTED', domainName: 'x.cloudfront.net' });
+        new Invalidation(stack, 'Second', { distribution: imported });
+      },
+    });
+    const guards = Object.values(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
+    expect(guards.map((g) => g.Properties.DistributionId ?? g.Properties.DistributionLogicalId).sort()).toEqual([expect.stringMatching(/^Distribution/), 'EIMPORTED']);
+  });
+
+  test('is left out where it could not go first: onChangeOf, or paths known only at deploy time', () => {
+    const byValues = siteStack({ invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') } }).template;
+    expect(byValues.findResources('Custom::CloudFrontInvalidationRollbackGuard')).toEqual({});
+    expect(only(invalidationResources(byValues))[1].Properties.RollbackGuard).toBeUndefined();
+    const byTokens = siteStack({ invalidation: { paths: [Lazy.string({ produce: () => '/resolved-at-synth' })] } }).template;
+    expect(byTokens.findResources('Custom::CloudFrontInvalidationRollbackGuard')).toEqual({});
   });
 });
 

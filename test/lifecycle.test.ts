@@ -6,6 +6,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation } from '../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
 import type { DriverOptions, StepReport } from './driver/driver';
@@ -82,7 +83,7 @@ describe('the example site', () => {
   });
 
   test.each(['dependencies-first', 'dependents-first'] as const)(
-    'a deploy that fails after the purge rolls back, and the content put back is purged after it landed (rollback %s)',
+    'a deploy that fails after the purge rolls back, and the content put back is purged once, after it landed (rollback %s)',
     async (rollbackOrder) => {
       await start({ rollbackOrder });
       await driver.deploy(synthSite({ site: 'v1' }));
@@ -93,19 +94,43 @@ describe('the example site', () => {
       expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
       const revert = step.content.find((c) => c.phase === 'rollback')!;
       expect(revert.version).toBe(v2.content[0].version);
-      const rollbackRequest = step.requests.find((r) => r.phase === 'rollback')!;
-      expect(rollbackRequest.answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Deferred' } });
-      // The rollback's answer gives back the attributes of the deployment rolled back to.
-      expect(rollbackRequest.answer!.Data!.InvalidationId).toBe(v2.invalidations[0].id);
-      if (rollbackOrder === 'dependents-first') {
-        // The handler was asked before the files were back: only deferring makes this right.
-        expect(rollbackRequest.sentAt).toBeLessThan(revert.at);
+      const rollback = step.requests.filter((r) => r.phase === 'rollback');
+      const invalidation = rollback.find((r) => r.resourceType === 'Custom::CloudFrontInvalidation')!;
+      const guard = rollback.find((r) => r.resourceType === 'Custom::CloudFrontInvalidationRollbackGuard')!;
+      // The invalidation leaves the purge to its guard, and gives back the rolled-back-to attributes.
+      expect(invalidation.answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'RolledBack', InvalidationId: v2.invalidations[0].id } });
+      expect(guard.answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Deferred' } });
+      if (rollbackOrder === 'dependencies-first') {
+        // The guard was asked before the files were back: only deferring makes this right.
+        expect(guard.sentAt).toBeLessThan(revert.at);
       }
-      const purge = step.invalidations.find((i) => i.createdAtRequest > revert.at);
-      expect(purge).toBeDefined();
-      expect(coversPrefix(purge!.paths, revert.prefix)).toBe(true);
+      const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+      expect(after).toHaveLength(1);
+      expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
       const earlier = driver.steps.slice(0, -1).flatMap((s) => s.invalidations.map((i) => i.callerReference));
-      expect(earlier).not.toContain(purge!.callerReference);
+      expect(earlier).not.toContain(after[0].callerReference);
+      expectNoViolations(step);
+    },
+  );
+
+  test.each(['dependencies-first', 'dependents-first'] as const)(
+    'a deploy that fails before the invalidation\'s turn: the guard purges after the rollback put the files back (rollback %s)',
+    async (rollbackOrder) => {
+      await start({ rollbackOrder });
+      const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+      await driver.deploy(withVersion('v1'));
+      const failing = withVersion('v2');
+      const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+
+      expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+      // The files changed and went back; CloudFormation never asked the invalidation itself.
+      expect(step.content.map((c) => c.phase)).toEqual(['deploy', 'rollback']);
+      expect(step.requests.map((r) => [r.phase, r.resourceType.replace('Custom::CloudFrontInvalidation', ''), r.answer?.Data?.Status])).toEqual([
+        ['deploy', 'RollbackGuard', 'Armed'],
+        ['rollback', 'RollbackGuard', 'Deferred'],
+      ]);
+      expect(step.invalidations).toHaveLength(1);
+      expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(step.content[1].at);
       expectNoViolations(step);
     },
   );
@@ -115,7 +140,10 @@ describe('the example site', () => {
     await driver.deploy(synthSite({ site: 'v1' }));
     const step = await driver.destroy(STACK_NAME);
     expect(step.stackStatus).toBe('DELETE_COMPLETE');
-    expect(step.requests.map((r) => [r.requestType, r.answer?.Status])).toEqual([['Delete', 'SUCCESS']]);
+    expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([
+      ['Delete', 'Custom::CloudFrontInvalidation', 'SUCCESS'],
+      ['Delete', 'Custom::CloudFrontInvalidationRollbackGuard', 'SUCCESS'],
+    ]);
     expect(step.invalidations).toEqual([]);
   });
 
@@ -125,7 +153,7 @@ describe('the example site', () => {
     driver.cloud.cloudfront.deleteDistribution(driver.resource(STACK_NAME, logicalIdOf(synthSite(), 'Cdn'))!.physicalId);
     const step = await driver.destroy(STACK_NAME);
     expect(step.stackStatus).toBe('DELETE_COMPLETE');
-    expect(step.requests[0].answer?.Status).toBe('SUCCESS');
+    expect(step.requests.map((r) => r.answer?.Status)).toEqual(['SUCCESS', 'SUCCESS']);
   });
 
   test('renaming the Invalidation replaces it: the new one purges, the old one is deleted without purging', async () => {
@@ -134,8 +162,10 @@ describe('the example site', () => {
     const renamed = synthSite({ site: 'v1', invalidationId: 'Refresh' });
     const step = await driver.deploy(renamed);
     expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Status])).toEqual([
+      ['deploy', 'Create', 'RefreshRollbackGuard', 'SUCCESS'],
       ['deploy', 'Create', 'Refresh', 'SUCCESS'],
       ['cleanup', 'Delete', 'Purge', 'SUCCESS'],
+      ['cleanup', 'Delete', 'PurgeRollbackGuard', 'SUCCESS'],
     ]);
     expect(step.invalidations).toHaveLength(1);
   });
@@ -189,6 +219,7 @@ describe('the invariant checks themselves', () => {
     const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P', Data: { Status: 'Submitted' } };
     const request = {
       logicalId: 'P',
+      resourceType: 'Custom::CloudFrontInvalidation',
       requestType: 'Update' as const,
       requestId: 'r',
       phase: 'deploy' as const,

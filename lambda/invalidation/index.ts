@@ -3,7 +3,7 @@
  * `RequestRun`, and makes sure every request gets an answer before Lambda stops the invocation.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CloudFrontInvalidations, describeError } from './cloudfront';
@@ -90,6 +90,15 @@ function runtime(request: CloudFormationRequest, context: LambdaContext, signal:
         log(context, 'could not read the stack status', { error: describeError(e) });
         return undefined;
       }
+    },
+    async physicalId(stackId, logicalId) {
+      const command = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });
+      const out = await cloudformation.send(command, { abortSignal: signal });
+      const id = out.StackResourceDetail?.PhysicalResourceId;
+      if (!id) {
+        throw new Error(`the stack has no physical id for ${logicalId}`);
+      }
+      return id;
     },
     answer: (event, answer) => sendAnswer(event, answer),
     async continueLater(event, progress) {

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudFormationRequest } from './protocol';
 import type { InvalidationResourceProperties } from '../../src/contract';
-import { MAX_TIMEOUT_SECONDS } from '../../src/contract';
+import { GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../../src/contract';
 import { normalizePaths, planBatches } from '../../src/paths';
 
 /** Where invalidations go: a distribution, or one tenant of a multi-tenant distribution. */
@@ -13,9 +13,20 @@ export interface Target {
   readonly tenantId?: string;
 }
 
+/**
+ * A target as the properties name it: by id, or (for a rollback guard) by the logical id of the
+ * distribution or tenant in the stack, looked up when it is needed.
+ */
+export interface TargetRef {
+  readonly distributionId?: string;
+  readonly distributionLogicalId?: string;
+  readonly tenantId?: string;
+  readonly tenantLogicalId?: string;
+}
+
 /** What a change is made of; two requests with equal inputs purge the same thing. */
 export interface EffectiveInputs {
-  readonly target: Target;
+  readonly target: TargetRef;
   readonly paths: readonly string[];
   readonly trigger: readonly string[];
 }
@@ -29,7 +40,7 @@ export interface Settings {
 
 /** Where to look for the invalidations an earlier request made for the same inputs. */
 export interface Recall {
-  readonly target: Target;
+  readonly target: TargetRef;
   /** The inputs part of their CallerReference. */
   readonly prefix: string;
 }
@@ -51,11 +62,18 @@ export type Plan =
   | { readonly action: 'fail'; readonly reason: string }
   | {
     readonly action: 'invalidate';
-    readonly target: Target;
+    readonly target: TargetRef;
     readonly settings: Settings;
     readonly callerReference: string;
     readonly batches: readonly Batch[];
     readonly pathCount: number;
+    /** Whether a deploy going forward purges (an invalidation) or not (a rollback guard). */
+    readonly forward: boolean;
+    /**
+     * During a rollback: purge once the rollback is over (`defer`), or leave it to the rollback
+     * guard, which every rollback of this change reaches too (`guard`).
+     */
+    readonly rollback: 'defer' | 'guard';
   };
 
 /** Reads and checks the resource properties; throws an Error naming the field and value. */
@@ -63,11 +81,7 @@ export function parseProperties(props: Partial<InvalidationResourceProperties> |
   if (!props || typeof props !== 'object') {
     throw new Error('ResourceProperties are missing');
   }
-  const distributionId = requireString(props.DistributionId, 'DistributionId');
-  if (!/^[A-Za-z0-9]+$/.test(distributionId)) {
-    throw new Error(`DistributionId ${JSON.stringify(distributionId)} is not a CloudFront distribution id`);
-  }
-  const tenantId = props.DistributionTenantId === undefined || props.DistributionTenantId === '' ? undefined : requireString(props.DistributionTenantId, 'DistributionTenantId');
+  const target = parseTarget(props);
   if (!Array.isArray(props.Paths)) {
     throw new Error(`Paths must be a list, got ${JSON.stringify(props.Paths)}`);
   }
@@ -79,13 +93,32 @@ export function parseProperties(props: Partial<InvalidationResourceProperties> |
     throw new Error(`TimeoutSeconds ${JSON.stringify(props.TimeoutSeconds)} must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`);
   }
   return {
-    inputs: { target: tenantId ? { distributionId, tenantId } : { distributionId }, paths, trigger },
+    inputs: { target, paths, trigger },
     settings: {
       waitForCompletion: parseBoolean(props.WaitForCompletion, 'WaitForCompletion', false),
       timeoutSeconds,
       failOnTimeout: parseBoolean(props.FailOnTimeout, 'FailOnTimeout', true),
     },
   };
+}
+
+function parseTarget(props: Partial<InvalidationResourceProperties>): TargetRef {
+  const optional = (value: unknown, field: string) => (value === undefined || value === '' ? undefined : requireString(value, field));
+  const distributionId = optional(props.DistributionId, 'DistributionId');
+  const distributionLogicalId = optional(props.DistributionLogicalId, 'DistributionLogicalId');
+  if (distributionId === undefined && distributionLogicalId === undefined) {
+    throw new Error('DistributionId must be a non-empty string, got undefined');
+  }
+  if (distributionId !== undefined && !/^[A-Za-z0-9]+$/.test(distributionId)) {
+    throw new Error(`DistributionId ${JSON.stringify(distributionId)} is not a CloudFront distribution id`);
+  }
+  const target: Record<string, string | undefined> = {
+    distributionId,
+    distributionLogicalId,
+    tenantId: optional(props.DistributionTenantId, 'DistributionTenantId'),
+    tenantLogicalId: optional(props.DistributionTenantLogicalId, 'DistributionTenantLogicalId'),
+  };
+  return Object.fromEntries(Object.entries(target).filter(([, v]) => v !== undefined)) as TargetRef;
 }
 
 function requireString(value: unknown, field: string, allowEmpty = false): string {
@@ -110,7 +143,8 @@ function parseBoolean(value: unknown, field: string, fallback: boolean): boolean
 
 /** A stable hash of the inputs; equal inputs give equal hashes on every machine. */
 export function inputsHash(inputs: EffectiveInputs): string {
-  const canonical = JSON.stringify([inputs.target.distributionId, inputs.target.tenantId ?? null, inputs.paths, inputs.trigger]);
+  const t = inputs.target;
+  const canonical = JSON.stringify([t.distributionId ?? `@${t.distributionLogicalId}`, t.tenantId ?? (t.tenantLogicalId ? `@${t.tenantLogicalId}` : null), inputs.paths, inputs.trigger]);
   return sha256(canonical);
 }
 
@@ -139,6 +173,10 @@ export function planRequest(event: CloudFormationRequest): Plan {
   if (event.RequestType === 'Delete') {
     return { action: 'none', why: 'a Delete never invalidates' };
   }
+  const isGuard = event.ResourceType === GUARD_RESOURCE_TYPE;
+  if (isGuard && event.RequestType === 'Create') {
+    return { action: 'none', why: 'a new rollback guard has no earlier content to put back' };
+  }
   let parsed: ReturnType<typeof parseProperties>;
   try {
     parsed = parseProperties(event.ResourceProperties as Partial<InvalidationResourceProperties>);
@@ -151,7 +189,7 @@ export function planRequest(event: CloudFormationRequest): Plan {
       return {
         action: 'none',
         why: 'the distribution, paths and trigger are unchanged',
-        recall: { target: parsed.inputs.target, prefix: referencePrefix(parsed.inputs) },
+        recall: isGuard ? undefined : { target: parsed.inputs.target, prefix: referencePrefix(parsed.inputs) },
       };
     }
   }
@@ -161,13 +199,17 @@ export function planRequest(event: CloudFormationRequest): Plan {
     callerReference: `${callerReference}-${i + 1}`,
     paths,
   }));
+  const guarded = (event.ResourceProperties as Partial<InvalidationResourceProperties>).RollbackGuard === 'true';
   return {
     action: 'invalidate',
     target: parsed.inputs.target,
-    settings: parsed.settings,
+    // A guard has answered before it purges: there is nothing to wait for.
+    settings: isGuard ? { ...parsed.settings, waitForCompletion: false } : parsed.settings,
     callerReference,
     batches,
     pathCount: parsed.inputs.paths.length,
+    forward: !isGuard,
+    rollback: guarded && !isGuard ? 'guard' : 'defer',
   };
 }
 
@@ -184,6 +226,8 @@ function sha256(text: string): string {
 }
 
 /** How a target reads in messages. */
-export function describeTarget(target: Target): string {
-  return target.tenantId ? `distribution ${target.distributionId} tenant ${target.tenantId}` : `distribution ${target.distributionId}`;
+export function describeTarget(target: TargetRef): string {
+  const distribution = `distribution ${target.distributionId ?? `(logical id ${target.distributionLogicalId})`}`;
+  const tenant = target.tenantId ?? (target.tenantLogicalId ? `(logical id ${target.tenantLogicalId})` : undefined);
+  return tenant ? `${distribution} tenant ${tenant}` : distribution;
 }

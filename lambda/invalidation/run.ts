@@ -5,9 +5,10 @@
  */
 import type { InvalidationApi } from './cloudfront';
 import { describeError, errorCode, isRetryable } from './cloudfront';
-import type { Batch, Plan, Recall } from './plan';
+import type { Batch, Plan, Recall, Target, TargetRef } from './plan';
 import { describeTarget, newPhysicalId, planRequest } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
+import { GUARD_RESOURCE_TYPE } from '../../src/contract';
 import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/paths';
 
 /** What one invocation hands the next. Everything else is recomputed from the request. */
@@ -38,6 +39,8 @@ export interface Runtime {
   random(): number;
   /** The stack's status, or undefined when it cannot be read. */
   stackStatus(stackId: string): Promise<string | undefined>;
+  /** The physical id of a resource of the stack; throws when it cannot be read. */
+  physicalId(stackId: string, logicalId: string): Promise<string>;
   /** Sends the answer to CloudFormation. */
   answer(event: CloudFormationRequest, answer: Answer): Promise<void>;
   /** Starts a new invocation of this function that resumes from `progress`. */
@@ -51,6 +54,8 @@ export const ROLLBACK_SETTLE_LIMIT_MS = 2 * 60 * 60 * 1000;
 const LIST_PAGES = 3;
 /** In-progress invalidations of others whose paths are looked up; past that, CloudFront decides. */
 const MAX_LOOKUPS = 25;
+/** First pause between looks at a rolling-back stack's status; it doubles up to MAX_BACKOFF_MS. */
+const FIRST_ROLLBACK_POLL_MS = 2000;
 /** Newest invalidations read when recalling the ids an earlier request got for the same inputs. */
 export const RECALL_LOOKUPS = 10;
 const FIRST_BACKOFF_MS = 1000;
@@ -73,6 +78,7 @@ export class RequestRun {
   private readonly foreignPaths = new Map<string, readonly string[]>();
   /** This invocation has answered or handed over: whatever it still does must not act again. */
   private done = false;
+  private resolvedTarget: Target | undefined;
 
   constructor(private readonly event: CloudFormationRequest, progress: Progress | undefined, private readonly rt: Runtime) {
     this.plan = planRequest(event);
@@ -98,6 +104,9 @@ export class RequestRun {
       if (this.event.RequestType === 'Delete') {
         return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
       }
+      if (this.event.ResourceType === GUARD_RESOURCE_TYPE) {
+        return this.reply('SUCCESS', undefined, this.data('', 'Armed'));
+      }
       const previous = plan.recall ? await this.recall(plan.recall) : { ids: '', callerReference: '' };
       return this.reply('SUCCESS', undefined, this.data(previous.callerReference, 'Unchanged', previous.ids));
     }
@@ -107,11 +116,20 @@ export class RequestRun {
     if (!this.progress) {
       this.progress = { startedAt: this.rt.now(), ids: plan.batches.map(() => ''), completed: plan.batches.map(() => false), answered: false, deferred: false, invocation: 1 };
       this.rt.log('planned', { target: plan.target, paths: plan.pathCount, batches: plan.batches.length, callerReference: plan.callerReference });
-      if (this.event.RequestType === 'Update' && (await this.rt.stackStatus(this.event.StackId)) === 'UPDATE_ROLLBACK_IN_PROGRESS') {
+      const rollingBack = this.event.RequestType === 'Update' && (await this.rt.stackStatus(this.event.StackId)) === 'UPDATE_ROLLBACK_IN_PROGRESS';
+      if (rollingBack && plan.rollback === 'guard') {
+        // The rollback guard purges once the rollback is over; the attributes go back to the old deploy's.
+        const previous = await this.recall({ target: plan.target, prefix: plan.callerReference.split('-')[0] });
+        return this.reply('SUCCESS', undefined, this.data(previous.callerReference, 'RolledBack', previous.ids));
+      }
+      if (!rollingBack && !plan.forward) {
+        return this.reply('SUCCESS', undefined, this.data('', 'Armed'));
+      }
+      if (rollingBack) {
         // The content may not have reverted yet: answer now so the rollback goes on, purge once it is over.
         // The answer restores the attributes of the deployment rolled back to, as a rollback should.
         this.progress.deferred = true;
-        const previous = await this.recall({ target: plan.target, prefix: plan.callerReference.split('-')[0] });
+        const previous = plan.forward ? await this.recall({ target: plan.target, prefix: plan.callerReference.split('-')[0] }) : { ids: '', callerReference: '' };
         await this.answer('SUCCESS', undefined, this.data(previous.callerReference, 'Deferred', previous.ids));
         this.progress.answered = true;
       }
@@ -151,7 +169,7 @@ export class RequestRun {
 
   private async awaitRollback(): Promise<Step> {
     const progress = this.progress!;
-    let delay = 5000;
+    let delay = FIRST_ROLLBACK_POLL_MS;
     for (;;) {
       const status = await this.rt.stackStatus(this.event.StackId);
       if (status !== 'UPDATE_ROLLBACK_IN_PROGRESS' || this.rt.now() - progress.startedAt > ROLLBACK_SETTLE_LIMIT_MS) {
@@ -179,7 +197,7 @@ export class RequestRun {
         waitingFor = room;
       } else {
         try {
-          const created = await this.rt.api.create(plan.target, batch.callerReference, batch.paths, this.rt.signal);
+          const created = await this.rt.api.create(await this.target(plan.target), batch.callerReference, batch.paths, this.rt.signal);
           progress.ids[batch.number - 1] = created.id;
           progress.completed[batch.number - 1] = created.status === 'Completed';
           this.rt.log('submitted', { batch: batch.number, of: plan.batches.length, id: created.id, paths: batch.paths.length, callerReference: batch.callerReference });
@@ -224,7 +242,8 @@ export class RequestRun {
     });
     let inProgress: string[];
     try {
-      inProgress = (await this.rt.api.list(plan.target, LIST_PAGES, this.rt.signal)).filter((i) => i.status !== 'Completed').map((i) => i.id);
+      const target = await this.target(plan.target);
+      inProgress = (await this.rt.api.list(target, LIST_PAGES, this.rt.signal)).filter((i) => i.status !== 'Completed').map((i) => i.id);
     } catch (e) {
       this.rt.log('could not count invalidations in progress', { error: describeError(e) });
       return undefined;
@@ -239,7 +258,7 @@ export class RequestRun {
           return undefined;
         }
         try {
-          paths = (await this.rt.api.get(plan.target, id, this.rt.signal)).paths ?? [];
+          paths = (await this.rt.api.get(await this.target(plan.target), id, this.rt.signal)).paths ?? [];
         } catch (e) {
           this.rt.log('could not read an invalidation in progress', { id, error: describeError(e) });
           return undefined;
@@ -272,8 +291,9 @@ export class RequestRun {
       const seconds = Math.floor((until - this.rt.now()) / 1000);
       try {
         // One plain read first: the SDK's waiter takes every error for "not yet".
-        const state = await this.rt.api.get(plan.target, id, this.rt.signal);
-        if (state.status === 'Completed' || (seconds > 3 && await this.rt.api.waitCompleted(plan.target, id, seconds, this.rt.signal))) {
+        const target = await this.target(plan.target);
+        const state = await this.rt.api.get(target, id, this.rt.signal);
+        if (state.status === 'Completed' || (seconds > 3 && await this.rt.api.waitCompleted(target, id, seconds, this.rt.signal))) {
           progress.completed[batch.number - 1] = true;
           this.rt.log('completed', { batch: batch.number, id });
           return OK;
@@ -304,10 +324,11 @@ export class RequestRun {
    */
   private async recall(recall: Recall): Promise<{ ids: string; callerReference: string }> {
     try {
-      const newest = (await this.rt.api.list(recall.target, 1, this.rt.signal)).slice(0, RECALL_LOOKUPS);
+      const target = await this.target(recall.target);
+      const newest = (await this.rt.api.list(target, 1, this.rt.signal)).slice(0, RECALL_LOOKUPS);
       const batches: Array<{ id: string; reference: string }> = [];
       for (const summary of newest) {
-        const state = await this.rt.api.get(recall.target, summary.id, this.rt.signal);
+        const state = await this.rt.api.get(target, summary.id, this.rt.signal);
         const reference = state.callerReference ?? '';
         if (reference.startsWith(`${recall.prefix}-`) && (batches.length === 0 || base(reference) === base(batches[0].reference))) {
           batches.push({ id: state.id, reference });
@@ -322,6 +343,18 @@ export class RequestRun {
       this.rt.log('could not recall earlier invalidations', { error: describeError(e) });
       return { ids: '', callerReference: '' };
     }
+  }
+
+  /** The target with logical ids looked up in the stack (once; a guard does it after the rollback). */
+  private async target(ref: TargetRef): Promise<Target> {
+    if (!this.resolvedTarget) {
+      const lookup = async (id: string | undefined, logicalId: string | undefined) =>
+        id ?? (logicalId === undefined ? undefined : this.rt.physicalId(this.event.StackId, logicalId));
+      const distributionId = (await lookup(ref.distributionId, ref.distributionLogicalId))!;
+      const tenantId = await lookup(ref.tenantId, ref.tenantLogicalId);
+      this.resolvedTarget = tenantId ? { distributionId, tenantId } : { distributionId };
+    }
+    return this.resolvedTarget;
   }
 
   /** Sleeps up to `ms` (with jitter), unless the deadline or this invocation's end comes first. */

@@ -4,6 +4,7 @@
  * the Invalidation, and which invalidations CloudFront received. Exits non-zero if any outcome is
  * not what the invariants promise.
  */
+import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { logicalIdOf, STACK_NAME, synthSite } from './app';
 import type { ResourceChange, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
@@ -64,6 +65,22 @@ const scenarios: Scenario[] = [
     },
   },
   {
+    title: 'Deploy of v3 fails before the purge and rolls back to v2',
+    expected: 1,
+    run: (d) => {
+      const failing = synthSite({ site: 'v3', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v3' }) });
+      return d.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+    },
+    check: (r) => {
+      const problems = expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE');
+      const revert = r.content.find((c) => c.phase === 'rollback');
+      if (!revert || !r.invalidations.some((i) => i.createdAtRequest > revert.at)) {
+        problems.push('no invalidation after the content reverted');
+      }
+      return problems;
+    },
+  },
+  {
     title: 'Stack deleted',
     expected: 0,
     run: (d) => d.destroy(STACK_NAME),
@@ -100,7 +117,7 @@ function describeRequests(r: StepReport): string[] {
   }
   return r.requests.map((q) => {
     const status = q.answer ? `${q.answer.Status}${q.answer.Data?.Status ? ` (${q.answer.Data.Status})` : ''}` : 'NO ANSWER';
-    return `${q.requestType} ${q.logicalId} during ${q.stackStatus} -> ${status}${q.answer?.Reason ? `: ${q.answer.Reason}` : ''}`;
+    return `${q.requestType.padEnd(6)} ${q.logicalId.padEnd(28)} during ${q.stackStatus.padEnd(28)} -> ${status}${q.answer?.Reason ? `: ${q.answer.Reason}` : ''}`;
   });
 }
 

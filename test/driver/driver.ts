@@ -22,6 +22,9 @@ import type { EmulatedInvalidation } from '../emulator/cloudfront';
 import { Prng } from '../emulator/prng';
 
 const INVALIDATION_TYPE = 'Custom::CloudFrontInvalidation';
+const GUARD_TYPE = 'Custom::CloudFrontInvalidationRollbackGuard';
+/** Resources whose requests go to the invalidation handler. */
+const HANDLED = new Set([INVALIDATION_TYPE, GUARD_TYPE]);
 
 export type RollbackOrder = 'dependencies-first' | 'dependents-first';
 
@@ -51,15 +54,18 @@ export type Phase = 'deploy' | 'rollback' | 'cleanup' | 'delete' | 'redelivery';
 
 export interface RequestRecord {
   readonly logicalId: string;
+  readonly resourceType: string;
   readonly requestType: 'Create' | 'Update' | 'Delete';
   readonly requestId: string;
   readonly phase: Phase;
   /** The stack's status while the request ran. */
   readonly stackStatus: string;
-  /** CloudFront request count when the request was sent: the driver's clock. */
+  /** When the request was sent, in the sequence shared with CloudFront's requests. */
   readonly sentAt: number;
   /** ResourceProperties as sent. */
   readonly properties: Record<string, unknown>;
+  /** OldResourceProperties as sent (Update). */
+  readonly oldProperties?: Record<string, unknown>;
   answer?: CustomResourceAnswer;
   /** True when no answer came within the ServiceTimeout. */
   unanswered?: boolean;
@@ -70,7 +76,7 @@ export interface ResourceChange {
   readonly type: string;
   readonly action: 'create' | 'update' | 'delete' | 'fail' | 'revert';
   readonly phase: Phase;
-  /** CloudFront request count when the change finished: the driver's clock. */
+  /** When the change finished, in the sequence shared with CloudFront's requests. */
   readonly at: number;
 }
 
@@ -83,7 +89,7 @@ export interface ContentChange {
   /** Distributions with an origin on the bucket. */
   readonly distributions: readonly string[];
   readonly phase: Phase;
-  /** CloudFront request count when the files had landed: an invalidation created later purges them. */
+  /** When the files had landed, in the sequence shared with CloudFront's requests: an invalidation created later purges them. */
   readonly at: number;
 }
 
@@ -144,6 +150,7 @@ export class LifecycleDriver {
   private constructor(public readonly cloud: LocalCloud, private readonly options: DriverOptions) {
     this.prng = new Prng(options.seed ?? 1);
     this.cloud.authorizer = (action, arn) => this.authorize(action, arn);
+    this.cloud.physicalIds = (stackId, logicalId) => [...this.stacks.values()].find((s) => s.id === stackId)?.resources.get(logicalId)?.physicalId;
   }
 
   /** Creates or updates a stack to match the synthesized one. */
@@ -317,8 +324,8 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, phase: Phase,
     options: DeployOptions,
   ): Promise<boolean> {
-    if (def.Type === INVALIDATION_TYPE) {
-      const answer = await this.sendRequest(stack, id, 'Create', properties, undefined, undefined, phase, options);
+    if (HANDLED.has(def.Type)) {
+      const answer = await this.sendRequest(stack, id, def.Type, 'Create', properties, undefined, undefined, phase, options);
       if (answer?.Status !== 'SUCCESS') {
         return false;
       }
@@ -336,8 +343,8 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, existing: Deployed,
     phase: Phase, options: DeployOptions,
   ): Promise<boolean> {
-    if (def.Type === INVALIDATION_TYPE) {
-      const answer = await this.sendRequest(stack, id, 'Update', properties, existing.properties, existing.physicalId, phase, options);
+    if (HANDLED.has(def.Type)) {
+      const answer = await this.sendRequest(stack, id, def.Type, 'Update', properties, existing.properties, existing.physicalId, phase, options);
       if (answer?.Status !== 'SUCCESS') {
         return false;
       }
@@ -356,9 +363,9 @@ export class LifecycleDriver {
 
   private async remove(stack: StackState, id: string, phase: Phase): Promise<void> {
     const deployed = stack.resources.get(id)!;
-    if (deployed.type === INVALIDATION_TYPE) {
+    if (HANDLED.has(deployed.type)) {
       // CloudFormation retries a failing cleanup Delete and then moves on; the handler must never fail one.
-      await this.sendRequest(stack, id, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
+      await this.sendRequest(stack, id, deployed.type, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
     } else if (deployed.type === 'AWS::CloudFront::Distribution') {
       this.cloud.cloudfront.deleteDistribution(deployed.physicalId);
     } else if (deployed.type === 'AWS::Lambda::Function') {
@@ -371,13 +378,13 @@ export class LifecycleDriver {
   }
 
   private async sendRequest(
-    stack: StackState, logicalId: string, requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>,
+    stack: StackState, logicalId: string, resourceType: string, requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>,
     oldProperties: Record<string, unknown> | undefined, physicalId: string | undefined, phase: Phase, options: DeployOptions,
   ): Promise<CustomResourceAnswer | undefined> {
     const serviceToken = String(properties.ServiceToken);
     const functionName = serviceToken.split(':').pop()!;
     const record: RequestRecord = {
-      logicalId, requestType, requestId: this.uuid(), phase, stackStatus: stack.status, sentAt: this.clock(), properties,
+      logicalId, resourceType, requestType, requestId: this.uuid(), phase, stackStatus: stack.status, sentAt: this.clock(), properties, oldProperties,
     };
     this.current!.requests.push(record);
     const { url, token } = this.cloud.cloudformation.newResponseUrl();
@@ -388,7 +395,7 @@ export class LifecycleDriver {
       StackId: stack.id,
       RequestId: record.requestId,
       LogicalResourceId: logicalId,
-      ResourceType: INVALIDATION_TYPE,
+      ResourceType: resourceType,
       ResourceProperties: properties,
       ...(oldProperties ? { OldResourceProperties: oldProperties } : {}),
       ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
@@ -563,9 +570,9 @@ export class LifecycleDriver {
     this.current?.changes.push({ logicalId, type, action, phase, at: this.clock() });
   }
 
-  /** The driver's clock: how many requests CloudFront has received. */
+  /** The driver's clock: the next place in the sequence shared with CloudFront's requests. */
   private clock(): number {
-    return this.cloud.cloudfront.requests.length;
+    return this.cloud.tick();
   }
 
   private uuid(): string {

@@ -2,8 +2,10 @@
  * The deploy-time invariants (DESIGN.md section 2), checked on what the lifecycle driver and the
  * CloudFront emulator recorded. Each function returns the violations it found, as sentences.
  */
-import type { StepReport } from './driver';
+import type { RequestRecord, StepReport } from './driver';
 import { normalizePaths, planBatches } from '../../src/paths';
+
+const GUARD_TYPE = 'Custom::CloudFrontInvalidationRollbackGuard';
 import type { CloudFrontEmulator } from '../emulator/cloudfront';
 
 /** Whether an invalidation's paths cover everything under a key prefix of the origin. */
@@ -32,24 +34,47 @@ export function uncoveredChanges(step: StepReport): string[] {
   return out;
 }
 
-/**
- * I2 and I3: a step creates no more invalidations than its requests asked for: one per batch for
- * a request that changed something, none for an unchanged Update, a Delete or a redelivery.
- */
-export function duplicateInvalidations(step: StepReport): string[] {
-  let asked = 0;
-  for (const r of step.requests) {
-    if (r.requestType === 'Delete' || r.phase === 'redelivery' || r.answer?.Data?.Status === 'Unchanged') {
-      continue;
-    }
-    try {
-      asked += planBatches(normalizePaths(r.properties.Paths as string[])).length;
-    } catch {
-      // Invalid paths: the request fails and asks for nothing.
-    }
+/** The inputs that decide whether an invalidation fires, compared the way CloudFront would see them. */
+function sameInputs(a: Record<string, unknown> | undefined, b: Record<string, unknown>): boolean {
+  if (!a) {
+    return false;
   }
-  if (step.invalidations.length > asked) {
-    return [`${step.invalidations.length} invalidations were created where the requests asked for ${asked}`];
+  const key = (p: Record<string, unknown>) => {
+    try {
+      return JSON.stringify([p.DistributionId, p.DistributionTenantId ?? null, normalizePaths(p.Paths as string[]), p.Trigger]);
+    } catch {
+      return undefined;
+    }
+  };
+  return key(a) !== undefined && key(a) === key(b);
+}
+
+/**
+ * The most invalidations a request may create, worked out from the request alone: one per batch for
+ * a change, none for a Delete, a redelivery, an Update that changes no input, a rollback guard
+ * outside a rollback, or an invalidation whose guard does the rollback's purge.
+ */
+export function allowedInvalidations(r: RequestRecord): number {
+  const rollingBack = r.stackStatus === 'UPDATE_ROLLBACK_IN_PROGRESS';
+  const guard = r.resourceType === GUARD_TYPE;
+  if (r.requestType === 'Delete' || r.phase === 'redelivery'
+    || (r.requestType === 'Update' && sameInputs(r.oldProperties, r.properties))
+    || (guard && !rollingBack)
+    || (!guard && rollingBack && r.properties.RollbackGuard === 'true')) {
+    return 0;
+  }
+  try {
+    return planBatches(normalizePaths(r.properties.Paths as string[])).length;
+  } catch {
+    return 0;
+  }
+}
+
+/** I2 and I3: a step creates no more invalidations than its requests may. */
+export function duplicateInvalidations(step: StepReport): string[] {
+  const allowed = step.requests.reduce((n, r) => n + allowedInvalidations(r), 0);
+  if (step.invalidations.length > allowed) {
+    return [`${step.invalidations.length} invalidations were created where the requests allowed ${allowed}`];
   }
   return [];
 }

@@ -30,19 +30,29 @@ export class LocalCloud {
   public static async start(options: LocalCloudOptions = {}): Promise<LocalCloud> {
     const cloud = new LocalCloud(options);
     const authorize = (action: string, arn: string) => cloud.authorizer(action, arn);
-    cloud.cloudfront = await CloudFrontEmulator.start({ ...options.cloudfront, authorize, accountId: ACCOUNT_ID });
+    cloud.cloudfront = await CloudFrontEmulator.start({ ...options.cloudfront, authorize, accountId: ACCOUNT_ID, sequence: () => cloud.tick() });
     cloud.lambda = await LambdaEmulator.start({ authorize, retryDelaysMs: options.retryDelaysMs });
-    cloud.cloudformation = await CloudFormationEmulator.start({ authorize });
+    const physicalId = (stackId: string, logicalId: string) => cloud.physicalIds(stackId, logicalId);
+    cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId });
     return cloud;
   }
 
   public cloudfront!: CloudFrontEmulator;
   public lambda!: LambdaEmulator;
   public cloudformation!: CloudFormationEmulator;
+  private sequence = 0;
   private constructor(private readonly options: LocalCloudOptions) {}
 
   /** IAM of the handler; everything is allowed until a template's policy is installed. */
   public authorizer: Authorizer = () => true;
+
+  /** The next place in the sequence shared by CloudFront's requests and the driver's events. */
+  public tick(): number {
+    return ++this.sequence;
+  }
+
+  /** Physical ids of stack resources, for DescribeStackResource; the lifecycle driver supplies them. */
+  public physicalIds: (stackId: string, logicalId: string) => string | undefined = () => undefined;
 
   /** Registers a function's real code with the Lambda stand-in, with a Lambda-like environment. */
   public deployFunction(name: string, fn: HandlerFunction): { name: string; arn: string } {

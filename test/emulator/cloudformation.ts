@@ -29,6 +29,8 @@ export interface ReceivedAnswer {
 
 export interface CloudFormationEmulatorOptions {
   readonly authorize?: (action: string, resourceArn: string) => boolean;
+  /** A resource's physical id in a stack, for DescribeStackResource. */
+  readonly physicalId?: (stackId: string, logicalId: string) => string | undefined;
 }
 
 export class CloudFormationEmulator {
@@ -140,17 +142,43 @@ export class CloudFormationEmulator {
     if (!String(req.headers.authorization ?? '').includes('/cloudformation/aws4_request')) {
       return error(403, 'MissingAuthenticationToken', 'Missing SigV4 signature for service cloudformation');
     }
-    if (params.get('Action') !== 'DescribeStacks') {
-      return error(400, 'InvalidAction', `Action ${params.get('Action')} is not emulated`);
+    const action = params.get('Action') ?? '';
+    if (action !== 'DescribeStacks' && action !== 'DescribeStackResource') {
+      return error(400, 'InvalidAction', `Action ${action} is not emulated`);
     }
     const stackId = params.get('StackName') ?? '';
-    if (this.options.authorize && !this.options.authorize('cloudformation:DescribeStacks', stackId)) {
-      return error(403, 'AccessDenied', `User is not authorized to perform: cloudformation:DescribeStacks on resource: ${stackId}`);
+    if (this.options.authorize && !this.options.authorize(`cloudformation:${action}`, stackId)) {
+      return error(403, 'AccessDenied', `User is not authorized to perform: cloudformation:${action} on resource: ${stackId}`);
     }
     const stack = this.stacks.get(stackId);
     this.describeCalls.push({ stackId, status: stack?.status });
     if (!stack) {
       return error(400, 'ValidationError', `Stack with id ${stackId} does not exist`);
+    }
+    if (action === 'DescribeStackResource') {
+      const logicalId = params.get('LogicalResourceId') ?? '';
+      const physicalId = this.options.physicalId?.(stackId, logicalId);
+      if (!physicalId) {
+        return error(400, 'ValidationError', `Resource ${logicalId} does not exist for stack ${stack.name}`);
+      }
+      res.writeHead(200, { 'content-type': 'text/xml' });
+      res.end(xml({
+        DescribeStackResourceResponse: {
+          '@_xmlns': 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
+          'DescribeStackResourceResult': {
+            StackResourceDetail: {
+              StackId: stackId,
+              StackName: stack.name,
+              LogicalResourceId: logicalId,
+              PhysicalResourceId: physicalId,
+              ResourceStatus: 'UPDATE_COMPLETE',
+              LastUpdatedTimestamp: new Date(0).toISOString(),
+            },
+          },
+          'ResponseMetadata': { RequestId: randomUUID() },
+        },
+      }));
+      return;
     }
     res.writeHead(200, { 'content-type': 'text/xml' });
     res.end(xml({

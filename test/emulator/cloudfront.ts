@@ -43,6 +43,11 @@ export interface CloudFrontEmulatorOptions {
    */
   readonly authorize?: (action: string, resourceArn: string) => boolean;
   readonly accountId?: string;
+  /**
+   * Gives each request its place in a sequence shared with other recorders, so that events
+   * elsewhere can be ordered against it. @default the emulator's own request count
+   */
+  readonly sequence?: () => number;
 }
 
 export interface EmulatedInvalidation {
@@ -52,13 +57,13 @@ export interface EmulatedInvalidation {
   readonly callerReference: string;
   readonly paths: readonly string[];
   readonly createdAt: number;
-  /** Position among every request the emulator received. */
+  /** The creating request's place in the sequence (see `sequence`). */
   readonly createdAtRequest: number;
   completesAt: number;
 }
 
 export interface RecordedRequest {
-  /** 1-based position among every request received. */
+  /** Place in the sequence (by default 1-based position among every request received). */
   readonly seq: number;
   readonly at: number;
   readonly operation: Operation | 'Unknown';
@@ -209,7 +214,7 @@ export class CloudFrontEmulator {
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const seq = this.requests.length + 1;
+    const seq = this.options.sequence?.() ?? this.requests.length + 1;
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = this.route(req.method ?? 'GET', url.pathname);
