@@ -3,37 +3,20 @@
  * AWS SDK against the CloudFront emulator, under the IAM its template gives it. Events are made by
  * hand here; the lifecycle tests let the driver make them from templates.
  */
-import { randomUUID } from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
-import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
-import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
-import { Invalidation } from '../src';
-import type { InvalidationResourceProperties } from '../src/contract';
 import type { SynthesizedStack } from './driver/assembly';
-import { readStack } from './driver/assembly';
-import { ACCOUNT_ID, deployInvalidationHandler, LocalCloud, REGION } from './driver/local-cloud';
-
-const SITE = 'E1SITE00000000';
-const OTHER = 'E2OTHER0000000';
-const NOT_GRANTED = 'E3NOTGRANTED00';
-const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/HandlerTest/${randomUUID()}`;
+import { NOT_GRANTED, OTHER, requests, SITE, STACK_ID, synthHandlerStack } from './driver/handler-fixture';
+import { deployInvalidationHandler, LocalCloud } from './driver/local-cloud';
+import type { InvalidationResourceProperties } from '../src/contract';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
+let props: ReturnType<typeof requests>['props'];
+let makeEvent: ReturnType<typeof requests>['makeEvent'];
+let update: ReturnType<typeof requests>['update'];
 
 beforeAll(() => {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'handler-test-'));
-  const app = new App({ outdir });
-  const stack = new Stack(app, 'HandlerTest', { env: { account: ACCOUNT_ID, region: REGION } });
-  for (const id of [SITE, OTHER]) {
-    const distribution = cloudfront.Distribution.fromDistributionAttributes(stack, id, { distributionId: id, domainName: `${id}.cloudfront.net` });
-    new Invalidation(stack, `Invalidate${id}`, { distribution });
-  }
-  synthesized = readStack(app.synth(), 'HandlerTest');
+  synthesized = synthHandlerStack();
 });
 
 beforeEach(async () => {
@@ -42,48 +25,13 @@ beforeEach(async () => {
     cloud.cloudfront.addDistribution({ id });
   }
   fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
+  ({ props, makeEvent, update } = requests(fn.arn));
 });
 
 afterEach(async () => {
   await cloud.lambda.idle();
   await cloud.close();
 });
-
-type Props = Omit<InvalidationResourceProperties, 'ServiceToken'>;
-
-function props(overrides: Partial<Props> = {}): InvalidationResourceProperties {
-  return {
-    ServiceToken: fn.arn,
-    DistributionId: SITE,
-    Paths: ['/*'],
-    Trigger: ['stack:1111'],
-    WaitForCompletion: 'false',
-    TimeoutSeconds: '60',
-    FailOnTimeout: 'true',
-    ...overrides,
-  };
-}
-
-function makeEvent(overrides: Partial<Omit<CloudFormationRequest, 'ResponseURL'>> = {}): Omit<CloudFormationRequest, 'ResponseURL'> {
-  return {
-    RequestType: 'Create',
-    RequestId: randomUUID(),
-    StackId: STACK_ID,
-    LogicalResourceId: 'InvalidateSite',
-    ResourceType: 'Custom::CloudFrontInvalidation',
-    ResourceProperties: props() as unknown as Record<string, unknown>,
-    ...overrides,
-  };
-}
-
-function update(oldProps: InvalidationResourceProperties, newProps: InvalidationResourceProperties, physicalId = 'InvalidateSite-abc') {
-  return makeEvent({
-    RequestType: 'Update',
-    PhysicalResourceId: physicalId,
-    OldResourceProperties: oldProps as unknown as Record<string, unknown>,
-    ResourceProperties: newProps as unknown as Record<string, unknown>,
-  });
-}
 
 const created = () => cloud.cloudfront.requests.filter((r) => r.created);
 

@@ -16,14 +16,17 @@ const MAX_PATHS_IN_PROGRESS = 3000;
 const MAX_WILDCARDS_IN_PROGRESS = 15;
 
 export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'ListInvalidations';
-export type FaultKind = 'Throttling' | 'ServiceUnavailable' | 'TooManyInvalidationsInProgress' | 'Slow' | 'LostResponse';
+export type FaultKind = 'Throttling' | 'ServiceUnavailable' | 'TooManyInvalidationsInProgress' | 'Slow' | 'LostResponse' | 'Malformed';
 
 export interface FaultOptions {
   /** Share of requests that get a fault, 0 to 1. */
   readonly rate: number;
   /** Seed of the generator that picks which requests and which fault. */
   readonly seed: number;
-  /** Faults to pick from. LostResponse creates the invalidation, then answers 503. */
+  /**
+   * Faults to pick from. LostResponse creates the invalidation, then answers 503; Malformed answers
+   * 200 with a body that is not XML. @default all but Malformed
+   */
   readonly kinds?: readonly FaultKind[];
   /** Operations that may get faults. @default all */
   readonly operations?: readonly Operation[];
@@ -253,6 +256,10 @@ export class CloudFrontEmulator {
       }
       if (fault === 'LostResponse') {
         throw new ApiError(503, 'ServiceUnavailable', 'CloudFront encountered an internal error. Please try again.', 'Receiver');
+      }
+      if (fault === 'Malformed') {
+        status = 200;
+        payload = '<html><body>upstream proxy error</body>';
       }
     } catch (e) {
       const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String(e), 'Receiver');
