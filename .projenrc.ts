@@ -95,4 +95,14 @@ project.addTask('demo', {
   ],
 });
 
+// The property-based lifecycle test at any size: npm run properties -- [steps] [seed] [fault rate]
+project.addTask('properties', {
+  description: 'Run the property-based lifecycle test with more steps than CI does',
+  receiveArgs: true,
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: 'ts-node --transpile-only --project test/tsconfig.json test/properties/run.ts', receiveArgs: true },
+  ],
+});
+
 project.synth();

@@ -135,6 +135,36 @@ describe('the example site', () => {
     },
   );
 
+  test.each(['after', 'before'])('late duplicates of a failed update\'s requests, arriving during its rollback, add no purge (failing %s the purge)', async (when) => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const failing = when === 'after'
+      ? synthSite({ site: 'v2', recordPurge: true })
+      : synthSite({ site: 'v2', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v2' }) });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, when === 'after' ? 'LastPurge' : 'Version')], lateDuplicates: true });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    expect(step.invalidations.filter((i) => i.createdAtRequest > revert.at)).toHaveLength(1);
+    expect(step.invalidations).toHaveLength(when === 'after' ? 2 : 1);
+    expectNoViolations(step);
+  });
+
+  test('a failing deploy that also renames the Invalidation: the new guard, deleted by the rollback, purges', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const failing = synthSite({ site: 'v2', invalidationId: 'Refresh', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v2' }) });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Data?.Status])).toEqual([
+      ['deploy', 'Create', 'RefreshRollbackGuard', 'Armed'],
+      ['rollback', 'Delete', 'RefreshRollbackGuard', 'Deleted'],
+    ]);
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    expect(step.invalidations).toHaveLength(1);
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(revert.at);
+    expectNoViolations(step);
+  });
+
   test('deleting the stack sends a Delete that succeeds and invalidates nothing', async () => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));

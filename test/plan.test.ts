@@ -2,7 +2,7 @@
  * The pure planning code: path rules, batches, effective inputs and CallerReferences. No I/O.
  */
 import * as fc from 'fast-check';
-import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest } from '../lambda/invalidation/plan';
+import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest, rollbackCallerReference } from '../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
 import { responseBody } from '../lambda/invalidation/protocol';
 import { encodePath, MAX_PATHS_PER_REQUEST, MAX_WILDCARDS_IN_PROGRESS, normalizePaths, pathKind, pathProblem, planBatches } from '../src/paths';
@@ -122,6 +122,14 @@ describe('requests', () => {
     expect(a).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}$/);
   });
 
+  test('a rollback\'s purge reference depends on the stack update, not the request', () => {
+    const a = rollbackCallerReference('abc', 'stack-1', '2026-01-01T00:00:00.000Z');
+    expect(rollbackCallerReference('abc', 'stack-1', '2026-01-01T00:00:00.000Z')).toBe(a);
+    expect(rollbackCallerReference('abc', 'stack-1', '2026-01-01T00:00:01.000Z')).not.toBe(a);
+    expect(rollbackCallerReference('abc', 'stack-2', '2026-01-01T00:00:00.000Z')).not.toBe(a);
+    expect(a).toMatch(/^abc-[0-9a-f]{16}$/);
+  });
+
   test('effective inputs ignore order, duplicates and the handler\'s own settings', () => {
     const hash = (p: Record<string, unknown>) => inputsHash(parseProperties({ ...PROPS, ...p }).inputs);
     expect(hash({ Paths: ['/b', '/a'] })).toBe(hash({ Paths: ['/a', '/b', '/a'] }));
@@ -130,14 +138,11 @@ describe('requests', () => {
     expect(hash({ Trigger: ['stack:2'] })).not.toBe(hash({}));
   });
 
-  test('plans batches numbered from 1 with references ending in their number', () => {
+  test('plans batches numbered from 1', () => {
     const plan = planRequest(event({ ResourceProperties: { ...PROPS, Paths: Array.from({ length: 3500 }, (_, i) => `/p${i}`) } }));
     expect(plan.action).toBe('invalidate');
     if (plan.action === 'invalidate') {
-      expect(plan.batches.map((b) => [b.number, b.paths.length, b.callerReference])).toEqual([
-        [1, 3000, `${plan.callerReference}-1`],
-        [2, 500, `${plan.callerReference}-2`],
-      ]);
+      expect(plan.batches.map((b) => [b.number, b.paths.length])).toEqual([[1, 3000], [2, 500]]);
     }
   });
 

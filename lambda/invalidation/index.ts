@@ -85,10 +85,11 @@ function runtime(request: CloudFormationRequest, context: LambdaContext, signal:
     async stackStatus(stackId) {
       try {
         const out = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: signal });
-        return out.Stacks?.[0]?.StackStatus;
+        const stack = out.Stacks?.[0];
+        return { status: stack?.StackStatus, lastUpdatedTime: stack?.LastUpdatedTime?.toISOString() };
       } catch (e) {
         log(context, 'could not read the stack status', { error: describeError(e) });
-        return undefined;
+        return {};
       }
     },
     async physicalId(stackId, logicalId) {

@@ -46,9 +46,8 @@ export interface Recall {
 }
 
 export interface Batch {
-  /** 1-based position, as it appears in references and messages. */
+  /** 1-based position, as it appears in references (`<reference>-<number>`) and messages. */
   readonly number: number;
-  readonly callerReference: string;
   readonly paths: readonly string[];
 }
 
@@ -67,14 +66,31 @@ export type Plan =
     readonly callerReference: string;
     readonly batches: readonly Batch[];
     readonly pathCount: number;
-    /** Whether a deploy going forward purges (an invalidation) or not (a rollback guard). */
+    /**
+     * Whether a deploy going forward purges (an invalidation) or not (a rollback guard, which purges
+     * only after rollbacks, including the one that deletes it again).
+     */
     readonly forward: boolean;
     /**
      * During a rollback: purge once the rollback is over (`defer`), or leave it to the rollback
      * guard, which every rollback of this change reaches too (`guard`).
      */
     readonly rollback: 'defer' | 'guard';
+    /** What a purge after a rollback covers (see `rollbackPurge`). */
+    readonly rollbackPurge: RollbackPurge;
   };
+
+/**
+ * A purge after a rollback. A request seen during a rollback may be the rollback's own Update
+ * (ResourceProperties = the old properties) or a late duplicate of the failed update's Update (the
+ * same two sets, the other way round); nothing in the event tells them apart. So the purge is
+ * symmetric in the two: both paths lists, and a reference prefix made of both inputs hashes.
+ */
+export interface RollbackPurge {
+  readonly prefix: string;
+  readonly batches: readonly Batch[];
+  readonly pathCount: number;
+}
 
 /** Reads and checks the resource properties; throws an Error naming the field and value. */
 export function parseProperties(props: Partial<InvalidationResourceProperties> | undefined): { inputs: EffectiveInputs; settings: Settings } {
@@ -163,6 +179,15 @@ export function baseCallerReference(inputs: EffectiveInputs, event: Pick<CloudFo
   return `${referencePrefix(inputs)}-${requestHash(event).slice(0, 16)}`;
 }
 
+/**
+ * The reference of a rollback's purge: made from the stack's last update time rather than the
+ * request, so that every request of one rollback (a late duplicate of the failed update's own
+ * request included) names the same invalidation, and each rollback a new one.
+ */
+export function rollbackCallerReference(prefix: string, stackId: string, lastUpdatedTime: string): string {
+  return `${prefix}-${sha256(`${stackId}\nrollback of the update of ${lastUpdatedTime}`).slice(0, 16)}`;
+}
+
 /** The physical id of a new resource: a pure function of the request, so a retried Create gets the same one. */
 export function newPhysicalId(event: Pick<CloudFormationRequest, 'StackId' | 'RequestId' | 'LogicalResourceId'>): string {
   return `${event.LogicalResourceId}-${sha256(`${event.StackId}\n${event.LogicalResourceId}\n${event.RequestId}`).slice(0, 12)}`;
@@ -170,10 +195,10 @@ export function newPhysicalId(event: Pick<CloudFormationRequest, 'StackId' | 'Re
 
 /** Decides what a request asks for. */
 export function planRequest(event: CloudFormationRequest): Plan {
-  if (event.RequestType === 'Delete') {
+  const isGuard = event.ResourceType === GUARD_RESOURCE_TYPE;
+  if (event.RequestType === 'Delete' && !isGuard) {
     return { action: 'none', why: 'a Delete never invalidates' };
   }
-  const isGuard = event.ResourceType === GUARD_RESOURCE_TYPE;
   if (isGuard && event.RequestType === 'Create') {
     return { action: 'none', why: 'a new rollback guard has no earlier content to put back' };
   }
@@ -181,7 +206,10 @@ export function planRequest(event: CloudFormationRequest): Plan {
   try {
     parsed = parseProperties(event.ResourceProperties as Partial<InvalidationResourceProperties>);
   } catch (e) {
-    return { action: 'fail', reason: `Invalid properties: ${(e as Error).message}` };
+    // A Delete never fails.
+    return event.RequestType === 'Delete'
+      ? { action: 'none', why: 'a Delete never invalidates' }
+      : { action: 'fail', reason: `Invalid properties: ${(e as Error).message}` };
   }
   if (event.RequestType === 'Update') {
     const old = tryParse(event.OldResourceProperties);
@@ -194,12 +222,9 @@ export function planRequest(event: CloudFormationRequest): Plan {
     }
   }
   const callerReference = baseCallerReference(parsed.inputs, event);
-  const batches = planBatches(parsed.inputs.paths).map((paths, i) => ({
-    number: i + 1,
-    callerReference: `${callerReference}-${i + 1}`,
-    paths,
-  }));
+  const batches = planBatches(parsed.inputs.paths).map((paths, i) => ({ number: i + 1, paths }));
   const guarded = (event.ResourceProperties as Partial<InvalidationResourceProperties>).RollbackGuard === 'true';
+  const other = event.RequestType === 'Update' ? tryParse(event.OldResourceProperties) : undefined;
   return {
     action: 'invalidate',
     target: parsed.inputs.target,
@@ -210,6 +235,24 @@ export function planRequest(event: CloudFormationRequest): Plan {
     pathCount: parsed.inputs.paths.length,
     forward: !isGuard,
     rollback: guarded && !isGuard ? 'guard' : 'defer',
+    rollbackPurge: rollbackPurge(parsed.inputs, other?.inputs),
+  };
+}
+
+function rollbackPurge(inputs: EffectiveInputs, other: EffectiveInputs | undefined): RollbackPurge {
+  let paths = inputs.paths;
+  if (other) {
+    try {
+      paths = normalizePaths([...inputs.paths, ...other.paths]);
+    } catch {
+      // The other list was valid when it was deployed; if not, this request's own list will do.
+    }
+  }
+  const hashes = [inputsHash(inputs), other ? inputsHash(other) : ''].sort();
+  return {
+    prefix: sha256(hashes.join('\n')).slice(0, 16),
+    batches: planBatches(paths).map((p, i) => ({ number: i + 1, paths: p })),
+    pathCount: paths.length,
   };
 }
 

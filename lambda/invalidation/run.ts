@@ -6,13 +6,17 @@
 import type { InvalidationApi } from './cloudfront';
 import { describeError, errorCode, isRetryable } from './cloudfront';
 import type { Batch, Plan, Recall, Target, TargetRef } from './plan';
-import { describeTarget, newPhysicalId, planRequest } from './plan';
+import { describeTarget, newPhysicalId, planRequest, rollbackCallerReference } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
 import { GUARD_RESOURCE_TYPE } from '../../src/contract';
 import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/paths';
 
 /** What one invocation hands the next. Everything else is recomputed from the request. */
 export interface Progress {
+  /** The CallerReference of this request's invalidations, before the batch number. */
+  reference: string;
+  /** Whether this is the purge after a rollback, with its own batches (see RollbackPurge). */
+  afterRollback: boolean;
   /** When the current budget started (epoch ms): the first invocation, or the moment a rollback settled. */
   startedAt: number;
   /** Invalidation id per batch; empty while not accepted. */
@@ -37,8 +41,8 @@ export interface Runtime {
   /** Resolves after `ms`, or rejects when the invocation is being stopped. */
   sleep(ms: number): Promise<void>;
   random(): number;
-  /** The stack's status, or undefined when it cannot be read. */
-  stackStatus(stackId: string): Promise<string | undefined>;
+  /** The stack's status and the time of its last update, or nothing when they cannot be read. */
+  stackStatus(stackId: string): Promise<{ status?: string; lastUpdatedTime?: string }>;
   /** The physical id of a resource of the stack; throws when it cannot be read. */
   physicalId(stackId: string, logicalId: string): Promise<string>;
   /** Sends the answer to CloudFormation. */
@@ -114,12 +118,41 @@ export class RequestRun {
       return this.reply('FAILED', plan.reason);
     }
     if (!this.progress) {
-      this.progress = { startedAt: this.rt.now(), ids: plan.batches.map(() => ''), completed: plan.batches.map(() => false), answered: false, deferred: false, invocation: 1 };
-      this.rt.log('planned', { target: plan.target, paths: plan.pathCount, batches: plan.batches.length, callerReference: plan.callerReference });
-      const rollingBack = this.event.RequestType === 'Update' && (await this.rt.stackStatus(this.event.StackId)) === 'UPDATE_ROLLBACK_IN_PROGRESS';
+      const stack = this.event.RequestType === 'Create' ? {} : await this.rt.stackStatus(this.event.StackId);
+      const status = stack.status;
+      const prefix = plan.callerReference.split('-')[0];
+      const afterRollback = this.event.RequestType === 'Delete' || (status?.startsWith('UPDATE_ROLLBACK_') ?? false);
+      const batches = afterRollback ? plan.rollbackPurge.batches : plan.batches;
+      const progress: Progress = {
+        reference: afterRollback
+          ? rollbackCallerReference(plan.rollbackPurge.prefix, this.event.StackId, stack.lastUpdatedTime ?? this.event.RequestId)
+          : plan.callerReference,
+        afterRollback,
+        startedAt: this.rt.now(),
+        ids: batches.map(() => ''),
+        completed: batches.map(() => false),
+        answered: false,
+        deferred: false,
+        invocation: 1,
+      };
+      this.progress = progress;
+      this.rt.log('planned', { target: plan.target, paths: plan.pathCount, batches: batches.length, callerReference: progress.reference, status });
+      if (this.event.RequestType === 'Delete') {
+        // Only a rollback guard gets here. Deleted in a rollback's cleanup, it was created by the
+        // update that failed, which may have changed the content: purge, now that it is back.
+        if (status !== 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS') {
+          return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
+        }
+        await this.answer('SUCCESS', undefined, this.data('', 'Deleted'));
+        this.progress.answered = true;
+        return this.finish(plan, await this.work(plan));
+      }
+      // CloudFormation sends Updates only while updating or rolling back; a rollback's request seen
+      // later (Lambda delivered it again) finds the stack in another UPDATE_ROLLBACK_ state.
+      const rollingBack = afterRollback;
       if (rollingBack && plan.rollback === 'guard') {
         // The rollback guard purges once the rollback is over; the attributes go back to the old deploy's.
-        const previous = await this.recall({ target: plan.target, prefix: plan.callerReference.split('-')[0] });
+        const previous = await this.recall({ target: plan.target, prefix });
         return this.reply('SUCCESS', undefined, this.data(previous.callerReference, 'RolledBack', previous.ids));
       }
       if (!rollingBack && !plan.forward) {
@@ -129,7 +162,7 @@ export class RequestRun {
         // The content may not have reverted yet: answer now so the rollback goes on, purge once it is over.
         // The answer restores the attributes of the deployment rolled back to, as a rollback should.
         this.progress.deferred = true;
-        const previous = plan.forward ? await this.recall({ target: plan.target, prefix: plan.callerReference.split('-')[0] }) : { ids: '', callerReference: '' };
+        const previous = plan.forward ? await this.recall({ target: plan.target, prefix }) : { ids: '', callerReference: '' };
         await this.answer('SUCCESS', undefined, this.data(previous.callerReference, 'Deferred', previous.ids));
         this.progress.answered = true;
       }
@@ -146,7 +179,7 @@ export class RequestRun {
         return settled;
       }
     }
-    for (const batch of plan.batches) {
+    for (const batch of this.batches(plan)) {
       if (!progress.ids[batch.number - 1]) {
         const step = await this.submit(plan, batch);
         if (step.kind !== 'ok') {
@@ -155,7 +188,7 @@ export class RequestRun {
       }
     }
     if (plan.settings.waitForCompletion) {
-      for (const batch of plan.batches) {
+      for (const batch of this.batches(plan)) {
         if (!progress.completed[batch.number - 1]) {
           const step = await this.awaitCompletion(plan, batch);
           if (step.kind !== 'ok') {
@@ -171,7 +204,7 @@ export class RequestRun {
     const progress = this.progress!;
     let delay = FIRST_ROLLBACK_POLL_MS;
     for (;;) {
-      const status = await this.rt.stackStatus(this.event.StackId);
+      const { status } = await this.rt.stackStatus(this.event.StackId);
       if (status !== 'UPDATE_ROLLBACK_IN_PROGRESS' || this.rt.now() - progress.startedAt > ROLLBACK_SETTLE_LIMIT_MS) {
         this.rt.log('rollback settled, purging', { status });
         progress.deferred = false;
@@ -197,17 +230,17 @@ export class RequestRun {
         waitingFor = room;
       } else {
         try {
-          const created = await this.rt.api.create(await this.target(plan.target), batch.callerReference, batch.paths, this.rt.signal);
+          const created = await this.rt.api.create(await this.target(plan.target), this.reference(batch), batch.paths, this.rt.signal);
           progress.ids[batch.number - 1] = created.id;
           progress.completed[batch.number - 1] = created.status === 'Completed';
-          this.rt.log('submitted', { batch: batch.number, of: plan.batches.length, id: created.id, paths: batch.paths.length, callerReference: batch.callerReference });
+          this.rt.log('submitted', { batch: batch.number, of: this.batches(plan).length, id: created.id, paths: batch.paths.length, callerReference: this.reference(batch) });
           return OK;
         } catch (e) {
           if (this.rt.signal.aborted) {
             return { kind: 'handoff' };
           }
           if (!isRetryable(e)) {
-            return { kind: 'fail', reason: `CloudFront rejected the invalidation of ${describeTarget(plan.target)} (${batchLabel(plan, batch)}): ${describeError(e)}` };
+            return { kind: 'fail', reason: `CloudFront rejected the invalidation of ${describeTarget(plan.target)} (${this.batchLabel(plan, batch)}): ${describeError(e)}` };
           }
           waitingFor = describeError(e);
           this.rt.log('retrying', { batch: batch.number, error: errorCode(e) });
@@ -215,10 +248,10 @@ export class RequestRun {
       }
       const pause = await this.pause(delay, deadline);
       if (pause.kind === 'timeout') {
-        const pending = plan.batches.filter((b) => !progress.ids[b.number - 1]);
+        const pending = this.batches(plan).filter((b) => !progress.ids[b.number - 1]);
         return {
           kind: 'timeout',
-          detail: `CloudFront has not accepted ${pending.length} of ${plan.batches.length} batches for ${describeTarget(plan.target)} (next: ${batchLabel(plan, batch)}); last: ${waitingFor}`,
+          detail: `CloudFront has not accepted ${pending.length} of ${this.batches(plan).length} batches for ${describeTarget(plan.target)} (next: ${this.batchLabel(plan, batch)}); last: ${waitingFor}`,
         };
       }
       if (pause.kind !== 'ok') {
@@ -234,7 +267,7 @@ export class RequestRun {
    */
   private async capacityProblem(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): Promise<string | undefined> {
     const own = new Map<string, readonly string[]>();
-    plan.batches.forEach((b) => {
+    this.batches(plan).forEach((b) => {
       const id = this.progress!.ids[b.number - 1];
       if (id) {
         own.set(id, b.paths);
@@ -309,7 +342,7 @@ export class RequestRun {
       }
       const pause = await this.pause(FIRST_BACKOFF_MS, deadline);
       if (pause.kind === 'timeout') {
-        const pending = plan.batches.filter((b) => !progress.completed[b.number - 1]).map((b) => progress.ids[b.number - 1]);
+        const pending = this.batches(plan).filter((b) => !progress.completed[b.number - 1]).map((b) => progress.ids[b.number - 1]);
         return { kind: 'timeout', detail: `invalidations ${pending.join(', ')} of ${describeTarget(plan.target)} are still in progress` };
       }
       if (pause.kind !== 'ok') {
@@ -343,6 +376,20 @@ export class RequestRun {
       this.rt.log('could not recall earlier invalidations', { error: describeError(e) });
       return { ids: '', callerReference: '' };
     }
+  }
+
+  /** The batches of this request: its own, or a rollback's purge. */
+  private batches(plan: Extract<Plan, { action: 'invalidate' }>): readonly Batch[] {
+    return this.progress!.afterRollback ? plan.rollbackPurge.batches : plan.batches;
+  }
+
+  /** A batch's CallerReference. */
+  private reference(batch: Batch): string {
+    return `${this.progress!.reference}-${batch.number}`;
+  }
+
+  private batchLabel(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): string {
+    return `batch ${batch.number} of ${this.batches(plan).length}, ${batch.paths.length} paths, CallerReference ${this.reference(batch)}`;
   }
 
   /** The target with logical ids looked up in the stack (once; a guard does it after the rollback). */
@@ -384,7 +431,7 @@ export class RequestRun {
     const ids = progress.ids.filter((id) => id).join(',');
     switch (step.kind) {
       case 'ok':
-        return this.reply('SUCCESS', undefined, this.data(plan.callerReference, plan.settings.waitForCompletion ? 'Completed' : 'Submitted', ids));
+        return this.reply('SUCCESS', undefined, this.data(progress.reference, plan.settings.waitForCompletion ? 'Completed' : 'Submitted', ids));
       case 'handoff':
         return this.handOff();
       case 'fail':
@@ -393,7 +440,7 @@ export class RequestRun {
         const reason = `Timed out after ${plan.settings.timeoutSeconds} s: ${step.detail}`;
         const allSubmitted = progress.ids.every((id) => id);
         if (allSubmitted && !plan.settings.failOnTimeout) {
-          return this.reply('SUCCESS', undefined, this.data(plan.callerReference, 'TimedOut', ids, reason));
+          return this.reply('SUCCESS', undefined, this.data(progress.reference, 'TimedOut', ids, reason));
         }
         return this.reply('FAILED', reason);
       }
@@ -464,6 +511,4 @@ function batchNumber(reference: string): number {
   return Number(/-(\d+)$/.exec(reference)?.[1] ?? 0);
 }
 
-function batchLabel(plan: Extract<Plan, { action: 'invalidate' }>, batch: Batch): string {
-  return `batch ${batch.number} of ${plan.batches.length}, ${batch.paths.length} paths, CallerReference ${batch.callerReference}`;
-}
+

@@ -48,6 +48,11 @@ export interface DeployOptions {
   readonly parameters?: Readonly<Record<string, string>>;
   /** Delivers every request to an invalidation handler twice, as Lambda may. */
   readonly duplicateDelivery?: boolean;
+  /**
+   * If the deploy rolls back, delivers the requests of the failed update once more as the rollback
+   * begins, as a late duplicate from Lambda would arrive.
+   */
+  readonly lateDuplicates?: boolean;
 }
 
 export type Phase = 'deploy' | 'rollback' | 'cleanup' | 'delete' | 'redelivery';
@@ -145,6 +150,8 @@ export class LifecycleDriver {
   /** Current content per bucket/prefix. */
   private readonly content = new Map<string, string>();
   private lastSent: SentRequest | undefined;
+  /** Requests sent during the current deploy's forward pass. */
+  private forwardSent: SentRequest[] = [];
   private current: { requests: RequestRecord[]; changes: ResourceChange[]; content: ContentChange[] } | undefined;
 
   private constructor(public readonly cloud: LocalCloud, private readonly options: DriverOptions) {
@@ -244,6 +251,7 @@ export class LifecycleDriver {
   private async update(stack: StackState, synthesized: SynthesizedStack, options: DeployOptions): Promise<void> {
     const creating = stack.template === undefined;
     const oldTemplate = stack.template;
+    this.forwardSent = [];
     const template = synthesized.template;
     stack.parameters = { ...parameterDefaults(template), ...options.parameters };
     this.setStatus(stack, creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS');
@@ -304,6 +312,11 @@ export class LifecycleDriver {
     }
 
     this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS');
+    if (options.lateDuplicates) {
+      for (const sent of this.forwardSent) {
+        this.cloud.lambda.invokeAsync(sent.functionName, sent.event);
+      }
+    }
     const order = (this.options.rollbackOrder ?? 'dependencies-first') === 'dependencies-first' ? touched : [...touched].reverse();
     let rollbackFailed = false;
     for (const id of order) {
@@ -401,6 +414,9 @@ export class LifecycleDriver {
       ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
     };
     this.lastSent = { functionName, event, record };
+    if (phase === 'deploy') {
+      this.forwardSent.push(this.lastSent);
+    }
     this.cloud.lambda.invokeAsync(functionName, event);
     if (options.duplicateDelivery) {
       this.cloud.lambda.invokeAsync(functionName, event);
@@ -552,7 +568,8 @@ export class LifecycleDriver {
 
   private setStatus(stack: StackState, status: string): void {
     stack.status = status;
-    this.cloud.cloudformation.setStackStatus(stack.id, stack.name, status);
+    // Updates begin a second apart on the stack's clock, so each has its own LastUpdatedTime.
+    this.cloud.cloudformation.setStackStatus(stack.id, stack.name, status, new Date(Date.UTC(2026, 0, 1) + this.clock() * 1000));
     if (status.endsWith('_COMPLETE') && stack.template) {
       this.publishExports(stack);
     }

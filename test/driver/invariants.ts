@@ -17,12 +17,13 @@ export function coversPrefix(paths: readonly string[], prefix: string): boolean 
 /**
  * I1 and I4: every change of content a distribution serves (a deployment, or its revert by a
  * rollback) is followed by an invalidation of that distribution covering it, created after the
- * files landed.
+ * files landed; unless the distribution is gone by the end of the step (a failed stack creation
+ * deletes it again).
  */
-export function uncoveredChanges(step: StepReport): string[] {
+export function uncoveredChanges(step: StepReport, exists: (distributionId: string) => boolean = () => true): string[] {
   const out: string[] = [];
   for (const change of step.content) {
-    for (const distribution of change.distributions) {
+    for (const distribution of change.distributions.filter(exists)) {
       const covering = step.invalidations.find((i) => i.distributionId === distribution
         && i.createdAtRequest > change.at
         && coversPrefix(i.paths, change.prefix));
@@ -51,20 +52,26 @@ function sameInputs(a: Record<string, unknown> | undefined, b: Record<string, un
 
 /**
  * The most invalidations a request may create, worked out from the request alone: one per batch for
- * a change, none for a Delete, a redelivery, an Update that changes no input, a rollback guard
- * outside a rollback, or an invalidation whose guard does the rollback's purge.
+ * a change, none for a Delete (but a rollback guard's, in a rollback's cleanup), a redelivery, an
+ * Update that changes no input, a rollback guard outside a rollback, or an invalidation whose guard
+ * does the rollback's purge.
  */
 export function allowedInvalidations(r: RequestRecord): number {
-  const rollingBack = r.stackStatus === 'UPDATE_ROLLBACK_IN_PROGRESS';
+  const rollingBack = r.stackStatus.startsWith('UPDATE_ROLLBACK_');
   const guard = r.resourceType === GUARD_TYPE;
-  if (r.requestType === 'Delete' || r.phase === 'redelivery'
+  // A guard deleted by a rollback's cleanup came with the update that failed: it purges.
+  const guardUndone = guard && r.requestType === 'Delete' && r.stackStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
+  if ((r.requestType === 'Delete' && !guardUndone) || r.phase === 'redelivery'
     || (r.requestType === 'Update' && sameInputs(r.oldProperties, r.properties))
-    || (guard && !rollingBack)
+    || (guard && !rollingBack && !guardUndone)
     || (!guard && rollingBack && r.properties.RollbackGuard === 'true')) {
     return 0;
   }
+  // After a rollback, one purge covers both sets of paths (the failed update's and the restored ones).
+  const afterRollback = guardUndone || r.stackStatus.startsWith('UPDATE_ROLLBACK_');
+  const paths = [...r.properties.Paths as string[], ...(afterRollback ? (r.oldProperties?.Paths ?? []) as string[] : [])];
   try {
-    return planBatches(normalizePaths(r.properties.Paths as string[])).length;
+    return planBatches(normalizePaths(paths)).length;
   } catch {
     return 0;
   }
@@ -99,5 +106,11 @@ export function limitBreaches(cloudfront: CloudFrontEmulator): string[] {
 
 /** Every invariant that a single step can break. */
 export function violations(step: StepReport, cloudfront: CloudFrontEmulator): string[] {
-  return [...uncoveredChanges(step), ...duplicateInvalidations(step), ...failedDeletes(step), ...unanswered(step), ...limitBreaches(cloudfront)];
+  return [
+    ...uncoveredChanges(step, (d) => cloudfront.hasDistribution(d)),
+    ...duplicateInvalidations(step),
+    ...failedDeletes(step),
+    ...unanswered(step),
+    ...limitBreaches(cloudfront),
+  ];
 }

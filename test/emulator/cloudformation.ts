@@ -44,7 +44,7 @@ export class CloudFormationEmulator {
   public readonly answers = new Map<string, ReceivedAnswer[]>();
   /** Every DescribeStacks call: the stack asked about and the status given. */
   public readonly describeCalls: Array<{ stackId: string; status?: string }> = [];
-  private readonly stacks = new Map<string, { name: string; status: string }>();
+  private readonly stacks = new Map<string, { name: string; status: string; lastUpdatedTime?: string }>();
   private readonly waiters = new Map<string, Array<(a: ReceivedAnswer) => void>>();
   private readonly server: http.Server;
 
@@ -57,8 +57,11 @@ export class CloudFormationEmulator {
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  public setStackStatus(stackId: string, name: string, status: string): void {
-    this.stacks.set(stackId, { name, status });
+  /** Sets a stack's status; an update that begins (UPDATE_IN_PROGRESS) sets its LastUpdatedTime. */
+  public setStackStatus(stackId: string, name: string, status: string, now = new Date()): void {
+    const previous = this.stacks.get(stackId);
+    const lastUpdatedTime = status === 'UPDATE_IN_PROGRESS' ? now.toISOString() : previous?.lastUpdatedTime;
+    this.stacks.set(stackId, { name, status, lastUpdatedTime });
   }
 
   public stackStatus(stackId: string): string | undefined {
@@ -185,7 +188,15 @@ export class CloudFormationEmulator {
       DescribeStacksResponse: {
         '@_xmlns': 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
         'DescribeStacksResult': {
-          Stacks: { member: [{ StackId: stackId, StackName: stack.name, StackStatus: stack.status, CreationTime: new Date(0).toISOString() }] },
+          Stacks: {
+            member: [{
+              StackId: stackId,
+              StackName: stack.name,
+              StackStatus: stack.status,
+              CreationTime: new Date(0).toISOString(),
+              ...(stack.lastUpdatedTime ? { LastUpdatedTime: stack.lastUpdatedTime } : {}),
+            }],
+          },
         },
         'ResponseMetadata': { RequestId: randomUUID() },
       },

@@ -157,6 +157,11 @@ export class CloudFrontEmulator {
     }
   }
 
+  /** Whether the distribution exists (and was not deleted). */
+  public hasDistribution(id: string): boolean {
+    return this.distributions.get(id)?.deleted === false;
+  }
+
   /** Adds a tenant of a distribution and returns its id. */
   public addTenant(distributionId: string, id = `dt_${this.ids.alphanumeric(27)}`): string {
     this.tenants.set(id, distributionId);

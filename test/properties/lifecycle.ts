@@ -1,0 +1,259 @@
+/**
+ * Property-based lifecycle testing: random sequences of deploys, redeliveries, rollbacks,
+ * replacements and deletions of the example site, played by the lifecycle driver under injected
+ * CloudFront faults and slow completion, with every invariant checked after every step.
+ * Used by test/properties.test.ts (a fixed seed, CI-sized) and test/properties/run.ts (any size).
+ */
+import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as fc from 'fast-check';
+import { logicalIdOf, STACK_NAME, synthSite } from '../demo/app';
+import type { SynthesizedStack } from '../driver/assembly';
+import type { RollbackOrder, StepReport } from '../driver/driver';
+import { LifecycleDriver } from '../driver/driver';
+import { violations } from '../driver/invariants';
+import type { FaultKind } from '../emulator/cloudfront';
+
+/** Where a deploy is made to fail, if anywhere. */
+export type Failure = 'none' | 'before-purge' | 'after-purge' | 'in-content';
+
+export type Step =
+  | {
+    readonly kind: 'deploy';
+    readonly site: 'v1' | 'v2' | 'v3';
+    readonly invalidationId: 'Purge' | 'Refresh';
+    readonly waitForCompletion: boolean;
+    readonly recordPurge: boolean;
+    readonly failure: Failure;
+    readonly duplicateDelivery: boolean;
+    readonly lateDuplicates: boolean;
+  }
+  | { readonly kind: 'redeliver' }
+  | { readonly kind: 'destroy' };
+
+export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('deploy' as const),
+      site: fc.constantFrom('v1' as const, 'v2' as const, 'v3' as const),
+      invalidationId: fc.constantFrom('Purge' as const, 'Purge' as const, 'Purge' as const, 'Refresh' as const),
+      waitForCompletion: fc.boolean(),
+      recordPurge: fc.boolean(),
+      failure: fc.constantFrom<Failure>('none', 'none', 'none', 'before-purge', 'after-purge', 'in-content'),
+      duplicateDelivery: fc.boolean(),
+      lateDuplicates: fc.boolean(),
+    }),
+  },
+  { weight: 2, arbitrary: fc.constant({ kind: 'redeliver' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'destroy' as const }) },
+);
+
+export interface RunSettings {
+  readonly completionDelayMs: number;
+  readonly rollbackOrder: RollbackOrder;
+  readonly faultSeed: number;
+}
+
+export const settingsArbitrary: fc.Arbitrary<RunSettings> = fc.record({
+  completionDelayMs: fc.integer({ min: 0, max: 4000 }),
+  rollbackOrder: fc.constantFrom<RollbackOrder>('dependencies-first', 'dependents-first'),
+  faultSeed: fc.integer({ min: 1, max: 2 ** 30 }),
+});
+
+export interface Figures {
+  steps: number;
+  deploys: number;
+  rollbacks: number;
+  rollbacksBeforePurge: number;
+  rollbacksAfterPurge: number;
+  replacements: number;
+  redeliveries: number;
+  duplicateDeliveries: number;
+  deletions: number;
+  cloudFrontRequests: number;
+  injectedFaults: number;
+  invalidations: number;
+  handlerInvocations: number;
+  handOvers: number;
+  /** Invariant violations found (a passing run has none). */
+  violations: number;
+  unanswered: number;
+  peakWildcardsInProgress: number;
+}
+
+export function emptyFigures(): Figures {
+  const names: Array<keyof Figures> = [
+    'steps', 'deploys', 'rollbacks', 'rollbacksBeforePurge', 'rollbacksAfterPurge', 'replacements', 'redeliveries', 'duplicateDeliveries',
+    'deletions', 'cloudFrontRequests', 'injectedFaults', 'invalidations', 'handlerInvocations', 'handOvers', 'violations', 'unanswered',
+    'peakWildcardsInProgress',
+  ];
+  return Object.fromEntries(names.map((n) => [n, 0])) as unknown as Figures;
+}
+
+const FAULTS: FaultKind[] = ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse'];
+const synthesized = new Map<string, SynthesizedStack>();
+
+/** The example site for a step, synthesized once per distinct configuration. */
+function stackFor(step: Extract<Step, { kind: 'deploy' }>): SynthesizedStack {
+  const key = JSON.stringify([step.site, step.invalidationId, step.waitForCompletion, step.recordPurge, step.failure]);
+  let stack = synthesized.get(key);
+  if (!stack) {
+    stack = synthSite({
+      site: step.site,
+      invalidationId: step.invalidationId,
+      invalidation: { waitForCompletion: step.waitForCompletion },
+      recordPurge: step.recordPurge || step.failure === 'after-purge',
+      // A resource new in this deploy that the driver fails: after the files land, before the purge.
+      extend: step.failure === 'before-purge' ? (s) => new ssm.StringParameter(s, 'Version', { stringValue: step.site }) : undefined,
+    });
+    synthesized.set(key, stack);
+  }
+  return stack;
+}
+
+function failing(step: Extract<Step, { kind: 'deploy' }>, stack: SynthesizedStack): string[] {
+  switch (step.failure) {
+    case 'before-purge':
+      return [logicalIdOf(stack, 'Version')];
+    case 'after-purge':
+      return [logicalIdOf(stack, 'LastPurge')];
+    case 'in-content':
+      return [Object.keys(stack.template.Resources).find((id) => stack.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Plays one sequence on a fresh local cloud and returns what went wrong after each step (empty when
+ * every invariant held), adding to the figures.
+ */
+export async function playSequence(steps: readonly Step[], settings: RunSettings, faultRate: number, figures: Figures): Promise<string[]> {
+  const driver = await LifecycleDriver.start({
+    rollbackOrder: settings.rollbackOrder,
+    answerTimeoutMs: 120_000,
+    cloud: {
+      // Short enough that waits and fault backoffs often need a fresh invocation.
+      lambdaTimeoutMs: 5000,
+      retryDelaysMs: [50, 100],
+      cloudfront: {
+        completionDelayMs: settings.completionDelayMs,
+        faults: { rate: faultRate, seed: settings.faultSeed, kinds: FAULTS, slowMs: 300 },
+      },
+    },
+  });
+  const problems: string[] = [];
+  let deployed = false;
+  let lastInvalidationId: string | undefined;
+  try {
+    for (const [n, step] of steps.entries()) {
+      let report: StepReport | undefined;
+      if (step.kind === 'deploy') {
+        const stack = stackFor(step);
+        const { duplicateDelivery, lateDuplicates } = step;
+        report = await driver.deploy(stack, { fail: failing(step, stack), duplicateDelivery, lateDuplicates });
+        figures.deploys++;
+        figures.duplicateDeliveries += step.duplicateDelivery ? 1 : 0;
+        const failed = report.changes.some((c) => c.action === 'fail');
+        const rolledBack = report.stackStatus.includes('ROLLBACK');
+        if (failed) {
+          figures.rollbacks++;
+          figures.rollbacksBeforePurge += step.failure === 'before-purge' ? 1 : 0;
+          figures.rollbacksAfterPurge += step.failure === 'after-purge' ? 1 : 0;
+          if (!['UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE'].includes(report.stackStatus)) {
+            problems.push(`step ${n + 1}: a failed deploy ended ${report.stackStatus}`);
+          }
+        } else if (rolledBack) {
+          // Only the failures the test makes may roll a deploy back: faults must be weathered.
+          const reasons = report.requests.filter((r) => r.answer?.Status === 'FAILED').map((r) => r.answer!.Reason);
+          problems.push(`step ${n + 1}: the deploy rolled back (${report.stackStatus}) with no failure injected: ${reasons.join('; ') || 'unanswered'}`);
+        }
+        if (!failed && step.invalidationId !== lastInvalidationId && lastInvalidationId !== undefined && deployed) {
+          figures.replacements++;
+        }
+        if (report.stackStatus === 'CREATE_COMPLETE' || report.stackStatus === 'UPDATE_COMPLETE') {
+          deployed = true;
+          lastInvalidationId = step.invalidationId;
+        } else if (report.stackStatus === 'ROLLBACK_COMPLETE') {
+          deployed = false;
+        }
+      } else if (step.kind === 'redeliver') {
+        if (!deployed || driver.steps.length === 0) {
+          continue;
+        }
+        report = await driver.redeliverLast(STACK_NAME);
+        figures.redeliveries++;
+      } else {
+        if (!deployed) {
+          continue;
+        }
+        report = await driver.destroy(STACK_NAME);
+        figures.deletions++;
+        deployed = false;
+        if (report.stackStatus !== 'DELETE_COMPLETE') {
+          problems.push(`step ${n + 1}: deleting the stack ended ${report.stackStatus}`);
+        }
+      }
+      figures.steps++;
+      figures.invalidations += report.invalidations.length;
+      figures.unanswered += report.requests.filter((r) => r.unanswered).length;
+      for (const v of violations(report, driver.cloud.cloudfront)) {
+        problems.push(`step ${n + 1} (${describe(step)}): ${v}`);
+      }
+    }
+  } finally {
+    const requests = driver.cloud.cloudfront.requests;
+    figures.cloudFrontRequests += requests.length;
+    figures.injectedFaults += requests.filter((r) => r.fault).length;
+    figures.handlerInvocations += driver.cloud.lambda.invocations.length;
+    figures.handOvers += driver.cloud.lambda.invocations.filter((i) => i.source === 'invoke-api').length;
+    for (const peak of driver.cloud.cloudfront.peaks.values()) {
+      figures.peakWildcardsInProgress = Math.max(figures.peakWildcardsInProgress, peak.wildcards);
+    }
+    await driver.close();
+  }
+  figures.violations += problems.length;
+  return problems;
+}
+
+export function describe(step: Step): string {
+  if (step.kind !== 'deploy') {
+    return step.kind;
+  }
+  const extras = [
+    step.invalidationId !== 'Purge' ? `as ${step.invalidationId}` : '',
+    step.waitForCompletion ? 'waiting' : '',
+    step.recordPurge ? 'recording the purge' : '',
+    step.failure !== 'none' ? `failing ${step.failure}` : '',
+    step.duplicateDelivery ? 'delivered twice' : '',
+    step.lateDuplicates && step.failure !== 'none' ? 'late duplicates' : '',
+  ].filter(Boolean);
+  return `deploy ${step.site}${extras.length ? ` (${extras.join(', ')})` : ''}`;
+}
+
+export interface CheckOptions {
+  readonly seed: number;
+  readonly runs: number;
+  readonly stepsPerRun: number;
+  readonly faultRate: number;
+  /** Called after each sequence with the figures so far. */
+  readonly progress?: (figures: Figures, run: number) => void;
+}
+
+/** Runs the property; throws fast-check's report (seed, counterexample) when an invariant breaks. */
+export async function checkLifecycle(options: CheckOptions): Promise<Figures> {
+  const figures = emptyFigures();
+  let run = 0;
+  const sequences = fc.array(stepArbitrary, { minLength: options.stepsPerRun, maxLength: options.stepsPerRun });
+  await fc.assert(
+    fc.asyncProperty(sequences, settingsArbitrary, async (steps, settings) => {
+      const problems = await playSequence(steps, settings, options.faultRate, figures);
+      options.progress?.(figures, ++run);
+      if (problems.length > 0) {
+        throw new Error(`${problems.length} invariant violation(s):\n${problems.join('\n')}\nsteps: ${steps.map(describe).join('; ')}`);
+      }
+    }),
+    { seed: options.seed, numRuns: options.runs, endOnFailure: true },
+  );
+  return figures;
+}
