@@ -1,4 +1,4 @@
-import { awscdk, javascript } from 'projen';
+import { awscdk, DependencyType, javascript } from 'projen';
 
 /** Lowest aws-cdk-lib with every API the construct uses (see README, "Compatibility"). */
 const CDK_FLOOR = '2.174.0';
@@ -46,7 +46,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-xml-parser',
     'fast-check',
     'pure-rand',
+    // The newest cdk-nag whose peer range accepts the aws-cdk-lib floor.
+    'cdk-nag@2.36.50',
   ],
+  // Integration tests (test/integ.*.ts) with committed snapshots, checked by integ-runner in `test`.
+  experimentalIntegRunner: true,
 
   jestOptions: {
     // A drifted snapshot must fail the run; `npx projen test:update` rewrites them on purpose.
@@ -61,6 +65,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
     devdirs: ['test'],
   },
 });
+
+// integ-tests-alpha is released with aws-cdk-lib: this is the newest whose peer range accepts the floor.
+project.deps.addDependency('@aws-cdk/integ-tests-alpha@2.173.2-alpha.0', DependencyType.DEVENV);
+project.deps.addDependency('@aws-cdk/integ-runner@^2.197.10', DependencyType.DEVENV);
 
 // unrs-resolver (under eslint-import-resolver-typescript) 1.13.0 lacks some platform builds in the
 // registry this project installs from, which leaves the lockfile incomplete for `npm ci`.
@@ -81,6 +89,9 @@ project.eslint?.addOverride({
   files: ['lambda/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: false }] },
 });
+// Integ snapshots are checked by their templates (assets are not diffed); asset copies stay out of git.
+project.gitignore.exclude('/test/*.snapshot/asset.*');
+
 // Users get the bundle under assets/, not the handler's sources.
 project.npmignore?.exclude('/lambda/', '/.ci/');
 // Tests take the handler from the synthesized cloud assembly, so it must be bundled first.

@@ -1,0 +1,58 @@
+/**
+ * cdk-nag's AwsSolutions pack over the library's resources and over a site stack that uses it.
+ */
+import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
+import { Invalidation, InvalidationTrigger } from '../src';
+import { defineSite } from './demo/app';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+function findings(stack: Stack) {
+  const annotations = Annotations.fromStack(stack);
+  const pattern = Match.stringLikeRegexp('AwsSolutions-');
+  return [...annotations.findError('*', pattern), ...annotations.findWarning('*', pattern)]
+    .map((f) => `${f.id}: ${String(f.entry.data).split(':')[0]}`);
+}
+
+test('the library\'s own resources raise no AwsSolutions finding, with nothing suppressed', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Library', { env: ENV });
+  const distribution = cloudfront.Distribution.fromDistributionAttributes(stack, 'Cdn', { distributionId: 'E1EXAMPLE', domainName: 'd.cloudfront.net' });
+  new Invalidation(stack, 'Purge', { distribution });
+  new Invalidation(stack, 'Feed', { distribution, paths: ['/feed.xml'], trigger: InvalidationTrigger.onChangeOf('v1'), waitForCompletion: true });
+  new Invalidation(stack, 'Tenant', { distribution, distributionTenantId: 'dt_example' });
+  Aspects.of(app).add(new AwsSolutionsChecks());
+  expect(findings(stack)).toEqual([]);
+  expect(JSON.stringify(app.synth().getStackByName('Library').template)).not.toContain('cdk_nag');
+});
+
+test('a site stack using the construct passes AwsSolutions; every suppression is for the site\'s own resources, with its reason', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Site', { env: ENV });
+  const { bucket, distribution } = defineSite(stack);
+  NagSuppressions.addResourceSuppressions(bucket, [
+    { id: 'AwsSolutions-S1', reason: 'The example site keeps no S3 server access logs; a real site would add a log bucket.' },
+  ]);
+  NagSuppressions.addResourceSuppressions(distribution, [
+    { id: 'AwsSolutions-CFR1', reason: 'The example site is served worldwide: no geo restriction.' },
+    { id: 'AwsSolutions-CFR2', reason: 'The example site has no WAF web ACL; a real site would decide on one.' },
+    { id: 'AwsSolutions-CFR3', reason: 'The example site keeps no CloudFront access logs.' },
+    { id: 'AwsSolutions-CFR4', reason: 'The example site uses the default cloudfront.net certificate, which allows only TLS 1.x as CloudFront sets it.' },
+  ]);
+  // BucketDeployment's handler is aws-cdk-lib's, not this library's.
+  const bucketDeploymentHandler = stack.node.children.find((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'))!;
+  NagSuppressions.addResourceSuppressions(bucketDeploymentHandler, [
+    { id: 'AwsSolutions-IAM4', reason: 'aws-cdk-lib\'s BucketDeployment handler uses the AWSLambdaBasicExecutionRole managed policy.' },
+    { id: 'AwsSolutions-IAM5', reason: 'aws-cdk-lib\'s BucketDeployment handler reads the asset bucket and writes the site bucket with wildcards.' },
+    { id: 'AwsSolutions-L1', reason: 'aws-cdk-lib chooses the BucketDeployment handler\'s runtime.' },
+  ], true);
+  Aspects.of(app).add(new AwsSolutionsChecks());
+  expect(findings(stack)).toEqual([]);
+  const resources = app.synth().getStackByName('Site').template.Resources as Record<string, { Metadata?: { cdk_nag?: unknown } }>;
+  const suppressed = Object.keys(resources).filter((id) => resources[id].Metadata?.cdk_nag);
+  expect(suppressed.length).toBeGreaterThan(0);
+  expect(suppressed.filter((id) => /^(Purge|CloudFrontInvalidationProvider)/.test(id))).toEqual([]);
+});
