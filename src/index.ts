@@ -1,2 +1,3 @@
 export * from './invalidation';
+export * from './invalidation-paths';
 export * from './trigger';

@@ -87,8 +87,8 @@ export function encodePath(path: string): string {
 }
 
 /**
- * The canonical form of a path list: encoded, without duplicates, without paths a wildcard of the
- * same list already covers, and sorted (CloudFront does not care about order). Throws on an invalid
+ * The canonical form of a path list: encoded, cache tags in lower case, without duplicates, without
+ * paths a wildcard of the same list already covers, and sorted (CloudFront does not care about order). Throws on an invalid
  * item, naming it.
  */
 export function normalizePaths(items: readonly string[], what = 'paths'): string[] {
@@ -98,7 +98,8 @@ export function normalizePaths(items: readonly string[], what = 'paths'): string
     if (problem) {
       throw new Error(`${what}[${i}] ${JSON.stringify(item)} is not a valid invalidation path: ${problem}`);
     }
-    unique.add(pathKind(item) === 'tag' ? item : encodePath(item));
+    // Cache tags are case-insensitive: one spelling, whatever the order they come in.
+    unique.add(pathKind(item) === 'tag' ? item.toLowerCase() : encodePath(item));
   });
   if (unique.size === 0) {
     throw new Error(`${what} is empty: give at least one path, e.g. '/*'`);

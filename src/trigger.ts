@@ -1,7 +1,8 @@
-import { Aspects, CfnResource, CustomResource, Lazy, Stack } from 'aws-cdk-lib';
+import { Aspects, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
 import type { IAspect } from 'aws-cdk-lib';
 import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { IConstruct } from 'constructs';
+import { bucketDeploymentResource } from './deployment';
 import { fingerprint, followedResources, isMachinery, renderResources } from './fingerprint';
 import { compareStrings } from './paths';
 
@@ -137,19 +138,9 @@ class DeploymentTrigger extends InvalidationTrigger {
       if (guard) {
         d.node.addDependency(guard);
       }
-      return deploymentResource(d);
+      return bucketDeploymentResource(d, 'InvalidationTrigger.onDeployment');
     });
     // The copy's custom resource says what lands where; its service token is only the handler.
     return Lazy.list({ produce: () => fingerprint(stack, 'deployment', renderResources(stack, targets), ['ServiceToken']) as string[] });
   }
-}
-
-/** The custom resource that copies a BucketDeployment's files. */
-function deploymentResource(deployment: s3deploy.BucketDeployment): CfnResource {
-  const custom = deployment.node.children.find((c: IConstruct): c is CustomResource => c instanceof CustomResource);
-  const cfn = custom?.node.defaultChild;
-  if (!cfn || !CfnResource.isCfnResource(cfn)) {
-    throw new Error(`InvalidationTrigger.onDeployment: ${deployment.node.path} has no custom resource; is it a BucketDeployment?`);
-  }
-  return cfn;
 }

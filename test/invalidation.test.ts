@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, CfnResource, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Invalidation, InvalidationTrigger } from '../src';
+import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import type { InvalidationProps } from '../src';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
@@ -307,6 +307,142 @@ describe('rollback guard', () => {
     expect(only(invalidationResources(byValues))[1].Properties.RollbackGuard).toBeUndefined();
     const byTokens = siteStack({ invalidation: { paths: [Lazy.string({ produce: () => '/resolved-at-synth' })] } }).template;
     expect(byTokens.findResources('Custom::CloudFrontInvalidationRollbackGuard')).toEqual({});
+  });
+});
+
+describe('onDeployment', () => {
+  function deploymentSite(content = '<h1>v1</h1>', memorySize = 128) {
+    const app = new App();
+    const stack = new Stack(app, 'Site', { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const distribution = new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    const deployment = new s3deploy.BucketDeployment(stack, 'Assets', {
+      sources: [s3deploy.Source.data('app.js', content)],
+      destinationBucket: bucket,
+      destinationKeyPrefix: 'assets/',
+    });
+    new lambda.Function(stack, 'Api', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.h', code: lambda.Code.fromInline('exports.h=1'), memorySize });
+    new Invalidation(stack, 'Purge', {
+      distribution,
+      trigger: InvalidationTrigger.onDeployment(deployment),
+      paths: InvalidationPaths.ofDeployment(deployment),
+    });
+    return Template.fromStack(stack);
+  }
+
+  test('runs after the deployment\'s copy and its handler policy, not after the whole stack', () => {
+    const template = deploymentSite();
+    const [, invalidation] = only(invalidationResources(template));
+    const [copy] = Object.keys(template.findResources('Custom::CDKBucketDeployment'));
+    expect(invalidation.DependsOn).toContain(copy);
+    expect(invalidation.DependsOn.filter((id: string) => id.startsWith('Api'))).toEqual([]);
+    expect(invalidation.Properties.Paths).toEqual(['/assets/*']);
+  });
+
+  test('fires when the deployment\'s content changes, not when the rest of the stack does', () => {
+    const base = triggerOf(deploymentSite());
+    expect(base).toEqual([expect.stringMatching(/^deployment:[0-9a-f]{64}$/)]);
+    expect(triggerOf(deploymentSite('<h1>v2</h1>'))).not.toEqual(base);
+    expect(triggerOf(deploymentSite('<h1>v1</h1>', 1024))).toEqual(base);
+  });
+
+  test('its rollback guard goes before the deployment only', () => {
+    const template = deploymentSite();
+    const [guardId] = Object.keys(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
+    const waiting = Object.entries(template.toJSON().Resources as Record<string, { DependsOn?: string[] }>)
+      .filter(([, r]) => (r.DependsOn ?? []).includes(guardId)).map(([id]) => id);
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting.every((id) => id.startsWith('Assets'))).toBe(true);
+  });
+
+  test('refuses a BucketDeployment from another stack', () => {
+    const app = new App();
+    const one = new Stack(app, 'One');
+    const bucket = new s3.Bucket(one, 'Bucket');
+    const deployment = new s3deploy.BucketDeployment(one, 'Assets', { sources: [s3deploy.Source.data('a', 'b')], destinationBucket: bucket });
+    const two = new Stack(app, 'Two');
+    const distribution = cloudfront.Distribution.fromDistributionAttributes(two, 'D', { distributionId: 'E1', domainName: 'x' });
+    expect(() => new Invalidation(two, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(deployment) }))
+      .toThrow(/BucketDeployment One\/Assets is in stack One, the invalidation in stack Two; put them in the same stack/);
+  });
+});
+
+describe('InvalidationPaths.ofDeployment', () => {
+  function deployment(destinationKeyPrefix?: string) {
+    const stack = new Stack();
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    return new s3deploy.BucketDeployment(stack, 'D', { sources: [s3deploy.Source.data('a', 'b')], destinationBucket: bucket, destinationKeyPrefix });
+  }
+
+  test.each([
+    [undefined, {}, ['/*']],
+    ['assets', {}, ['/assets/*']],
+    ['assets/', {}, ['/assets/*']],
+    ['site/v2/assets/', { originPath: '/site/v2' }, ['/assets/*']],
+    ['site/', { originPath: '/site' }, ['/*']],
+  ])('prefix %j with %j serves %j', (prefix, options, expected) => {
+    expect(InvalidationPaths.ofDeployment(deployment(prefix), options)).toEqual(expected);
+  });
+
+  test('refuses a prefix the origin path does not serve, or one known only at deploy time', () => {
+    expect(() => InvalidationPaths.ofDeployment(deployment('other/'), { originPath: '/site' })).toThrow(/puts its files under "other\/", which the origin path "\/site" does not serve/);
+    const withToken = deployment(Lazy.string({ produce: () => 'late/' }));
+    expect(() => InvalidationPaths.ofDeployment(withToken)).not.toThrow();
+    const stack = new Stack();
+    const param = new CfnParameter(stack, 'Prefix');
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const deployed = new s3deploy.BucketDeployment(stack, 'D', { sources: [s3deploy.Source.data('a', 'b')], destinationBucket: bucket, destinationKeyPrefix: param.valueAsString });
+    expect(() => InvalidationPaths.ofDeployment(deployed)).toThrow(/only known at deploy time; give the paths yourself/);
+  });
+});
+
+describe('onChangeOf', () => {
+  test('carries the values as CloudFormation resolves them, and waits only for what they refer to', () => {
+    const { template } = siteStack({
+      invalidation: { trigger: undefined },
+      extra: (stack, distribution) => {
+        const fn = new lambda.Function(stack, 'Api', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.h', code: lambda.Code.fromInline('exports.h=1') });
+        const version = ssm.StringParameter.valueForStringParameter(stack, '/site/version');
+        new Invalidation(stack, 'ApiPurge', { distribution, paths: ['/api/*'], trigger: InvalidationTrigger.onChangeOf(fn.currentVersion.version, version, 'schema-3') });
+      },
+    });
+    const resources = invalidationResources(template);
+    const [, api] = Object.entries(resources).find(([id]) => id.startsWith('ApiPurge'))!;
+    expect(api.Properties.Trigger).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^ApiCurrentVersion/), 'Version'] },
+      { Ref: expect.stringMatching(/^SsmParameterValue/) },
+      'schema-3',
+    ]);
+    expect(api.DependsOn).toEqual([expect.stringMatching(/^CloudFrontInvalidationProviderPolicy/)]);
+    expect(api.Properties.RollbackGuard).toBeUndefined();
+  });
+});
+
+describe('distribution tenants', () => {
+  test('grant the tenant actions on exactly the tenant ARNs, and nothing on the distribution', () => {
+    const { template } = siteStack({
+      invalidation: { distributionTenantId: 'dt_example1' },
+    });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: { Action: unknown }) => JSON.stringify(st.Action).includes('cloudfront:'));
+    expect(statements).toEqual([{
+      Action: ['cloudfront:CreateInvalidationForDistributionTenant', 'cloudfront:GetInvalidationForDistributionTenant', 'cloudfront:ListInvalidationsForDistributionTenant'],
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::123456789012:distribution-tenant/dt_example1']] },
+    }]);
+    template.hasResourceProperties('Custom::CloudFrontInvalidation', { DistributionTenantId: 'dt_example1' });
+  });
+
+  test('a tenant defined in the stack is named by logical id in the rollback guard', () => {
+    const { template } = siteStack({
+      extra: (stack, distribution) => {
+        const tenant = new CfnResource(stack, 'Tenant', { type: 'AWS::CloudFront::DistributionTenant', properties: { DistributionId: distribution.distributionId, Name: 'a', Domains: [{ Domain: 'a.example.com' }] } });
+        new Invalidation(stack, 'TenantPurge', { distribution, distributionTenantId: tenant.ref });
+      },
+    });
+    const guards = Object.values(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
+    expect(guards.map((g) => g.Properties.DistributionTenantLogicalId).filter(Boolean)).toEqual([expect.stringMatching(/^Tenant/)]);
   });
 });
 

@@ -44,6 +44,7 @@ describe('path rules', () => {
     expect(normalizePaths(['/b', '/img/a.png', '/a', '/img/*', '/b', '/img/*'])).toEqual(['/a', '/b', '/img/*']);
     expect(normalizePaths(['/index.html', '/*'])).toEqual(['/*']);
     expect(normalizePaths(['#tag', '/*'])).toEqual(['#tag', '/*']);
+    expect(normalizePaths(['#Tag', '#tag', '#TAG'])).toEqual(['#tag']);
   });
 
   test('normalization is idempotent, order-blind, and still covers every path given', () => {
