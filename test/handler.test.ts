@@ -67,6 +67,23 @@ describe('I1: fires on change', () => {
   });
 });
 
+describe('paths', () => {
+  test('cache tags pass through with paths, for a distribution with cache tags', async () => {
+    cloud.cloudfront.deleteDistribution(SITE);
+    cloud.cloudfront.addDistribution({ id: SITE, cacheTags: true });
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['#product-42', '/index.html', '#Product-42'] }) as never }));
+    expect(answer.Status).toBe('SUCCESS');
+    // Tags are case-insensitive: one of the two spellings is enough.
+    expect([...cloud.cloudfront.invalidations(SITE)[0].paths].sort()).toEqual(['#product-42', '/index.html']);
+  });
+
+  test('non-ASCII and unsafe characters are encoded the way CloudFront wants them', async () => {
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/menu/café au lait.html'] }) as never }));
+    expect(answer.Status).toBe('SUCCESS');
+    expect(cloud.cloudfront.invalidations(SITE)[0].paths).toEqual(['/menu/caf%C3%A9%20au%20lait.html']);
+  });
+});
+
 describe('I2: no duplicates on redelivery', () => {
   test('the same request delivered twice creates one invalidation and answers the same both times', async () => {
     const sent = cloud.send(fn.name, makeEvent());

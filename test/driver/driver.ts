@@ -149,6 +149,8 @@ export class LifecycleDriver {
   private readonly handlerRoles = new Set<string>();
   /** Current content per bucket/prefix. */
   private readonly content = new Map<string, string>();
+  /** SSM parameters, which parameters of type AWS::SSM::Parameter::Value<...> name. */
+  private readonly ssmParameters = new Map<string, string>();
   private lastSent: SentRequest | undefined;
   /** Requests sent during the current deploy's forward pass. */
   private forwardSent: SentRequest[] = [];
@@ -215,6 +217,11 @@ export class LifecycleDriver {
     });
   }
 
+  /** Sets an SSM parameter: the next deploy resolves parameters that name it to this value. */
+  public putParameter(name: string, value: string): void {
+    this.ssmParameters.set(name, value);
+  }
+
   /** A stack's current state, for assertions. */
   public resource(stackName: string, logicalId: string): Readonly<Deployed> | undefined {
     return this.stacks.get(stackName)?.resources.get(logicalId);
@@ -253,7 +260,7 @@ export class LifecycleDriver {
     const oldTemplate = stack.template;
     this.forwardSent = [];
     const template = synthesized.template;
-    stack.parameters = { ...parameterDefaults(template), ...options.parameters };
+    stack.parameters = { ...this.parameterValues(template), ...options.parameters };
     this.setStatus(stack, creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS');
 
     const before = new Map([...stack.resources].map(([id, r]) => [id, { ...r, properties: r.properties, attributes: { ...r.attributes } }]));
@@ -566,6 +573,25 @@ export class LifecycleDriver {
     };
   }
 
+  /** Parameter values as CloudFormation fills them in: defaults, and SSM parameters' current values. */
+  private parameterValues(template: Template): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [name, p] of Object.entries(template.Parameters ?? {})) {
+      if (p.Default === undefined) {
+        continue;
+      }
+      if (p.Type.startsWith('AWS::SSM::Parameter::Value<')) {
+        const value = this.ssmParameters.get(String(p.Default));
+        if (value !== undefined) {
+          out[name] = value;
+        }
+      } else {
+        out[name] = String(p.Default);
+      }
+    }
+    return out;
+  }
+
   private setStatus(stack: StackState, status: string): void {
     stack.status = status;
     // Updates begin a second apart on the stack's clock, so each has its own LastUpdatedTime.
@@ -596,16 +622,6 @@ export class LifecycleDriver {
     const h = this.prng.alphanumeric(32).toLowerCase();
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
   }
-}
-
-function parameterDefaults(template: Template): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, p] of Object.entries(template.Parameters ?? {})) {
-    if (p.Default !== undefined) {
-      out[name] = String(p.Default);
-    }
-  }
-  return out;
 }
 
 /** Logical ids in an order where every resource comes after what it refers to or depends on. */
