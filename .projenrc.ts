@@ -106,6 +106,14 @@ project.addTask('demo', {
   ],
 });
 
+// Every code sample in the README must compile against the built library (fixtures in rosetta/).
+project.addTask('rosetta', {
+  description: 'Compile the README\'s code samples (run after compile)',
+  exec: 'jsii-rosetta extract --strict',
+});
+project.gitignore.exclude('/.jsii.tabl.json');
+project.npmignore?.exclude('/rosetta/');
+
 // The property-based lifecycle test at any size: npm run properties -- [steps] [seed] [fault rate]
 project.addTask('properties', {
   description: 'Run the property-based lifecycle test with more steps than CI does',
