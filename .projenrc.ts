@@ -114,6 +114,15 @@ project.addTask('rosetta', {
 project.gitignore.exclude('/.jsii.tabl.json');
 project.npmignore?.exclude('/rosetta/');
 
+// Sizes and speeds, measured side by side: npm run bench
+project.addTask('bench', {
+  description: 'Measure the handler bundle, load time, request latency, planning and synthesis',
+  steps: [
+    { spawn: project.bundler.bundleTask.name },
+    { exec: 'ts-node --transpile-only --project test/tsconfig.json test/bench/main.ts' },
+  ],
+});
+
 // The property-based lifecycle test at any size: npm run properties -- [steps] [seed] [fault rate]
 project.addTask('properties', {
   description: 'Run the property-based lifecycle test with more steps than CI does',
