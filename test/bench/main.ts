@@ -156,7 +156,8 @@ function synthesis(): void {
   }
   const base = median(results.get(0)!);
   for (const [n, times] of results) {
-    report(`${n === 0 ? 'without the construct' : `with ${n} Invalidation${n === 1 ? '' : 's'}`}`, ms(median(times)), n === 0 ? '' : `${(median(times) / base).toFixed(2)}x without`);
+    const label = n === 0 ? 'without the construct' : `with ${n} Invalidation${n === 1 ? '' : 's'}`;
+    report(label, ms(median(times)), n === 0 ? '' : `${(median(times) / base).toFixed(2)}x without`);
   }
 }
 
@@ -169,7 +170,8 @@ async function tenThousand(): Promise<void> {
       cloud.cloudfront.addDistribution({ id: SITE });
       const fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
       const paths = Array.from({ length: 10_000 }, (_, i) => `/p/${i}`);
-      const [elapsed, { answer }] = await timeAsync(() => cloud.request(fn.name, requests(fn.arn).create({ Paths: paths, WaitForCompletion: String(wait) })));
+      const request = requests(fn.arn).create({ Paths: paths, WaitForCompletion: String(wait) });
+      const [elapsed, { answer }] = await timeAsync(() => cloud.request(fn.name, request));
       const rejected = cloud.cloudfront.requests.filter((r) => r.errorCode === 'TooManyInvalidationsInProgress').length;
       report(wait ? 'waiting for completion' : 'answering once accepted', `${(elapsed / 1000).toFixed(1)} s`,
         `${answer.Status}, ${cloud.cloudfront.requests.length} CloudFront calls, ${rejected} refused for limits, peak ${cloud.cloudfront.peaks.get(SITE)?.paths} paths in progress`);
