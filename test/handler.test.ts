@@ -96,6 +96,19 @@ describe('I2: no duplicates on redelivery', () => {
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
   });
 
+  test('a second delivery does not wait for room its own first delivery\'s batch takes', async () => {
+    cloud.cloudfront.holdInProgress();
+    const paths = Array.from({ length: 3000 }, (_, i) => `/p${i}`);
+    const event = makeEvent({ ResourceProperties: props({ Paths: paths, TimeoutSeconds: '20' }) as never });
+    const first = await cloud.request(fn.name, event);
+    cloud.cloudfront.holdInProgress();
+    const started = Date.now();
+    const again = await cloud.request(fn.name, event);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(again.answer).toMatchObject({ Status: 'SUCCESS', Data: { InvalidationId: first.answer.Data!.InvalidationId } });
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
+  });
+
   test('a crash after CreateInvalidation and before the answer: Lambda\'s retry creates nothing new', async () => {
     cloud.cloudfront.onRequest((r) => {
       if (r.created && created().length === 1) {

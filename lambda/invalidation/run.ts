@@ -3,7 +3,7 @@
  * batch within CloudFront's limits, optionally wait for completion, and hand the rest to a fresh
  * invocation before this one runs out of time. All I/O goes through `Runtime`.
  */
-import type { InvalidationApi } from './cloudfront';
+import type { InvalidationApi, InvalidationState } from './cloudfront';
 import { describeError, errorCode, isRetryable } from './cloudfront';
 import type { Batch, Plan, Recall, Target, TargetRef } from './plan';
 import { describeTarget, newPhysicalId, planRequest, rollbackCallerReference } from './plan';
@@ -187,7 +187,8 @@ export class RequestRun {
         }
       }
     }
-    if (plan.settings.waitForCompletion) {
+    // Waiting only matters while CloudFormation waits for the answer.
+    if (plan.settings.waitForCompletion && !progress.answered) {
       for (const batch of this.batches(plan)) {
         if (!progress.completed[batch.number - 1]) {
           const step = await this.awaitCompletion(plan, batch);
@@ -226,6 +227,10 @@ export class RequestRun {
     let waitingFor = '';
     for (;;) {
       const room = await this.capacityProblem(plan, batch);
+      if (progress.ids[batch.number - 1]) {
+        this.rt.log('submitted before', { batch: batch.number, id: progress.ids[batch.number - 1] });
+        return OK;
+      }
       if (room) {
         waitingFor = room;
       } else {
@@ -290,13 +295,20 @@ export class RequestRun {
         if (++lookups > MAX_LOOKUPS) {
           return undefined;
         }
+        let state: InvalidationState;
         try {
-          paths = (await this.rt.api.get(await this.target(plan.target), id, this.rt.signal)).paths ?? [];
+          state = await this.rt.api.get(await this.target(plan.target), id, this.rt.signal);
         } catch (e) {
           this.rt.log('could not read an invalidation in progress', { id, error: describeError(e) });
           return undefined;
         }
+        paths = state.paths ?? [];
         this.foreignPaths.set(id, paths);
+        // One of this request's own batches, submitted by another delivery of it: nothing to submit.
+        const mine = this.batches(plan).find((b) => state.callerReference === this.reference(b));
+        if (mine) {
+          this.progress!.ids[mine.number - 1] = id;
+        }
       }
       for (const p of paths) {
         if (pathKind(p) === 'wildcard') {
