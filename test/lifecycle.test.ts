@@ -7,7 +7,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Invalidation } from '../src';
+import { Invalidation, InvalidationTrigger } from '../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
 import type { DriverOptions, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
@@ -146,6 +146,43 @@ describe('the example site', () => {
     const revert = step.content.find((c) => c.phase === 'rollback')!;
     expect(step.invalidations.filter((i) => i.createdAtRequest > revert.at)).toHaveLength(1);
     expect(step.invalidations).toHaveLength(when === 'after' ? 2 : 1);
+    expectNoViolations(step);
+  });
+
+  test('a failed update that drops the rollback guard (trigger switched) leaves the purge to the invalidation, which makes it', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const failing = synthSite({
+      site: 'v2',
+      recordPurge: true,
+      invalidation: { trigger: InvalidationTrigger.onChangeOf('v2') },
+      extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
+    });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    const rollback = step.requests.filter((r) => r.phase === 'rollback');
+    expect(rollback.map((r) => [r.resourceType, r.answer?.Data?.Status])).toEqual([['Custom::CloudFrontInvalidation', 'Deferred']]);
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+    expect(after).toHaveLength(1);
+    expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+    expectNoViolations(step);
+  });
+
+  test('a stack status that cannot be read for a while is read again, never taken for "not a rollback"', async () => {
+    await start();
+    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+    await driver.deploy(withVersion('v1'));
+    let throttled = 0;
+    // Two of the handler's reads in a row, each after the SDK's own retries.
+    driver.cloud.cloudformation.throttleDescribeStacks = ({ status }) => status === 'UPDATE_ROLLBACK_IN_PROGRESS' && ++throttled <= 6;
+    const failing = withVersion('v2');
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+
+    expect(throttled).toBeGreaterThan(6);
+    expect(step.requests.map((r) => [r.phase, r.answer?.Data?.Status])).toEqual([['deploy', 'Armed'], ['rollback', 'Deferred']]);
+    expect(step.invalidations).toHaveLength(1);
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(step.content[1].at);
     expectNoViolations(step);
   });
 

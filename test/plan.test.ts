@@ -163,6 +163,21 @@ describe('requests', () => {
     expect(plan.action).toBe('invalidate');
   });
 
+  test.each([
+    ['true', 'true', 'guard'],
+    ['true', undefined, 'defer'],
+    [undefined, 'true', 'defer'],
+    [undefined, undefined, 'defer'],
+  ])('a rollback to RollbackGuard %s from RollbackGuard %s is left to the guard only when both had one: %s', (restored, failed, expected) => {
+    const plan = planRequest(event({
+      RequestType: 'Update',
+      PhysicalResourceId: 'p',
+      ResourceProperties: { ...PROPS, RollbackGuard: restored },
+      OldResourceProperties: { ...PROPS, Paths: ['/v2/*'], RollbackGuard: failed },
+    }));
+    expect(plan).toMatchObject({ action: 'invalidate', rollback: expected });
+  });
+
   test('physical ids are stable for a request and differ between requests', () => {
     expect(newPhysicalId(event())).toBe(newPhysicalId(event()));
     expect(newPhysicalId(event({ RequestId: 'req-2' }))).not.toBe(newPhysicalId(event()));

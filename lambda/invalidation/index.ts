@@ -83,14 +83,12 @@ function runtime(request: CloudFormationRequest, context: LambdaContext, signal:
     random: Math.random,
     sleep: (ms) => delay(ms, signal),
     async stackStatus(stackId) {
-      try {
-        const out = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: signal });
-        const stack = out.Stacks?.[0];
-        return { status: stack?.StackStatus, lastUpdatedTime: stack?.LastUpdatedTime?.toISOString() };
-      } catch (e) {
-        log(context, 'could not read the stack status', { error: describeError(e) });
-        return {};
+      const out = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: signal });
+      const stack = out.Stacks?.[0];
+      if (!stack?.StackStatus) {
+        throw new Error(`DescribeStacks gave no status for stack ${stackId}`);
       }
+      return { status: stack.StackStatus, lastUpdatedTime: stack.LastUpdatedTime?.toISOString() };
     },
     async physicalId(stackId, logicalId) {
       const command = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });

@@ -223,7 +223,9 @@ export function planRequest(event: CloudFormationRequest): Plan {
   }
   const callerReference = baseCallerReference(parsed.inputs, event);
   const batches = planBatches(parsed.inputs.paths).map((paths, i) => ({ number: i + 1, paths }));
-  const guarded = (event.ResourceProperties as Partial<InvalidationResourceProperties>).RollbackGuard === 'true';
+  // A rollback reaches the guard only if it exists on both sides: deployed before, and kept by the failed update.
+  const hasGuard = (props: unknown) => (props as Partial<InvalidationResourceProperties> | undefined)?.RollbackGuard === 'true';
+  const guarded = hasGuard(event.ResourceProperties) && (event.RequestType !== 'Update' || hasGuard(event.OldResourceProperties));
   const other = event.RequestType === 'Update' ? tryParse(event.OldResourceProperties) : undefined;
   return {
     action: 'invalidate',

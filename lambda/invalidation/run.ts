@@ -31,6 +31,11 @@ export interface Progress {
   invocation: number;
 }
 
+export interface StackState {
+  readonly status: string;
+  readonly lastUpdatedTime?: string;
+}
+
 export interface Runtime {
   readonly api: InvalidationApi;
   /** Aborted when this invocation must stop at once. */
@@ -41,8 +46,8 @@ export interface Runtime {
   /** Resolves after `ms`, or rejects when the invocation is being stopped. */
   sleep(ms: number): Promise<void>;
   random(): number;
-  /** The stack's status and the time of its last update, or nothing when they cannot be read. */
-  stackStatus(stackId: string): Promise<{ status?: string; lastUpdatedTime?: string }>;
+  /** The stack's status and the time of its last update; throws when they cannot be read. */
+  stackStatus(stackId: string): Promise<StackState>;
   /** The physical id of a resource of the stack; throws when it cannot be read. */
   physicalId(stackId: string, logicalId: string): Promise<string>;
   /** Sends the answer to CloudFormation. */
@@ -118,7 +123,20 @@ export class RequestRun {
       return this.reply('FAILED', plan.reason);
     }
     if (!this.progress) {
-      const stack = this.event.RequestType === 'Create' ? {} : await this.rt.stackStatus(this.event.StackId);
+      let stack: Partial<StackState> = {};
+      if (this.event.RequestType !== 'Create') {
+        // Whether this is a rollback decides what to do: never guess it.
+        const read = await this.readStack();
+        if ('kind' in read) {
+          if (this.event.RequestType === 'Delete') {
+            // Only a guard gets here, and a Delete never fails: without the status, it cannot tell a rollback's cleanup.
+            this.rt.log('deleting without knowing the stack status', { reason: read.kind === 'fail' ? read.reason : read.kind });
+            return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
+          }
+          return read.kind === 'fail' ? this.reply('FAILED', read.reason) : this.handOff();
+        }
+        stack = read;
+      }
       const status = stack.status;
       const prefix = plan.callerReference.split('-')[0];
       const afterRollback = this.event.RequestType === 'Delete' || (status?.startsWith('UPDATE_ROLLBACK_') ?? false);
@@ -143,8 +161,9 @@ export class RequestRun {
         if (status !== 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS') {
           return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
         }
-        await this.answer('SUCCESS', undefined, this.data('', 'Deleted'));
+        // Marked first: an invocation that takes over while the answer is on its way must not send another.
         this.progress.answered = true;
+        await this.answer('SUCCESS', undefined, this.data('', 'Deleted'));
         return this.finish(plan, await this.work(plan));
       }
       // CloudFormation sends Updates only while updating or rolling back; a rollback's request seen
@@ -163,8 +182,8 @@ export class RequestRun {
         // The answer restores the attributes of the deployment rolled back to, as a rollback should.
         this.progress.deferred = true;
         const previous = plan.forward ? await this.recall({ target: plan.target, prefix }) : { ids: '', callerReference: '' };
-        await this.answer('SUCCESS', undefined, this.data(previous.callerReference, 'Deferred', previous.ids));
         this.progress.answered = true;
+        await this.answer('SUCCESS', undefined, this.data(previous.callerReference, 'Deferred', previous.ids));
       }
     }
     const step = await this.work(plan);
@@ -205,8 +224,18 @@ export class RequestRun {
     const progress = this.progress!;
     let delay = FIRST_ROLLBACK_POLL_MS;
     for (;;) {
-      const { status } = await this.rt.stackStatus(this.event.StackId);
-      if (status !== 'UPDATE_ROLLBACK_IN_PROGRESS' || this.rt.now() - progress.startedAt > ROLLBACK_SETTLE_LIMIT_MS) {
+      let status: string | undefined;
+      try {
+        status = (await this.rt.stackStatus(this.event.StackId)).status;
+      } catch (e) {
+        if (this.rt.signal.aborted) {
+          return { kind: 'handoff' };
+        }
+        // Not knowing is not settled: look again later, up to the limit.
+        this.rt.log('could not read the stack status', { error: describeError(e) });
+      }
+      const overdue = this.rt.now() - progress.startedAt > ROLLBACK_SETTLE_LIMIT_MS;
+      if ((status !== undefined && status !== 'UPDATE_ROLLBACK_IN_PROGRESS') || overdue) {
         this.rt.log('rollback settled, purging', { status });
         progress.deferred = false;
         progress.startedAt = this.rt.now();
@@ -217,6 +246,33 @@ export class RequestRun {
         return pause;
       }
       delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+
+  /**
+   * The stack's status, read again after a pause while the read fails for a reason that may pass
+   * (throttling, an unreachable endpoint); a `fail` when it cannot be read at all.
+   */
+  private async readStack(): Promise<StackState | Exclude<Step, { kind: 'ok' }>> {
+    let delay = FIRST_BACKOFF_MS;
+    for (;;) {
+      try {
+        return await this.rt.stackStatus(this.event.StackId);
+      } catch (e) {
+        if (this.rt.signal.aborted) {
+          return { kind: 'handoff' };
+        }
+        const reason = `Could not read the status of stack ${this.event.StackId}, which decides whether this is a rollback: ${describeError(e)}`;
+        if (!isRetryable(e)) {
+          return { kind: 'fail', reason };
+        }
+        this.rt.log('could not read the stack status', { error: describeError(e) });
+        const pause = await this.pause(delay, this.workUntil);
+        if (pause.kind !== 'ok') {
+          return { kind: 'fail', reason };
+        }
+        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+      }
     }
   }
 

@@ -64,7 +64,7 @@ export function allowedInvalidations(r: RequestRecord): number {
   if ((r.requestType === 'Delete' && !guardUndone) || r.phase === 'redelivery'
     || (r.requestType === 'Update' && sameInputs(r.oldProperties, r.properties))
     || (guard && !rollingBack && !guardUndone)
-    || (!guard && rollingBack && r.properties.RollbackGuard === 'true')) {
+    || (!guard && rollingBack && r.properties.RollbackGuard === 'true' && r.oldProperties?.RollbackGuard === 'true')) {
     return 0;
   }
   // After a rollback, one purge covers both sets of paths (the failed update's and the restored ones).

@@ -122,5 +122,9 @@ export function deployInvalidationHandler(cloud: LocalCloud, stack: SynthesizedS
     getAtt: (id, attr) => (id === fn.logicalId && attr === 'Arn' ? deployed.arn : `arn:aws:local:${REGION}:${ACCOUNT_ID}:${id}/${attr}`),
   };
   cloud.authorizer = authorizer(roleStatements(stack.template, fn.roleLogicalId, ctx));
+  // Requests sent by hand come from a deploy going forward, unless the caller says otherwise.
+  if (cloud.cloudformation.stackStatus(stackId) === undefined) {
+    cloud.cloudformation.setStackStatus(stackId, stack.stackName, 'UPDATE_IN_PROGRESS');
+  }
   return deployed;
 }

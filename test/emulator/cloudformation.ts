@@ -44,6 +44,11 @@ export class CloudFormationEmulator {
   public readonly answers = new Map<string, ReceivedAnswer[]>();
   /** Every DescribeStacks call: the stack asked about and the status given. */
   public readonly describeCalls: Array<{ stackId: string; status?: string }> = [];
+  /**
+   * Decides, per DescribeStacks call, whether it fails with Throttling instead (the SDK retries
+   * such a call before the handler sees the error).
+   */
+  public throttleDescribeStacks: ((call: { stackId: string; status?: string }) => boolean) | undefined;
   private readonly stacks = new Map<string, { name: string; status: string; lastUpdatedTime?: string }>();
   private readonly waiters = new Map<string, Array<(a: ReceivedAnswer) => void>>();
   private readonly server: http.Server;
@@ -154,6 +159,10 @@ export class CloudFormationEmulator {
       return error(403, 'AccessDenied', `User is not authorized to perform: cloudformation:${action} on resource: ${stackId}`);
     }
     const stack = this.stacks.get(stackId);
+    if (action === 'DescribeStacks' && this.throttleDescribeStacks?.({ stackId, status: stack?.status })) {
+      this.describeCalls.push({ stackId, status: 'Throttling' });
+      return error(400, 'Throttling', 'Rate exceeded');
+    }
     this.describeCalls.push({ stackId, status: stack?.status });
     if (!stack) {
       return error(400, 'ValidationError', `Stack with id ${stackId} does not exist`);
