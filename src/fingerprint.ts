@@ -168,3 +168,37 @@ function canonical(value: unknown): unknown {
   }
   return value;
 }
+
+/** An invalidation's rollback guard, and the handler it calls. */
+export interface RollbackGuard {
+  readonly resource: CfnResource;
+  readonly handler: CfnResource;
+}
+
+/**
+ * The resources of the stack that the given ones need, directly or not, through references and
+ * dependencies: those must deploy first. Invalidations and their guards are not rendered (their
+ * `Trigger` is worked out later); nothing needs them here.
+ */
+export function resourcesNeededBy(stack: Stack, start: readonly CfnResource[]): Set<CfnResource> {
+  const all = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
+  const byId = new Map(all.map((r) => [stack.resolve(r.logicalId) as string, r]));
+  const needs = (resource: CfnResource): CfnResource[] => {
+    const ids = referencedIds(renderResources(stack, [resource]).map((r) => r.definition));
+    const scoped = [...resource.node.scopes].flatMap((scope) => scope.node.dependencies)
+      .flatMap((d) => d.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c)));
+    return [...[...ids].map((id) => byId.get(id)), ...resource.obtainDependencies(), ...scoped]
+      .filter((r): r is CfnResource => r !== undefined && CfnResource.isCfnResource(r) && Stack.of(r) === stack);
+  };
+  const needed = new Set<CfnResource>();
+  const queue = [...start];
+  while (queue.length > 0) {
+    for (const next of needs(queue.pop()!)) {
+      if (!needed.has(next) && !isInvalidationResource(next)) {
+        needed.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return needed;
+}

@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
 import type { InvalidationResourceProperties } from './contract';
-import { markInvalidationResource, markMachinery } from './fingerprint';
+import { markInvalidationResource, markMachinery, referencedIds } from './fingerprint';
 import { pathProblem } from './paths';
 import { InvalidationProvider } from './provider';
 import { InvalidationTrigger } from './trigger';
@@ -84,24 +84,26 @@ export interface InvalidationProps {
  */
 export class Invalidation extends Construct {
   /**
-   * Comma-separated ids of the invalidations the latest deployment that changed something created,
-   * in batch order. Empty after a deployment that needed none, or while a rollback's purge waits
-   * for the rollback to finish.
+   * Comma-separated ids, in batch order, of the invalidations made for the distribution, paths and
+   * trigger now deployed: the ones the latest deployment created, or, when it changed none of
+   * them or rolled back, the ones an earlier deployment created for the same inputs, as found
+   * among the distribution's 10 newest invalidations (empty when they are out of sight). The purge
+   * after a rollback runs once the rollback is over and is not reported here.
    *
    * @attribute
    */
   public readonly invalidationIds: string;
 
   /**
-   * Id of the first invalidation the latest deployment created; empty when it created none.
+   * Id of the first of `invalidationIds`; empty when that is empty.
    *
    * @attribute
    */
   public readonly invalidationId: string;
 
   /**
-   * The CallerReference of the latest deployment's invalidations; batch n of a long path list adds
-   * `-n`. Empty when the deployment needed no invalidation.
+   * The CallerReference of the invalidations in `invalidationIds`, without the `-n` that batch n
+   * of a long path list adds; empty when `invalidationIds` is.
    *
    * @attribute
    */
@@ -138,8 +140,13 @@ export class Invalidation extends Construct {
     }
 
     const trigger = props.trigger ?? InvalidationTrigger.onStackChange();
+    // The rollback guard names the distribution and tenant by logical id when they are in its stack:
+    // it must not wait for them (see below).
+    const distribution = this.guardReference(props.distribution.distributionId);
+    const tenant = this.guardReference(props.distributionTenantId);
     // A rollback guard can deploy before the content when nothing it needs is deployed with it.
-    const guardable = trigger._guardable && !Token.isUnresolved(paths) && paths.every((p) => !Token.isUnresolved(p));
+    const guardable = trigger._guardable && distribution !== undefined && tenant !== undefined
+      && !Token.isUnresolved(paths) && paths.every((p) => !Token.isUnresolved(p));
     const inputs = {
       DistributionId: props.distribution.distributionId,
       DistributionTenantId: props.distributionTenantId,
@@ -167,10 +174,7 @@ export class Invalidation extends Construct {
     // content it follows may have changed and gone back. The guard has the same inputs and deploys
     // before that content, so every rollback of a change reaches it. It must not wait for the
     // policy: the policy names the distribution, which waits for the guard.
-    // It names the distribution and tenant by logical id when they are in its stack, for the same reason.
-    const distribution = this.guardReference(props.distribution.distributionId);
-    const tenant = this.guardReference(props.distributionTenantId);
-    const guard = guardable
+    const guard = guardable && distribution && tenant
       ? new CustomResource(this, 'RollbackGuard', {
         serviceToken: provider.function.functionArn,
         resourceType: GUARD_RESOURCE_TYPE,
@@ -187,7 +191,7 @@ export class Invalidation extends Construct {
         } satisfies Omit<InvalidationResourceProperties, 'ServiceToken' | 'Trigger'>,
       }).node.defaultChild as CfnResource
       : undefined;
-    const triggerValue = trigger._bind(cfn, guard);
+    const triggerValue = trigger._bind(cfn, guard && { resource: guard, handler: provider.function.node.defaultChild as CfnResource });
     cfn.addPropertyOverride('Trigger', triggerValue);
     guard?.addPropertyOverride('Trigger', triggerValue);
 
@@ -208,24 +212,29 @@ export class Invalidation extends Construct {
 
   /**
    * How a rollback guard names a distribution or tenant: by logical id when the id is a reference
-   * to a resource of this stack, which the guard must not wait for; as the value otherwise.
+   * to a resource of this stack, which the guard must not wait for; as the value when it refers to
+   * no resource of this stack; `undefined` when it is worked out from other resources of the stack,
+   * which the guard would have to wait for.
    */
-  private guardReference(id: string | undefined): { id?: string; logicalId?: string } {
+  private guardReference(id: string | undefined): { id?: string; logicalId?: string } | undefined {
     if (id === undefined) {
       return {};
     }
     const stack = Stack.of(this);
-    const referenced = (): string | undefined => {
+    const inStack = (logicalId: unknown) => stack.node.findAll()
+      .some((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack && stack.resolve(c.logicalId) === logicalId);
+    const target = (): string | undefined => {
       const resolved = stack.resolve(id) as { 'Ref'?: unknown; 'Fn::GetAtt'?: unknown[] } | string;
-      if (typeof resolved !== 'object' || resolved === null) {
+      if (typeof resolved !== 'object' || resolved === null || Object.keys(resolved).length !== 1) {
         return undefined;
       }
-      const target = resolved.Ref ?? (resolved['Fn::GetAtt']?.[1] === 'Id' ? resolved['Fn::GetAtt'][0] : undefined);
-      const inStack = stack.node.findAll()
-        .some((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack && stack.resolve(c.logicalId) === target);
-      return inStack ? target as string : undefined;
+      const referenced = resolved.Ref ?? (resolved['Fn::GetAtt']?.[1] === 'Id' ? resolved['Fn::GetAtt'][0] : undefined);
+      return inStack(referenced) ? referenced as string : undefined;
     };
-    return referenced() === undefined ? { id } : { logicalId: Lazy.string({ produce: referenced }) };
+    if (target() !== undefined) {
+      return { logicalId: Lazy.string({ produce: target }) };
+    }
+    return [...referencedIds(stack.resolve(id))].some(inStack) ? undefined : { id };
   }
 
   private validatePaths(paths: string[]): void {

@@ -3,7 +3,8 @@ import type { IAspect } from 'aws-cdk-lib';
 import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { IConstruct } from 'constructs';
 import { bucketDeploymentResource } from './deployment';
-import { fingerprint, followedResources, isMachinery, renderResources } from './fingerprint';
+import type { RollbackGuard } from './fingerprint';
+import { fingerprint, followedResources, isMachinery, renderResources, resourcesNeededBy } from './fingerprint';
 import { compareStrings } from './paths';
 
 /**
@@ -66,24 +67,43 @@ export abstract class InvalidationTrigger {
    * the trigger follows must wait for) and returns the `Trigger` property.
    * @internal
    */
-  public abstract _bind(resource: CfnResource, guard: CfnResource | undefined): string[];
+  public abstract _bind(resource: CfnResource, guard: RollbackGuard | undefined): string[];
 }
 
-/** Makes every other resource of the stack wait for a rollback guard. */
+/**
+ * Makes every other resource of the stack wait for a rollback guard, except what the guard itself
+ * needs (its handler's role may use resources of the stack, such as a permissions boundary). Aspects
+ * may change the handler's role after this one has visited a resource, so what the guard needs is
+ * worked out when the tree is validated, once every aspect has run.
+ */
 class GuardFirst implements IAspect {
-  constructor(private readonly guard: CfnResource) {}
+  private readonly waiting: CfnResource[] = [];
+
+  constructor(private readonly guard: RollbackGuard) {
+    guard.resource.node.addValidation({ validate: () => this.release() });
+  }
 
   public visit(node: IConstruct): void {
-    if (CfnResource.isCfnResource(node) && Stack.of(node) === Stack.of(this.guard) && !isMachinery(node)) {
-      node.addDependency(this.guard);
+    if (CfnResource.isCfnResource(node) && Stack.of(node) === Stack.of(this.guard.resource) && !isMachinery(node)) {
+      node.addDependency(this.guard.resource);
+      this.waiting.push(node);
     }
+  }
+
+  /** Lets what the guard needs go first. */
+  private release(): string[] {
+    const needed = resourcesNeededBy(Stack.of(this.guard.resource), [this.guard.handler]);
+    for (const resource of this.waiting.filter((r) => needed.has(r))) {
+      resource.removeDependency(this.guard.resource);
+    }
+    return [];
   }
 }
 
 class StackChangeTrigger extends InvalidationTrigger {
   public readonly _guardable = true;
 
-  public _bind(resource: CfnResource, guard: CfnResource | undefined): string[] {
+  public _bind(resource: CfnResource, guard: RollbackGuard | undefined): string[] {
     const stack = Stack.of(resource);
     if (guard) {
       Aspects.of(stack).add(new GuardFirst(guard));
@@ -112,7 +132,7 @@ class ValuesTrigger extends InvalidationTrigger {
     }
   }
 
-  public _bind(_resource: CfnResource, _guard: CfnResource | undefined): string[] {
+  public _bind(_resource: CfnResource, _guard: RollbackGuard | undefined): string[] {
     return [...this.values];
   }
 }
@@ -127,7 +147,7 @@ class DeploymentTrigger extends InvalidationTrigger {
     }
   }
 
-  public _bind(resource: CfnResource, guard: CfnResource | undefined): string[] {
+  public _bind(resource: CfnResource, guard: RollbackGuard | undefined): string[] {
     const stack = Stack.of(resource);
     const targets = this.deployments.map((d) => {
       if (Stack.of(d) !== stack) {
@@ -136,7 +156,7 @@ class DeploymentTrigger extends InvalidationTrigger {
       }
       resource.node.addDependency(d);
       if (guard) {
-        d.node.addDependency(guard);
+        d.node.addDependency(guard.resource);
       }
       return bucketDeploymentResource(d, 'InvalidationTrigger.onDeployment');
     });

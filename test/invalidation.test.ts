@@ -2,6 +2,7 @@ import { App, CfnParameter, CfnResource, Duration, Fn, Lazy, Stack } from 'aws-c
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
@@ -299,6 +300,34 @@ describe('rollback guard', () => {
     });
     const guards = Object.values(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
     expect(guards.map((g) => g.Properties.DistributionId ?? g.Properties.DistributionLogicalId).sort()).toEqual([expect.stringMatching(/^Distribution/), 'EIMPORTED']);
+  });
+
+  test('what the handler needs from the stack (a permissions boundary) goes before it, so there is no cycle', () => {
+    const { template } = siteStack({
+      extra: (stack) => {
+        const boundary = new iam.ManagedPolicy(stack, 'Boundary', { statements: [new iam.PolicyStatement({ actions: ['s3:*', 'cloudfront:*'], resources: ['*'] })] });
+        iam.PermissionsBoundary.of(stack).apply(boundary);
+      },
+    });
+    const [guardId] = guardOf(template);
+    const [boundaryId, boundary] = only(template.findResources('AWS::IAM::ManagedPolicy'));
+    expect(boundary.DependsOn ?? []).not.toContain(guardId);
+    template.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: { Ref: boundaryId } });
+    // Template.fromStack refuses a template with a cycle. Everything else still waits for the guard.
+    const [bucketId, bucket] = only(template.findResources('AWS::S3::Bucket'));
+    expect([bucketId, bucket.DependsOn]).toEqual([bucketId, expect.arrayContaining([guardId])]);
+  });
+
+  test('is left out when the distribution id is worked out from another resource of the stack', () => {
+    const { template } = siteStack({
+      extra: (stack) => {
+        const id = new ssm.StringParameter(stack, 'DistributionIdParameter', { stringValue: 'EFROMPARAMETER' }).stringValue;
+        const fromParameter = cloudfront.Distribution.fromDistributionAttributes(stack, 'FromParameter', { distributionId: id, domainName: 'x.cloudfront.net' });
+        new Invalidation(stack, 'Second', { distribution: fromParameter });
+      },
+    });
+    const guards = Object.values(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
+    expect(guards.map((g) => g.Properties.DistributionLogicalId)).toEqual([expect.stringMatching(/^Distribution/)]);
   });
 
   test('is left out where it could not go first: onChangeOf, or paths known only at deploy time', () => {
