@@ -35,8 +35,10 @@ export function pathProblem(item: string): string | undefined {
   if (!item.startsWith('/')) {
     return 'a path must start with \'/\' (or \'#\' for a cache tag)';
   }
-  if (item.length > MAX_PATH_LENGTH) {
-    return `a path may be at most ${MAX_PATH_LENGTH} characters long (this one has ${item.length})`;
+  // CloudFront counts the path as sent, encoded.
+  const length = encodePath(item).length;
+  if (length > MAX_PATH_LENGTH) {
+    return `a path may be at most ${MAX_PATH_LENGTH} characters long once encoded (this one has ${length})`;
   }
   const star = item.indexOf('*');
   if (star !== -1 && star !== item.length - 1) {

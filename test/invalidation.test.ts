@@ -495,7 +495,8 @@ describe('validation at synth', () => {
   test.each([
     ['no leading slash', ['index.html'], /paths\[0\] "index.html" is not a valid invalidation path: a path must start with '\/'/],
     ['a star before the end', ['/a', '/img/*.png'], /paths\[1\] "\/img\/\*.png" .*'\*' may only be the last character/],
-    ['a path over 4000 characters', [`/${'a'.repeat(4000)}`], /paths\[0\] .* at most 4000 characters long \(this one has 4001\)/],
+    ['a path over 4000 characters', [`/${'a'.repeat(4000)}`], /paths\[0\] .* at most 4000 characters long once encoded \(this one has 4001\)/],
+    ['a path over 4000 characters once encoded', ['/ok', `/${'é'.repeat(700)}`], /paths\[1\] .* at most 4000 characters long once encoded \(this one has 4201\)/],
     ['an empty path', [''], /paths\[0\] "" .* may not be empty/],
     ['a tag without a name', ['#'], /paths\[0\] "#" .* needs a name/],
     ['a tag with a comma', ['#a,b'], /paths\[0\] "#a,b" .* other than ','/],

@@ -186,6 +186,24 @@ describe('requests', () => {
 });
 
 describe('answers', () => {
+  test('stay under 4096 bytes when the reason and the warning are long and far from ASCII', () => {
+    const long = '\u00e9\u6f22\u{1f600}'.repeat(600);
+    for (const status of ['SUCCESS', 'FAILED'] as const) {
+      const body = responseBody(event(), {
+        Status: status,
+        PhysicalResourceId: 'p',
+        Reason: status === 'FAILED' ? long : undefined,
+        Data: { InvalidationIds: 'I1', InvalidationId: 'I1', CallerReference: 'r', Status: 'TimedOut', Warning: long },
+      });
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(4096);
+      expect(Buffer.byteLength(body)).toBeGreaterThan(3500);
+      const parsed = JSON.parse(body);
+      expect(parsed.Data.InvalidationIds).toBe('I1');
+      expect(parsed.Data.Warning).toMatch(/^(\u00e9\u6f22\u{1f600})+[^.]{0,2}\.\.\.$/u);
+      expect(parsed.Reason ?? '...').toMatch(/\.\.\.$/);
+    }
+  });
+
   test('stay under 4096 bytes by dropping trailing ids, and keep the reason to one line', () => {
     const ids = Array.from({ length: 400 }, (_, i) => `I${String(i).padStart(13, '0')}`).join(',');
     const body = responseBody(event(), {

@@ -61,6 +61,16 @@ export function responseBody(event: CloudFormationRequest, answer: Answer): stri
     body.Data = { ...body.Data, InvalidationIds: ids.join(',') };
     text = JSON.stringify(body);
   }
+  // Then the warning and the reason: at most 1000 characters each, but characters outside ASCII take more bytes.
+  const shorten = (value: string) => `${[...value.replace(/\.\.\.$/, '')].slice(0, -Math.max(1, Math.ceil((Buffer.byteLength(text) - MAX_RESPONSE_BYTES) / 3))).join('')}...`;
+  while (Buffer.byteLength(text) > MAX_RESPONSE_BYTES && (body.Data?.Warning?.length ?? 0) > 3) {
+    body.Data = { ...body.Data, Warning: shorten(body.Data!.Warning) };
+    text = JSON.stringify(body);
+  }
+  while (Buffer.byteLength(text) > MAX_RESPONSE_BYTES && (body.Reason?.length ?? 0) > 3) {
+    body.Reason = shorten(body.Reason!);
+    text = JSON.stringify(body);
+  }
   return text;
 }
 
