@@ -11,7 +11,7 @@ import { Invalidation, InvalidationTrigger } from '../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
 import type { DriverOptions, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
-import { coversPrefix, duplicateInvalidations, uncoveredChanges, violations } from './driver/invariants';
+import { coversPrefix, duplicateInvalidations, extraAnswers, uncoveredChanges, violations } from './driver/invariants';
 
 let driver: LifecycleDriver;
 
@@ -70,6 +70,27 @@ describe('the example site', () => {
     const step = await driver.redeliverLast(STACK_NAME);
     expect(step.requests[0].answer?.Status).toBe('SUCCESS');
     expect(step.invalidations).toEqual([]);
+  });
+
+  test('a rollback\'s request delivered again after a later update rolled back too creates nothing', async () => {
+    await start();
+    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+    await driver.deploy(withVersion('v1'));
+    const failing = withVersion('v2');
+    const first = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+    expect(first.requests.map((r) => [r.phase, r.answer?.Data?.Status])).toEqual([['deploy', 'Armed'], ['rollback', 'Deferred']]);
+    // An update that sends the handler nothing (the guard goes, the copy fails) and rolls back.
+    const later = synthSite({
+      site: 'v3',
+      invalidation: { trigger: InvalidationTrigger.onChangeOf('v3') },
+      extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
+    });
+    const second = await driver.deploy(later, { fail: [Object.keys(later.template.Resources).find((id) => later.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!] });
+    expect([second.stackStatus, second.requests]).toEqual(['UPDATE_ROLLBACK_COMPLETE', []]);
+    const step = await driver.redeliverLast(STACK_NAME);
+    expect(step.requests.map((r) => [r.resourceType, r.answer?.Status])).toEqual([['Custom::CloudFrontInvalidationRollbackGuard', 'SUCCESS']]);
+    expect(step.invalidations).toEqual([]);
+    expectNoViolations(step);
   });
 
   test('every request delivered twice during the deploys still gives one invalidation each', async () => {
@@ -169,6 +190,48 @@ describe('the example site', () => {
     expectNoViolations(step);
   });
 
+  test('an invalidation whose own update fails is rolled back too, and the files put back are purged once, after they landed', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    driver.cloud.cloudfront.failNext('CreateInvalidation', 'Malformed');
+    const step = await driver.deploy(synthSite({ site: 'v2' }));
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(step.requests.map((r) => [r.phase, r.resourceType.replace('Custom::CloudFrontInvalidation', ''), r.answer?.Status, r.answer?.Data?.Status])).toEqual([
+      ['deploy', 'RollbackGuard', 'SUCCESS', 'Armed'],
+      ['deploy', '', 'FAILED', 'Failed'],
+      ['rollback', 'RollbackGuard', 'SUCCESS', 'Deferred'],
+      ['rollback', '', 'SUCCESS', 'RolledBack'],
+    ]);
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+    expect(after).toHaveLength(1);
+    expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+    expectNoViolations(step);
+  });
+
+  test('a failed update that renames the Invalidation and drops its guard: the new one, deleted by the rollback, purges', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const failing = synthSite({
+      site: 'v2',
+      invalidationId: 'Refresh',
+      recordPurge: true,
+      invalidation: { trigger: InvalidationTrigger.onChangeOf('v2') },
+      extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
+    });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Data?.Status])).toEqual([
+      ['deploy', 'Create', 'Refresh', 'Submitted'],
+      ['rollback', 'Delete', 'Refresh', 'Deleted'],
+    ]);
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+    expect(after).toHaveLength(1);
+    expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+    expectNoViolations(step);
+  });
+
   test('a stack status that cannot be read for a while is read again, never taken for "not a rollback"', async () => {
     await start();
     const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
@@ -183,6 +246,25 @@ describe('the example site', () => {
     expect(step.requests.map((r) => [r.phase, r.answer?.Data?.Status])).toEqual([['deploy', 'Armed'], ['rollback', 'Deferred']]);
     expect(step.invalidations).toHaveLength(1);
     expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(step.content[1].at);
+    expectNoViolations(step);
+  });
+
+  test('a slow rollback whose status cannot be read for a while: the purge still waits for it to end', async () => {
+    await start({ rollbackOrder: 'dependencies-first' });
+    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+    await driver.deploy(withVersion('v1'));
+    let reads = 0;
+    // The guard reads the status once to see the rollback; every later read fails while the rollback lasts.
+    driver.cloud.cloudformation.throttleDescribeStacks = ({ status }) => status === 'UPDATE_ROLLBACK_IN_PROGRESS' && ++reads > 1;
+    const failing = withVersion('v2');
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], rollbackStepMs: 4000 });
+
+    expect(reads).toBeGreaterThan(3);
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    const guard = step.requests.find((r) => r.phase === 'rollback')!;
+    expect(guard.sentAt).toBeLessThan(revert.at);
+    expect(step.invalidations).toHaveLength(1);
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(revert.at);
     expectNoViolations(step);
   });
 
@@ -297,5 +379,27 @@ describe('the invariant checks themselves', () => {
     };
     expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1)] })).toEqual([]);
     expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1), invalidation(2, ['/*'], 'a-c-1')] })).toHaveLength(1);
+    // A rollback left to the guard allows none, only when the guard was on both sides.
+    const rollback = { ...request, stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', properties: { Paths: ['/*'], RollbackGuard: 'true' }, oldProperties: { Paths: ['/a'] } };
+    expect(duplicateInvalidations({ ...base, requests: [rollback], invalidations: [invalidation(1)] })).toEqual([]);
+    const guarded = { ...rollback, oldProperties: { Paths: ['/a'], RollbackGuard: 'true' } };
+    expect(duplicateInvalidations({ ...base, requests: [guarded], invalidations: [invalidation(1)] })).toHaveLength(1);
+  });
+
+  test('flag a request answered more often than it was delivered', () => {
+    const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P' };
+    const request = {
+      logicalId: 'P',
+      resourceType: 'Custom::CloudFrontInvalidation',
+      requestType: 'Create' as const,
+      requestId: 'r',
+      phase: 'deploy' as const,
+      stackStatus: 'CREATE_IN_PROGRESS',
+      sentAt: 0,
+      properties: {},
+      answer,
+    };
+    expect(extraAnswers({ ...base, requests: [{ ...request, answers: [answer, { ...answer, Status: 'FAILED' }], deliveries: 2 }] })).toEqual([]);
+    expect(extraAnswers({ ...base, requests: [{ ...request, answers: [answer, answer], deliveries: 1 }] })).toHaveLength(1);
   });
 });

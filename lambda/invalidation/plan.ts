@@ -196,7 +196,9 @@ export function newPhysicalId(event: Pick<CloudFormationRequest, 'StackId' | 'Re
 /** Decides what a request asks for. */
 export function planRequest(event: CloudFormationRequest): Plan {
   const isGuard = event.ResourceType === GUARD_RESOURCE_TYPE;
-  if (event.RequestType === 'Delete' && !isGuard) {
+  // A Delete purges only in a rollback's cleanup (see RequestRun), and an invalidation with a guard
+  // leaves even that to the guard, which the same cleanup deletes.
+  if (event.RequestType === 'Delete' && !isGuard && (event.ResourceProperties as Partial<InvalidationResourceProperties>)?.RollbackGuard === 'true') {
     return { action: 'none', why: 'a Delete never invalidates' };
   }
   if (isGuard && event.RequestType === 'Create') {

@@ -129,7 +129,7 @@ export class RequestRun {
         const read = await this.readStack();
         if ('kind' in read) {
           if (this.event.RequestType === 'Delete') {
-            // Only a guard gets here, and a Delete never fails: without the status, it cannot tell a rollback's cleanup.
+            // A Delete never fails: without the status, it cannot tell a rollback's cleanup, and purges nothing.
             this.rt.log('deleting without knowing the stack status', { reason: read.kind === 'fail' ? read.reason : read.kind });
             return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
           }
@@ -138,6 +138,11 @@ export class RequestRun {
         stack = read;
       }
       const status = stack.status;
+      if (this.event.RequestType === 'Update' && (status === 'UPDATE_ROLLBACK_COMPLETE' || status === 'UPDATE_ROLLBACK_FAILED')) {
+        // CloudFormation sends nothing once a rollback is over: this is a late duplicate of a request
+        // an earlier delivery handled (a purge it deferred included). Another purge would be a duplicate.
+        return this.reply('SUCCESS', undefined, this.data('', 'Late'));
+      }
       const prefix = plan.callerReference.split('-')[0];
       const afterRollback = this.event.RequestType === 'Delete' || (status?.startsWith('UPDATE_ROLLBACK_') ?? false);
       const batches = afterRollback ? plan.rollbackPurge.batches : plan.batches;
@@ -156,8 +161,9 @@ export class RequestRun {
       this.progress = progress;
       this.rt.log('planned', { target: plan.target, paths: plan.pathCount, batches: batches.length, callerReference: progress.reference, status });
       if (this.event.RequestType === 'Delete') {
-        // Only a rollback guard gets here. Deleted in a rollback's cleanup, it was created by the
-        // update that failed, which may have changed the content: purge, now that it is back.
+        // A rollback guard, or an invalidation without one. Deleted in a rollback's cleanup, it was
+        // created by the update that failed, which may have changed the content (and purged it, for
+        // an invalidation) while nothing that stays will purge: purge, now that the content is back.
         if (status !== 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS') {
           return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
         }

@@ -53,6 +53,8 @@ export interface DeployOptions {
    * begins, as a late duplicate from Lambda would arrive.
    */
   readonly lateDuplicates?: boolean;
+  /** How long a rollback takes over each resource it puts back, as a slow resource would. @default 0 */
+  readonly rollbackStepMs?: number;
 }
 
 export type Phase = 'deploy' | 'rollback' | 'cleanup' | 'delete' | 'redelivery';
@@ -72,6 +74,10 @@ export interface RequestRecord {
   /** OldResourceProperties as sent (Update). */
   readonly oldProperties?: Record<string, unknown>;
   answer?: CustomResourceAnswer;
+  /** Every answer its ResponseURL received by the end of the step (a request delivered again may answer again). */
+  answers?: readonly CustomResourceAnswer[];
+  /** How many times Lambda delivered the request to the handler by the end of the step, retries included. */
+  deliveries?: number;
   /** True when no answer came within the ServiceTimeout. */
   unanswered?: boolean;
 }
@@ -154,6 +160,8 @@ export class LifecycleDriver {
   private lastSent: SentRequest | undefined;
   /** Requests sent during the current deploy's forward pass. */
   private forwardSent: SentRequest[] = [];
+  /** The ResponseURL token of each request record. */
+  private readonly tokens = new WeakMap<RequestRecord, string>();
   private current: { requests: RequestRecord[]; changes: ResourceChange[]; content: ContentChange[] } | undefined;
 
   private constructor(public readonly cloud: LocalCloud, private readonly options: DriverOptions) {
@@ -208,6 +216,7 @@ export class LifecycleDriver {
       const record: RequestRecord = { ...last.record, phase: 'redelivery', stackStatus: stack.status, sentAt: this.clock() };
       this.current!.requests.push(record);
       const token = /cloudformation-response\/([^?]+)/.exec(String(last.event.ResponseURL))![1];
+      this.tokens.set(record, token);
       const before = this.cloud.cloudformation.answers.get(token)?.length ?? 0;
       this.cloud.lambda.invokeAsync(last.functionName, last.event);
       await this.cloud.lambda.idle();
@@ -241,6 +250,19 @@ export class LifecycleDriver {
     await body();
     // Purges deferred past a rollback, and hand-overs, finish after the stack settles.
     await this.cloud.lambda.idle();
+    const deliveries = new Map<string, number>();
+    for (const invocation of this.cloud.lambda.invocations) {
+      const url = invocation.source === 'event' ? (invocation.payload as { ResponseURL?: unknown })?.ResponseURL : undefined;
+      const token = typeof url === 'string' ? /cloudformation-response\/([^?]+)/.exec(url)?.[1] : undefined;
+      if (token) {
+        deliveries.set(token, (deliveries.get(token) ?? 0) + 1);
+      }
+    }
+    for (const r of this.current.requests) {
+      const token = this.tokens.get(r) ?? '';
+      r.answers = (this.cloud.cloudformation.answers.get(token) ?? []).map((a) => a.answer);
+      r.deliveries = deliveries.get(token) ?? 0;
+    }
     const created = new Set(this.cloud.cloudfront.requests.slice(firstRequest).map((r) => r.created).filter((c): c is string => !!c));
     const report: StepReport = {
       stackName: stack.name,
@@ -288,6 +310,11 @@ export class LifecycleDriver {
         : await this.create(stack, synthesized, id, def, properties, 'deploy', options);
       if (!ok) {
         failure = id;
+        if (existing) {
+          // A resource whose update failed is rolled back too: its Update back names what was tried.
+          existing.properties = properties;
+          touched.push(id);
+        }
         break;
       }
       (existing ? touched : created).push(id);
@@ -327,6 +354,9 @@ export class LifecycleDriver {
     const order = (this.options.rollbackOrder ?? 'dependencies-first') === 'dependencies-first' ? touched : [...touched].reverse();
     let rollbackFailed = false;
     for (const id of order) {
+      if (options.rollbackStepMs) {
+        await new Promise((wake) => setTimeout(wake, options.rollbackStepMs));
+      }
       const old = before.get(id)!;
       const current = stack.resources.get(id)!;
       const def = oldTemplate!.Resources[id];
@@ -408,6 +438,7 @@ export class LifecycleDriver {
     };
     this.current!.requests.push(record);
     const { url, token } = this.cloud.cloudformation.newResponseUrl();
+    this.tokens.set(record, token);
     const event = {
       RequestType: requestType,
       ServiceToken: serviceToken,

@@ -52,23 +52,24 @@ function sameInputs(a: Record<string, unknown> | undefined, b: Record<string, un
 
 /**
  * The most invalidations a request may create, worked out from the request alone: one per batch for
- * a change, none for a Delete (but a rollback guard's, in a rollback's cleanup), a redelivery, an
+ * a change, none for a Delete (but a rollback guard's or a guardless invalidation's, in a rollback's cleanup), a redelivery, an
  * Update that changes no input, a rollback guard outside a rollback, or an invalidation whose guard
  * does the rollback's purge.
  */
 export function allowedInvalidations(r: RequestRecord): number {
   const rollingBack = r.stackStatus.startsWith('UPDATE_ROLLBACK_');
   const guard = r.resourceType === GUARD_TYPE;
-  // A guard deleted by a rollback's cleanup came with the update that failed: it purges.
-  const guardUndone = guard && r.requestType === 'Delete' && r.stackStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
-  if ((r.requestType === 'Delete' && !guardUndone) || r.phase === 'redelivery'
+  // A guard, or an invalidation without one, deleted by a rollback's cleanup came with the update that failed: it purges.
+  const undone = (guard || r.properties.RollbackGuard !== 'true') && r.requestType === 'Delete'
+    && r.stackStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
+  if ((r.requestType === 'Delete' && !undone) || r.phase === 'redelivery'
     || (r.requestType === 'Update' && sameInputs(r.oldProperties, r.properties))
-    || (guard && !rollingBack && !guardUndone)
+    || (guard && !rollingBack && !undone)
     || (!guard && rollingBack && r.properties.RollbackGuard === 'true' && r.oldProperties?.RollbackGuard === 'true')) {
     return 0;
   }
   // After a rollback, one purge covers both sets of paths (the failed update's and the restored ones).
-  const afterRollback = guardUndone || r.stackStatus.startsWith('UPDATE_ROLLBACK_');
+  const afterRollback = undone || r.stackStatus.startsWith('UPDATE_ROLLBACK_');
   const paths = [...r.properties.Paths as string[], ...(afterRollback ? (r.oldProperties?.Paths ?? []) as string[] : [])];
   try {
     return planBatches(normalizePaths(paths)).length;
@@ -98,6 +99,17 @@ export function unanswered(step: StepReport): string[] {
   return step.requests.filter((r) => r.unanswered).map((r) => `${r.requestType} of ${r.logicalId} (${r.phase}) got no answer`);
 }
 
+/**
+ * I6: each delivery of a request answers it once at most (a hand-over to a fresh invocation never
+ * answers a second time). Deliveries of one request may answer differently (a late duplicate may
+ * find the stack rolled back); CloudFormation takes the first answer.
+ */
+export function extraAnswers(step: StepReport): string[] {
+  return step.requests
+    .filter((r) => (r.answers?.length ?? 0) > (r.deliveries ?? 0))
+    .map((r) => `${r.requestType} of ${r.logicalId} (${r.phase}) was delivered ${r.deliveries} time(s) and answered ${r.answers!.length} times`);
+}
+
 /** I7: CloudFront's in-progress limits held at every submission. */
 export function limitBreaches(cloudfront: CloudFrontEmulator): string[] {
   return [...cloudfront.peaks].filter(([, p]) => p.wildcards > 15 || p.paths > 3000)
@@ -111,6 +123,7 @@ export function violations(step: StepReport, cloudfront: CloudFrontEmulator): st
     ...duplicateInvalidations(step),
     ...failedDeletes(step),
     ...unanswered(step),
+    ...extraAnswers(step),
     ...limitBreaches(cloudfront),
   ];
 }
