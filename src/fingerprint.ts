@@ -5,6 +5,7 @@
 import { createHash } from 'crypto';
 import { CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { GUARD_RESOURCE_TYPE } from './contract';
 import { compareStrings } from './paths';
 
 const MACHINERY = Symbol.for('cdk-cloudfront-invalidation.machinery');
@@ -194,7 +195,8 @@ export function resourcesNeededBy(stack: Stack, start: readonly CfnResource[]): 
   const queue = [...start];
   while (queue.length > 0) {
     for (const next of needs(queue.pop()!)) {
-      if (!needed.has(next) && !isInvalidationResource(next)) {
+      // Nothing goes through an invalidation or a guard: everything else waits for those.
+      if (!needed.has(next) && !isInvalidationResource(next) && next.cfnResourceType !== GUARD_RESOURCE_TYPE) {
         needed.add(next);
         queue.push(next);
       }

@@ -1,4 +1,4 @@
-import { CfnResource, CustomResource, Duration, Lazy, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, CustomResource, Duration, Lazy, Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
@@ -223,16 +223,16 @@ export class Invalidation extends Construct {
     const stack = Stack.of(this);
     const inStack = (logicalId: unknown) => stack.node.findAll()
       .some((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack && stack.resolve(c.logicalId) === logicalId);
-    const target = (): string | undefined => {
-      const resolved = stack.resolve(id) as { 'Ref'?: unknown; 'Fn::GetAtt'?: unknown[] } | string;
-      if (typeof resolved !== 'object' || resolved === null || Object.keys(resolved).length !== 1) {
-        return undefined;
+    // The id of a resource (its Ref, or its Id attribute): in this stack, name it; elsewhere, its value will do.
+    const reference = Tokenization.reverse(id);
+    if (reference instanceof Reference) {
+      const target = reference.target;
+      if (Stack.of(target) !== stack) {
+        return { id };
       }
-      const referenced = resolved.Ref ?? (resolved['Fn::GetAtt']?.[1] === 'Id' ? resolved['Fn::GetAtt'][0] : undefined);
-      return inStack(referenced) ? referenced as string : undefined;
-    };
-    if (target() !== undefined) {
-      return { logicalId: Lazy.string({ produce: target }) };
+      if (CfnResource.isCfnResource(target) && (reference.displayName === 'Ref' || reference.displayName === 'Id')) {
+        return { logicalId: Lazy.string({ produce: () => stack.resolve(target.logicalId) }) };
+      }
     }
     return [...referencedIds(stack.resolve(id))].some(inStack) ? undefined : { id };
   }

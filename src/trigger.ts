@@ -90,9 +90,14 @@ class GuardFirst implements IAspect {
     }
   }
 
-  /** Lets what the guard needs go first. */
+  /** Lets what the guard needs go first: its handler, and what its scopes were made to depend on. */
   private release(): string[] {
-    const needed = resourcesNeededBy(Stack.of(this.guard.resource), [this.guard.handler]);
+    const declared = this.guard.resource.node.scopes.flatMap((scope) => scope.node.dependencies)
+      .flatMap((d) => d.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c)));
+    const explicit = this.guard.resource.obtainDependencies().filter((d): d is CfnResource => CfnResource.isCfnResource(d));
+    const start = [this.guard.handler, ...declared, ...explicit];
+    const needed = resourcesNeededBy(Stack.of(this.guard.resource), start);
+    start.forEach((r) => needed.add(r));
     for (const resource of this.waiting.filter((r) => needed.has(r))) {
       resource.removeDependency(this.guard.resource);
     }

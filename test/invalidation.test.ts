@@ -318,6 +318,22 @@ describe('rollback guard', () => {
     expect([bucketId, bucket.DependsOn]).toEqual([bucketId, expect.arrayContaining([guardId])]);
   });
 
+  test('what the Invalidation is made to depend on goes before its guard, so there is no cycle', () => {
+    const { template } = siteStack({
+      extra: (stack) => {
+        const first = new ssm.StringParameter(stack, 'First', { stringValue: 'x' });
+        const invalidation = stack.node.findChild('Invalidate') as Invalidation;
+        invalidation.node.addDependency(first);
+      },
+    });
+    const [guardId, guard] = guardOf(template);
+    const [firstId, first] = only(template.findResources('AWS::SSM::Parameter'));
+    expect(guard.DependsOn).toContain(firstId);
+    expect(first.DependsOn ?? []).not.toContain(guardId);
+    const [bucketId, bucket] = only(template.findResources('AWS::S3::Bucket'));
+    expect([bucketId, bucket.DependsOn]).toEqual([bucketId, expect.arrayContaining([guardId])]);
+  });
+
   test('is left out when the distribution id is worked out from another resource of the stack', () => {
     const { template } = siteStack({
       extra: (stack) => {
@@ -486,6 +502,20 @@ describe('distributions from elsewhere', () => {
     const template = Template.fromStack(deploys);
     template.hasResourceProperties('Custom::CloudFrontInvalidation', { DistributionId: { 'Fn::ImportValue': Match.stringLikeRegexp('Distribution') } });
     expect(deploys.dependencies).toContain(sites);
+  });
+
+  test('a distribution from another stack is named by its export in the guard, even where this stack has one at the same path', () => {
+    const app = new App();
+    const distributionIn = (stack: Stack) =>
+      new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(new s3.Bucket(stack, 'Bucket')) } });
+    const other = distributionIn(new Stack(app, 'Other', { env: ENV }));
+    const here = new Stack(app, 'Here', { env: ENV });
+    // The same construct path as in the other stack, hence the same logical id.
+    distributionIn(here);
+    new Invalidation(here, 'Invalidate', { distribution: other });
+    const [, guard] = only(Template.fromStack(here).findResources('Custom::CloudFrontInvalidationRollbackGuard'));
+    expect(guard.Properties.DistributionLogicalId).toBeUndefined();
+    expect(guard.Properties.DistributionId).toEqual({ 'Fn::ImportValue': expect.stringMatching(/Distribution/) });
   });
 });
 
