@@ -55,7 +55,8 @@ export const ATTRIBUTES = {
   CALLER_REFERENCE: 'CallerReference',
   /**
    * `Submitted`, `Completed`, `TimedOut`, `Unchanged`, `Deferred` (a rollback's purge waits for the
-   * rollback to end), `RolledBack` (the rollback guard purges) or, for a guard, `Armed`.
+   * rollback to end), `RolledBack` (the rollback guard purges), `Late` (a request delivered again
+   * after it was answered), `Deleted`, `Failed` or, for a guard, `Armed`.
    */
   STATUS: 'Status',
   /** A warning, e.g. a timeout that was not allowed to fail the deployment; empty if none. */

@@ -229,6 +229,8 @@ describe('the example site', () => {
     const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
     expect(after).toHaveLength(1);
     expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+    // Submitted before the answer, while the handler's policy (deleted after the invalidation) still exists.
+    expect(after[0].createdAtRequest).toBeLessThan(step.requests[1].answeredAt!);
     expectNoViolations(step);
   });
 
@@ -246,6 +248,26 @@ describe('the example site', () => {
     expect(step.requests.map((r) => [r.phase, r.answer?.Data?.Status])).toEqual([['deploy', 'Armed'], ['rollback', 'Deferred']]);
     expect(step.invalidations).toHaveLength(1);
     expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(step.content[1].at);
+    expectNoViolations(step);
+  });
+
+  test('an invocation that dies right after answering a rollback\'s request does not take the purge with it', async () => {
+    await start({ rollbackOrder: 'dependencies-first' });
+    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+    await driver.deploy(withVersion('v1'));
+    let crashed = 0;
+    driver.cloud.cloudformation.onAnswer = (token, answer) => {
+      if (answer.Data?.Status === 'Deferred') {
+        crashed += driver.cloud.lambda.crashWhere((payload) => String((payload as { ResponseURL?: string })?.ResponseURL).includes(token));
+      }
+    };
+    const failing = withVersion('v2');
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+
+    expect(crashed).toBe(1);
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    expect(step.invalidations).toHaveLength(1);
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(revert.at);
     expectNoViolations(step);
   });
 

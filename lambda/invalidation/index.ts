@@ -6,7 +6,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CloudFrontInvalidations, describeError } from './cloudfront';
+import { CloudFrontInvalidations, describeError, errorCode } from './cloudfront';
 import type { CloudFormationRequest } from './protocol';
 import { redact, sendAnswer } from './protocol';
 import type { Progress, Runtime } from './run';
@@ -62,6 +62,8 @@ export async function handler(event: CloudFormationRequest | Continuation, conte
       log(context, 'time is nearly up: stopping and handing over');
       stop.abort();
       await Promise.race([work, delay(Math.min(1000, reserveMs(total) / 8))]);
+      // An answer on its way cannot be stopped: let it land before the request is handed on.
+      await run.answerSent();
       if (!run.finished) {
         await run.handOff().catch((e) => run.crash(e));
       }
@@ -98,6 +100,18 @@ function runtime(request: CloudFormationRequest, context: LambdaContext, signal:
         throw new Error(`the stack has no physical id for ${logicalId}`);
       }
       return id;
+    },
+    async resourceStatus(stackId, logicalId) {
+      const command = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });
+      try {
+        const out = await cloudformation.send(command, { abortSignal: signal });
+        return out.StackResourceDetail?.ResourceStatus;
+      } catch (e) {
+        if (errorCode(e) === 'ValidationError' && /does not exist/.test(String((e as Error).message))) {
+          return undefined;
+        }
+        throw e;
+      }
     },
     answer: (event, answer) => sendAnswer(event, answer),
     async continueLater(event, progress) {

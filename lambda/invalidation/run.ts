@@ -27,6 +27,8 @@ export interface Progress {
   answered: boolean;
   /** Waiting for the stack's rollback to finish before submitting. */
   deferred: boolean;
+  /** When to answer even if the work is not done (epoch ms): a Delete answers in time, then goes on. */
+  answerBy?: number;
   /** How many invocations this request has used, this one included. */
   invocation: number;
 }
@@ -50,6 +52,8 @@ export interface Runtime {
   stackStatus(stackId: string): Promise<StackState>;
   /** The physical id of a resource of the stack; throws when it cannot be read. */
   physicalId(stackId: string, logicalId: string): Promise<string>;
+  /** The status of a resource of the stack, undefined when the stack has no such resource; throws when it cannot be read. */
+  resourceStatus(stackId: string, logicalId: string): Promise<string | undefined>;
   /** Sends the answer to CloudFormation. */
   answer(event: CloudFormationRequest, answer: Answer): Promise<void>;
   /** Starts a new invocation of this function that resumes from `progress`. */
@@ -68,6 +72,10 @@ const FIRST_ROLLBACK_POLL_MS = 2000;
 /** Newest invalidations read when recalling the ids an earlier request got for the same inputs. */
 export const RECALL_LOOKUPS = 10;
 const FIRST_BACKOFF_MS = 1000;
+/** How long a Delete may take to read the stack status, and to submit a purge, before it answers. */
+const DELETE_ANSWER_MS = 60_000;
+/** A rollback guard's ServiceTimeout is 5 minutes: it reads the stack status for 4 at most. */
+const GUARD_READ_LIMIT_MS = 4 * 60_000;
 const MAX_BACKOFF_MS = 30_000;
 
 type Step = { kind: 'ok' } | { kind: 'handoff' } | { kind: 'timeout'; detail: string } | { kind: 'fail'; reason: string };
@@ -87,6 +95,8 @@ export class RequestRun {
   private readonly foreignPaths = new Map<string, readonly string[]>();
   /** This invocation has answered or handed over: whatever it still does must not act again. */
   private done = false;
+  /** The answer on its way to CloudFormation, if one is. */
+  private sending: Promise<void> | undefined;
   private resolvedTarget: Target | undefined;
 
   constructor(private readonly event: CloudFormationRequest, progress: Progress | undefined, private readonly rt: Runtime) {
@@ -106,6 +116,11 @@ export class RequestRun {
     return this.done;
   }
 
+  /** Settles once an answer this invocation is sending has gone out (or failed). */
+  async answerSent(): Promise<void> {
+    await this.sending?.catch(() => undefined);
+  }
+
   async run(): Promise<void> {
     const plan = this.plan;
     if (plan.action === 'none') {
@@ -123,10 +138,13 @@ export class RequestRun {
       return this.reply('FAILED', plan.reason);
     }
     if (!this.progress) {
+      if (this.event.RequestType !== 'Create' && await this.isLate()) {
+        return this.reply('SUCCESS', undefined, this.data('', this.event.RequestType === 'Delete' ? 'Deleted' : 'Late'));
+      }
       let stack: Partial<StackState> = {};
       if (this.event.RequestType !== 'Create') {
         // Whether this is a rollback decides what to do: never guess it.
-        const read = await this.readStack();
+        const read = await this.readStack(this.readLimitMs(plan));
         if ('kind' in read) {
           if (this.event.RequestType === 'Delete') {
             // A Delete never fails: without the status, it cannot tell a rollback's cleanup, and purges nothing.
@@ -138,11 +156,6 @@ export class RequestRun {
         stack = read;
       }
       const status = stack.status;
-      if (this.event.RequestType === 'Update' && (status === 'UPDATE_ROLLBACK_COMPLETE' || status === 'UPDATE_ROLLBACK_FAILED')) {
-        // CloudFormation sends nothing once a rollback is over: this is a late duplicate of a request
-        // an earlier delivery handled (a purge it deferred included). Another purge would be a duplicate.
-        return this.reply('SUCCESS', undefined, this.data('', 'Late'));
-      }
       const prefix = plan.callerReference.split('-')[0];
       const afterRollback = this.event.RequestType === 'Delete' || (status?.startsWith('UPDATE_ROLLBACK_') ?? false);
       const batches = afterRollback ? plan.rollbackPurge.batches : plan.batches;
@@ -167,9 +180,9 @@ export class RequestRun {
         if (status !== 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS') {
           return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
         }
-        // Marked first: an invocation that takes over while the answer is on its way must not send another.
-        this.progress.answered = true;
-        await this.answer('SUCCESS', undefined, this.data('', 'Deleted'));
+        // Submit before answering, while the handler's policy is still there (an invalidation waits
+        // for it, so CloudFormation deletes it after the answer); answer in time whatever happens.
+        progress.answerBy = this.rt.now() + DELETE_ANSWER_MS;
         return this.finish(plan, await this.work(plan));
       }
       // CloudFormation sends Updates only while updating or rolling back; a rollback's request seen
@@ -186,10 +199,21 @@ export class RequestRun {
       if (rollingBack) {
         // The content may not have reverted yet: answer now so the rollback goes on, purge once it is over.
         // The answer restores the attributes of the deployment rolled back to, as a rollback should.
-        this.progress.deferred = true;
+        progress.deferred = true;
+        progress.answered = true;
         const previous = plan.forward ? await this.recall({ target: plan.target, prefix }) : { ids: '', callerReference: '' };
-        this.progress.answered = true;
+        // The purge goes to a fresh invocation before the answer: were this one to die after answering,
+        // Lambda's retry of the request would find it late and leave the purge undone.
+        const handedOn = await this.rt.continueLater(this.event, { ...progress, invocation: progress.invocation + 1 }).then(() => true, (e) => {
+          this.rt.log('could not hand the purge on; purging in this invocation', { error: describeError(e) });
+          return false;
+        });
         await this.answer('SUCCESS', undefined, this.data(previous.callerReference, 'Deferred', previous.ids));
+        if (handedOn) {
+          this.done = true;
+          this.rt.log('the purge goes on in a new invocation', { invocation: progress.invocation + 1 });
+          return;
+        }
       }
     }
     const step = await this.work(plan);
@@ -213,7 +237,7 @@ export class RequestRun {
       }
     }
     // Waiting only matters while CloudFormation waits for the answer.
-    if (plan.settings.waitForCompletion && !progress.answered) {
+    if (plan.settings.waitForCompletion && !progress.answered && this.event.RequestType !== 'Delete') {
       for (const batch of this.batches(plan)) {
         if (!progress.completed[batch.number - 1]) {
           const step = await this.awaitCompletion(plan, batch);
@@ -256,10 +280,41 @@ export class RequestRun {
   }
 
   /**
-   * The stack's status, read again after a pause while the read fails for a reason that may pass
-   * (throttling, an unreachable endpoint); a `fail` when it cannot be read at all.
+   * Whether this request is a late duplicate: CloudFormation keeps a resource `*_IN_PROGRESS` while
+   * it waits for the answer, so a request for a resource in any other state (or gone) was answered
+   * by an earlier delivery, which did or handed on its work.
    */
-  private async readStack(): Promise<StackState | Exclude<Step, { kind: 'ok' }>> {
+  private async isLate(): Promise<boolean> {
+    let status: string | undefined;
+    try {
+      status = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId);
+    } catch (e) {
+      // Not knowing, act: the CallerReference keeps a second delivery from creating anything new.
+      this.rt.log('could not read the resource status', { error: describeError(e) });
+      return false;
+    }
+    const late = status === undefined || !status.endsWith('_IN_PROGRESS');
+    if (late) {
+      this.rt.log('a late duplicate: the resource is no longer being changed', { resourceStatus: status ?? 'gone' });
+    }
+    return late;
+  }
+
+  /** How long reading the stack status may take, within what CloudFormation waits for the answer. */
+  private readLimitMs(plan: Extract<Plan, { action: 'invalidate' }>): number {
+    if (this.event.RequestType === 'Delete') {
+      return DELETE_ANSWER_MS;
+    }
+    const budget = plan.settings.timeoutSeconds * 1000;
+    return this.event.ResourceType === GUARD_RESOURCE_TYPE ? Math.min(budget, GUARD_READ_LIMIT_MS) : budget;
+  }
+
+  /**
+   * The stack's status, read again after a pause while the read fails for a reason that may pass
+   * (throttling, an unreachable endpoint), for `limitMs` at most; a `fail` when it cannot be read.
+   */
+  private async readStack(limitMs: number): Promise<StackState | Exclude<Step, { kind: 'ok' }>> {
+    const until = Math.min(this.workUntil, this.rt.now() + limitMs);
     let delay = FIRST_BACKOFF_MS;
     for (;;) {
       try {
@@ -273,7 +328,7 @@ export class RequestRun {
           return { kind: 'fail', reason };
         }
         this.rt.log('could not read the stack status', { error: describeError(e) });
-        const pause = await this.pause(delay, this.workUntil);
+        const pause = await this.pause(delay, until);
         if (pause.kind !== 'ok') {
           return { kind: 'fail', reason };
         }
@@ -480,6 +535,12 @@ export class RequestRun {
 
   /** Sleeps up to `ms` (with jitter), unless the deadline or this invocation's end comes first. */
   private async pause(ms: number, deadline: number): Promise<Step> {
+    const progress = this.progress;
+    if (progress?.answerBy !== undefined && !progress.answered && this.rt.now() >= progress.answerBy) {
+      // A Delete answers in time, and goes on with its purge.
+      progress.answered = true;
+      await this.answer('SUCCESS', undefined, this.data('', 'Deleted'));
+    }
     const now = this.rt.now();
     if (now >= deadline) {
       return { kind: 'timeout', detail: '' };
@@ -488,8 +549,9 @@ export class RequestRun {
       return { kind: 'handoff' };
     }
     const jittered = ms / 2 + (this.rt.random() * ms) / 2;
+    const answerIn = progress?.answerBy !== undefined && !progress.answered ? Math.max(0, progress.answerBy - now) : Infinity;
     try {
-      await this.rt.sleep(Math.max(0, Math.min(jittered, deadline - now, this.workUntil - now)));
+      await this.rt.sleep(Math.max(0, Math.min(jittered, deadline - now, this.workUntil - now, answerIn)));
     } catch {
       return { kind: 'handoff' };
     }
@@ -503,6 +565,11 @@ export class RequestRun {
   private async finish(plan: Extract<Plan, { action: 'invalidate' }>, step: Step): Promise<void> {
     const progress = this.progress!;
     const ids = progress.ids.filter((id) => id).join(',');
+    if (this.event.RequestType === 'Delete' && step.kind !== 'handoff') {
+      // A Delete never fails; what became of its purge goes to the log.
+      this.rt.log(step.kind === 'ok' ? 'purged after the rollback' : 'could not purge after the rollback', { step, ids });
+      return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
+    }
     switch (step.kind) {
       case 'ok':
         return this.reply('SUCCESS', undefined, this.data(progress.reference, plan.settings.waitForCompletion ? 'Completed' : 'Submitted', ids));
@@ -562,6 +629,10 @@ export class RequestRun {
     if (this.done) {
       return;
     }
+    if (this.event.RequestType === 'Delete' && status === 'FAILED') {
+      this.rt.log('a Delete never fails', { reason });
+      return this.reply('SUCCESS', undefined, this.data('', 'Deleted'));
+    }
     this.done = true;
     if (this.progress?.answered) {
       this.rt.log(status === 'SUCCESS' ? 'purge after rollback done' : 'purge after rollback failed', { reason, data });
@@ -572,7 +643,8 @@ export class RequestRun {
 
   private async answer(status: Answer['Status'], reason?: string, data?: Record<string, string>): Promise<void> {
     this.rt.log(`answering ${status}`, { reason, data });
-    await this.rt.answer(this.event, { Status: status, Reason: reason, PhysicalResourceId: this.physicalId, Data: data ?? this.data('', 'Failed') });
+    this.sending = this.rt.answer(this.event, { Status: status, Reason: reason, PhysicalResourceId: this.physicalId, Data: data ?? this.data('', 'Failed') });
+    await this.sending;
   }
 }
 

@@ -74,6 +74,8 @@ export interface RequestRecord {
   /** OldResourceProperties as sent (Update). */
   readonly oldProperties?: Record<string, unknown>;
   answer?: CustomResourceAnswer;
+  /** When the first answer arrived, in the sequence shared with CloudFront's requests. */
+  answeredAt?: number;
   /** Every answer its ResponseURL received by the end of the step (a request delivered again may answer again). */
   answers?: readonly CustomResourceAnswer[];
   /** How many times Lambda delivered the request to the handler by the end of the step, retries included. */
@@ -160,6 +162,8 @@ export class LifecycleDriver {
   private lastSent: SentRequest | undefined;
   /** Requests sent during the current deploy's forward pass. */
   private forwardSent: SentRequest[] = [];
+  /** Statuses of the custom resources the handler serves, as DescribeStackResource shows them, by stack id and logical id. */
+  private readonly statuses = new Map<string, string>();
   /** The ResponseURL token of each request record. */
   private readonly tokens = new WeakMap<RequestRecord, string>();
   private current: { requests: RequestRecord[]; changes: ResourceChange[]; content: ContentChange[] } | undefined;
@@ -168,6 +172,7 @@ export class LifecycleDriver {
     this.prng = new Prng(options.seed ?? 1);
     this.cloud.authorizer = (action, arn) => this.authorize(action, arn);
     this.cloud.physicalIds = (stackId, logicalId) => [...this.stacks.values()].find((s) => s.id === stackId)?.resources.get(logicalId)?.physicalId;
+    this.cloud.resourceStatuses = (stackId, logicalId) => this.statuses.get(`${stackId} ${logicalId}`);
   }
 
   /** Creates or updates a stack to match the synthesized one. */
@@ -455,6 +460,9 @@ export class LifecycleDriver {
     if (phase === 'deploy') {
       this.forwardSent.push(this.lastSent);
     }
+    const statusKey = `${stack.id} ${logicalId}`;
+    // CloudFormation shows the resource in progress while it waits for the answer.
+    this.statuses.set(statusKey, `${requestType.toUpperCase()}_IN_PROGRESS`);
     this.cloud.lambda.invokeAsync(functionName, event);
     if (options.duplicateDelivery) {
       this.cloud.lambda.invokeAsync(functionName, event);
@@ -463,8 +471,14 @@ export class LifecycleDriver {
     try {
       const received = await this.cloud.cloudformation.awaitAnswer(token, Math.min(serviceTimeoutMs, this.options.answerTimeoutMs ?? 120_000));
       record.answer = received.answer;
+      record.answeredAt = this.clock();
     } catch {
       record.unanswered = true;
+    }
+    if (requestType === 'Delete') {
+      this.statuses.delete(statusKey);
+    } else {
+      this.statuses.set(statusKey, `${requestType.toUpperCase()}_${record.answer?.Status === 'SUCCESS' ? 'COMPLETE' : 'FAILED'}`);
     }
     return record.answer;
   }

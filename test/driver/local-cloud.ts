@@ -33,7 +33,8 @@ export class LocalCloud {
     cloud.cloudfront = await CloudFrontEmulator.start({ ...options.cloudfront, authorize, accountId: ACCOUNT_ID, sequence: () => cloud.tick() });
     cloud.lambda = await LambdaEmulator.start({ authorize, retryDelaysMs: options.retryDelaysMs });
     const physicalId = (stackId: string, logicalId: string) => cloud.physicalIds(stackId, logicalId);
-    cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId });
+    const resourceStatus = (stackId: string, logicalId: string) => cloud.resourceStatuses(stackId, logicalId);
+    cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus });
     return cloud;
   }
 
@@ -53,6 +54,9 @@ export class LocalCloud {
 
   /** Physical ids of stack resources, for DescribeStackResource; the lifecycle driver supplies them. */
   public physicalIds: (stackId: string, logicalId: string) => string | undefined = () => undefined;
+
+  /** Statuses of stack resources, for DescribeStackResource; the lifecycle driver supplies them. */
+  public resourceStatuses: (stackId: string, logicalId: string) => string | undefined = () => undefined;
 
   /** Registers a function's real code with the Lambda stand-in, with a Lambda-like environment. */
   public deployFunction(name: string, fn: HandlerFunction): { name: string; arn: string } {
@@ -122,9 +126,11 @@ export function deployInvalidationHandler(cloud: LocalCloud, stack: SynthesizedS
     getAtt: (id, attr) => (id === fn.logicalId && attr === 'Arn' ? deployed.arn : `arn:aws:local:${REGION}:${ACCOUNT_ID}:${id}/${attr}`),
   };
   cloud.authorizer = authorizer(roleStatements(stack.template, fn.roleLogicalId, ctx));
-  // Requests sent by hand come from a deploy going forward, unless the caller says otherwise.
+  // Requests sent by hand come from a deploy going forward, for resources that wait for them,
+  // unless the caller says otherwise.
   if (cloud.cloudformation.stackStatus(stackId) === undefined) {
     cloud.cloudformation.setStackStatus(stackId, stack.stackName, 'UPDATE_IN_PROGRESS');
   }
+  cloud.resourceStatuses = () => 'UPDATE_IN_PROGRESS';
   return deployed;
 }

@@ -31,6 +31,8 @@ export interface CloudFormationEmulatorOptions {
   readonly authorize?: (action: string, resourceArn: string) => boolean;
   /** A resource's physical id in a stack, for DescribeStackResource. */
   readonly physicalId?: (stackId: string, logicalId: string) => string | undefined;
+  /** A resource's status in a stack, for DescribeStackResource; a resource with neither id nor status does not exist. */
+  readonly resourceStatus?: (stackId: string, logicalId: string) => string | undefined;
 }
 
 export class CloudFormationEmulator {
@@ -49,6 +51,8 @@ export class CloudFormationEmulator {
    * such a call before the handler sees the error).
    */
   public throttleDescribeStacks: ((call: { stackId: string; status?: string }) => boolean) | undefined;
+  /** Called with every answer as it arrives. */
+  public onAnswer: ((token: string, answer: CustomResourceAnswer) => void) | undefined;
   private readonly stacks = new Map<string, { name: string; status: string; lastUpdatedTime?: string }>();
   private readonly waiters = new Map<string, Array<(a: ReceivedAnswer) => void>>();
   private readonly server: http.Server;
@@ -139,6 +143,7 @@ export class CloudFormationEmulator {
     this.waiters.delete(token);
     waiters.forEach((w) => w(received));
     res.writeHead(200).end();
+    this.onAnswer?.(token, parsed);
   }
 
   private query(params: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {
@@ -170,7 +175,8 @@ export class CloudFormationEmulator {
     if (action === 'DescribeStackResource') {
       const logicalId = params.get('LogicalResourceId') ?? '';
       const physicalId = this.options.physicalId?.(stackId, logicalId);
-      if (!physicalId) {
+      const resourceStatus = this.options.resourceStatus?.(stackId, logicalId);
+      if (!physicalId && !resourceStatus) {
         return error(400, 'ValidationError', `Resource ${logicalId} does not exist for stack ${stack.name}`);
       }
       res.writeHead(200, { 'content-type': 'text/xml' });
@@ -182,8 +188,8 @@ export class CloudFormationEmulator {
               StackId: stackId,
               StackName: stack.name,
               LogicalResourceId: logicalId,
-              PhysicalResourceId: physicalId,
-              ResourceStatus: 'UPDATE_COMPLETE',
+              ...(physicalId ? { PhysicalResourceId: physicalId } : {}),
+              ResourceStatus: resourceStatus ?? 'UPDATE_COMPLETE',
               LastUpdatedTimestamp: new Date(0).toISOString(),
             },
           },

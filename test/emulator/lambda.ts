@@ -201,6 +201,16 @@ export class LambdaEmulator {
     }
   }
 
+  /**
+   * Makes the running invocations whose payload matches die at once, as a runtime crash or an
+   * out-of-memory kill would; Lambda retries them like any failed asynchronous invocation.
+   */
+  public crashWhere(match: (payload: unknown) => boolean): number {
+    const running = this.workers.filter((w) => w.current && match(w.current.record.payload));
+    running.forEach((w) => w.current!.finish('crash', 'Runtime exited with error: signal: killed'));
+    return running.length;
+  }
+
   private async acquire(fn: FunctionConfig): Promise<Worker> {
     let worker = this.workers.find((w) => w.fn === fn && !w.busy);
     if (!worker) {
