@@ -28,6 +28,20 @@ function expectNoViolations(step: StepReport): void {
   expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
 }
 
+/** The example site with an SSM parameter that a test can make fail: after the files land, before the purge. */
+function withVersion(site: string) {
+  return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+}
+
+/** The one invalidation created after the rollback put the files back, covering them. */
+function purgeAfterRevert(step: StepReport) {
+  const revert = step.content.find((c) => c.phase === 'rollback')!;
+  const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+  expect(after).toHaveLength(1);
+  expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+  return { revert, purge: after[0] };
+}
+
 function deploymentFinished(step: StepReport): number {
   const change = step.changes.find((c) => c.type === 'Custom::CDKBucketDeployment' && c.phase === 'deploy');
   expect(change).toBeDefined();
@@ -74,7 +88,6 @@ describe('the example site', () => {
 
   test('a rollback\'s request delivered again after a later update rolled back too creates nothing', async () => {
     await start();
-    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
     await driver.deploy(withVersion('v1'));
     const failing = withVersion('v2');
     const first = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
@@ -113,7 +126,7 @@ describe('the example site', () => {
       const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
 
       expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-      const revert = step.content.find((c) => c.phase === 'rollback')!;
+      const { revert, purge } = purgeAfterRevert(step);
       expect(revert.version).toBe(v2.content[0].version);
       const rollback = step.requests.filter((r) => r.phase === 'rollback');
       const invalidation = rollback.find((r) => r.resourceType === 'Custom::CloudFrontInvalidation')!;
@@ -125,11 +138,8 @@ describe('the example site', () => {
         // The guard was asked before the files were back: only deferring makes this right.
         expect(guard.sentAt).toBeLessThan(revert.at);
       }
-      const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
-      expect(after).toHaveLength(1);
-      expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
       const earlier = driver.steps.slice(0, -1).flatMap((s) => s.invalidations.map((i) => i.callerReference));
-      expect(earlier).not.toContain(after[0].callerReference);
+      expect(earlier).not.toContain(purge.callerReference);
       expectNoViolations(step);
     },
   );
@@ -138,7 +148,6 @@ describe('the example site', () => {
     'a deploy that fails before the invalidation\'s turn: the guard purges after the rollback put the files back (rollback %s)',
     async (rollbackOrder) => {
       await start({ rollbackOrder });
-      const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
       await driver.deploy(withVersion('v1'));
       const failing = withVersion('v2');
       const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
@@ -183,10 +192,7 @@ describe('the example site', () => {
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     const rollback = step.requests.filter((r) => r.phase === 'rollback');
     expect(rollback.map((r) => [r.resourceType, r.answer?.Data?.Status])).toEqual([['Custom::CloudFrontInvalidation', 'Deferred']]);
-    const revert = step.content.find((c) => c.phase === 'rollback')!;
-    const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
-    expect(after).toHaveLength(1);
-    expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+    purgeAfterRevert(step);
     expectNoViolations(step);
   });
 
@@ -202,10 +208,7 @@ describe('the example site', () => {
       ['rollback', 'RollbackGuard', 'SUCCESS', 'Deferred'],
       ['rollback', '', 'SUCCESS', 'RolledBack'],
     ]);
-    const revert = step.content.find((c) => c.phase === 'rollback')!;
-    const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
-    expect(after).toHaveLength(1);
-    expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+    purgeAfterRevert(step);
     expectNoViolations(step);
   });
 
@@ -225,18 +228,14 @@ describe('the example site', () => {
       ['deploy', 'Create', 'Refresh', 'Submitted'],
       ['rollback', 'Delete', 'Refresh', 'Deleted'],
     ]);
-    const revert = step.content.find((c) => c.phase === 'rollback')!;
-    const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
-    expect(after).toHaveLength(1);
-    expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
+    const { purge } = purgeAfterRevert(step);
     // Submitted before the answer, while the handler's policy (deleted after the invalidation) still exists.
-    expect(after[0].createdAtRequest).toBeLessThan(step.requests[1].answeredAt!);
+    expect(purge.createdAtRequest).toBeLessThan(step.requests[1].answeredAt!);
     expectNoViolations(step);
   });
 
   test('a stack status that cannot be read for a while is read again, never taken for "not a rollback"', async () => {
     await start();
-    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
     await driver.deploy(withVersion('v1'));
     let throttled = 0;
     // Two of the handler's reads in a row, each after the SDK's own retries.
@@ -253,7 +252,6 @@ describe('the example site', () => {
 
   test('an invocation that dies right after answering a rollback\'s request does not take the purge with it', async () => {
     await start({ rollbackOrder: 'dependencies-first' });
-    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
     await driver.deploy(withVersion('v1'));
     let crashed = 0;
     driver.cloud.cloudformation.onAnswer = (token, answer) => {
@@ -273,7 +271,6 @@ describe('the example site', () => {
 
   test('a slow rollback whose status cannot be read for a while: the purge still waits for it to end', async () => {
     await start({ rollbackOrder: 'dependencies-first' });
-    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
     await driver.deploy(withVersion('v1'));
     let reads = 0;
     // The guard reads the status once to see the rollback; every later read fails while the rollback lasts.
