@@ -9,6 +9,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationTrigger } from '../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
+import type { SiteOptions } from './demo/app';
 import type { DriverOptions, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
 import { coversPrefix, duplicateInvalidations, extraAnswers, uncoveredChanges, violations } from './driver/invariants';
@@ -31,6 +32,16 @@ function expectNoViolations(step: StepReport): void {
 /** The example site with an SSM parameter that a test can make fail: after the files land, before the purge. */
 function withVersion(site: string) {
   return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+}
+
+/** The example site with the Invalidation on `onChangeOf(site)` (no rollback guard), still after the files. */
+function onItsVersion(site: string, options: SiteOptions = {}) {
+  return synthSite({
+    ...options,
+    site,
+    invalidation: { trigger: InvalidationTrigger.onChangeOf(site) },
+    extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
+  });
 }
 
 /** The one invalidation created after the rollback put the files back, covering them. */
@@ -93,11 +104,7 @@ describe('the example site', () => {
     const first = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
     expect(first.requests.map((r) => [r.phase, r.answer?.Data?.Status])).toEqual([['deploy', 'Armed'], ['rollback', 'Deferred']]);
     // An update that sends the handler nothing (the guard goes, the copy fails) and rolls back.
-    const later = synthSite({
-      site: 'v3',
-      invalidation: { trigger: InvalidationTrigger.onChangeOf('v3') },
-      extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
-    });
+    const later = onItsVersion('v3');
     const second = await driver.deploy(later, { fail: [Object.keys(later.template.Resources).find((id) => later.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!] });
     expect([second.stackStatus, second.requests]).toEqual(['UPDATE_ROLLBACK_COMPLETE', []]);
     const step = await driver.redeliverLast(STACK_NAME);
@@ -182,12 +189,7 @@ describe('the example site', () => {
   test('a failed update that drops the rollback guard (trigger switched) leaves the purge to the invalidation, which makes it', async () => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));
-    const failing = synthSite({
-      site: 'v2',
-      recordPurge: true,
-      invalidation: { trigger: InvalidationTrigger.onChangeOf('v2') },
-      extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
-    });
+    const failing = onItsVersion('v2', { recordPurge: true });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     const rollback = step.requests.filter((r) => r.phase === 'rollback');
@@ -215,13 +217,7 @@ describe('the example site', () => {
   test('a failed update that renames the Invalidation and drops its guard: the new one, deleted by the rollback, purges', async () => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));
-    const failing = synthSite({
-      site: 'v2',
-      invalidationId: 'Refresh',
-      recordPurge: true,
-      invalidation: { trigger: InvalidationTrigger.onChangeOf('v2') },
-      extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
-    });
+    const failing = onItsVersion('v2', { invalidationId: 'Refresh', recordPurge: true });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Data?.Status])).toEqual([
