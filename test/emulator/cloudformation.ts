@@ -51,7 +51,7 @@ export class CloudFormationEmulator {
    * such a call before the handler sees the error).
    */
   public throttleDescribeStacks: ((call: { stackId: string; status?: string }) => boolean) | undefined;
-  /** Called with every answer as it arrives. */
+  /** Called with every answer as it arrives, before the sender gets its response. */
   public onAnswer: ((token: string, answer: CustomResourceAnswer) => void) | undefined;
   private readonly stacks = new Map<string, { name: string; status: string; lastUpdatedTime?: string }>();
   private readonly waiters = new Map<string, Array<(a: ReceivedAnswer) => void>>();
@@ -142,8 +142,9 @@ export class CloudFormationEmulator {
     const waiters = this.waiters.get(token) ?? [];
     this.waiters.delete(token);
     waiters.forEach((w) => w(received));
-    res.writeHead(200).end();
+    // Before the response: the sender is still waiting for it when the hook runs.
     this.onAnswer?.(token, parsed);
+    res.writeHead(200).end();
   }
 
   private query(params: URLSearchParams, req: http.IncomingMessage, res: http.ServerResponse): void {

@@ -211,7 +211,7 @@ export class CloudFrontEmulator {
     this.scripted.push(...kinds.map((kind) => ({ operation, kind })));
   }
 
-  /** Called after every request is answered. */
+  /** Called with every request once it is handled, just before its response goes out (so a test can act in between). */
   public onRequest(listener: (request: RecordedRequest) => void): void {
     this.listeners.push(listener);
   }
@@ -273,9 +273,9 @@ export class CloudFrontEmulator {
       payload = this.xml({ ErrorResponse: { '@_xmlns': NAMESPACE, 'Error': { Type: err.type, Code: err.code, Message: err.message }, 'RequestId': requestId } });
     }
     record.status = status;
+    this.listeners.forEach((l) => l(record));
     res.writeHead(status, headers);
     res.end(payload);
-    this.listeners.forEach((l) => l(record));
   }
 
   private route(method: string, pathname: string): Route | undefined {
