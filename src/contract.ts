@@ -7,11 +7,50 @@
 export const RESOURCE_TYPE = 'Custom::CloudFrontInvalidation';
 
 /**
- * The CloudFormation type of an invalidation's rollback guard: a companion resource with the same
- * inputs that deploys before the content, so that every rollback of a change reaches it, and purges
- * once the rollback has put the content back.
+ * The type of the rollback guards of earlier releases. Templates no longer hold them; the handler
+ * still answers their Delete (a stack upgraded from such a release deletes its guards) and purges nothing.
  */
-export const GUARD_RESOURCE_TYPE = 'Custom::CloudFrontInvalidationRollbackGuard';
+export const LEGACY_GUARD_RESOURCE_TYPE = 'Custom::CloudFrontInvalidationRollbackGuard';
+
+/**
+ * The stack status after which the stack's EventBridge rule hands the handler a rollback purge:
+ * every resource is back to the template rolled back to, cleanup included, also when a rollback
+ * that failed (`UPDATE_ROLLBACK_FAILED`) is continued with ContinueUpdateRollback.
+ */
+export const ROLLBACK_COMPLETE_STATUS = 'UPDATE_ROLLBACK_COMPLETE';
+
+/** Environment variable of the handler function holding the id (ARN) of the stack it serves. */
+export const STACK_ID_ENV = 'INVALIDATION_STACK_ID';
+
+/** One distribution (or tenant) and paths to purge after a rollback: an Invalidation of the stack. */
+export interface RollbackPurgeTarget {
+  /** The distribution, resolved by CloudFormation. */
+  readonly DistributionId: string;
+  /** A tenant of the distribution, when the Invalidation purges one tenant only. */
+  readonly DistributionTenantId?: string;
+  /** Paths and `#cache-tags` as the Invalidation has them (or `['/*']` when too long to carry). */
+  readonly Paths: string[];
+}
+
+/**
+ * What the stack's EventBridge rule hands the handler (an InputTransformer of the CloudFormation
+ * "CloudFormation Stack Status Change" event) once an update of the stack has rolled back.
+ * The rule, and so the list, is as in the template rolled back to.
+ */
+export interface RollbackPurgeEvent {
+  readonly rollbackPurge: {
+    /** The EventBridge event's `id`: a second delivery of the same event repeats it. */
+    readonly eventId: string;
+    /** `detail.stack-id`. */
+    readonly stackId: string;
+    /** `detail.status-details.status`. */
+    readonly status: string;
+    /** `time`, when the stack reached the status. */
+    readonly time: string;
+    /** Every Invalidation of the stack, equal entries once. */
+    readonly targets: RollbackPurgeTarget[];
+  };
+}
 
 /**
  * ResourceProperties of a `Custom::CloudFrontInvalidation`. CloudFormation hands every scalar to
@@ -21,16 +60,8 @@ export interface InvalidationResourceProperties {
   readonly ServiceToken: string;
   /** The distribution whose caches to purge. */
   readonly DistributionId?: string;
-  /**
-   * Instead of DistributionId, for a rollback guard whose distribution is in its own stack: the
-   * distribution's logical id, looked up when the guard purges (a Ref would make it wait for the
-   * distribution, which waits for it).
-   */
-  readonly DistributionLogicalId?: string;
   /** A distribution tenant to purge instead of the whole distribution. */
   readonly DistributionTenantId?: string;
-  /** Instead of DistributionTenantId, for a rollback guard: the tenant's logical id in the stack. */
-  readonly DistributionTenantLogicalId?: string;
   /** Paths and `#cache-tags`, as the user wrote them. */
   readonly Paths: string[];
   /** What the invalidation follows: a change here (after normalization) fires it. */
@@ -41,8 +72,6 @@ export interface InvalidationResourceProperties {
   readonly TimeoutSeconds: string;
   /** `'false'` to answer SUCCESS, with a warning in the data, when waiting for completion times out. */
   readonly FailOnTimeout: string;
-  /** `'true'` when a rollback guard purges after rollbacks, so the invalidation itself need not. */
-  readonly RollbackGuard?: string;
 }
 
 /** Keys of the data the handler answers with; every key is always present. */
@@ -54,9 +83,9 @@ export const ATTRIBUTES = {
   /** CallerReference of this deploy's invalidations (batch n adds `-n`); empty if none. */
   CALLER_REFERENCE: 'CallerReference',
   /**
-   * `Submitted`, `Completed`, `TimedOut`, `Unchanged`, `Deferred` (a rollback's purge waits for the
-   * rollback to end), `RolledBack` (the rollback guard purges), `Late` (a request delivered again
-   * after it was answered), `Deleted`, `Failed` or, for a guard, `Armed`.
+   * `Submitted`, `Completed`, `TimedOut`, `Unchanged`, `RolledBack` (an Update of a rollback: the
+   * stack's rule purges once the rollback is over), `Late` (a request delivered again after it was
+   * answered), `Deleted` or `Failed`.
    */
   STATUS: 'Status',
   /** A warning, e.g. a timeout that was not allowed to fail the deployment; empty if none. */
