@@ -2,7 +2,7 @@
  * The pure planning code: path rules, batches, effective inputs and CallerReferences. No I/O.
  */
 import * as fc from 'fast-check';
-import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest, rollbackCallerReference } from '../lambda/invalidation/plan';
+import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest, rollbackPurgeReference } from '../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
 import { responseBody } from '../lambda/invalidation/protocol';
 import { encodePath, MAX_PATHS_PER_REQUEST, MAX_WILDCARDS_IN_PROGRESS, normalizePaths, pathKind, pathProblem, planBatches } from '../src/paths';
@@ -123,12 +123,16 @@ describe('requests', () => {
     expect(a).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}$/);
   });
 
-  test('a rollback\'s purge reference depends on the stack update, not the request', () => {
-    const a = rollbackCallerReference('abc', 'stack-1', '2026-01-01T00:00:00.000Z');
-    expect(rollbackCallerReference('abc', 'stack-1', '2026-01-01T00:00:00.000Z')).toBe(a);
-    expect(rollbackCallerReference('abc', 'stack-1', '2026-01-01T00:00:01.000Z')).not.toBe(a);
-    expect(rollbackCallerReference('abc', 'stack-2', '2026-01-01T00:00:00.000Z')).not.toBe(a);
-    expect(a).toMatch(/^abc-[0-9a-f]{16}$/);
+  test('a rollback purge\'s reference depends on the event and the target, not on a delivery', () => {
+    const target = { distributionId: 'E123' };
+    const a = rollbackPurgeReference(target, ['/*'], 'stack-1', 'event-1');
+    expect(rollbackPurgeReference(target, ['/*'], 'stack-1', 'event-1')).toBe(a);
+    expect(rollbackPurgeReference(target, ['/*'], 'stack-1', 'event-2')).not.toBe(a);
+    expect(rollbackPurgeReference(target, ['/*'], 'stack-2', 'event-1')).not.toBe(a);
+    expect(rollbackPurgeReference({ distributionId: 'E456' }, ['/*'], 'stack-1', 'event-1')).not.toBe(a);
+    expect(rollbackPurgeReference({ distributionId: 'E123', tenantId: 'dt_1' }, ['/*'], 'stack-1', 'event-1')).not.toBe(a);
+    expect(rollbackPurgeReference(target, ['/a/*'], 'stack-1', 'event-1')).not.toBe(a);
+    expect(a).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}$/);
   });
 
   test('effective inputs ignore order, duplicates and the handler\'s own settings', () => {
@@ -143,7 +147,7 @@ describe('requests', () => {
     const plan = planRequest(event({ ResourceProperties: { ...PROPS, Paths: Array.from({ length: 3500 }, (_, i) => `/p${i}`) } }));
     expect(plan.action).toBe('invalidate');
     if (plan.action === 'invalidate') {
-      expect(plan.batches.map((b) => [b.number, b.paths.length])).toEqual([[1, 3000], [2, 500]]);
+      expect(plan.job.batches.map((b) => [b.number, b.paths.length])).toEqual([[1, 3000], [2, 500]]);
     }
   });
 
@@ -161,21 +165,6 @@ describe('requests', () => {
   test('an Update whose old properties cannot be read counts as a change', () => {
     const plan = planRequest(event({ RequestType: 'Update', PhysicalResourceId: 'p', OldResourceProperties: { Paths: 7 } }));
     expect(plan.action).toBe('invalidate');
-  });
-
-  test.each([
-    ['true', 'true', 'guard'],
-    ['true', undefined, 'defer'],
-    [undefined, 'true', 'defer'],
-    [undefined, undefined, 'defer'],
-  ])('a rollback to RollbackGuard %s from RollbackGuard %s is left to the guard only when both had one: %s', (restored, failed, expected) => {
-    const plan = planRequest(event({
-      RequestType: 'Update',
-      PhysicalResourceId: 'p',
-      ResourceProperties: { ...PROPS, RollbackGuard: restored },
-      OldResourceProperties: { ...PROPS, Paths: ['/v2/*'], RollbackGuard: failed },
-    }));
-    expect(plan).toMatchObject({ action: 'invalidate', rollback: expected });
   });
 
   test('physical ids are stable for a request and differ between requests', () => {

@@ -1,6 +1,8 @@
 /**
- * The Lambda entry point: wires the AWS SDK clients, the clock and the CloudFormation answer into
- * `RequestRun`, and makes sure every request gets an answer before Lambda stops the invocation.
+ * The Lambda entry point: tells what it was handed (a CloudFormation request, the stack rule's
+ * rollback purge, or a continuation of either), wires the AWS SDK clients, the clock and the
+ * CloudFormation answer into the run, and makes sure every request gets an answer before Lambda
+ * stops the invocation.
  */
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -9,8 +11,13 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { CloudFrontInvalidations, describeError, errorCode } from './cloudfront';
 import type { CloudFormationRequest } from './protocol';
 import { redact, sendAnswer } from './protocol';
-import type { Progress, Runtime } from './run';
-import { RequestRun, reserveMs } from './run';
+import type { RequestProgress } from './request';
+import { RequestRun } from './request';
+import { isRollbackPurgeEvent, RollbackPurgeRun } from './rollback';
+import type { Progress, Runtime } from './runtime';
+import { reserveMs } from './runtime';
+import type { RollbackPurgeEvent } from '../../src/contract';
+import { STACK_ID_ENV } from '../../src/contract';
 
 /** The part of Lambda's context object the handler uses. */
 export interface LambdaContext {
@@ -19,10 +26,10 @@ export interface LambdaContext {
   getRemainingTimeInMillis(): number;
 }
 
-/** What a handler invocation sends the next one: the request (compressed) and how far it got. */
+/** What a handler invocation sends the next one: the request or event (compressed) and how far it got. */
 export interface Continuation {
   readonly continuation: {
-    readonly request: string;
+    readonly payload: string;
     readonly progress: Progress;
   };
 }
@@ -36,23 +43,45 @@ const cloudfront = new CloudFrontClient({ requestHandler });
 const cloudformation = new CloudFormationClient({ requestHandler });
 const lambda = new LambdaClient({ requestHandler });
 
-export async function handler(event: CloudFormationRequest | Continuation, context: LambdaContext): Promise<void> {
-  const { request, progress } = decode(event);
-  if (!request?.ResponseURL) {
-    log(context, 'ignored: not a CloudFormation custom resource request');
+/** A run of either kind, as the time guard sees it. */
+interface Run {
+  readonly finished: boolean;
+  run(): Promise<void>;
+  answerSent(): Promise<void>;
+  handOff(): Promise<void>;
+  crash(e: unknown): Promise<void>;
+}
+
+export async function handler(event: unknown, context: LambdaContext): Promise<void> {
+  const { payload, progress } = decode(event);
+  const stop = new AbortController();
+  let run: Run;
+  if (isRollbackPurgeEvent(payload)) {
+    const { eventId, stackId } = payload.rollbackPurge ?? {};
+    log(context, 'rollback purge', { eventId, stackId, invocation: progress?.invocation ?? 1 });
+    run = new RollbackPurgeRun(payload, progress, runtime(context, stop.signal, {}), process.env[STACK_ID_ENV] || undefined);
+  } else if (isRequest(payload)) {
+    const request = payload;
+    log(context, 'request', { request: summarize(redact(request)), invocation: progress?.invocation ?? 1 });
+    const fields = { logicalResourceId: request.LogicalResourceId, requestType: request.RequestType };
+    run = new RequestRun(request, progress as RequestProgress | undefined, runtime(context, stop.signal, fields));
+  } else {
+    log(context, 'ignored: neither a CloudFormation custom resource request nor a rollback purge');
     return;
   }
-  log(context, 'request', { request: summarize(redact(request)), invocation: progress?.invocation ?? 1 });
+  await guarded(run, context, stop);
+}
 
+/**
+ * Runs to the end, unless little time is left while the work is stuck in a call: then stops it and
+ * hands over. Throws when the invocation must fail for Lambda to run it again.
+ */
+async function guarded(run: Run, context: LambdaContext, stop: AbortController): Promise<void> {
   const total = context.getRemainingTimeInMillis();
-  const stop = new AbortController();
-  const run = new RequestRun(request, progress, runtime(request, context, stop.signal));
-  const work = run.run().catch((e) => {
-    log(context, 'unexpected error', { error: describeError(e), stack: (e as Error)?.stack });
-    return run.crash(e);
+  const work = run.run().catch(async (e) => {
+    log(context, 'could not finish', { error: describeError(e), stack: (e as Error)?.stack });
+    await run.crash(e);
   });
-
-  // The guard: if the work is stuck in a call when little time is left, stop it and hand over.
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<'guard'>((resolve) => {
     timer = setTimeout(() => resolve('guard'), Math.max(0, total - reserveMs(total) / 2));
@@ -65,17 +94,19 @@ export async function handler(event: CloudFormationRequest | Continuation, conte
       // An answer on its way cannot be stopped: let it land before the request is handed on.
       await run.answerSent();
       if (!run.finished) {
-        await run.handOff().catch((e) => run.crash(e));
+        await run.handOff();
       }
     }
-  } catch (e) {
-    log(context, 'could not finish the request', { error: describeError(e) });
   } finally {
     clearTimeout(timer);
   }
 }
 
-function runtime(request: CloudFormationRequest, context: LambdaContext, signal: AbortSignal): Runtime {
+function isRequest(payload: unknown): payload is CloudFormationRequest {
+  return typeof payload === 'object' && payload !== null && typeof (payload as CloudFormationRequest).ResponseURL === 'string';
+}
+
+function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<string, unknown>): Runtime {
   const api = new CloudFrontInvalidations(cloudfront);
   return {
     api,
@@ -92,15 +123,6 @@ function runtime(request: CloudFormationRequest, context: LambdaContext, signal:
       }
       return { status: stack.StackStatus, lastUpdatedTime: stack.LastUpdatedTime?.toISOString() };
     },
-    async physicalId(stackId, logicalId) {
-      const command = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });
-      const out = await cloudformation.send(command, { abortSignal: signal });
-      const id = out.StackResourceDetail?.PhysicalResourceId;
-      if (!id) {
-        throw new Error(`the stack has no physical id for ${logicalId}`);
-      }
-      return id;
-    },
     async resourceStatus(stackId, logicalId) {
       const command = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });
       try {
@@ -114,23 +136,23 @@ function runtime(request: CloudFormationRequest, context: LambdaContext, signal:
       }
     },
     answer: (event, answer) => sendAnswer(event, answer),
-    async continueLater(event, progress) {
-      const payload = JSON.stringify({ continuation: { request: gzipSync(JSON.stringify(event)).toString('base64'), progress } } satisfies Continuation);
-      if (payload.length > MAX_CONTINUATION_BYTES) {
-        throw new Error(`the request is too large to continue in a new invocation (${payload.length} bytes)`);
+    async continueLater(payload, progress) {
+      const body = JSON.stringify({ continuation: { payload: gzipSync(JSON.stringify(payload)).toString('base64'), progress } } satisfies Continuation);
+      if (body.length > MAX_CONTINUATION_BYTES) {
+        throw new Error(`the work is too large to continue in a new invocation (${body.length} bytes)`);
       }
-      await lambda.send(new InvokeCommand({ FunctionName: context.invokedFunctionArn, InvocationType: 'Event', Payload: Buffer.from(payload) }));
+      await lambda.send(new InvokeCommand({ FunctionName: context.invokedFunctionArn, InvocationType: 'Event', Payload: Buffer.from(body) }));
     },
-    log: (message, fields) => log(context, message, { logicalResourceId: request.LogicalResourceId, requestType: request.RequestType, ...fields }),
+    log: (message, extra) => log(context, message, { ...fields, ...extra }),
   };
 }
 
-function decode(event: CloudFormationRequest | Continuation): { request?: CloudFormationRequest; progress?: Progress } {
-  if (event && 'continuation' in event) {
-    const request = JSON.parse(gunzipSync(Buffer.from(event.continuation.request, 'base64')).toString('utf8')) as CloudFormationRequest;
-    return { request, progress: event.continuation.progress };
+function decode(event: unknown): { payload: unknown; progress?: Progress } {
+  if (event && typeof event === 'object' && 'continuation' in event) {
+    const { payload, progress } = (event as Continuation).continuation;
+    return { payload: JSON.parse(gunzipSync(Buffer.from(payload, 'base64')).toString('utf8')) as CloudFormationRequest | RollbackPurgeEvent, progress };
   }
-  return { request: event as CloudFormationRequest };
+  return { payload: event };
 }
 
 /** The request for the log, with long path lists cut short. */

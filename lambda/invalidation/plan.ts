@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { CloudFormationRequest } from './protocol';
 import type { InvalidationResourceProperties } from '../../src/contract';
-import { GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../../src/contract';
+import { MAX_TIMEOUT_SECONDS } from '../../src/contract';
 import { normalizePaths, planBatches } from '../../src/paths';
 
 /** Where invalidations go: a distribution, or one tenant of a multi-tenant distribution. */
@@ -13,20 +13,9 @@ export interface Target {
   readonly tenantId?: string;
 }
 
-/**
- * A target as the properties name it: by id, or (for a rollback guard) by the logical id of the
- * distribution or tenant in the stack, looked up when it is needed.
- */
-export interface TargetRef {
-  readonly distributionId?: string;
-  readonly distributionLogicalId?: string;
-  readonly tenantId?: string;
-  readonly tenantLogicalId?: string;
-}
-
 /** What a change is made of; two requests with equal inputs purge the same thing. */
 export interface EffectiveInputs {
-  readonly target: TargetRef;
+  readonly target: Target;
   readonly paths: readonly string[];
   readonly trigger: readonly string[];
 }
@@ -40,7 +29,7 @@ export interface Settings {
 
 /** Where to look for the invalidations an earlier request made for the same inputs. */
 export interface Recall {
-  readonly target: TargetRef;
+  readonly target: Target;
   /** The inputs part of their CallerReference. */
   readonly prefix: string;
 }
@@ -51,6 +40,17 @@ export interface Batch {
   readonly paths: readonly string[];
 }
 
+/** Invalidations to submit: where, which batches, under which CallerReference (before `-<batch>`). */
+export interface Job {
+  readonly target: Target;
+  readonly batches: readonly Batch[];
+  readonly reference: string;
+}
+
+/**
+ * What a request asks for, from the request alone. Whether it is acted on also depends on the
+ * stack's status (see decide.ts).
+ */
 export type Plan =
   | {
     readonly action: 'none';
@@ -61,36 +61,12 @@ export type Plan =
   | { readonly action: 'fail'; readonly reason: string }
   | {
     readonly action: 'invalidate';
-    readonly target: TargetRef;
+    readonly job: Job;
     readonly settings: Settings;
-    readonly callerReference: string;
-    readonly batches: readonly Batch[];
     readonly pathCount: number;
-    /**
-     * Whether a deploy going forward purges (an invalidation) or not (a rollback guard, which purges
-     * only after rollbacks, including the one that deletes it again).
-     */
-    readonly forward: boolean;
-    /**
-     * During a rollback: purge once the rollback is over (`defer`), or leave it to the rollback
-     * guard, which every rollback of this change reaches too (`guard`).
-     */
-    readonly rollback: 'defer' | 'guard';
-    /** What a purge after a rollback covers (see `rollbackPurge`). */
-    readonly rollbackPurge: RollbackPurge;
+    /** Where the invalidations of the inputs now deployed are, for a rollback's answer. */
+    readonly recall: Recall;
   };
-
-/**
- * A purge after a rollback. A request seen during a rollback may be the rollback's own Update
- * (ResourceProperties = the old properties) or a late duplicate of the failed update's Update (the
- * same two sets, the other way round); nothing in the event tells them apart. So the purge is
- * symmetric in the two: both paths lists, and a reference prefix made of both inputs hashes.
- */
-export interface RollbackPurge {
-  readonly prefix: string;
-  readonly batches: readonly Batch[];
-  readonly pathCount: number;
-}
 
 /** Reads and checks the resource properties; throws an Error naming the field and value. */
 export function parseProperties(props: Partial<InvalidationResourceProperties> | undefined): { inputs: EffectiveInputs; settings: Settings } {
@@ -118,23 +94,14 @@ export function parseProperties(props: Partial<InvalidationResourceProperties> |
   };
 }
 
-function parseTarget(props: Partial<InvalidationResourceProperties>): TargetRef {
-  const optional = (value: unknown, field: string) => (value === undefined || value === '' ? undefined : requireString(value, field));
-  const distributionId = optional(props.DistributionId, 'DistributionId');
-  const distributionLogicalId = optional(props.DistributionLogicalId, 'DistributionLogicalId');
-  if (distributionId === undefined && distributionLogicalId === undefined) {
-    throw new Error('DistributionId must be a non-empty string, got undefined');
-  }
-  if (distributionId !== undefined && !/^[A-Za-z0-9]+$/.test(distributionId)) {
+function parseTarget(props: Partial<InvalidationResourceProperties>): Target {
+  const distributionId = requireString(props.DistributionId, 'DistributionId');
+  if (!/^[A-Za-z0-9]+$/.test(distributionId)) {
     throw new Error(`DistributionId ${JSON.stringify(distributionId)} is not a CloudFront distribution id`);
   }
-  const target: Record<string, string | undefined> = {
-    distributionId,
-    distributionLogicalId,
-    tenantId: optional(props.DistributionTenantId, 'DistributionTenantId'),
-    tenantLogicalId: optional(props.DistributionTenantLogicalId, 'DistributionTenantLogicalId'),
-  };
-  return Object.fromEntries(Object.entries(target).filter(([, v]) => v !== undefined)) as TargetRef;
+  const tenantId = props.DistributionTenantId === undefined || props.DistributionTenantId === ''
+    ? undefined : requireString(props.DistributionTenantId, 'DistributionTenantId');
+  return tenantId ? { distributionId, tenantId } : { distributionId };
 }
 
 function requireString(value: unknown, field: string, allowEmpty = false): string {
@@ -160,8 +127,7 @@ function parseBoolean(value: unknown, field: string, fallback: boolean): boolean
 /** A stable hash of the inputs; equal inputs give equal hashes on every machine. */
 export function inputsHash(inputs: EffectiveInputs): string {
   const t = inputs.target;
-  const canonical = JSON.stringify([t.distributionId ?? `@${t.distributionLogicalId}`, t.tenantId ?? (t.tenantLogicalId ? `@${t.tenantLogicalId}` : null), inputs.paths, inputs.trigger]);
-  return sha256(canonical);
+  return sha256(JSON.stringify([t.distributionId, t.tenantId ?? null, inputs.paths, inputs.trigger]));
 }
 
 /** A hash of what identifies one CloudFormation request: a retry repeats it, a new request never does. */
@@ -180,12 +146,13 @@ export function baseCallerReference(inputs: EffectiveInputs, event: Pick<CloudFo
 }
 
 /**
- * The reference of a rollback's purge: made from the stack's last update time rather than the
- * request, so that every request of one rollback (a late duplicate of the failed update's own
- * request included) names the same invalidation, and each rollback a new one.
+ * The reference of the purge after a rollback, for one target of the stack's rollback event: made
+ * from the event's id, so that a second delivery of the event names the same invalidations, and
+ * every rollback (a new event) new ones.
  */
-export function rollbackCallerReference(prefix: string, stackId: string, lastUpdatedTime: string): string {
-  return `${prefix}-${sha256(`${stackId}\nrollback of the update of ${lastUpdatedTime}`).slice(0, 16)}`;
+export function rollbackPurgeReference(target: Target, paths: readonly string[], stackId: string, eventId: string): string {
+  const prefix = inputsHash({ target, paths, trigger: ['rollback'] }).slice(0, 16);
+  return `${prefix}-${sha256(`${stackId}\nrollback event ${eventId}`).slice(0, 16)}`;
 }
 
 /** The physical id of a new resource: a pure function of the request, so a retried Create gets the same one. */
@@ -195,15 +162,6 @@ export function newPhysicalId(event: Pick<CloudFormationRequest, 'StackId' | 'Re
 
 /** Decides what a request asks for. */
 export function planRequest(event: CloudFormationRequest): Plan {
-  const isGuard = event.ResourceType === GUARD_RESOURCE_TYPE;
-  // A Delete purges only in a rollback's cleanup (see RequestRun), and an invalidation with a guard
-  // leaves even that to the guard, which the same cleanup deletes.
-  if (event.RequestType === 'Delete' && !isGuard && (event.ResourceProperties as Partial<InvalidationResourceProperties>)?.RollbackGuard === 'true') {
-    return { action: 'none', why: 'a Delete never invalidates' };
-  }
-  if (isGuard && event.RequestType === 'Create') {
-    return { action: 'none', why: 'a new rollback guard has no earlier content to put back' };
-  }
   let parsed: ReturnType<typeof parseProperties>;
   try {
     parsed = parseProperties(event.ResourceProperties as Partial<InvalidationResourceProperties>);
@@ -213,50 +171,23 @@ export function planRequest(event: CloudFormationRequest): Plan {
       ? { action: 'none', why: 'a Delete never invalidates' }
       : { action: 'fail', reason: `Invalid properties: ${(e as Error).message}` };
   }
+  const recall = { target: parsed.inputs.target, prefix: referencePrefix(parsed.inputs) };
   if (event.RequestType === 'Update') {
     const old = tryParse(event.OldResourceProperties);
     if (old && inputsHash(old.inputs) === inputsHash(parsed.inputs)) {
-      return {
-        action: 'none',
-        why: 'the distribution, paths and trigger are unchanged',
-        recall: isGuard ? undefined : { target: parsed.inputs.target, prefix: referencePrefix(parsed.inputs) },
-      };
+      return { action: 'none', why: 'the distribution, paths and trigger are unchanged', recall };
     }
   }
-  const callerReference = baseCallerReference(parsed.inputs, event);
-  const batches = planBatches(parsed.inputs.paths).map((paths, i) => ({ number: i + 1, paths }));
-  // A rollback reaches the guard only if it exists on both sides: deployed before, and kept by the failed update.
-  const hasGuard = (props: unknown) => (props as Partial<InvalidationResourceProperties> | undefined)?.RollbackGuard === 'true';
-  const guarded = hasGuard(event.ResourceProperties) && (event.RequestType !== 'Update' || hasGuard(event.OldResourceProperties));
-  const other = event.RequestType === 'Update' ? tryParse(event.OldResourceProperties) : undefined;
   return {
     action: 'invalidate',
-    target: parsed.inputs.target,
-    // A guard has answered before it purges: there is nothing to wait for.
-    settings: isGuard ? { ...parsed.settings, waitForCompletion: false } : parsed.settings,
-    callerReference,
-    batches,
+    job: {
+      target: parsed.inputs.target,
+      batches: planBatches(parsed.inputs.paths).map((paths, i) => ({ number: i + 1, paths })),
+      reference: baseCallerReference(parsed.inputs, event),
+    },
+    settings: parsed.settings,
     pathCount: parsed.inputs.paths.length,
-    forward: !isGuard,
-    rollback: guarded && !isGuard ? 'guard' : 'defer',
-    rollbackPurge: rollbackPurge(parsed.inputs, other?.inputs),
-  };
-}
-
-function rollbackPurge(inputs: EffectiveInputs, other: EffectiveInputs | undefined): RollbackPurge {
-  let paths = inputs.paths;
-  if (other) {
-    try {
-      paths = normalizePaths([...inputs.paths, ...other.paths]);
-    } catch {
-      // The other list was valid when it was deployed; if not, this request's own list will do.
-    }
-  }
-  const hashes = [inputsHash(inputs), other ? inputsHash(other) : ''].sort();
-  return {
-    prefix: sha256(hashes.join('\n')).slice(0, 16),
-    batches: planBatches(paths).map((p, i) => ({ number: i + 1, paths: p })),
-    pathCount: paths.length,
+    recall,
   };
 }
 
@@ -273,8 +204,6 @@ function sha256(text: string): string {
 }
 
 /** How a target reads in messages. */
-export function describeTarget(target: TargetRef): string {
-  const distribution = `distribution ${target.distributionId ?? `(logical id ${target.distributionLogicalId})`}`;
-  const tenant = target.tenantId ?? (target.tenantLogicalId ? `(logical id ${target.tenantLogicalId})` : undefined);
-  return tenant ? `${distribution} tenant ${tenant}` : distribution;
+export function describeTarget(target: Target): string {
+  return target.tenantId ? `distribution ${target.distributionId} tenant ${target.tenantId}` : `distribution ${target.distributionId}`;
 }

@@ -1,0 +1,84 @@
+/**
+ * Deciding what to do about a CloudFormation request: pure code, the request's plan and what the
+ * stack says in, an action out.
+ *
+ * - A Create, or an Update that changes the inputs while the stack goes forward, purges.
+ * - An Update during a rollback purges nothing: the stack's EventBridge rule purges every
+ *   Invalidation of the stack once the rollback is complete (see rollback.ts).
+ * - A Delete purges nothing (I5), but in a rollback's cleanup: the Invalidation came with the update
+ *   that failed, which may have purged new content now reverted, and the rule of the template rolled
+ *   back to does not know it. That Delete submits before it answers, while its policy still exists.
+ * - A request CloudFormation no longer waits for (its resource is not `*_IN_PROGRESS`) is a late
+ *   duplicate: it is answered and does nothing.
+ */
+import type { Job, Plan, Recall, Settings } from './plan';
+import type { CloudFormationRequest } from './protocol';
+import { LEGACY_GUARD_RESOURCE_TYPE } from '../../src/contract';
+
+/** The stack status of a rollback's cleanup, when what the failed update created is deleted. */
+export const ROLLBACK_CLEANUP_STATUS = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
+
+/** What the stack says about a request, read before deciding. */
+export interface Facts {
+  /** Whether CloudFormation still waits for this request (its resource is `*_IN_PROGRESS`). */
+  readonly late: boolean;
+  /** The stack's status; undefined when it could not be read. */
+  readonly stackStatus?: string;
+}
+
+export type Decision =
+  /** Answer at once, without touching CloudFront (but to recall earlier ids). */
+  | { readonly kind: 'answer'; readonly status: string; readonly recall?: Recall }
+  | { readonly kind: 'fail'; readonly reason: string }
+  | {
+    readonly kind: 'invalidate';
+    readonly job: Job;
+    readonly settings: Settings;
+    /** A Delete in a rollback's cleanup: never waits, never fails. */
+    readonly cleanup: boolean;
+  };
+
+/** Whether the decision needs the stack's status: only an Update or Delete that would act does. */
+export function needsStackStatus(event: CloudFormationRequest, plan: Plan): boolean {
+  return plan.action === 'invalidate' && event.RequestType !== 'Create' && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE;
+}
+
+/** Whether the decision needs to know if the request is late: only one that would act does. */
+export function needsLateCheck(event: CloudFormationRequest, plan: Plan): boolean {
+  return plan.action === 'invalidate' && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE;
+}
+
+export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): Decision {
+  const deleted = event.RequestType === 'Delete';
+  if (event.ResourceType === LEGACY_GUARD_RESOURCE_TYPE) {
+    // A rollback guard of an earlier release, deleted after the stack moved to the stack's rule.
+    return { kind: 'answer', status: deleted ? 'Deleted' : 'Unchanged' };
+  }
+  if (plan.action === 'fail') {
+    return deleted ? { kind: 'answer', status: 'Deleted' } : { kind: 'fail', reason: plan.reason };
+  }
+  if (plan.action === 'none') {
+    return { kind: 'answer', status: deleted ? 'Deleted' : 'Unchanged', recall: plan.recall };
+  }
+  if (facts.late) {
+    return { kind: 'answer', status: deleted ? 'Deleted' : 'Late' };
+  }
+  if (event.RequestType === 'Create') {
+    return { kind: 'invalidate', job: plan.job, settings: plan.settings, cleanup: false };
+  }
+  const status = facts.stackStatus;
+  if (deleted) {
+    // Unknown status: no purge, since an ordinary Delete must not purge, and a Delete never fails.
+    return status === ROLLBACK_CLEANUP_STATUS
+      ? { kind: 'invalidate', job: plan.job, settings: { ...plan.settings, waitForCompletion: false }, cleanup: true }
+      : { kind: 'answer', status: 'Deleted' };
+  }
+  if (status === undefined) {
+    return { kind: 'fail', reason: `Could not read the status of stack ${event.StackId}, which tells a rollback from an update` };
+  }
+  if (status.startsWith('UPDATE_ROLLBACK_')) {
+    // The content may not be back yet; the stack's rule purges once the rollback is complete.
+    return { kind: 'answer', status: 'RolledBack', recall: plan.recall };
+  }
+  return { kind: 'invalidate', job: plan.job, settings: plan.settings, cleanup: false };
+}

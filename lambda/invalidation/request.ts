@@ -1,0 +1,238 @@
+/**
+ * Carries one CloudFormation request through its phases: decide (decide.ts), submit within limits
+ * (submit.ts), wait (wait.ts, with `waitForCompletion`), answer; handing the rest to a fresh
+ * invocation when this one runs out of time. All I/O goes through `Runtime`.
+ */
+import { describeError, isRetryable } from './cloudfront';
+import type { Decision } from './decide';
+import { decide, needsLateCheck, needsStackStatus } from './decide';
+import type { Job, Plan, Settings } from './plan';
+import { describeTarget, newPhysicalId, planRequest } from './plan';
+import type { Answer, CloudFormationRequest } from './protocol';
+import type { Recalled } from './recall';
+import { NOTHING_RECALLED, recall } from './recall';
+import type { Invocation, Progress, Runtime, Step } from './runtime';
+import { copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
+import { submitJob } from './submit';
+import { awaitJob } from './wait';
+import { ATTRIBUTES } from '../../src/contract';
+
+/** What a request's invocation hands the next one. */
+export interface RequestProgress extends Progress {
+  /** The request is a Delete in a rollback's cleanup, which never waits and never fails. */
+  readonly cleanup: boolean;
+}
+
+/** How long a Delete may take to read the stack status before it answers without purging. */
+export const DELETE_READ_LIMIT_MS = 60_000;
+
+/** The answer's data: every attribute, always present. */
+export function answerData(status: string, found: Recalled = NOTHING_RECALLED, warning = ''): Record<string, string> {
+  return {
+    [ATTRIBUTES.INVALIDATION_IDS]: found.ids,
+    [ATTRIBUTES.INVALIDATION_ID]: found.ids.split(',')[0],
+    [ATTRIBUTES.CALLER_REFERENCE]: found.callerReference,
+    [ATTRIBUTES.STATUS]: status,
+    [ATTRIBUTES.WARNING]: warning,
+  };
+}
+
+export class RequestRun {
+  private readonly plan: Plan;
+  private readonly physicalId: string;
+  private readonly inv: Invocation;
+  private progress: RequestProgress | undefined;
+  /** This invocation has answered or handed over: whatever it still does must not act again. */
+  private done = false;
+  /** The answer on its way to CloudFormation, if one is. */
+  private sending: Promise<void> | undefined;
+
+  constructor(private readonly event: CloudFormationRequest, progress: RequestProgress | undefined, private readonly rt: Runtime) {
+    this.plan = planRequest(event);
+    // Echo the id CloudFormation gave: a new one on Update would read as a replacement.
+    this.physicalId = event.PhysicalResourceId ?? newPhysicalId(event);
+    this.progress = progress;
+    this.inv = invocation(rt);
+  }
+
+  /** Whether this invocation is finished: it answered, or handed the request on. */
+  get finished(): boolean {
+    return this.done;
+  }
+
+  /** Settles once an answer this invocation is sending has gone out (or failed). */
+  async answerSent(): Promise<void> {
+    await this.sending?.catch(() => undefined);
+  }
+
+  async run(): Promise<void> {
+    const plan = this.plan;
+    let decision: Decision;
+    if (this.progress && plan.action === 'invalidate') {
+      // A continuation: the decision was made by the first invocation.
+      decision = { kind: 'invalidate', job: plan.job, settings: plan.settings, cleanup: this.progress.cleanup };
+    } else {
+      const late = needsLateCheck(this.event, plan) && await this.isLate();
+      const stackStatus = !late && needsStackStatus(this.event, plan) ? await this.readStack(plan) : undefined;
+      decision = decide(this.event, plan, { late, stackStatus });
+    }
+    switch (decision.kind) {
+      case 'fail':
+        return this.reply('FAILED', decision.reason);
+      case 'answer': {
+        this.rt.log(`${this.event.RequestType}: nothing to invalidate`, { status: decision.status, why: plan.action === 'none' ? plan.why : undefined });
+        const found = decision.recall ? await recall(this.rt, decision.recall) : NOTHING_RECALLED;
+        return this.reply('SUCCESS', undefined, answerData(decision.status, found));
+      }
+      case 'invalidate':
+        this.progress ??= { startedAt: this.rt.now(), jobs: [freshJob(decision.job.batches.length)], invocation: 1, cleanup: decision.cleanup };
+        this.rt.log('planned', {
+          target: decision.job.target,
+          paths: plan.action === 'invalidate' ? plan.pathCount : 0,
+          batches: decision.job.batches.length,
+          callerReference: decision.job.reference,
+          cleanup: decision.cleanup,
+        });
+        return this.finish(decision.job, decision.settings, await this.work(decision.job, decision.settings));
+    }
+  }
+
+  private async work(job: Job, settings: Settings): Promise<Step> {
+    const deadline = this.progress!.startedAt + settings.timeoutSeconds * 1000;
+    const submitted = await submitJob(this.inv, job, this.progress!.jobs[0], deadline);
+    if (submitted.kind !== 'ok' || !settings.waitForCompletion) {
+      return submitted;
+    }
+    return awaitJob(this.inv, job, this.progress!.jobs[0], deadline);
+  }
+
+  private async finish(job: Job, settings: Settings, step: Step): Promise<void> {
+    const progress = this.progress!;
+    const { ids } = progress.jobs[0];
+    const found = { ids: ids.filter((id) => id).join(','), callerReference: job.reference };
+    if (step.kind === 'handoff') {
+      return this.handOff();
+    }
+    if (progress.cleanup) {
+      // A Delete never fails; what became of its purge goes to the log.
+      this.rt.log(step.kind === 'ok' ? 'purged what the failed update had created' : 'could not purge what the failed update had created', { step, ids: found.ids });
+      return this.reply('SUCCESS', undefined, answerData('Deleted'));
+    }
+    switch (step.kind) {
+      case 'ok':
+        return this.reply('SUCCESS', undefined, answerData(settings.waitForCompletion ? 'Completed' : 'Submitted', found));
+      case 'fail':
+        return this.reply('FAILED', step.reason);
+      case 'timeout': {
+        const reason = `Timed out after ${settings.timeoutSeconds} s: ${step.detail}`;
+        if (ids.every((id) => id) && !settings.failOnTimeout) {
+          return this.reply('SUCCESS', undefined, answerData('TimedOut', found, reason));
+        }
+        return this.reply('FAILED', reason);
+      }
+    }
+  }
+
+  /**
+   * Passes the request to a new invocation. If that is impossible, a Create or Update fails; a
+   * Delete (which never fails) throws instead, so that Lambda runs it again.
+   */
+  async handOff(): Promise<void> {
+    const progress = this.progress;
+    if (this.done) {
+      return;
+    }
+    if (!progress) {
+      return this.reply(this.event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED', 'The handler ran out of time before it could plan the request');
+    }
+    this.done = true;
+    const next: RequestProgress = { ...progress, jobs: copyJobs(progress.jobs), invocation: progress.invocation + 1 };
+    try {
+      await this.rt.continueLater(this.event, next);
+      this.rt.log('continuing in a new invocation', { invocation: next.invocation });
+    } catch (e) {
+      this.done = false;
+      if (this.event.RequestType === 'Delete') {
+        throw new Error(`Could not continue in a new invocation, so this one fails for Lambda to run it again: ${describeError(e)}`);
+      }
+      await this.reply('FAILED', `Could not continue in a new invocation: ${describeError(e)}`);
+    }
+  }
+
+  /**
+   * Answers FAILED for an unexpected error (SUCCESS for a Delete), unless the answer went out
+   * already. An answer that could not be delivered fails the invocation, so that Lambda runs it again.
+   */
+  async crash(e: unknown): Promise<void> {
+    if (e instanceof AnswerNotDelivered) {
+      throw e;
+    }
+    const target = this.plan.action === 'invalidate' ? ` for ${describeTarget(this.plan.job.target)}` : '';
+    await this.reply('FAILED', `Unexpected error${target}: ${describeError(e)}`);
+  }
+
+  /**
+   * Whether this request is a late duplicate: CloudFormation keeps a resource `*_IN_PROGRESS` while
+   * it waits for the answer, so a request for a resource in any other state (or gone) was answered
+   * by an earlier delivery. When that cannot be read, the request is live: its CallerReference still
+   * keeps a second delivery from creating anything new.
+   */
+  private async isLate(): Promise<boolean> {
+    let status: string | undefined;
+    try {
+      status = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId);
+    } catch (e) {
+      this.rt.log('could not read the resource status', { error: describeError(e) });
+      return false;
+    }
+    const late = status === undefined || !status.endsWith('_IN_PROGRESS');
+    if (late) {
+      this.rt.log('a late duplicate: the resource is no longer being changed', { resourceStatus: status ?? 'gone' });
+    }
+    return late;
+  }
+
+  /**
+   * The stack's status, read again after a pause while the read fails for a reason that may pass,
+   * within what CloudFormation waits for the answer (a minute for a Delete); undefined when it
+   * cannot be read.
+   */
+  private async readStack(plan: Plan): Promise<string | undefined> {
+    const budget = plan.action === 'invalidate' ? plan.settings.timeoutSeconds * 1000 : 0;
+    const limit = this.rt.now() + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
+    let delay = FIRST_BACKOFF_MS;
+    for (;;) {
+      try {
+        return (await this.rt.stackStatus(this.event.StackId)).status;
+      } catch (e) {
+        this.rt.log('could not read the stack status', { error: describeError(e) });
+        if (this.rt.signal.aborted || !isRetryable(e) || (await pause(this.inv, delay, limit)).kind !== 'ok') {
+          return undefined;
+        }
+        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+      }
+    }
+  }
+
+  /** The final word of this request, unless it was given already. A Delete never fails. */
+  private async reply(status: Answer['Status'], reason?: string, data?: Record<string, string>): Promise<void> {
+    if (this.done) {
+      return;
+    }
+    if (this.event.RequestType === 'Delete' && status === 'FAILED') {
+      this.rt.log('a Delete never fails', { reason });
+      return this.reply('SUCCESS', undefined, answerData('Deleted'));
+    }
+    this.done = true;
+    this.rt.log(`answering ${status}`, { reason, data });
+    this.sending = this.rt.answer(this.event, { Status: status, Reason: reason, PhysicalResourceId: this.physicalId, Data: data ?? answerData('Failed') });
+    try {
+      await this.sending;
+    } catch (e) {
+      throw new AnswerNotDelivered(describeError(e));
+    }
+  }
+}
+
+/** The answer did not reach CloudFormation: the invocation fails so that Lambda delivers the request again. */
+export class AnswerNotDelivered extends Error {}

@@ -1,0 +1,113 @@
+/**
+ * What every phase of the handler shares: the I/O it may do (`Runtime`), the outcome of a phase
+ * (`Step`), and pausing within the time this invocation and the request have left.
+ */
+import type { InvalidationApi } from './cloudfront';
+import type { Answer, CloudFormationRequest } from './protocol';
+
+/** The stack's status, as DescribeStacks gives it. */
+export interface StackState {
+  readonly status: string;
+  readonly lastUpdatedTime?: string;
+}
+
+/** How far the invalidations of one job got. */
+export interface JobProgress {
+  /** Invalidation id per batch; empty while not accepted. */
+  readonly ids: string[];
+  /** Whether each batch is known to be Completed. */
+  readonly completed: boolean[];
+}
+
+/** What a handler invocation hands the next one, besides the request or event itself. */
+export interface Progress {
+  /** When the request's budget started (epoch ms): its first invocation. */
+  readonly startedAt: number;
+  /** One entry per job, in order. */
+  readonly jobs: JobProgress[];
+  /** How many invocations this request has used, this one included. */
+  readonly invocation: number;
+}
+
+/** A copy of the jobs' progress, for the next invocation. */
+export function copyJobs(jobs: readonly JobProgress[]): JobProgress[] {
+  return jobs.map((j) => ({ ids: [...j.ids], completed: [...j.completed] }));
+}
+
+/** Progress of a job none of whose batches has been submitted. */
+export function freshJob(batches: number): JobProgress {
+  return { ids: Array.from({ length: batches }, () => ''), completed: Array.from({ length: batches }, () => false) };
+}
+
+/** All the I/O the handler does; tests of the phases may supply their own. */
+export interface Runtime {
+  readonly api: InvalidationApi;
+  /** Aborted when this invocation must stop at once. */
+  readonly signal: AbortSignal;
+  now(): number;
+  /** Milliseconds this invocation has left before Lambda stops it. */
+  remainingMs(): number;
+  /** Resolves after `ms`, or rejects when the invocation is being stopped. */
+  sleep(ms: number): Promise<void>;
+  random(): number;
+  /** The stack's status; throws when it cannot be read. */
+  stackStatus(stackId: string): Promise<StackState>;
+  /** The status of a resource of the stack, undefined when the stack has no such resource; throws when it cannot be read. */
+  resourceStatus(stackId: string, logicalId: string): Promise<string | undefined>;
+  /** Sends the answer to CloudFormation; throws when it could not be delivered. */
+  answer(event: CloudFormationRequest, answer: Answer): Promise<void>;
+  /** Starts a new invocation of this function that resumes `payload` from `progress`; throws when it cannot. */
+  continueLater(payload: object, progress: Progress): Promise<void>;
+  log(message: string, fields?: Record<string, unknown>): void;
+}
+
+/** How a phase ended. */
+export type Step =
+  | { readonly kind: 'ok' }
+  /** This invocation is out of time: the rest goes to a fresh one. */
+  | { readonly kind: 'handoff' }
+  | { readonly kind: 'timeout'; readonly detail: string }
+  | { readonly kind: 'fail'; readonly reason: string };
+
+export const OK: Step = { kind: 'ok' };
+
+/** The part of an invocation's time kept back for handing over or answering. */
+export function reserveMs(totalMs: number): number {
+  return Math.min(60_000, Math.max(3_000, Math.floor(totalMs * 0.2)));
+}
+
+export const FIRST_BACKOFF_MS = 1000;
+export const MAX_BACKOFF_MS = 30_000;
+
+/** A phase's view of the invocation: its I/O and when it must stop working to hand over. */
+export interface Invocation {
+  readonly rt: Runtime;
+  /** Epoch ms after which this invocation stops working and hands over. */
+  readonly workUntil: number;
+}
+
+/** An invocation that may work until the reserve it keeps for handing over or answering. */
+export function invocation(rt: Runtime): Invocation {
+  return { rt, workUntil: rt.now() + rt.remainingMs() - reserveMs(rt.remainingMs()) };
+}
+
+/**
+ * Sleeps about `ms` (with jitter), unless the deadline or this invocation's end comes first: then
+ * `timeout` or `handoff` at once.
+ */
+export async function pause(inv: Invocation, ms: number, deadline: number): Promise<Step> {
+  const now = inv.rt.now();
+  if (now >= deadline) {
+    return { kind: 'timeout', detail: '' };
+  }
+  if (now >= inv.workUntil) {
+    return { kind: 'handoff' };
+  }
+  const jittered = ms / 2 + (inv.rt.random() * ms) / 2;
+  try {
+    await inv.rt.sleep(Math.max(0, Math.min(jittered, deadline - now, inv.workUntil - now)));
+  } catch {
+    return { kind: 'handoff' };
+  }
+  return OK;
+}

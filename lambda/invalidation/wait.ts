@@ -1,0 +1,55 @@
+/**
+ * Waiting until CloudFront has completed a job's batches (`waitForCompletion`): one plain read
+ * first (the SDK's waiter takes every error for "not yet"), then the SDK's waiter, within the
+ * deadline and this invocation's time.
+ */
+import { describeError, errorCode, isRetryable } from './cloudfront';
+import type { Job } from './plan';
+import { describeTarget } from './plan';
+import type { Invocation, JobProgress, Step } from './runtime';
+import { FIRST_BACKOFF_MS, OK, pause } from './runtime';
+
+/** Waits for every accepted batch of the job to complete, recording it in `progress`. */
+export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
+  for (const batch of job.batches) {
+    if (!progress.completed[batch.number - 1]) {
+      const step = await awaitBatch(inv, job, batch.number, progress, deadline);
+      if (step.kind !== 'ok') {
+        return step;
+      }
+    }
+  }
+  return OK;
+}
+
+async function awaitBatch(inv: Invocation, job: Job, number: number, progress: JobProgress, deadline: number): Promise<Step> {
+  const { rt } = inv;
+  const id = progress.ids[number - 1];
+  for (;;) {
+    const seconds = Math.floor((Math.min(deadline, inv.workUntil) - rt.now()) / 1000);
+    try {
+      const state = await rt.api.get(job.target, id, rt.signal);
+      if (state.status === 'Completed' || (seconds > 3 && await rt.api.waitCompleted(job.target, id, seconds, rt.signal))) {
+        progress.completed[number - 1] = true;
+        rt.log('completed', { batch: number, id });
+        return OK;
+      }
+    } catch (e) {
+      if (rt.signal.aborted) {
+        return { kind: 'handoff' };
+      }
+      if (!isRetryable(e)) {
+        return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(job.target)}: ${describeError(e)}` };
+      }
+      rt.log('retrying', { batch: number, error: errorCode(e) });
+    }
+    const step = await pause(inv, FIRST_BACKOFF_MS, deadline);
+    if (step.kind === 'timeout') {
+      const pending = job.batches.filter((b) => !progress.completed[b.number - 1]).map((b) => progress.ids[b.number - 1]);
+      return { kind: 'timeout', detail: `invalidations ${pending.join(', ')} of ${describeTarget(job.target)} are still in progress` };
+    }
+    if (step.kind !== 'ok') {
+      return step;
+    }
+  }
+}

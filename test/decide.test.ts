@@ -1,0 +1,135 @@
+/**
+ * The handler's pure phases: deciding what a request asks for given what the stack says, and
+ * planning the purge after a rollback from the stack rule's event. No I/O.
+ */
+import type { Facts } from '../lambda/invalidation/decide';
+import { decide, needsLateCheck, needsStackStatus, ROLLBACK_CLEANUP_STATUS } from '../lambda/invalidation/decide';
+import { planRequest } from '../lambda/invalidation/plan';
+import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
+import { planRollbackPurge } from '../lambda/invalidation/rollback';
+import type { RollbackPurgeEvent } from '../src/contract';
+import { LEGACY_GUARD_RESOURCE_TYPE } from '../src/contract';
+
+const STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1';
+const PROPS = { ServiceToken: 'arn:fn', DistributionId: 'E123', Paths: ['/*'], Trigger: ['stack:1'], WaitForCompletion: 'true', TimeoutSeconds: '60', FailOnTimeout: 'true' };
+
+function makeEvent(overrides: Partial<CloudFormationRequest> = {}): CloudFormationRequest {
+  return {
+    RequestType: 'Create',
+    RequestId: 'req-1',
+    ResponseURL: 'https://example.invalid/response',
+    StackId: STACK,
+    LogicalResourceId: 'Purge',
+    ResourceType: 'Custom::CloudFrontInvalidation',
+    ResourceProperties: PROPS,
+    ...overrides,
+  };
+}
+
+const changed = (type: 'Update' | 'Delete') => makeEvent({
+  RequestType: type,
+  PhysicalResourceId: 'Purge-1',
+  ...(type === 'Update' ? { OldResourceProperties: { ...PROPS, Trigger: ['stack:0'] } } : {}),
+});
+
+function decision(event: CloudFormationRequest, facts: Facts) {
+  return decide(event, planRequest(event), facts);
+}
+
+describe('deciding a request', () => {
+  test('a Create purges, and waits when asked to', () => {
+    expect(decision(makeEvent(), { late: false })).toMatchObject({ kind: 'invalidate', cleanup: false, settings: { waitForCompletion: true } });
+  });
+
+  test('an Update that changes the inputs purges while the stack goes forward', () => {
+    expect(decision(changed('Update'), { late: false, stackStatus: 'UPDATE_IN_PROGRESS' })).toMatchObject({ kind: 'invalidate', cleanup: false });
+  });
+
+  test.each(['UPDATE_ROLLBACK_IN_PROGRESS', ROLLBACK_CLEANUP_STATUS, 'UPDATE_ROLLBACK_FAILED'])(
+    'an Update during a rollback (%s) purges nothing and answers the restored ids: the stack rule purges once it is complete',
+    (stackStatus) => {
+      expect(decision(changed('Update'), { late: false, stackStatus })).toEqual({ kind: 'answer', status: 'RolledBack', recall: expect.objectContaining({ target: { distributionId: 'E123' } }) });
+    },
+  );
+
+  test('an Update fails when the stack status cannot be read, rather than guess a rollback', () => {
+    expect(decision(changed('Update'), { late: false })).toEqual({ kind: 'fail', reason: expect.stringContaining(`Could not read the status of stack ${STACK}`) });
+  });
+
+  test('a Delete in a rollback\'s cleanup purges, never waiting; any other Delete, or one whose stack status is unknown, purges nothing', () => {
+    expect(decision(changed('Delete'), { late: false, stackStatus: ROLLBACK_CLEANUP_STATUS })).toMatchObject({ kind: 'invalidate', cleanup: true, settings: { waitForCompletion: false } });
+    for (const stackStatus of ['DELETE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', undefined]) {
+      expect(decision(changed('Delete'), { late: false, stackStatus })).toEqual({ kind: 'answer', status: 'Deleted' });
+    }
+  });
+
+  test('a late duplicate does nothing, whatever the stack does', () => {
+    expect(decision(makeEvent(), { late: true })).toEqual({ kind: 'answer', status: 'Late' });
+    expect(decision(changed('Update'), { late: true, stackStatus: 'UPDATE_IN_PROGRESS' })).toEqual({ kind: 'answer', status: 'Late' });
+    expect(decision(changed('Delete'), { late: true, stackStatus: ROLLBACK_CLEANUP_STATUS })).toEqual({ kind: 'answer', status: 'Deleted' });
+  });
+
+  test('an unchanged Update asks nothing of the stack and recalls the earlier ids', () => {
+    const event = makeEvent({ RequestType: 'Update', PhysicalResourceId: 'Purge-1', OldResourceProperties: { ...PROPS, ServiceToken: 'arn:other' } });
+    const plan = planRequest(event);
+    expect([needsLateCheck(event, plan), needsStackStatus(event, plan)]).toEqual([false, false]);
+    expect(decide(event, plan, { late: false })).toMatchObject({ kind: 'answer', status: 'Unchanged', recall: { target: { distributionId: 'E123' } } });
+  });
+
+  test('a Create needs no stack status; a changing Update or a Delete does', () => {
+    const needs = (event: CloudFormationRequest) => needsStackStatus(event, planRequest(event));
+    expect([needs(makeEvent()), needs(changed('Update')), needs(changed('Delete'))]).toEqual([false, true, true]);
+  });
+
+  test('bad properties fail a Create and never a Delete', () => {
+    const bad = { ...PROPS, DistributionId: 'not an id' };
+    expect(decision(makeEvent({ ResourceProperties: bad }), { late: false })).toMatchObject({ kind: 'fail' });
+    expect(decision(makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'p', ResourceProperties: bad }), { late: false })).toEqual({ kind: 'answer', status: 'Deleted' });
+  });
+
+  test('a rollback guard of an earlier release is deleted without a purge', () => {
+    const event = makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'g', ResourceType: LEGACY_GUARD_RESOURCE_TYPE });
+    expect(decision(event, { late: false, stackStatus: ROLLBACK_CLEANUP_STATUS })).toEqual({ kind: 'answer', status: 'Deleted' });
+  });
+});
+
+describe('planning the purge after a rollback', () => {
+  const rollbackEvent = (targets: unknown[], overrides: Record<string, unknown> = {}): RollbackPurgeEvent => ({
+    rollbackPurge: { eventId: 'ev-1', stackId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE', time: '2026-11-30T00:00:00Z', targets, ...overrides },
+  } as unknown as RollbackPurgeEvent);
+
+  test('one job per distinct target, equal targets once, with references from the event id', () => {
+    const planned = planRollbackPurge(rollbackEvent([
+      { DistributionId: 'E1', Paths: ['/*'] },
+      { DistributionId: 'E1', Paths: ['/*', '/*'] },
+      { DistributionId: 'E1', DistributionTenantId: 'dt_1', Paths: ['/a/*'] },
+      { DistributionId: 'E2', Paths: ['/b', '/a'] },
+    ]), STACK);
+    if ('ignore' in planned) {
+      throw new Error(planned.ignore);
+    }
+    expect(planned.jobs.map((j) => [j.target, j.batches.map((b) => b.paths)])).toEqual([
+      [{ distributionId: 'E1' }, [['/*']]],
+      [{ distributionId: 'E1', tenantId: 'dt_1' }, [['/a/*']]],
+      [{ distributionId: 'E2' }, [['/a', '/b']]],
+    ]);
+    const again = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }]), STACK);
+    const other = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }], { eventId: 'ev-2' }), STACK);
+    expect('jobs' in again && again.jobs[0].reference).toBe(planned.jobs[0].reference);
+    expect('jobs' in other && other.jobs[0].reference).not.toBe(planned.jobs[0].reference);
+  });
+
+  test('paths that cannot be read purge everything rather than nothing, and say so', () => {
+    const planned = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['no-slash'] }, { DistributionId: 'E2', Paths: 'x' }]), STACK);
+    expect(planned).toMatchObject({ jobs: [{ batches: [{ paths: ['/*'] }] }, { batches: [{ paths: ['/*'] }] }] });
+    expect('fallbacks' in planned && planned.fallbacks).toEqual([expect.stringContaining('targets[0] (distribution E1): Paths[0] "no-slash"'), expect.stringContaining('targets[1]')]);
+  });
+
+  test.each([
+    ['another stack\'s event', { stackId: 'arn:aws:cloudformation:eu-west-1:999999999999:stack/Other/2' }, 'not this handler\'s stack'],
+    ['another status', { status: 'UPDATE_ROLLBACK_FAILED' }, 'is not UPDATE_ROLLBACK_COMPLETE'],
+    ['an event without an id', { eventId: '' }, 'lacks its eventId'],
+  ])('%s is ignored', (_what, overrides, why) => {
+    expect(planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }], overrides), STACK)).toEqual({ ignore: expect.stringContaining(why) });
+  });
+});
