@@ -24,6 +24,8 @@ export interface Facts {
   readonly late: boolean;
   /** The stack's status; undefined when it could not be read. */
   readonly stackStatus?: string;
+  /** Why the stack's status could not be read, when it could not. */
+  readonly stackStatusError?: string;
 }
 
 export type Decision =
@@ -74,7 +76,8 @@ export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): 
       : { kind: 'answer', status: 'Deleted' };
   }
   if (status === undefined) {
-    return { kind: 'fail', reason: `Could not read the status of stack ${event.StackId}, which tells a rollback from an update` };
+    const why = facts.stackStatusError ? ` (CloudFormation DescribeStacks: ${facts.stackStatusError})` : '';
+    return { kind: 'fail', reason: `Could not read the status of stack ${event.StackId}${why}, which tells a rollback from an update` };
   }
   if (status.startsWith('UPDATE_ROLLBACK_')) {
     // The content may not be back yet; the stack's rule purges once the rollback is complete.

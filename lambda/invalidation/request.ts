@@ -73,8 +73,8 @@ export class RequestRun {
       decision = { kind: 'invalidate', job: plan.job, settings: plan.settings, cleanup: this.progress.cleanup };
     } else {
       const late = needsLateCheck(this.event, plan) && await this.isLate();
-      const stackStatus = !late && needsStackStatus(this.event, plan) ? await this.readStack(plan) : undefined;
-      decision = decide(this.event, plan, { late, stackStatus });
+      const stack = !late && needsStackStatus(this.event, plan) ? await this.readStack(plan) : {};
+      decision = decide(this.event, plan, { late, ...stack });
     }
     switch (decision.kind) {
       case 'fail':
@@ -194,20 +194,20 @@ export class RequestRun {
 
   /**
    * The stack's status, read again after a pause while the read fails for a reason that may pass,
-   * within what CloudFormation waits for the answer (a minute for a Delete); undefined when it
+   * within what CloudFormation waits for the answer (a minute for a Delete); the last error when it
    * cannot be read.
    */
-  private async readStack(plan: Plan): Promise<string | undefined> {
+  private async readStack(plan: Plan): Promise<{ stackStatus?: string; stackStatusError?: string }> {
     const budget = plan.action === 'invalidate' ? plan.settings.timeoutSeconds * 1000 : 0;
     const limit = this.rt.now() + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
     let delay = FIRST_BACKOFF_MS;
     for (;;) {
       try {
-        return (await this.rt.stackStatus(this.event.StackId)).status;
+        return { stackStatus: (await this.rt.stackStatus(this.event.StackId)).status };
       } catch (e) {
         this.rt.log('could not read the stack status', { error: describeError(e) });
         if (this.rt.signal.aborted || !isRetryable(e) || (await pause(this.inv, delay, limit)).kind !== 'ok') {
-          return undefined;
+          return { stackStatusError: describeError(e) };
         }
         delay = Math.min(delay * 2, MAX_BACKOFF_MS);
       }
