@@ -76,16 +76,19 @@ export function pathKind(item: string): PathKind {
 }
 
 /**
- * Characters CloudFront wants percent-encoded in an invalidation path: RFC 1738's unsafe characters
- * (space, `"`, `<`, `>`, `\`, `^`, `` ` ``, `{`, `|`, `}`), control characters and everything outside ASCII.
- * `%` is left alone so that paths the user already encoded keep their meaning, and `#`, `~`, `[`, `]`
- * are left alone because viewers send them as they are.
+ * Characters CloudFront wants percent-encoded in an invalidation path (CLOUDFRONT.md, "Limits and
+ * paths"): control characters, everything outside ASCII, and RFC 1738's unsafe characters: space,
+ * `"`, `<`, `>`, `#`, `%`, `{`, `}`, `|`, `\`, `^`, `~`, `[`, `]` and the backtick. A `%` that
+ * already starts an escape (`%20`) is kept, so that paths the user encoded keep their meaning; `*`,
+ * `?`, `&` and `=` go as written.
  */
-const MUST_ENCODE = /[\u0000-\u0020"<>\\^`{|}\u007f-\u{10ffff}]/gu;
+const MUST_ENCODE = /[\u0000-\u0020"<>#{}|\\^~[\]`\u007f-\u{10ffff}]|%(?![0-9A-Fa-f]{2})/gu;
 
-/** Percent-encodes what CloudFront wants encoded, leaving everything else as written. */
+/** Percent-encodes what CloudFront wants encoded (upper-case hex, UTF-8), leaving everything else as written. */
 export function encodePath(path: string): string {
-  return path.replace(MUST_ENCODE, (ch) => encodeURIComponent(ch));
+  return path.replace(MUST_ENCODE, (ch) => (ch.codePointAt(0)! < 0x80
+    ? `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`
+    : encodeURIComponent(ch)));
 }
 
 /**

@@ -37,7 +37,26 @@ describe('path rules', () => {
   test('encodes what CloudFront wants encoded and nothing else', () => {
     expect(encodePath('/images/café au lait.jpg')).toBe('/images/caf%C3%A9%20au%20lait.jpg');
     expect(encodePath('/a"b<c>d{e}|^`\\')).toBe('/a%22b%3Cc%3Ed%7Be%7D%7C%5E%60%5C');
-    expect(encodePath('/~user/a%20b/[x]?q=1&r=2#frag')).toBe('/~user/a%20b/[x]?q=1&r=2#frag');
+    // Users report InvalidArgument for a raw '[' or ']'; '~' and '#' are unsafe too.
+    expect(encodePath('/test[1].html')).toBe('/test%5B1%5D.html');
+    expect(encodePath('/~user/a%20b/[x]?q=1&r=2#frag')).toBe('/%7Euser/a%20b/%5Bx%5D?q=1&r=2%23frag');
+    // A '%' that starts an escape stays; one that does not is encoded.
+    expect(encodePath('/100%/a%2fb/%zz%4')).toBe('/100%25/a%2fb/%25zz%254');
+    expect(encodePath('/\u0001\u007f')).toBe('/%01%7F');
+    // Encoding is idempotent: an encoded path goes out unchanged.
+    expect(encodePath(encodePath('/a b/[1]~#%/é'))).toBe(encodePath('/a b/[1]~#%/é'));
+  });
+
+  test('an encoded path holds only what CloudFront takes raw, and encoding it again changes nothing', () => {
+    const unsafe = /[\u0000-\u0020"<>#{}|\\^~[\]`\u007f-\uffff]|%(?![0-9A-Fa-f]{2})/u;
+    fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 40 }), (text) => {
+      const encoded = encodePath(`/${text}`);
+      expect(encoded).not.toMatch(unsafe);
+      expect(encodePath(encoded)).toBe(encoded);
+      if (!text.includes('%')) {
+        expect(decodeURIComponent(encoded)).toBe(`/${text}`);
+      }
+    }));
   });
 
   test('normalization drops duplicates and covered paths, and sorts', () => {
