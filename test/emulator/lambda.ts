@@ -1,8 +1,15 @@
 /**
  * A Lambda stand-in: runs a function's real code in warm worker processes, one invocation per
  * worker at a time, stops an invocation at its timeout the way Lambda does (the environment is
- * thrown away), retries failed asynchronous invocations twice, and serves the Invoke API so the
+ * thrown away), retries failed asynchronous invocations twice, keeps each function's resource-based
+ * policy (who else may invoke it: AWS::Lambda::Permission), and serves the Invoke API so the
  * function can start new invocations of itself (AWS_ENDPOINT_URL_LAMBDA).
+ *
+ * Asynchronous invocation (CLOUDFORMATION.md, "Delivery"): on a function error or timeout Lambda
+ * retries twice; an event whose every attempt failed goes to the function's own dead-letter queue
+ * (its DeadLetterConfig) when it has one, and is otherwise discarded. That queue is the function's,
+ * not the one an EventBridge rule's target names: EventBridge's only receives what EventBridge
+ * itself could not hand to Lambda (see eventbridge.ts).
  */
 import { fork } from 'child_process';
 import type { ChildProcess } from 'child_process';
@@ -21,6 +28,29 @@ export interface FunctionConfig {
   readonly timeoutMs: number;
   /** Environment of the execution environment (AWS_ENDPOINT_URL_* and credentials included). */
   readonly env: Record<string, string>;
+  /** The function's DeadLetterConfig.TargetArn: where asynchronous events go once every attempt failed. */
+  readonly deadLetterArn?: string;
+}
+
+/** One statement of a function's resource-based policy, as AWS::Lambda::Permission adds it. */
+export interface PermissionStatement {
+  /** `lambda:InvokeFunction`, or a wildcard such as `lambda:*`. */
+  readonly action: string;
+  /** A service principal (`events.amazonaws.com`) or an account. */
+  readonly principal: string;
+  /** Only this source (a rule's ARN) may invoke, when given. */
+  readonly sourceArn?: string;
+  readonly sourceAccount?: string;
+}
+
+/** An asynchronous event that failed on every attempt (Lambda's two retries included). */
+export interface AsyncFailure {
+  readonly functionName: string;
+  readonly source: InvocationRecord['source'];
+  readonly payload: unknown;
+  readonly error?: string;
+  /** The function's dead-letter queue the event went to; undefined when Lambda discarded it. */
+  readonly deadLetterArn?: string;
 }
 
 export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'crash';
@@ -62,7 +92,11 @@ export class LambdaEmulator {
   }
 
   public readonly invocations: InvocationRecord[] = [];
+  /** Asynchronous events that failed on every attempt, in order. */
+  public readonly asyncFailures: AsyncFailure[] = [];
   private readonly functions = new Map<string, FunctionConfig>();
+  /** Resource-based policies by function name, then statement id. */
+  private readonly policies = new Map<string, Map<string, PermissionStatement>>();
   private readonly workers: Worker[] = [];
   private readonly server: http.Server;
   private pending = 0;
@@ -89,13 +123,40 @@ export class LambdaEmulator {
     }
   }
 
-  /** Removes a function: asynchronous invocations still queued for it are dropped. */
+  /** Removes a function: asynchronous invocations still queued for it are dropped, and so is its policy. */
   public unregister(name: string): void {
     const fn = this.functions.get(name);
     if (fn) {
       this.functions.delete(fn.name);
       this.functions.delete(fn.arn);
+      this.policies.delete(fn.name);
     }
+  }
+
+  /** Whether a function of that name or ARN is deployed. */
+  public has(functionName: string): boolean {
+    return this.functions.has(functionName);
+  }
+
+  /** AddPermission: a statement of the function's resource-based policy (AWS::Lambda::Permission). */
+  public addPermission(functionName: string, statementId: string, statement: PermissionStatement): void {
+    const name = nameOf(functionName);
+    const policy = this.policies.get(name) ?? new Map<string, PermissionStatement>();
+    policy.set(statementId, statement);
+    this.policies.set(name, policy);
+  }
+
+  /** RemovePermission. */
+  public removePermission(functionName: string, statementId: string): void {
+    this.policies.get(nameOf(functionName))?.delete(statementId);
+  }
+
+  /** Whether the function's resource-based policy lets a service principal invoke it on behalf of a source. */
+  public permits(principal: string, functionName: string, sourceArn: string): boolean {
+    const statements = [...(this.policies.get(nameOf(functionName))?.values() ?? [])];
+    return statements.some((s) => s.principal === principal
+      && (s.action === 'lambda:InvokeFunction' || s.action === 'lambda:*' || s.action === '*')
+      && (s.sourceArn === undefined || s.sourceArn === sourceArn));
   }
 
   /** Invokes a function asynchronously, as an event source such as CloudFormation does. */
@@ -198,6 +259,8 @@ export class LambdaEmulator {
     if (outcome.outcome !== 'ok' && attempt <= 2) {
       const delays = this.options.retryDelaysMs ?? [100, 200];
       this.enqueue(fn, payload, source, attempt + 1, delays[attempt - 1]);
+    } else if (outcome.outcome !== 'ok') {
+      this.asyncFailures.push({ functionName: fn.name, source, payload, error: outcome.error, deadLetterArn: fn.deadLetterArn });
     }
   }
 
@@ -304,6 +367,12 @@ export class LambdaEmulator {
     res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
     res.end();
   }
+}
+
+/** The function name in a name, a partial ARN or a full ARN (with a version or alias dropped). */
+function nameOf(functionName: string): string {
+  const m = /(?:^|:)function:([^:]+)/.exec(functionName);
+  return m ? m[1] : functionName;
 }
 
 function splitHandler(handler: string): [string, string] {

@@ -1,0 +1,436 @@
+/**
+ * An EventBridge stand-in for the default event bus: the rules deployed (AWS::Events::Rule), the
+ * events AWS services put on the bus, each matched against the rules that exist when it is sent,
+ * its input transformed per target, and handed to Lambda targets as asynchronous invocations, at
+ * least once and sometimes late.
+ *
+ * Facts (CLOUDFORMATION.md, "Stack status events", and the EventBridge User Guide):
+ * - CloudFormation sends a `CloudFormation Stack Status Change` event (`source` `aws.cloudformation`)
+ *   at every stack status change; `detail` holds `stack-id` and `status-details` (`status`,
+ *   `status-reason`); `resources` holds the stack id. Delivery is durable and at least once: the
+ *   same event (same `id`) may come twice, and late.
+ * - The rule must exist when the event is sent: matching happens then, on the rules of that
+ *   moment; a rule created by an update that rolls back is gone by UPDATE_ROLLBACK_COMPLETE.
+ * - A Lambda target is invoked asynchronously: once Lambda has accepted the event, Lambda's own
+ *   retries apply (lambda.ts). EventBridge needs the function's resource-based policy to allow
+ *   `events.amazonaws.com` for the rule.
+ * - Retries and the dead-letter queue (User Guide, "Using dead-letter queues to process undelivered
+ *   events"): a target that cannot be reached for a retriable reason is retried, by default for
+ *   24 hours and up to 185 times; an event that cannot be delivered because a permission is missing
+ *   or the target no longer exists is not retried and goes straight to the target's dead-letter
+ *   queue, if it has one (else it is dropped). Errors of the function itself, after Lambda accepted
+ *   the event, never reach this queue: they are Lambda's (its own retries, then the function's
+ *   DeadLetterConfig).
+ * - Input transformation (User Guide, "Amazon EventBridge input transformation"; API reference,
+ *   InputTransformer): InputPathsMap names values of the event by JSON path (dot notation, dashes,
+ *   array indices); InputTemplate replaces each `<name>`. In a JSON template a placeholder outside
+ *   quotes takes the value as JSON (a string comes quoted); inside quotes, the text of the value.
+ *   Reserved: `aws.events.rule-arn`, `aws.events.rule-name`, `aws.events.event.ingestion-time`,
+ *   `aws.events.event` and `aws.events.event.json`.
+ */
+import type { LambdaEmulator } from './lambda';
+
+/** An event as it travels on the bus. */
+export interface BusEvent {
+  readonly 'version': string;
+  readonly 'id': string;
+  readonly 'detail-type': string;
+  readonly 'source': string;
+  readonly 'account': string;
+  readonly 'time': string;
+  readonly 'region': string;
+  readonly 'resources': readonly string[];
+  readonly 'detail': Record<string, unknown>;
+}
+
+/** A target of a rule, as AWS::Events::Rule's `Targets` holds it (resolved). */
+export interface RuleTarget {
+  readonly Id: string;
+  readonly Arn: string;
+  readonly Input?: string;
+  readonly InputPath?: string;
+  readonly InputTransformer?: { readonly InputPathsMap?: Record<string, string>; readonly InputTemplate: string };
+  readonly RetryPolicy?: { readonly MaximumRetryAttempts?: number; readonly MaximumEventAgeInSeconds?: number };
+  readonly DeadLetterConfig?: { readonly Arn?: string };
+}
+
+/** A rule on the default bus. */
+export interface Rule {
+  readonly arn: string;
+  readonly name: string;
+  readonly eventPattern: Record<string, unknown>;
+  /** `ENABLED` unless said otherwise. */
+  readonly state?: string;
+  readonly targets: readonly RuleTarget[];
+}
+
+/** How one event is delivered: the at-least-once behaviours the tests ask for. */
+export interface DeliveryOptions {
+  /** Delivers each matching target the same event twice (same `id`). */
+  readonly twice?: boolean;
+  /**
+   * Delivers late: after this many milliseconds, or only once the next step has begun (the
+   * lifecycle driver releases held deliveries then, see `releaseHeld`).
+   */
+  readonly late?: number | 'next-step';
+}
+
+export type DeliveryOutcome =
+  /** Lambda accepted the event (its own retries may still follow). */
+  | 'invoked'
+  /** Not delivered (no permission, or the function is gone) and kept in the target's dead-letter queue. */
+  | 'dead-lettered'
+  /** Not delivered, and nowhere to keep it. */
+  | 'dropped';
+
+/** One delivery of one event to one target. */
+export interface DeliveryRecord {
+  readonly eventId: string;
+  readonly detailType: string;
+  /** `detail.status-details.status` of a stack status event. */
+  readonly status?: string;
+  readonly stackId?: string;
+  readonly ruleArn: string;
+  readonly targetId: string;
+  readonly targetArn: string;
+  /**
+   * The input the target got (or would have got), as transformed when the event was sent: the very
+   * object the Lambda stand-in records as the invocation's payload.
+   */
+  readonly payload: unknown;
+  /** 1 for the first delivery of this event to this target, 2 for a duplicate. */
+  readonly copy: number;
+  readonly late: boolean;
+  /** When the event was sent and when it was delivered, in the sequence shared with the other stand-ins. */
+  readonly sentAt: number;
+  readonly deliveredAt: number;
+  readonly outcome: DeliveryOutcome;
+  readonly reason?: string;
+}
+
+/** What a dead-letter queue received: the event and why it was not delivered. */
+export interface DeadLetter {
+  readonly queueArn: string;
+  readonly ruleArn: string;
+  readonly targetId: string;
+  readonly event: BusEvent;
+  readonly reason: string;
+}
+
+export interface EventBridgeEmulatorOptions {
+  readonly lambda: LambdaEmulator;
+  /** The next place in the sequence shared with the other stand-ins. */
+  readonly tick: () => number;
+  /**
+   * Whether the queue exists and its policy lets EventBridge send messages to it for this rule (an
+   * AWS::SQS::QueuePolicy). @default - always
+   */
+  readonly queueAccepts?: (queueArn: string, ruleArn: string) => boolean;
+}
+
+interface Pending {
+  readonly event: BusEvent;
+  readonly rule: Rule;
+  readonly target: RuleTarget;
+  readonly payload: unknown;
+  readonly copy: number;
+  readonly late: boolean;
+  readonly sentAt: number;
+}
+
+export class EventBridgeEmulator {
+  /** Every event put on the bus, in order. */
+  public readonly events: Array<{ readonly event: BusEvent; readonly at: number }> = [];
+  /** Every delivery made (held ones once released), in order. */
+  public readonly deliveries: DeliveryRecord[] = [];
+  /** What dead-letter queues received. */
+  public readonly deadLetters: DeadLetter[] = [];
+  private readonly rules = new Map<string, Rule>();
+  private held: Pending[] = [];
+  private timers = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  public constructor(private readonly options: EventBridgeEmulatorOptions) {}
+
+  /** PutRule and PutTargets: creates or replaces a rule. */
+  public putRule(rule: Rule): void {
+    this.rules.set(rule.arn, rule);
+  }
+
+  /** DeleteRule. Events already matched to it are still delivered: matching happened when they were sent. */
+  public deleteRule(arn: string): void {
+    this.rules.delete(arn);
+  }
+
+  public rule(arn: string): Rule | undefined {
+    return this.rules.get(arn);
+  }
+
+  /** Deliveries held for the next step. */
+  public get heldCount(): number {
+    return this.held.length;
+  }
+
+  /**
+   * Puts an event on the bus: matches it against the rules that exist now, transforms each
+   * matching target's input, and delivers it as the options say.
+   */
+  public putEvent(event: BusEvent, options: DeliveryOptions = {}): void {
+    const sentAt = this.options.tick();
+    this.events.push({ event, at: sentAt });
+    for (const rule of this.rules.values()) {
+      if ((rule.state ?? 'ENABLED') !== 'ENABLED' || !matchesPattern(rule.eventPattern, event)) {
+        continue;
+      }
+      for (const target of rule.targets) {
+        const payload = targetInput(target, event, rule);
+        for (let copy = 1; copy <= (options.twice ? 2 : 1); copy++) {
+          const pending: Pending = { event, rule, target, payload, copy, late: options.late !== undefined, sentAt };
+          if (options.late === 'next-step') {
+            this.held.push(pending);
+          } else if (typeof options.late === 'number') {
+            this.timers++;
+            setTimeout(() => {
+              this.deliver(pending);
+              this.timerDone();
+            }, options.late);
+          } else {
+            this.deliver(pending);
+          }
+        }
+      }
+    }
+  }
+
+  /** Delivers what was held for the next step. */
+  public releaseHeld(): void {
+    const held = this.held;
+    this.held = [];
+    held.forEach((p) => this.deliver(p));
+  }
+
+  /** Deliveries waiting for their time (late by a delay). */
+  public get dueCount(): number {
+    return this.timers;
+  }
+
+  /** Resolves once no timed (late) delivery is waiting; held ones do not count. */
+  public idle(): Promise<void> {
+    return this.timers === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private timerDone(): void {
+    if (--this.timers === 0) {
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      waiters.forEach((w) => w());
+    }
+  }
+
+  private deliver(p: Pending): void {
+    const lambda = this.options.lambda;
+    let outcome: DeliveryOutcome = 'invoked';
+    let reason: string | undefined;
+    if (!/^arn:aws[\w-]*:lambda:/.test(p.target.Arn)) {
+      reason = `target ${p.target.Arn} is not a Lambda function, which this stand-in does not deliver to`;
+    } else if (!lambda.has(p.target.Arn)) {
+      reason = `Function not found: ${p.target.Arn}`;
+    } else if (!lambda.permits('events.amazonaws.com', p.target.Arn, p.rule.arn)) {
+      reason = `events.amazonaws.com is not allowed to invoke ${p.target.Arn} for ${p.rule.arn}`;
+    } else if (p.payload === undefined) {
+      reason = 'the target input could not be made from the event';
+    }
+    // Each delivery hands Lambda its own copy: an invocation's payload identifies its delivery.
+    const payload = structuredClone(p.payload);
+    if (reason === undefined) {
+      lambda.invokeAsync(p.target.Arn, payload);
+    } else {
+      // Missing permissions and missing targets are not retried: straight to the dead-letter queue.
+      const queueArn = p.target.DeadLetterConfig?.Arn;
+      const kept = queueArn !== undefined && (this.options.queueAccepts?.(queueArn, p.rule.arn) ?? true);
+      outcome = kept ? 'dead-lettered' : 'dropped';
+      if (kept) {
+        this.deadLetters.push({ queueArn: queueArn!, ruleArn: p.rule.arn, targetId: p.target.Id, event: p.event, reason });
+      }
+    }
+    const detail = p.event.detail as { 'stack-id'?: string; 'status-details'?: { status?: string } };
+    this.deliveries.push({
+      eventId: p.event.id,
+      detailType: p.event['detail-type'],
+      status: detail['status-details']?.status,
+      stackId: detail['stack-id'],
+      ruleArn: p.rule.arn,
+      targetId: p.target.Id,
+      targetArn: p.target.Arn,
+      payload,
+      copy: p.copy,
+      late: p.late,
+      sentAt: p.sentAt,
+      deliveredAt: this.options.tick(),
+      outcome,
+      reason,
+    });
+  }
+}
+
+/**
+ * The `CloudFormation Stack Status Change` event CloudFormation sends the default bus when a stack
+ * reaches a status (CLOUDFORMATION.md, "Stack status events").
+ */
+export function stackStatusChangeEvent(options: {
+  readonly id: string;
+  readonly stackId: string;
+  readonly status: string;
+  readonly reason?: string;
+  readonly time: Date;
+}): BusEvent {
+  const [, , , region, account] = options.stackId.split(':');
+  return {
+    'version': '0',
+    'id': options.id,
+    'detail-type': 'CloudFormation Stack Status Change',
+    'source': 'aws.cloudformation',
+    account,
+    // EventBridge's times are whole seconds.
+    'time': options.time.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region,
+    'resources': [options.stackId],
+    'detail': {
+      'stack-id': options.stackId,
+      'status-details': { 'status': options.status, 'status-reason': options.reason ?? '' },
+    },
+  };
+}
+
+/**
+ * Whether an event matches a pattern: every field the pattern names must match; an array lists the
+ * accepted values (exact, or a `prefix`, `suffix`, `anything-but`, `exists` or `equals-ignore-case`
+ * matcher), and an event array matches when any of its items does; an object matches the nested
+ * object field by field.
+ */
+export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
+  return Object.entries(pattern).every(([key, accepted]) => {
+    const value = event && typeof event === 'object' ? (event as Record<string, unknown>)[key] : undefined;
+    if (Array.isArray(accepted)) {
+      return matchesAny(accepted, value);
+    }
+    if (accepted && typeof accepted === 'object') {
+      return value !== null && typeof value === 'object' && !Array.isArray(value) && matchesPattern(accepted as Record<string, unknown>, value);
+    }
+    throw new Error(`invalid event pattern: ${key} must be an array or an object`);
+  });
+}
+
+function matchesAny(accepted: readonly unknown[], value: unknown): boolean {
+  const existence = accepted.find((a): a is { exists: boolean } => !!a && typeof a === 'object' && 'exists' in a);
+  if (existence) {
+    return existence.exists === (value !== undefined);
+  }
+  if (value === undefined) {
+    return false;
+  }
+  const values = Array.isArray(value) ? value : [value];
+  return values.some((v) => accepted.some((a) => matchesOne(a, v)));
+}
+
+function matchesOne(accepted: unknown, value: unknown): boolean {
+  if (accepted === null || typeof accepted !== 'object') {
+    return accepted === value;
+  }
+  const [kind, arg] = Object.entries(accepted as Record<string, unknown>)[0] ?? [];
+  switch (kind) {
+    case 'prefix':
+      return typeof value === 'string' && value.startsWith(String(arg));
+    case 'suffix':
+      return typeof value === 'string' && value.endsWith(String(arg));
+    case 'equals-ignore-case':
+      return typeof value === 'string' && value.toLowerCase() === String(arg).toLowerCase();
+    case 'anything-but': {
+      const excluded = Array.isArray(arg) ? arg : [arg];
+      return !excluded.some((x) => (x && typeof x === 'object' ? matchesOne(x, value) : x === value));
+    }
+    default:
+      throw new Error(`event pattern matcher ${kind} is not emulated`);
+  }
+}
+
+/** The value at a JSON path of the simple form EventBridge takes: `$`, `$.a.b-c`, `$.a[0]`. */
+export function valueAtPath(event: unknown, jsonPath: string): unknown {
+  if (!jsonPath.startsWith('$')) {
+    throw new Error(`invalid JSON path ${jsonPath}`);
+  }
+  let node: unknown = event;
+  for (const [, key, index] of jsonPath.slice(1).matchAll(/\.([^.[\]]+)|\[(\d+)\]/g)) {
+    if (node === null || typeof node !== 'object') {
+      return undefined;
+    }
+    node = key !== undefined ? (node as Record<string, unknown>)[key] : (node as unknown[])[Number(index)];
+  }
+  return node;
+}
+
+/**
+ * The input a target gets for an event: the event itself, a part of it (InputPath), a constant
+ * (Input), or the InputTransformer's template filled in. Undefined when a JSON template does not
+ * come out as JSON.
+ */
+export function targetInput(target: RuleTarget, event: BusEvent, rule: Pick<Rule, 'arn' | 'name'>): unknown {
+  if (target.Input !== undefined) {
+    return JSON.parse(target.Input);
+  }
+  if (target.InputPath !== undefined) {
+    return valueAtPath(event, target.InputPath);
+  }
+  if (!target.InputTransformer) {
+    return event;
+  }
+  const { InputPathsMap = {}, InputTemplate } = target.InputTransformer;
+  const values = new Map<string, unknown>(Object.entries(InputPathsMap).map(([name, p]) => [name, valueAtPath(event, p)]));
+  const { detail, ...withoutDetail } = event;
+  values.set('aws.events.rule-arn', rule.arn);
+  values.set('aws.events.rule-name', rule.name);
+  values.set('aws.events.event.ingestion-time', event.time);
+  const raw = new Map<string, string>([
+    ['aws.events.event', JSON.stringify(withoutDetail)],
+    ['aws.events.event.json', JSON.stringify({ ...withoutDetail, detail })],
+  ]);
+  const json = /^\s*[{[]/.test(InputTemplate);
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < InputTemplate.length; i++) {
+    const c = InputTemplate[i];
+    const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(InputTemplate.slice(i)) : null;
+    if (placeholder && (values.has(placeholder[1]) || raw.has(placeholder[1]))) {
+      const name = placeholder[1];
+      const value = values.get(name);
+      if (raw.has(name)) {
+        out += raw.get(name);
+      } else if (json && !inString) {
+        // Outside quotes: the value as JSON; a path the event lacks gives null.
+        out += value === undefined ? 'null' : JSON.stringify(value);
+      } else {
+        // Inside quotes (or a plain-text template): the value's text, escaped for the string it is in.
+        const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+        out += json ? JSON.stringify(text).slice(1, -1) : text;
+      }
+      i += placeholder[0].length - 1;
+      continue;
+    }
+    if (json && c === '"') {
+      inString = !inString;
+    } else if (json && c === '\\' && inString) {
+      out += c + (InputTemplate[i + 1] ?? '');
+      i++;
+      continue;
+    }
+    out += c;
+  }
+  if (!json) {
+    return out;
+  }
+  try {
+    return JSON.parse(out);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * The EventBridge stand-in: pattern matching, input transformation and delivery to Lambda targets
+ * must behave as EventBridge does, or the rollback tests built on it prove nothing.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { BusEvent, Rule, RuleTarget } from './emulator/eventbridge';
+import { EventBridgeEmulator, matchesPattern, stackStatusChangeEvent, targetInput, valueAtPath } from './emulator/eventbridge';
+import { LambdaEmulator } from './emulator/lambda';
+
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/0b1c2d3e-aaaa-bbbb-cccc-000011112222';
+const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:Site-Handler';
+const RULE_ARN = 'arn:aws:events:eu-west-1:123456789012:rule/Site-Rule';
+
+function statusEvent(status: string, id = 'e1'): BusEvent {
+  return stackStatusChangeEvent({ id, stackId: STACK_ID, status, time: new Date(Date.UTC(2026, 0, 1, 12, 0, 5, 123)) });
+}
+
+/** The rule the library adds, as CloudFormation hands it to EventBridge once intrinsics are resolved. */
+const PATTERN = {
+  'source': ['aws.cloudformation'],
+  'detail-type': ['CloudFormation Stack Status Change'],
+  'detail': { 'stack-id': [STACK_ID], 'status-details': { status: ['UPDATE_ROLLBACK_COMPLETE'] } },
+};
+/** What aws-cdk-lib's RuleTargetInput.fromObject makes of the rollback purge, with CloudFormation's tokens resolved. */
+const TARGET: RuleTarget = {
+  Id: 'Target0',
+  Arn: FUNCTION_ARN,
+  InputTransformer: {
+    InputPathsMap: { 'id': '$.id', 'detail-stack-id': '$.detail.stack-id', 'detail-status-details-status': '$.detail.status-details.status', 'time': '$.time' },
+    InputTemplate: '{"rollbackPurge":{"eventId":<id>,"stackId":<detail-stack-id>,"status":<detail-status-details-status>,"time":<time>,'
+      + '"targets":[{"DistributionId":"E1SITE","Paths":["/*","/a \\"quoted\\" <b>"]}]}}',
+  },
+  DeadLetterConfig: { Arn: 'arn:aws:sqs:eu-west-1:123456789012:Site-Dlq' },
+};
+const RULE: Rule = { arn: RULE_ARN, name: 'Site-Rule', eventPattern: PATTERN, targets: [TARGET] };
+
+describe('stack status events', () => {
+  test('carry what CloudFormation sends: source, detail-type, the stack in resources and detail, whole-second time', () => {
+    expect(statusEvent('UPDATE_ROLLBACK_COMPLETE')).toEqual({
+      'version': '0',
+      'id': 'e1',
+      'detail-type': 'CloudFormation Stack Status Change',
+      'source': 'aws.cloudformation',
+      'account': '123456789012',
+      'time': '2026-01-01T12:00:05Z',
+      'region': 'eu-west-1',
+      'resources': [STACK_ID],
+      'detail': { 'stack-id': STACK_ID, 'status-details': { 'status': 'UPDATE_ROLLBACK_COMPLETE', 'status-reason': '' } },
+    });
+  });
+});
+
+describe('event patterns', () => {
+  test('match exact values in arrays, nested objects, and nothing else', () => {
+    expect(matchesPattern(PATTERN, statusEvent('UPDATE_ROLLBACK_COMPLETE'))).toBe(true);
+    expect(matchesPattern(PATTERN, statusEvent('UPDATE_ROLLBACK_FAILED'))).toBe(false);
+    expect(matchesPattern(PATTERN, statusEvent('UPDATE_COMPLETE'))).toBe(false);
+    const other = { ...statusEvent('UPDATE_ROLLBACK_COMPLETE'), detail: { 'stack-id': `${STACK_ID}x`, 'status-details': { status: 'UPDATE_ROLLBACK_COMPLETE' } } };
+    expect(matchesPattern(PATTERN, other)).toBe(false);
+    expect(matchesPattern({ detail: { missing: ['x'] } }, statusEvent('UPDATE_COMPLETE'))).toBe(false);
+  });
+
+  test('match an event array when any item matches, and the prefix, anything-but and exists matchers', () => {
+    const event = statusEvent('UPDATE_ROLLBACK_COMPLETE');
+    expect(matchesPattern({ resources: [STACK_ID] }, event)).toBe(true);
+    expect(matchesPattern({ detail: { 'stack-id': [{ prefix: 'arn:aws:cloudformation:eu-west-1:' }] } }, event)).toBe(true);
+    expect(matchesPattern({ detail: { 'status-details': { status: [{ 'anything-but': ['UPDATE_ROLLBACK_COMPLETE'] }] } } }, event)).toBe(false);
+    expect(matchesPattern({ detail: { 'client-request-token': [{ exists: false }] } }, event)).toBe(true);
+  });
+});
+
+describe('input transformation', () => {
+  test('fills a JSON template: values outside quotes as JSON, strings quoted; text inside quotes left alone', () => {
+    expect(targetInput(TARGET, statusEvent('UPDATE_ROLLBACK_COMPLETE'), RULE)).toEqual({
+      rollbackPurge: {
+        eventId: 'e1',
+        stackId: STACK_ID,
+        status: 'UPDATE_ROLLBACK_COMPLETE',
+        time: '2026-01-01T12:00:05Z',
+        targets: [{ DistributionId: 'E1SITE', Paths: ['/*', '/a "quoted" <b>'] }],
+      },
+    });
+  });
+
+  test('places a value inside quotes as text, a missing path as null, and knows the reserved names', () => {
+    const target = { ...TARGET, InputTransformer: { InputPathsMap: { s: '$.detail.status-details.status', none: '$.detail.nothing' }, InputTemplate: '{"m":"now <s> by <aws.events.rule-name>","n":<none>}' } };
+    expect(targetInput(target, statusEvent('UPDATE_COMPLETE'), RULE)).toEqual({ m: 'now UPDATE_COMPLETE by Site-Rule', n: null });
+    expect(valueAtPath(statusEvent('X'), '$.resources[0]')).toBe(STACK_ID);
+    expect(targetInput({ ...TARGET, InputTransformer: undefined }, statusEvent('X'), RULE)).toEqual(statusEvent('X'));
+  });
+});
+
+describe('delivery to a Lambda target', () => {
+  let codeDir: string;
+  let lambda: LambdaEmulator;
+  let bus: EventBridgeEmulator;
+  let tick = 0;
+
+  beforeAll(() => {
+    codeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventbridge-test-'));
+    fs.writeFileSync(path.join(codeDir, 'index.js'), 'exports.handler = async (e) => { if (process.env.FAIL === "yes") { throw new Error("boom"); } return e; };');
+  });
+
+  afterAll(() => {
+    fs.rmSync(codeDir, { recursive: true, force: true });
+  });
+
+  async function start(env: Record<string, string> = {}, permitted = true): Promise<void> {
+    lambda = await LambdaEmulator.start({ retryDelaysMs: [10, 20] });
+    lambda.register({ name: 'Site-Handler', arn: FUNCTION_ARN, codeDir, handler: 'index.handler', timeoutMs: 5000, env });
+    if (permitted) {
+      lambda.addPermission(FUNCTION_ARN, 'AllowRule', { action: 'lambda:InvokeFunction', principal: 'events.amazonaws.com', sourceArn: RULE_ARN });
+    }
+    bus = new EventBridgeEmulator({ lambda, tick: () => ++tick });
+    bus.putRule(RULE);
+  }
+
+  afterEach(async () => {
+    await lambda.idle();
+    await lambda.close();
+  });
+
+  test('invokes the function asynchronously with the transformed input, only for matching events', async () => {
+    await start();
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_IN_PROGRESS', 'e0'));
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE', 'e1'));
+    await lambda.idle();
+    expect(lambda.invocations.map((i) => [i.source, (i.payload as { rollbackPurge: { eventId: string } }).rollbackPurge.eventId, i.outcome])).toEqual([['event', 'e1', 'ok']]);
+    expect(bus.deliveries.map((d) => [d.eventId, d.outcome, d.copy, d.late])).toEqual([['e1', 'invoked', 1, false]]);
+    expect(bus.deliveries[0].payload).toBe(lambda.invocations[0].payload);
+  });
+
+  test('matches the rules of the moment it is sent: a rule deleted before the event sees nothing', async () => {
+    await start();
+    bus.deleteRule(RULE_ARN);
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE'));
+    await lambda.idle();
+    expect(bus.deliveries).toEqual([]);
+    expect(lambda.invocations).toEqual([]);
+  });
+
+  test('delivers the same event twice, with the same id, when asked', async () => {
+    await start();
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE'), { twice: true });
+    await lambda.idle();
+    expect(bus.deliveries.map((d) => [d.eventId, d.copy])).toEqual([['e1', 1], ['e1', 2]]);
+    expect(lambda.invocations).toHaveLength(2);
+  });
+
+  test('delivers late: after a delay, or held until released, matched on the rules of when it was sent', async () => {
+    await start();
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE', 'late'), { late: 150 });
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE', 'held'), { late: 'next-step' });
+    bus.deleteRule(RULE_ARN);
+    expect(bus.deliveries).toEqual([]);
+    expect([bus.dueCount, bus.heldCount]).toEqual([1, 1]);
+    await bus.idle();
+    expect(bus.deliveries.map((d) => [d.eventId, d.late])).toEqual([['late', true]]);
+    bus.releaseHeld();
+    await lambda.idle();
+    expect(bus.deliveries.map((d) => d.eventId)).toEqual(['late', 'held']);
+    expect(lambda.invocations.map((i) => i.outcome)).toEqual(['ok', 'ok']);
+  });
+
+  test('without the function\'s permission for the rule, the event goes to the target\'s dead-letter queue, not retried', async () => {
+    await start({}, false);
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE'));
+    await lambda.idle();
+    expect(lambda.invocations).toEqual([]);
+    expect(bus.deliveries.map((d) => d.outcome)).toEqual(['dead-lettered']);
+    expect(bus.deadLetters.map((d) => [d.queueArn, d.event.id])).toEqual([[TARGET.DeadLetterConfig!.Arn, 'e1']]);
+  });
+
+  test('an event the queue policy does not let EventBridge keep is dropped', async () => {
+    await start({}, false);
+    bus = new EventBridgeEmulator({ lambda, tick: () => ++tick, queueAccepts: () => false });
+    bus.putRule(RULE);
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE'));
+    expect(bus.deliveries.map((d) => d.outcome)).toEqual(['dropped']);
+    expect(bus.deadLetters).toEqual([]);
+  });
+
+  test('a function that fails on every attempt is retried twice by Lambda, then its event is discarded (no function DLQ)', async () => {
+    await start({ FAIL: 'yes' });
+    bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE'));
+    await lambda.idle();
+    expect(lambda.invocations.map((i) => [i.attempt, i.outcome])).toEqual([[1, 'error'], [2, 'error'], [3, 'error']]);
+    expect(bus.deliveries.map((d) => d.outcome)).toEqual(['invoked']);
+    expect(bus.deadLetters).toEqual([]);
+    expect(lambda.asyncFailures.map((f) => [f.functionName, f.deadLetterArn])).toEqual([['Site-Handler', undefined]]);
+  });
+});
