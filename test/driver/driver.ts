@@ -4,12 +4,17 @@
  * It deploys a template resource by resource in dependency order, resolving intrinsics from a fake
  * state; sends the stack's Custom::CloudFrontInvalidation resources Create, Update and Delete
  * requests the way CloudFormation does (asynchronous invocation, presigned ResponseURL, waiting up
- * to the resource's ServiceTimeout); applies IAM policies as they are deployed; keeps what each
- * BucketDeployment put in its bucket; rolls a failed update back (updates back to the old
- * properties, in either order, then deletes what the update created); and cleans up after success.
+ * to the resource's ServiceTimeout); applies IAM policies, Lambda permissions, queue policies and
+ * EventBridge rules as they are deployed; keeps what each BucketDeployment put in its bucket;
+ * deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
+ * (updates back to the old properties, in either order, then deletes what the update created),
+ * stopping at UPDATE_ROLLBACK_FAILED when a resource cannot be put back, until
+ * ContinueUpdateRollback; cleans up after success; and sends EventBridge a stack status event at
+ * every status change (CLOUDFORMATION.md, "Stack status events").
  * It is the only code that knows it is not AWS.
  */
 import { createHash } from 'crypto';
+import * as fs from 'fs';
 import type { HandlerFunction, SynthesizedStack, Template, TemplateResource } from './assembly';
 import { functionAt } from './assembly';
 import { authorizer } from './iam';
@@ -19,14 +24,24 @@ import type { LocalCloudOptions } from './local-cloud';
 import { ACCOUNT_ID, LocalCloud, REGION } from './local-cloud';
 import type { CustomResourceAnswer } from '../emulator/cloudformation';
 import type { EmulatedInvalidation } from '../emulator/cloudfront';
+import type { DeliveryOptions, DeliveryRecord, Rule, RuleTarget } from '../emulator/eventbridge';
+import { stackStatusChangeEvent } from '../emulator/eventbridge';
 import { Prng } from '../emulator/prng';
 
 const INVALIDATION_TYPE = 'Custom::CloudFrontInvalidation';
-const GUARD_TYPE = 'Custom::CloudFrontInvalidationRollbackGuard';
-/** Resources whose requests go to the invalidation handler. */
-const HANDLED = new Set([INVALIDATION_TYPE, GUARD_TYPE]);
+const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack';
 
 export type RollbackOrder = 'dependencies-first' | 'dependents-first';
+
+/** How often the stack status events come twice or late, picked by the driver's seeded generator. */
+export interface EventFaults {
+  /** Share of events delivered twice (same id). @default 0 */
+  readonly duplicateRate?: number;
+  /** Share of events delivered late: half after `lateMs`, half once the next step has begun. @default 0 */
+  readonly lateRate?: number;
+  /** @default 300 */
+  readonly lateMs?: number;
+}
 
 export interface DriverOptions {
   readonly cloud?: LocalCloudOptions;
@@ -37,13 +52,20 @@ export interface DriverOptions {
   readonly rollbackOrder?: RollbackOrder;
   /** Longest wait for a custom resource's answer, whatever its ServiceTimeout. @default 120000 */
   readonly answerTimeoutMs?: number;
-  /** Seed for stack and request ids, so that runs repeat exactly. @default 1 */
+  /** Seed for stack and request ids, and for event faults, so that runs repeat exactly. @default 1 */
   readonly seed?: number;
+  /** Stack status events delivered twice or late, at random. */
+  readonly eventFaults?: EventFaults;
 }
 
 export interface DeployOptions {
   /** Resources that fail when this deployment creates or updates them. */
   readonly fail?: readonly string[];
+  /**
+   * Resources that fail when the rollback of this deployment puts them back: the stack ends
+   * UPDATE_ROLLBACK_FAILED, without cleanup, until `continueUpdateRollback`.
+   */
+  readonly failRollback?: readonly string[];
   /** Values of the template's parameters. */
   readonly parameters?: Readonly<Record<string, string>>;
   /** Delivers every request to an invalidation handler twice, as Lambda may. */
@@ -53,8 +75,24 @@ export interface DeployOptions {
    * begins, as a late duplicate from Lambda would arrive.
    */
   readonly lateDuplicates?: boolean;
+  /**
+   * If the deploy rolls back, delivers the last request of an earlier step once more as the
+   * rollback begins: a late duplicate of an older update.
+   */
+  readonly staleDuplicate?: boolean;
   /** How long a rollback takes over each resource it puts back, as a slow resource would. @default 0 */
   readonly rollbackStepMs?: number;
+  /** How this step's stack status events are delivered (on top of the driver's `eventFaults`). */
+  readonly events?: DeliveryOptions;
+}
+
+export interface ContinueRollbackOptions {
+  /** ResourcesToSkip: resources that failed to roll back, left as they are and taken as rolled back. */
+  readonly resourcesToSkip?: readonly string[];
+  /** Resources that fail to roll back once more. */
+  readonly fail?: readonly string[];
+  /** How this step's stack status events are delivered. */
+  readonly events?: DeliveryOptions;
 }
 
 export type Phase = 'deploy' | 'rollback' | 'cleanup' | 'delete' | 'redelivery';
@@ -87,10 +125,12 @@ export interface RequestRecord {
 export interface ResourceChange {
   readonly logicalId: string;
   readonly type: string;
-  readonly action: 'create' | 'update' | 'delete' | 'fail' | 'revert';
+  readonly action: 'create' | 'update' | 'delete' | 'fail' | 'revert' | 'skip';
   readonly phase: Phase;
   /** When the change finished, in the sequence shared with CloudFront's requests. */
   readonly at: number;
+  /** The stack the resource belongs to (a nested stack's own name for its resources). */
+  readonly stackName: string;
 }
 
 /** What a BucketDeployment put under a prefix of a bucket. */
@@ -106,6 +146,26 @@ export interface ContentChange {
   readonly at: number;
 }
 
+/** A stack status change, and the event CloudFormation sent EventBridge for it. */
+export interface StackEventRecord {
+  readonly eventId: string;
+  readonly stackName: string;
+  readonly stackId: string;
+  readonly status: string;
+  /** When the stack reached the status, in the sequence shared with CloudFront's requests. */
+  readonly at: number;
+}
+
+/** A delivery of a stack status event to a rule's target, with what Lambda made of it. */
+export interface EventDelivery extends DeliveryRecord {
+  /** Whether an invocation of this delivery ran to the end without error by the end of the step. */
+  readonly handled: boolean;
+  /** Whether an earlier step already handled the same event for the same target. */
+  readonly handledBefore: boolean;
+  /** How many times Lambda ran this delivery (its retries included). */
+  readonly attempts: number;
+}
+
 export interface StepReport {
   readonly stackName: string;
   readonly stackStatus: string;
@@ -114,6 +174,14 @@ export interface StepReport {
   readonly content: readonly ContentChange[];
   /** Invalidations CloudFront received during the step, deferred ones included. */
   readonly invalidations: readonly EmulatedInvalidation[];
+  /** Stack status changes during the step (nested stacks' included). */
+  readonly events: readonly StackEventRecord[];
+  /** Deliveries of stack status events to rule targets during the step (late ones from earlier steps included). */
+  readonly deliveries: readonly EventDelivery[];
+  /** Deliveries held back, to come once the next step has begun. */
+  readonly heldDeliveries: number;
+  /** Whether a stack is left in UPDATE_ROLLBACK_FAILED, its rollback to be continued. */
+  readonly rollbackPending: boolean;
 }
 
 interface Deployed {
@@ -124,14 +192,37 @@ interface Deployed {
   attributes: Record<string, unknown>;
 }
 
+/** An update under way: what it started from, what it did, and how far its rollback got. */
+interface Transition {
+  readonly creating: boolean;
+  readonly oldTemplate?: Template;
+  readonly oldSynthesized?: SynthesizedStack;
+  readonly oldParameters: Record<string, string>;
+  readonly template: Template;
+  readonly synthesized: SynthesizedStack;
+  /** Resources as they were before the update. */
+  readonly before: Map<string, Deployed>;
+  /** Existing resources the update changed (or tried to), in order. */
+  readonly touched: string[];
+  /** Resources the update created, in order. */
+  readonly created: string[];
+  /** What the rollback still has to put back, in its order. */
+  remaining?: string[];
+  /** The resource that failed to roll back, which ContinueUpdateRollback may skip. */
+  failedRollback?: string;
+}
+
 interface StackState {
   readonly name: string;
   readonly id: string;
+  /** For a nested stack: its parent and the AWS::CloudFormation::Stack resource that holds it. */
+  readonly parent?: { readonly stack: StackState; readonly logicalId: string };
   template?: Template;
   synthesized?: SynthesizedStack;
   parameters: Record<string, string>;
   resources: Map<string, Deployed>;
   status: string;
+  transition?: Transition;
 }
 
 /** The last request sent to an invalidation resource, kept so it can be delivered again. */
@@ -139,6 +230,15 @@ interface SentRequest {
   readonly functionName: string;
   readonly event: Record<string, unknown>;
   readonly record: RequestRecord;
+}
+
+interface CurrentStep {
+  readonly requests: RequestRecord[];
+  readonly changes: ResourceChange[];
+  readonly content: ContentChange[];
+  readonly events: StackEventRecord[];
+  readonly redeliveries: Array<{ record: RequestRecord; token: string; before: number }>;
+  readonly delivery: DeliveryOptions;
 }
 
 export class LifecycleDriver {
@@ -159,6 +259,12 @@ export class LifecycleDriver {
   private readonly content = new Map<string, string>();
   /** SSM parameters, which parameters of type AWS::SSM::Parameter::Value<...> name. */
   private readonly ssmParameters = new Map<string, string>();
+  /** Queues by ARN, with their URL. */
+  private readonly queues = new Map<string, string>();
+  /** Applied queue policies: statements by policy resource, with the queue URLs they attach to. */
+  private readonly queuePolicies = new Map<string, { queues: string[]; statements: unknown[] }>();
+  /** Events handled for a target, as `<event id> <target ARN>`. */
+  private readonly handledEvents = new Set<string>();
   private lastSent: SentRequest | undefined;
   /** Requests sent during the current deploy's forward pass. */
   private forwardSent: SentRequest[] = [];
@@ -166,29 +272,47 @@ export class LifecycleDriver {
   private readonly statuses = new Map<string, string>();
   /** The ResponseURL token of each request record. */
   private readonly tokens = new WeakMap<RequestRecord, string>();
-  private current: { requests: RequestRecord[]; changes: ResourceChange[]; content: ContentChange[] } | undefined;
+  private current: CurrentStep | undefined;
 
   private constructor(public readonly cloud: LocalCloud, private readonly options: DriverOptions) {
     this.prng = new Prng(options.seed ?? 1);
     this.cloud.authorizer = (action, arn) => this.authorize(action, arn);
     this.cloud.physicalIds = (stackId, logicalId) => [...this.stacks.values()].find((s) => s.id === stackId)?.resources.get(logicalId)?.physicalId;
     this.cloud.resourceStatuses = (stackId, logicalId) => this.statuses.get(`${stackId} ${logicalId}`);
+    this.cloud.queueAccepts = (queueArn, ruleArn) => this.queueAccepts(queueArn, ruleArn);
   }
 
   /** Creates or updates a stack to match the synthesized one. */
   public async deploy(synthesized: SynthesizedStack, options: DeployOptions = {}): Promise<StepReport> {
     let stack = this.stacks.get(synthesized.stackName);
-    if (!stack || stack.status.startsWith('DELETE')) {
-      stack = {
-        name: synthesized.stackName,
-        id: `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${synthesized.stackName}/${this.uuid()}`,
-        parameters: {},
-        resources: new Map(),
-        status: 'REVIEW_IN_PROGRESS',
-      };
-      this.stacks.set(stack.name, stack);
+    if (stack?.status === 'UPDATE_ROLLBACK_FAILED') {
+      throw new Error(`Stack:${stack.id} is in UPDATE_ROLLBACK_FAILED state and can not be updated.`);
     }
-    return this.step(stack, () => this.update(stack!, synthesized, options));
+    if (!stack || stack.status.startsWith('DELETE')) {
+      stack = this.newStack(synthesized.stackName, `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${synthesized.stackName}/${this.uuid()}`);
+    }
+    const target = stack;
+    return this.step(target, options.events, () => this.update(target, synthesized, options));
+  }
+
+  /**
+   * ContinueUpdateRollback: resumes the rollback of a stack left UPDATE_ROLLBACK_FAILED, putting
+   * back what is left (skipping what it is told to), then cleans up and ends UPDATE_ROLLBACK_COMPLETE.
+   */
+  public async continueUpdateRollback(stackName: string, options: ContinueRollbackOptions = {}): Promise<StepReport> {
+    const stack = this.stacks.get(stackName);
+    if (!stack || stack.status !== 'UPDATE_ROLLBACK_FAILED' || !stack.transition) {
+      throw new Error(`Stack ${stackName} is in ${stack?.status ?? 'no'} state: only a stack in UPDATE_ROLLBACK_FAILED can continue its rollback`);
+    }
+    const failed = this.failedRollbacks(stack);
+    const wrong = (options.resourcesToSkip ?? []).filter((id) => !failed.includes(id));
+    if (wrong.length > 0) {
+      throw new Error(`Only resources that failed to roll back can be skipped (${failed.join(', ')}), not ${wrong.join(', ')}`);
+    }
+    return this.step(stack, options.events, async () => {
+      this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS', 'User Initiated');
+      await this.rollBack(stack, { fail: options.fail ?? [], skip: options.resourcesToSkip ?? [] });
+    });
   }
 
   /** Deletes a stack: every resource, dependents first. */
@@ -197,17 +321,7 @@ export class LifecycleDriver {
     if (!stack?.template) {
       throw new Error(`stack ${stackName} is not deployed`);
     }
-    return this.step(stack, async () => {
-      this.setStatus(stack, 'DELETE_IN_PROGRESS');
-      const order = deploymentOrder(stack.template!).reverse();
-      for (const id of order) {
-        if (stack.resources.has(id)) {
-          await this.remove(stack, id, 'delete');
-        }
-      }
-      this.setStatus(stack, 'DELETE_COMPLETE');
-      stack.template = undefined;
-    });
+    return this.step(stack, undefined, () => this.deleteStack(stack, 'delete'));
   }
 
   /** Delivers the most recent request to an invalidation handler once more, as Lambda may. */
@@ -217,18 +331,16 @@ export class LifecycleDriver {
     if (!last || !stack) {
       throw new Error('no request to deliver again');
     }
-    return this.step(stack, async () => {
-      const record: RequestRecord = { ...last.record, phase: 'redelivery', stackStatus: stack.status, sentAt: this.clock() };
-      this.current!.requests.push(record);
-      const token = /cloudformation-response\/([^?]+)/.exec(String(last.event.ResponseURL))![1];
-      this.tokens.set(record, token);
-      const before = this.cloud.cloudformation.answers.get(token)?.length ?? 0;
-      this.cloud.lambda.invokeAsync(last.functionName, last.event);
-      await this.cloud.lambda.idle();
-      const answers = this.cloud.cloudformation.answers.get(token) ?? [];
-      record.answer = answers.length > before ? answers[answers.length - 1].answer : undefined;
-      record.unanswered = record.answer === undefined;
-    });
+    return this.step(stack, undefined, async () => this.redeliver(last, stack.status));
+  }
+
+  /** Lets deliveries held back for a later step arrive, in a step of their own. */
+  public async deliverHeldEvents(stackName: string): Promise<StepReport> {
+    const stack = this.stacks.get(stackName);
+    if (!stack) {
+      throw new Error(`no stack ${stackName}`);
+    }
+    return this.step(stack, undefined, async () => undefined);
   }
 
   /** Sets an SSM parameter: the next deploy resolves parameters that name it to this value. */
@@ -245,16 +357,36 @@ export class LifecycleDriver {
     return this.stacks.get(stackName)?.id;
   }
 
+  public stackStatus(stackName: string): string | undefined {
+    return this.stacks.get(stackName)?.status;
+  }
+
+  /** The name of the nested stack that a parent's AWS::CloudFormation::Stack resource holds. */
+  public nestedStackName(parentName: string, logicalId: string): string | undefined {
+    return [...this.stacks.values()].find((s) => s.parent?.stack.name === parentName && s.parent.logicalId === logicalId && !s.status.startsWith('DELETE'))?.name;
+  }
+
   public async close(): Promise<void> {
     await this.cloud.close();
   }
 
-  private async step(stack: StackState, body: () => Promise<void>): Promise<StepReport> {
+  private newStack(name: string, id: string, parent?: StackState['parent']): StackState {
+    const stack: StackState = { name, id, parent, parameters: {}, resources: new Map(), status: 'REVIEW_IN_PROGRESS' };
+    this.stacks.set(name, stack);
+    return stack;
+  }
+
+  private async step(stack: StackState, delivery: DeliveryOptions | undefined, body: () => Promise<void>): Promise<StepReport> {
+    const eventbridge = this.cloud.eventbridge;
     const firstRequest = this.cloud.cloudfront.requests.length;
-    this.current = { requests: [], changes: [], content: [] };
+    const firstDelivery = eventbridge.deliveries.length;
+    this.current = { requests: [], changes: [], content: [], events: [], redeliveries: [], delivery: delivery ?? {} };
+    // Deliveries held back by an earlier step arrive now that this one has begun.
+    eventbridge.releaseHeld();
     await body();
-    // Purges deferred past a rollback, and hand-overs, finish after the stack settles.
-    await this.cloud.lambda.idle();
+    // Purges after a rollback, hand-overs and late deliveries finish after the stack settles.
+    await this.settle();
+    const current = this.current;
     const deliveries = new Map<string, number>();
     for (const invocation of this.cloud.lambda.invocations) {
       const url = invocation.source === 'event' ? (invocation.payload as { ResponseURL?: unknown })?.ResponseURL : undefined;
@@ -263,37 +395,112 @@ export class LifecycleDriver {
         deliveries.set(token, (deliveries.get(token) ?? 0) + 1);
       }
     }
-    for (const r of this.current.requests) {
+    for (const r of current.requests) {
       const token = this.tokens.get(r) ?? '';
       r.answers = (this.cloud.cloudformation.answers.get(token) ?? []).map((a) => a.answer);
       r.deliveries = deliveries.get(token) ?? 0;
+    }
+    for (const { record, token, before } of current.redeliveries) {
+      const answers = this.cloud.cloudformation.answers.get(token) ?? [];
+      record.answer = answers.length > before ? answers[answers.length - 1].answer : undefined;
+      record.unanswered = record.answer === undefined;
     }
     const created = new Set(this.cloud.cloudfront.requests.slice(firstRequest).map((r) => r.created).filter((c): c is string => !!c));
     const report: StepReport = {
       stackName: stack.name,
       stackStatus: stack.status,
-      changes: this.current.changes,
-      requests: this.current.requests,
-      content: this.current.content,
+      changes: current.changes,
+      requests: current.requests,
+      content: current.content,
       invalidations: this.cloud.cloudfront.invalidations().filter((i) => created.has(i.id)),
+      events: current.events,
+      deliveries: this.eventDeliveries(eventbridge.deliveries.slice(firstDelivery)),
+      heldDeliveries: eventbridge.heldCount,
+      rollbackPending: [...this.stacks.values()].some((s) => s.status === 'UPDATE_ROLLBACK_FAILED'),
     };
     this.current = undefined;
     this.steps.push(report);
     return report;
   }
 
+  /** Waits until no late delivery is due and no invocation runs, one feeding the other. */
+  private async settle(): Promise<void> {
+    do {
+      await this.cloud.eventbridge.idle();
+      await this.cloud.lambda.idle();
+    } while (this.cloud.eventbridge.dueCount > 0);
+  }
+
+  /** What Lambda made of each delivery: whether an invocation of it ran to the end. */
+  private eventDeliveries(records: readonly DeliveryRecord[]): EventDelivery[] {
+    const out = records.map((d) => {
+      const runs = this.cloud.lambda.invocations.filter((i) => i.payload === d.payload);
+      const key = `${d.eventId} ${d.targetArn}`;
+      return { ...d, handled: runs.some((i) => i.outcome === 'ok'), handledBefore: this.handledEvents.has(key), attempts: runs.length };
+    });
+    out.filter((d) => d.handled).forEach((d) => this.handledEvents.add(`${d.eventId} ${d.targetArn}`));
+    return out;
+  }
+
   private async update(stack: StackState, synthesized: SynthesizedStack, options: DeployOptions): Promise<void> {
     const creating = stack.template === undefined;
-    const oldTemplate = stack.template;
+    const previous = this.lastSent;
     this.forwardSent = [];
-    const template = synthesized.template;
-    stack.parameters = { ...this.parameterValues(template), ...options.parameters };
-    this.setStatus(stack, creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS');
+    this.setStatus(stack, creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS', 'User Initiated');
+    const failure = await this.forward(stack, synthesized, { ...this.parameterValues(synthesized.template), ...options.parameters }, options);
+    if (failure === undefined) {
+      if (creating) {
+        stack.transition = undefined;
+        this.setStatus(stack, 'CREATE_COMPLETE');
+      } else {
+        await this.cleanUp(stack);
+      }
+      return;
+    }
+    const reason = `The following resource(s) failed to ${creating ? 'create' : 'update'}: [${failure}]. `;
+    if (creating) {
+      this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
+      for (const id of [...stack.transition!.created].reverse()) {
+        await this.remove(stack, id, 'rollback');
+      }
+      stack.transition = undefined;
+      stack.template = undefined;
+      this.setStatus(stack, 'ROLLBACK_COMPLETE');
+      return;
+    }
+    this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS', reason);
+    if (options.lateDuplicates) {
+      for (const sent of this.forwardSent) {
+        this.cloud.lambda.invokeAsync(sent.functionName, sent.event);
+      }
+    }
+    if (options.staleDuplicate && previous) {
+      this.redeliver(previous, stack.status);
+    }
+    await this.rollBack(stack, { fail: options.failRollback ?? [], skip: [], stepMs: options.rollbackStepMs });
+  }
 
-    const before = new Map([...stack.resources].map(([id, r]) => [id, { ...r, properties: r.properties, attributes: { ...r.attributes } }]));
-    const touched: string[] = [];
-    const created: string[] = [];
-    let failure: string | undefined;
+  /**
+   * The forward pass of an update: every resource whose properties changed is created or updated,
+   * dependencies first, until one fails. Returns the one that failed.
+   */
+  private async forward(
+    stack: StackState, synthesized: SynthesizedStack, parameters: Record<string, string>, options: DeployOptions,
+  ): Promise<string | undefined> {
+    const template = synthesized.template;
+    const transition: Transition = {
+      creating: stack.template === undefined,
+      oldTemplate: stack.template,
+      oldSynthesized: stack.synthesized,
+      oldParameters: stack.parameters,
+      template,
+      synthesized,
+      before: new Map([...stack.resources].map(([id, r]) => [id, { ...r, attributes: { ...r.attributes } }])),
+      touched: [],
+      created: [],
+    };
+    stack.transition = transition;
+    stack.parameters = parameters;
     for (const id of deploymentOrder(template)) {
       const def = template.Resources[id];
       if (def.Type === 'AWS::CDK::Metadata') {
@@ -305,92 +512,193 @@ export class LifecycleDriver {
       if (!changed) {
         continue;
       }
-      if (options.fail?.includes(id)) {
-        this.note(id, def.Type, 'fail', 'deploy');
-        failure = id;
-        break;
+      if (options.fail?.includes(id) && !stack.parent) {
+        this.note(stack, id, def.Type, 'fail', 'deploy');
+        return id;
       }
       const ok = existing
         ? await this.change(stack, synthesized, id, def, properties, existing, 'deploy', options)
         : await this.create(stack, synthesized, id, def, properties, 'deploy', options);
       if (!ok) {
-        failure = id;
         if (existing) {
           // A resource whose update failed is rolled back too: its Update back names what was tried.
           existing.properties = properties;
-          touched.push(id);
+          transition.touched.push(id);
         }
-        break;
+        return id;
       }
-      (existing ? touched : created).push(id);
+      (existing ? transition.touched : transition.created).push(id);
     }
+    stack.template = template;
+    stack.synthesized = synthesized;
+    return undefined;
+  }
 
-    if (failure === undefined) {
-      stack.template = template;
-      stack.synthesized = synthesized;
-      if (!creating) {
-        this.setStatus(stack, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
-        for (const id of deploymentOrder(oldTemplate!).reverse()) {
-          if (!(id in template.Resources) && stack.resources.has(id)) {
-            await this.remove(stack, id, 'cleanup');
-          }
-        }
+  /** The cleanup after a successful update: removed resources deleted, dependents first; nested stacks' cleanup too. */
+  private async cleanUp(stack: StackState): Promise<void> {
+    const t = stack.transition!;
+    this.setStatus(stack, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+    for (const child of this.children(stack, t.touched)) {
+      if (child.status === 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS') {
+        await this.cleanUp(child);
       }
-      this.setStatus(stack, creating ? 'CREATE_COMPLETE' : 'UPDATE_COMPLETE');
-      return;
     }
+    for (const id of deploymentOrder(t.oldTemplate!).reverse()) {
+      if (!(id in t.template.Resources) && stack.resources.has(id)) {
+        await this.remove(stack, id, 'cleanup');
+      }
+    }
+    stack.transition = undefined;
+    this.setStatus(stack, 'UPDATE_COMPLETE');
+  }
 
-    if (creating) {
-      this.setStatus(stack, 'ROLLBACK_IN_PROGRESS');
-      for (const id of [...created].reverse()) {
-        await this.remove(stack, id, 'rollback');
-      }
-      this.setStatus(stack, 'ROLLBACK_COMPLETE');
-      stack.template = undefined;
-      return;
-    }
-
-    this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS');
-    if (options.lateDuplicates) {
-      for (const sent of this.forwardSent) {
-        this.cloud.lambda.invokeAsync(sent.functionName, sent.event);
-      }
-    }
-    const order = (this.options.rollbackOrder ?? 'dependencies-first') === 'dependencies-first' ? touched : [...touched].reverse();
-    let rollbackFailed = false;
-    for (const id of order) {
-      if (options.rollbackStepMs) {
-        await new Promise((wake) => setTimeout(wake, options.rollbackStepMs));
-      }
-      const old = before.get(id)!;
+  /**
+   * Rolls an update back: puts back what it changed, in the rollback order, from where an earlier
+   * attempt stopped; stops at UPDATE_ROLLBACK_FAILED when a resource cannot be put back (no
+   * cleanup then); else deletes what the update created and ends UPDATE_ROLLBACK_COMPLETE. A nested
+   * stack waits in UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS for its parent's cleanup.
+   */
+  private async rollBack(stack: StackState, how: { fail: readonly string[]; skip: readonly string[]; stepMs?: number }): Promise<boolean> {
+    const t = stack.transition!;
+    const order = (this.options.rollbackOrder ?? 'dependencies-first') === 'dependencies-first' ? t.touched : [...t.touched].reverse();
+    t.remaining ??= [...order];
+    t.failedRollback = undefined;
+    while (t.remaining.length > 0) {
+      const id = t.remaining[0];
       const current = stack.resources.get(id)!;
-      const def = oldTemplate!.Resources[id];
-      const ok = await this.change(stack, stack.synthesized!, id, def, old.properties, current, 'rollback', options);
-      rollbackFailed = rollbackFailed || !ok;
+      if (how.skip.includes(id)) {
+        t.remaining.shift();
+        this.note(stack, id, current.type, 'skip', 'rollback');
+        continue;
+      }
+      if (how.stepMs) {
+        await new Promise((wake) => setTimeout(wake, how.stepMs));
+      }
+      const def = t.oldTemplate!.Resources[id];
+      const old = t.before.get(id)!;
+      let ok: boolean;
+      if (how.fail.includes(id)) {
+        this.note(stack, id, def.Type, 'fail', 'rollback');
+        ok = false;
+      } else if (def.Type === NESTED_STACK_TYPE) {
+        ok = await this.rollBackNested(stack, id, how.skip);
+        if (ok) {
+          current.properties = old.properties;
+          current.attributes = { ...old.attributes };
+          this.note(stack, id, def.Type, 'revert', 'rollback');
+        }
+      } else {
+        ok = await this.change(stack, t.oldSynthesized!, id, def, old.properties, current, 'rollback', {});
+      }
+      if (!ok) {
+        t.failedRollback = id;
+        this.setStatus(stack, 'UPDATE_ROLLBACK_FAILED', `The following resource(s) failed to update: [${id}]. `);
+        return false;
+      }
+      t.remaining.shift();
     }
     this.setStatus(stack, 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
-    for (const id of [...created].reverse()) {
+    if (!stack.parent) {
+      await this.finishRollback(stack);
+    }
+    return true;
+  }
+
+  /** The cleanup of a rollback: what the failed update created is deleted, dependents first. */
+  private async finishRollback(stack: StackState): Promise<void> {
+    const t = stack.transition!;
+    for (const child of this.children(stack, t.touched)) {
+      if (child.status === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS') {
+        await this.finishRollback(child);
+      }
+    }
+    for (const id of [...t.created].reverse()) {
       await this.remove(stack, id, 'rollback');
     }
-    this.setStatus(stack, rollbackFailed ? 'UPDATE_ROLLBACK_FAILED' : 'UPDATE_ROLLBACK_COMPLETE');
+    stack.template = t.oldTemplate;
+    stack.synthesized = t.oldSynthesized;
+    stack.parameters = t.oldParameters;
+    stack.transition = undefined;
+    this.setStatus(stack, 'UPDATE_ROLLBACK_COMPLETE');
+  }
+
+  /** A nested stack's part of its parent's rollback: its own changes put back, its cleanup left to the parent's. */
+  private async rollBackNested(parent: StackState, logicalId: string, skip: readonly string[]): Promise<boolean> {
+    const child = this.stacks.get(parent.resources.get(logicalId)!.physicalId.split('/')[1]);
+    if (!child?.transition) {
+      return true;
+    }
+    if (child.status !== 'UPDATE_ROLLBACK_IN_PROGRESS') {
+      this.setStatus(child, 'UPDATE_ROLLBACK_IN_PROGRESS', child.status === 'UPDATE_ROLLBACK_FAILED' ? 'User Initiated' : 'Rollback requested by the parent stack');
+    }
+    return this.rollBack(child, { fail: [], skip });
+  }
+
+  /** The logical ids of resources that failed to roll back, the nested stacks' included. */
+  private failedRollbacks(stack: StackState): string[] {
+    const t = stack.transition;
+    const own = t?.failedRollback ? [t.failedRollback] : [];
+    return [...own, ...this.children(stack, t?.touched ?? []).flatMap((c) => this.failedRollbacks(c))];
+  }
+
+  /** The nested stacks held by some of a stack's resources. */
+  private children(stack: StackState, logicalIds: readonly string[]): StackState[] {
+    return logicalIds
+      .map((id) => stack.resources.get(id))
+      .filter((r): r is Deployed => r?.type === NESTED_STACK_TYPE)
+      .map((r) => this.stacks.get(r.physicalId.split('/')[1]))
+      .filter((s): s is StackState => s !== undefined);
+  }
+
+  /** Deletes a whole stack, dependents first: the resources of a failed update not rolled back included. */
+  private async deleteStack(stack: StackState, phase: Phase): Promise<void> {
+    this.setStatus(stack, 'DELETE_IN_PROGRESS', 'User Initiated');
+    const templates = [stack.transition?.template, stack.template].filter((t): t is Template => t !== undefined);
+    const merged: Template = { Resources: Object.assign({}, ...templates.reverse().map((t) => t.Resources)) };
+    const order = deploymentOrder(merged).reverse();
+    for (const id of [...order, ...stack.resources.keys()]) {
+      if (stack.resources.has(id)) {
+        await this.remove(stack, id, phase);
+      }
+    }
+    stack.transition = undefined;
+    stack.template = undefined;
+    this.setStatus(stack, 'DELETE_COMPLETE');
   }
 
   private async create(
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, phase: Phase,
     options: DeployOptions,
   ): Promise<boolean> {
-    if (HANDLED.has(def.Type)) {
+    if (def.Type === INVALIDATION_TYPE) {
       const answer = await this.sendRequest(stack, id, def.Type, 'Create', properties, undefined, undefined, phase, options);
       if (answer?.Status !== 'SUCCESS') {
         return false;
       }
       stack.resources.set(id, { logicalId: id, type: def.Type, physicalId: answer.PhysicalResourceId, properties, attributes: { ...answer.Data } });
+    } else if (def.Type === NESTED_STACK_TYPE) {
+      const name = `${stack.name}-${id}-${this.prng.alphanumeric(12)}`;
+      const child = this.newStack(name, `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${name}/${this.uuid()}`, { stack, logicalId: id });
+      const deployed = this.deployed(id, def.Type, child.id, properties, {});
+      stack.resources.set(id, deployed);
+      this.setStatus(child, 'CREATE_IN_PROGRESS', 'User Initiated');
+      const nested = this.nestedTemplate(synthesized, child, properties);
+      const failure = await this.forward(child, nested, this.nestedParameters(nested, properties), options);
+      if (failure !== undefined) {
+        this.setStatus(child, 'CREATE_FAILED', `The following resource(s) failed to create: [${failure}]. `);
+        // The parent's rollback deletes it, with what it got to create.
+        stack.transition?.created.push(id);
+        return false;
+      }
+      child.transition = undefined;
+      this.setStatus(child, 'CREATE_COMPLETE');
+      deployed.attributes = this.nestedOutputs(child);
     } else {
       const deployed = this.fake(stack, id, def.Type, properties);
       stack.resources.set(id, deployed);
       this.apply(stack, synthesized, deployed, phase);
     }
-    this.note(id, def.Type, 'create', phase);
+    this.note(stack, id, def.Type, 'create', phase);
     return true;
   }
 
@@ -398,7 +706,7 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, existing: Deployed,
     phase: Phase, options: DeployOptions,
   ): Promise<boolean> {
-    if (HANDLED.has(def.Type)) {
+    if (def.Type === INVALIDATION_TYPE) {
       const answer = await this.sendRequest(stack, id, def.Type, 'Update', properties, existing.properties, existing.physicalId, phase, options);
       if (answer?.Status !== 'SUCCESS') {
         return false;
@@ -408,28 +716,67 @@ export class LifecycleDriver {
       }
       existing.properties = properties;
       existing.attributes = { ...answer.Data };
+    } else if (def.Type === NESTED_STACK_TYPE) {
+      const child = this.stacks.get(existing.physicalId.split('/')[1])!;
+      existing.properties = properties;
+      this.setStatus(child, 'UPDATE_IN_PROGRESS', 'User Initiated');
+      const nested = this.nestedTemplate(synthesized, child, properties);
+      const failure = await this.forward(child, nested, this.nestedParameters(nested, properties), options);
+      if (failure !== undefined) {
+        return false;
+      }
+      // Its cleanup waits for the parent's.
+      this.setStatus(child, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
+      existing.attributes = this.nestedOutputs(child);
     } else {
       existing.properties = properties;
       this.apply(stack, synthesized, existing, phase);
     }
-    this.note(id, def.Type, phase === 'rollback' ? 'revert' : 'update', phase);
+    this.note(stack, id, def.Type, phase === 'rollback' ? 'revert' : 'update', phase);
     return true;
   }
 
   private async remove(stack: StackState, id: string, phase: Phase): Promise<void> {
     const deployed = stack.resources.get(id)!;
-    if (HANDLED.has(deployed.type)) {
-      // CloudFormation retries a failing cleanup Delete and then moves on; the handler must never fail one.
-      await this.sendRequest(stack, id, deployed.type, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
-    } else if (deployed.type === 'AWS::CloudFront::Distribution') {
-      this.cloud.cloudfront.deleteDistribution(deployed.physicalId);
-    } else if (deployed.type === 'AWS::Lambda::Function') {
-      this.cloud.lambda.unregister(deployed.physicalId);
-    } else if (deployed.type === 'AWS::IAM::Policy') {
-      this.policies.delete(`${stack.name}/${id}`);
+    switch (deployed.type) {
+      case INVALIDATION_TYPE:
+        // CloudFormation retries a failing cleanup Delete and then moves on; the handler must never fail one.
+        await this.sendRequest(stack, id, deployed.type, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
+        break;
+      case NESTED_STACK_TYPE: {
+        const child = this.stacks.get(deployed.physicalId.split('/')[1]);
+        if (child && !child.status.startsWith('DELETE')) {
+          await this.deleteStack(child, phase);
+        }
+        break;
+      }
+      case 'AWS::CloudFront::Distribution':
+        this.cloud.cloudfront.deleteDistribution(deployed.physicalId);
+        break;
+      case 'AWS::Lambda::Function':
+        this.cloud.lambda.unregister(deployed.physicalId);
+        break;
+      case 'AWS::Lambda::Permission':
+        this.cloud.lambda.removePermission(String(deployed.properties.FunctionName), deployed.physicalId);
+        break;
+      case 'AWS::Events::Rule':
+        this.cloud.eventbridge.deleteRule(String(deployed.attributes.Arn));
+        break;
+      case 'AWS::SQS::Queue':
+        this.queues.delete(String(deployed.attributes.Arn));
+        break;
+      case 'AWS::SQS::QueuePolicy':
+        this.queuePolicies.delete(`${stack.name}/${id}`);
+        break;
+      case 'AWS::IAM::Policy':
+        this.policies.delete(`${stack.name}/${id}`);
+        break;
+      case 'AWS::IAM::Role':
+        this.policies.delete(`${stack.name}/${id}/inline`);
+        break;
     }
     stack.resources.delete(id);
-    this.note(id, deployed.type, 'delete', phase);
+    this.note(stack, id, deployed.type, 'delete', phase);
   }
 
   private async sendRequest(
@@ -483,6 +830,41 @@ export class LifecycleDriver {
     return record.answer;
   }
 
+  /** Delivers a request once more, as Lambda may long after it was answered; its answer is collected at the end of the step. */
+  private redeliver(sent: SentRequest, stackStatus: string): void {
+    const record: RequestRecord = { ...sent.record, phase: 'redelivery', stackStatus, sentAt: this.clock() };
+    delete record.answer;
+    delete record.answeredAt;
+    delete record.unanswered;
+    this.current!.requests.push(record);
+    const token = /cloudformation-response\/([^?]+)/.exec(String(sent.event.ResponseURL))![1];
+    this.tokens.set(record, token);
+    this.current!.redeliveries.push({ record, token, before: this.cloud.cloudformation.answers.get(token)?.length ?? 0 });
+    this.cloud.lambda.invokeAsync(sent.functionName, sent.event);
+  }
+
+  /** The template of a nested stack, from the cloud assembly its TemplateURL points into. */
+  private nestedTemplate(parent: SynthesizedStack, child: StackState, properties: Record<string, unknown>): SynthesizedStack {
+    const key = String(properties.TemplateURL).split('/').pop()!;
+    const file = parent.assetDirs.get(key);
+    if (!file) {
+      throw new Error(`no nested template ${key} in ${parent.assemblyDir}`);
+    }
+    return { ...parent, stackName: child.name, template: JSON.parse(fs.readFileSync(file, 'utf8')) as Template };
+  }
+
+  /** A nested stack's parameter values: its template's defaults, then what the parent passes. */
+  private nestedParameters(nested: SynthesizedStack, properties: Record<string, unknown>): Record<string, string> {
+    const given = (properties.Parameters ?? {}) as Record<string, unknown>;
+    return { ...this.parameterValues(nested.template), ...Object.fromEntries(Object.entries(given).map(([k, v]) => [k, String(v)])) };
+  }
+
+  /** A nested stack resource's attributes: `Outputs.<name>` for each output of the nested stack. */
+  private nestedOutputs(child: StackState): Record<string, unknown> {
+    const outputs = child.template?.Outputs ?? {};
+    return Object.fromEntries(Object.entries(outputs).map(([name, o]) => [`Outputs.${name}`, resolve(o.Value, this.context(child))]));
+  }
+
   /** A stand-in for a resource the driver does not run: ids and attributes shaped like the real ones. */
   private fake(stack: StackState, id: string, type: string, properties: Record<string, unknown>): Deployed {
     const suffix = this.prng.alphanumeric(12);
@@ -510,12 +892,31 @@ export class LifecycleDriver {
         return this.deployed(id, type, name, properties, { Arn: arn('lambda', `function:${name}`) });
       case 'AWS::Lambda::Version':
         return this.deployed(id, type, `${String(properties.FunctionName)}:${this.prng.alphanumeric(2)}`, properties, { Version: String(1 + Math.floor(this.prng.next() * 1000)) });
+      case 'AWS::Lambda::Permission':
+        // Its Ref is the statement id it added to the function's policy.
+        return this.deployed(id, type, name, properties, {});
       case 'AWS::IAM::Role':
         return this.deployed(id, type, name, properties, { Arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}`, RoleId: `AROA${suffix}` });
       case 'AWS::Logs::LogGroup':
         return this.deployed(id, type, `/aws/lambda/${name}`, properties, { Arn: arn('logs', `log-group:/aws/lambda/${name}:*`) });
       case 'AWS::SSM::Parameter':
         return this.deployed(id, type, String(properties.Name ?? name), properties, { Type: properties.Type, Value: properties.Value });
+      case 'AWS::Events::Rule': {
+        // Its Ref is the rule's name.
+        const ruleName = String(properties.Name ?? name.slice(0, 64));
+        return this.deployed(id, type, ruleName, properties, { Arn: arn('events', `rule/${ruleName}`) });
+      }
+      case 'AWS::SQS::Queue': {
+        // Its Ref is the queue's URL.
+        const queueName = String(properties.QueueName ?? name.slice(0, 80));
+        const url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${queueName}`;
+        return this.deployed(id, type, url, properties, { Arn: arn('sqs', queueName), QueueName: queueName, QueueUrl: url });
+      }
+      case 'AWS::CloudFormation::WaitConditionHandle': {
+        // Its Ref is a presigned URL for signalling a wait condition.
+        const url = `https://cloudformation-waitcondition-${REGION}.s3.${REGION}.amazonaws.com/${encodeURIComponent(stack.id)}/${id}?X-Amz-Signature=${suffix}`;
+        return this.deployed(id, type, url, properties, {});
+      }
       case 'Custom::CDKBucketDeployment':
         return this.deployed(id, type, `aws.cdk.s3deployment.${this.uuid()}`, properties, {
           DestinationBucketArn: `arn:aws:s3:::${String(properties.DestinationBucketName)}`,
@@ -532,30 +933,62 @@ export class LifecycleDriver {
     return { logicalId, type, physicalId, properties, attributes };
   }
 
-  /** What deploying a resource does beyond existing: code to run, permissions, files in a bucket. */
+  /** What deploying a resource does beyond existing: code to run, permissions, rules, files in a bucket. */
   private apply(stack: StackState, synthesized: SynthesizedStack, deployed: Deployed, phase: Phase): void {
+    const p = deployed.properties;
     switch (deployed.type) {
       case 'AWS::Lambda::Function': {
         if (this.runsInvalidations(synthesized, deployed.logicalId)) {
           const fn: HandlerFunction = functionAt(synthesized, deployed.logicalId);
-          this.cloud.deployFunction(deployed.physicalId, fn);
-          this.handlerRoles.add(String(deployed.properties.Role).split('/').pop()!);
+          const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
+          const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
+          const deadLetterArn = (p.DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn;
+          this.cloud.deployFunction(deployed.physicalId, fn, { env, deadLetterArn });
+          this.handlerRoles.add(String(p.Role).split('/').pop()!);
         }
         break;
       }
+      case 'AWS::Lambda::Permission':
+        // Every property of a permission replaces it; the statement id stays the resource's.
+        this.cloud.lambda.addPermission(String(p.FunctionName), deployed.physicalId, {
+          action: String(p.Action),
+          principal: String(p.Principal),
+          sourceArn: p.SourceArn === undefined ? undefined : String(p.SourceArn),
+          sourceAccount: p.SourceAccount === undefined ? undefined : String(p.SourceAccount),
+        });
+        break;
+      case 'AWS::Events::Rule': {
+        const rule: Rule = {
+          arn: String(deployed.attributes.Arn),
+          name: deployed.physicalId,
+          eventPattern: (typeof p.EventPattern === 'string' ? JSON.parse(p.EventPattern) : p.EventPattern ?? {}) as Record<string, unknown>,
+          state: p.State === undefined ? 'ENABLED' : String(p.State),
+          targets: (p.Targets ?? []) as RuleTarget[],
+        };
+        this.cloud.eventbridge.putRule(rule);
+        break;
+      }
+      case 'AWS::SQS::Queue':
+        this.queues.set(String(deployed.attributes.Arn), deployed.physicalId);
+        break;
+      case 'AWS::SQS::QueuePolicy':
+        this.queuePolicies.set(`${stack.name}/${deployed.logicalId}`, {
+          queues: (p.Queues ?? []) as string[],
+          statements: (p.PolicyDocument as { Statement: unknown[] }).Statement,
+        });
+        break;
       case 'AWS::IAM::Policy': {
-        const roles = (deployed.properties.Roles ?? []) as string[];
-        const statements = (deployed.properties.PolicyDocument as { Statement: unknown[] }).Statement;
+        const roles = (p.Roles ?? []) as string[];
+        const statements = (p.PolicyDocument as { Statement: unknown[] }).Statement;
         this.policies.set(`${stack.name}/${deployed.logicalId}`, { roles, statements });
         break;
       }
       case 'AWS::IAM::Role': {
-        const inline = (deployed.properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
-        this.policies.set(`${stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements: inline.flatMap((p) => p.PolicyDocument.Statement) });
+        const inline = (p.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
+        this.policies.set(`${stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements: inline.flatMap((x) => x.PolicyDocument.Statement) });
         break;
       }
       case 'Custom::CDKBucketDeployment': {
-        const p = deployed.properties;
         const bucket = String(p.DestinationBucketName);
         const prefix = String(p.DestinationBucketKeyPrefix ?? '');
         const version = createHash('sha256').update(JSON.stringify([p.SourceObjectKeys, p.SourceMarkers ?? null])).digest('hex').slice(0, 8);
@@ -598,6 +1031,30 @@ export class LifecycleDriver {
     return authorizer(statements)(action, arn);
   }
 
+  /**
+   * Whether EventBridge may put a rule's undeliverable event into a queue: the queue exists and a
+   * queue policy allows `events.amazonaws.com` to send to it for that rule.
+   */
+  private queueAccepts(queueArn: string, ruleArn: string): boolean {
+    const url = this.queues.get(queueArn);
+    if (!url) {
+      return false;
+    }
+    interface Statement {
+      readonly Effect?: string;
+      readonly Principal?: { Service?: string | string[] };
+      readonly Action?: string | string[];
+      readonly Resource?: string | string[];
+      readonly Condition?: Record<string, Record<string, unknown>>;
+    }
+    const list = (v: unknown) => (v === undefined ? [] : Array.isArray(v) ? v : [v]).map(String);
+    return [...this.queuePolicies.values()].filter((p) => p.queues.includes(url)).flatMap((p) => p.statements as Statement[]).some((s) => s.Effect === 'Allow'
+      && list(s.Principal?.Service).includes('events.amazonaws.com')
+      && list(s.Action).some((a) => a === 'sqs:SendMessage' || a === 'sqs:*')
+      && list(s.Resource).some((r) => r === queueArn || r === '*')
+      && Object.values(s.Condition ?? {}).every((c) => list(c['aws:SourceArn'] ?? ruleArn).includes(ruleArn)));
+  }
+
   private context(stack: StackState): ResolveContext {
     return {
       accountId: ACCOUNT_ID,
@@ -611,8 +1068,8 @@ export class LifecycleDriver {
         if (!r || attr in r.attributes) {
           return r?.attributes[attr];
         }
-        // Any attribute of a resource the driver fakes; a custom resource has only what it answered.
-        return r.type.startsWith('Custom::') ? undefined : `${r.physicalId}-${attr}`;
+        // Any attribute of a resource the driver fakes; a custom resource or nested stack has only what it gave.
+        return r.type.startsWith('Custom::') || r.type === NESTED_STACK_TYPE ? undefined : `${r.physicalId}-${attr}`;
       },
       importValue: (name) => this.exports.get(name),
     };
@@ -637,13 +1094,33 @@ export class LifecycleDriver {
     return out;
   }
 
-  private setStatus(stack: StackState, status: string): void {
+  /** Sets a stack's status, and sends EventBridge the stack status event CloudFormation sends. */
+  private setStatus(stack: StackState, status: string, reason = ''): void {
     stack.status = status;
+    const at = this.clock();
     // Updates begin a second apart on the stack's clock, so each has its own LastUpdatedTime.
-    this.cloud.cloudformation.setStackStatus(stack.id, stack.name, status, new Date(Date.UTC(2026, 0, 1) + this.clock() * 1000));
+    const time = new Date(Date.UTC(2026, 0, 1) + at * 1000);
+    this.cloud.cloudformation.setStackStatus(stack.id, stack.name, status, time);
     if (status.endsWith('_COMPLETE') && stack.template) {
       this.publishExports(stack);
     }
+    const eventId = this.uuid();
+    this.current?.events.push({ eventId, stackName: stack.name, stackId: stack.id, status, at });
+    this.cloud.eventbridge.putEvent(stackStatusChangeEvent({ id: eventId, stackId: stack.id, status, reason, time }), this.deliveryOptions());
+  }
+
+  /** How the next event is delivered: as the step asks, else now and then twice or late, as the driver's faults say. */
+  private deliveryOptions(): DeliveryOptions {
+    const asked = this.current?.delivery ?? {};
+    const faults = this.options.eventFaults ?? {};
+    let { twice, late } = asked;
+    if (twice === undefined && (faults.duplicateRate ?? 0) > 0 && this.prng.next() < faults.duplicateRate!) {
+      twice = true;
+    }
+    if (late === undefined && (faults.lateRate ?? 0) > 0 && this.prng.next() < faults.lateRate!) {
+      late = this.prng.next() < 0.5 ? 'next-step' : faults.lateMs ?? 300;
+    }
+    return { twice, late };
   }
 
   private publishExports(stack: StackState): void {
@@ -654,8 +1131,8 @@ export class LifecycleDriver {
     }
   }
 
-  private note(logicalId: string, type: string, action: ResourceChange['action'], phase: Phase): void {
-    this.current?.changes.push({ logicalId, type, action, phase, at: this.clock() });
+  private note(stack: StackState, logicalId: string, type: string, action: ResourceChange['action'], phase: Phase): void {
+    this.current?.changes.push({ logicalId, type, action, phase, at: this.clock(), stackName: stack.name });
   }
 
   /** The driver's clock: the next place in the sequence shared with CloudFront's requests. */

@@ -1,12 +1,14 @@
 /**
- * The deploy-time invariants (DESIGN.md section 2), checked on what the lifecycle driver and the
- * CloudFront emulator recorded. Each function returns the violations it found, as sentences.
+ * The deploy-time invariants (DESIGN.md section 2), checked on what the lifecycle driver, the
+ * CloudFront emulator and the EventBridge stand-in recorded. Each function returns the violations
+ * it found, as sentences.
  */
-import type { RequestRecord, StepReport } from './driver';
+import type { ContentChange, EventDelivery, RequestRecord, StepReport } from './driver';
 import { normalizePaths, planBatches } from '../../src/paths';
-
-const GUARD_TYPE = 'Custom::CloudFrontInvalidationRollbackGuard';
 import type { CloudFrontEmulator } from '../emulator/cloudfront';
+
+/** The stack status after which the stack's rule hands the handler the rollback purge. */
+const ROLLBACK_COMPLETE = 'UPDATE_ROLLBACK_COMPLETE';
 
 /** Whether an invalidation's paths cover everything under a key prefix of the origin. */
 export function coversPrefix(paths: readonly string[], prefix: string): boolean {
@@ -21,18 +23,17 @@ export function coversPrefix(paths: readonly string[], prefix: string): boolean 
  * deletes it again).
  */
 export function uncoveredChanges(step: StepReport, exists: (distributionId: string) => boolean = () => true): string[] {
-  const out: string[] = [];
-  for (const change of step.content) {
-    for (const distribution of change.distributions.filter(exists)) {
-      const covering = step.invalidations.find((i) => i.distributionId === distribution
-        && i.createdAtRequest > change.at
-        && coversPrefix(i.paths, change.prefix));
-      if (!covering) {
-        out.push(`content ${change.version} (${change.phase}) of s3://${change.bucket}/${change.prefix} on ${distribution} was not purged after it landed`);
-      }
-    }
-  }
-  return out;
+  return step.content.flatMap((change) => change.distributions.filter(exists)
+    .filter((d) => !covered(change, d, step))
+    .map((d) => uncoveredSentence(change, d)));
+}
+
+function covered(change: ContentChange, distribution: string, step: StepReport): boolean {
+  return step.invalidations.some((i) => i.distributionId === distribution && i.createdAtRequest > change.at && coversPrefix(i.paths, change.prefix));
+}
+
+function uncoveredSentence(change: ContentChange, distribution: string): string {
+  return `content ${change.version} (${change.phase}) of s3://${change.bucket}/${change.prefix} on ${distribution} was not purged after it landed`;
 }
 
 /** The inputs that decide whether an invalidation fires, compared the way CloudFront would see them. */
@@ -50,44 +51,83 @@ function sameInputs(a: Record<string, unknown> | undefined, b: Record<string, un
   return key(a) !== undefined && key(a) === key(b);
 }
 
-/**
- * The most invalidations a request may create, worked out from the request alone: one per batch for
- * a change, none for a Delete (but a rollback guard's or a guardless invalidation's, in a rollback's cleanup), a redelivery, an
- * Update that changes no input, a rollback guard outside a rollback, or an invalidation whose guard
- * does the rollback's purge.
- */
-export function allowedInvalidations(r: RequestRecord): number {
-  const rollingBack = r.stackStatus.startsWith('UPDATE_ROLLBACK_');
-  const guard = r.resourceType === GUARD_TYPE;
-  // A guard, or an invalidation without one, deleted by a rollback's cleanup came with the update that failed: it purges.
-  const undone = (guard || r.properties.RollbackGuard !== 'true') && r.requestType === 'Delete'
-    && r.stackStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
-  if ((r.requestType === 'Delete' && !undone) || r.phase === 'redelivery'
-    || (r.requestType === 'Update' && sameInputs(r.oldProperties, r.properties))
-    || (guard && !rollingBack && !undone)
-    || (!guard && rollingBack && r.properties.RollbackGuard === 'true' && r.oldProperties?.RollbackGuard === 'true')) {
-    return 0;
-  }
-  // After a rollback, one purge covers both sets of paths (the failed update's and the restored ones).
-  const afterRollback = undone || r.stackStatus.startsWith('UPDATE_ROLLBACK_');
-  const paths = [...r.properties.Paths as string[], ...(afterRollback ? (r.oldProperties?.Paths ?? []) as string[] : [])];
+/** How many invalidations purging these paths takes: one per batch. */
+function batches(paths: unknown): number {
   try {
-    return planBatches(normalizePaths(paths)).length;
+    return planBatches(normalizePaths(paths as string[])).length;
   } catch {
     return 0;
   }
 }
 
-/** I2 and I3: a step creates no more invalidations than its requests may. */
+/**
+ * The most invalidations a request may create, worked out from the request alone: one per batch for
+ * a Create, or a forward Update whose inputs changed; none for an Update during a rollback (the
+ * stack's rule purges once the rollback is over), an Update that changes no input, a redelivery,
+ * or a Delete, except a Delete in a rollback's cleanup (an Invalidation the failed update created:
+ * it purges its own paths).
+ */
+export function allowedInvalidations(r: RequestRecord): number {
+  if (r.phase === 'redelivery') {
+    return 0;
+  }
+  if (r.requestType === 'Delete') {
+    return r.stackStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' ? batches(r.properties.Paths) : 0;
+  }
+  if (r.stackStatus.startsWith('UPDATE_ROLLBACK_') || (r.requestType === 'Update' && sameInputs(r.oldProperties, r.properties))) {
+    return 0;
+  }
+  return batches(r.properties.Paths);
+}
+
+/** The targets a rollback purge names, equal ones once. */
+function purgeTargets(payload: unknown): Array<{ DistributionId?: unknown; DistributionTenantId?: unknown; Paths?: unknown }> {
+  const targets = (payload as { rollbackPurge?: { targets?: unknown } } | undefined)?.rollbackPurge?.targets;
+  if (!Array.isArray(targets)) {
+    return [];
+  }
+  const seen = new Set<string>();
+  return targets.filter((t: { DistributionId?: unknown; DistributionTenantId?: unknown; Paths?: unknown }) => {
+    let key: string;
+    try {
+      key = JSON.stringify([t.DistributionId, t.DistributionTenantId ?? null, normalizePaths(t.Paths as string[])]);
+    } catch {
+      key = JSON.stringify(t);
+    }
+    return !seen.has(key) && !!seen.add(key);
+  });
+}
+
+/**
+ * The most invalidations the stack status events delivered during a step may create: for each
+ * distinct UPDATE_ROLLBACK_COMPLETE event that reached its target for the first time (not handled
+ * in an earlier step), one per batch of each distinct target it names; a second delivery of the
+ * same event none, and any other status none.
+ */
+export function allowedForDeliveries(deliveries: readonly EventDelivery[]): number {
+  const seen = new Set<string>();
+  let allowed = 0;
+  for (const d of deliveries) {
+    const key = `${d.eventId} ${d.targetArn}`;
+    if (d.outcome !== 'invoked' || d.handledBefore || d.status !== ROLLBACK_COMPLETE || seen.has(key)) {
+      continue;
+    }
+    seen.add(key);
+    allowed += purgeTargets(d.payload).reduce((n, t) => n + batches(t.Paths), 0);
+  }
+  return allowed;
+}
+
+/** I2 and I3: a step creates no more invalidations than its requests and events may. */
 export function duplicateInvalidations(step: StepReport): string[] {
-  const allowed = step.requests.reduce((n, r) => n + allowedInvalidations(r), 0);
+  const allowed = step.requests.reduce((n, r) => n + allowedInvalidations(r), 0) + allowedForDeliveries(step.deliveries ?? []);
   if (step.invalidations.length > allowed) {
-    return [`${step.invalidations.length} invalidations were created where the requests allowed ${allowed}`];
+    return [`${step.invalidations.length} invalidations were created where the requests and events allowed ${allowed}`];
   }
   return [];
 }
 
-/** I5: no Delete created an invalidation, and every Delete succeeded. */
+/** I5: every Delete succeeded. */
 export function failedDeletes(step: StepReport): string[] {
   return step.requests
     .filter((r) => r.requestType === 'Delete' && r.answer?.Status !== 'SUCCESS')
@@ -110,20 +150,78 @@ export function extraAnswers(step: StepReport): string[] {
     .map((r) => `${r.requestType} of ${r.logicalId} (${r.phase}) was delivered ${r.deliveries} time(s) and answered ${r.answers!.length} times`);
 }
 
+/**
+ * I4: every stack status event a rule matched reached its target and was handled (an invocation
+ * ran to the end), unless an earlier delivery of the same event was; nothing ended in a
+ * dead-letter queue or was dropped.
+ */
+export function unhandledEvents(step: StepReport): string[] {
+  const handled = new Set((step.deliveries ?? []).filter((d) => d.handled || d.handledBefore).map((d) => `${d.eventId} ${d.targetArn}`));
+  return (step.deliveries ?? [])
+    .filter((d) => !handled.has(`${d.eventId} ${d.targetArn}`))
+    .map((d) => `the ${d.status ?? d.detailType} event ${d.eventId} for ${d.targetArn} was ${d.outcome === 'invoked' ? `not handled after ${d.attempts} attempt(s)` : `${d.outcome}: ${d.reason}`}`);
+}
+
 /** I7: CloudFront's in-progress limits held at every submission. */
 export function limitBreaches(cloudfront: CloudFrontEmulator): string[] {
   return [...cloudfront.peaks].filter(([, p]) => p.wildcards > 15 || p.paths > 3000)
     .map(([d, p]) => `${d} had ${p.wildcards} wildcard and ${p.paths} other paths in progress`);
 }
 
-/** Every invariant that a single step can break. */
+/** Every invariant that a single step can break, the purge of every content change within the step included. */
 export function violations(step: StepReport, cloudfront: CloudFrontEmulator): string[] {
+  return [...uncoveredChanges(step, (d) => cloudfront.hasDistribution(d)), ...stepViolations(step, cloudfront)];
+}
+
+function stepViolations(step: StepReport, cloudfront: CloudFrontEmulator): string[] {
   return [
-    ...uncoveredChanges(step, (d) => cloudfront.hasDistribution(d)),
     ...duplicateInvalidations(step),
     ...failedDeletes(step),
     ...unanswered(step),
     ...extraAnswers(step),
+    ...unhandledEvents(step),
     ...limitBreaches(cloudfront),
   ];
+}
+
+/**
+ * The invariants over a sequence of steps. A rollback's purge may come in a later step: when its
+ * event is delivered late (after the next step has begun), or when the rollback failed and is
+ * continued later. The content such a step changed is judged once no delivery is held back and
+ * no rollback is left to continue, against the invalidations made since.
+ */
+export class InvariantChecker {
+  private pending: Array<{ readonly change: ContentChange; readonly distribution: string }> = [];
+
+  public constructor(private readonly cloudfront: CloudFrontEmulator) {}
+
+  /** The violations a step shows, with those of earlier content changes that are now due. */
+  public check(step: StepReport): string[] {
+    const exists = (d: string) => this.cloudfront.hasDistribution(d);
+    const rolledBack = step.events.some((e) => e.status.startsWith('UPDATE_ROLLBACK_'));
+    const waiting = step.rollbackPending || (step.heldDeliveries > 0 && (rolledBack || this.pending.length > 0));
+    const candidates = [
+      ...this.pending.filter((p) => !covered(p.change, p.distribution, step)),
+      ...step.content.flatMap((change) => change.distributions.map((distribution) => ({ change, distribution })))
+        .filter((p) => !covered(p.change, p.distribution, step)),
+    ];
+    const out: string[] = [];
+    this.pending = [];
+    for (const p of candidates) {
+      if (!exists(p.distribution)) {
+        continue;
+      }
+      if (waiting) {
+        this.pending.push(p);
+      } else {
+        out.push(uncoveredSentence(p.change, p.distribution));
+      }
+    }
+    return [...out, ...stepViolations(step, this.cloudfront)];
+  }
+
+  /** Content changes whose purge is still awaited. */
+  public get awaiting(): number {
+    return this.pending.length;
+  }
 }

@@ -1,6 +1,6 @@
 /**
- * The AWS side, on this machine: CloudFront, Lambda and CloudFormation stand-ins, wired so that a
- * handler running in the Lambda stand-in reaches the others through the standard
+ * The AWS side, on this machine: CloudFront, Lambda, CloudFormation and EventBridge stand-ins, wired
+ * so that a handler running in the Lambda stand-in reaches the others through the standard
  * AWS_ENDPOINT_URL_* variables, with the IAM its template gives it.
  */
 import type { HandlerFunction, SynthesizedStack } from './assembly';
@@ -8,11 +8,13 @@ import { invalidationHandler } from './assembly';
 import type { Authorizer } from './iam';
 import { authorizer, roleStatements } from './iam';
 import type { ResolveContext } from './intrinsics';
+import { resolve } from './intrinsics';
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { CloudFormationEmulator } from '../emulator/cloudformation';
 import type { ReceivedAnswer } from '../emulator/cloudformation';
 import { CloudFrontEmulator } from '../emulator/cloudfront';
 import type { CloudFrontEmulatorOptions } from '../emulator/cloudfront';
+import { EventBridgeEmulator } from '../emulator/eventbridge';
 import { LambdaEmulator } from '../emulator/lambda';
 
 export interface LocalCloudOptions {
@@ -35,12 +37,15 @@ export class LocalCloud {
     const physicalId = (stackId: string, logicalId: string) => cloud.physicalIds(stackId, logicalId);
     const resourceStatus = (stackId: string, logicalId: string) => cloud.resourceStatuses(stackId, logicalId);
     cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus });
+    const queueAccepts = (queueArn: string, ruleArn: string) => cloud.queueAccepts(queueArn, ruleArn);
+    cloud.eventbridge = new EventBridgeEmulator({ lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts });
     return cloud;
   }
 
   public cloudfront!: CloudFrontEmulator;
   public lambda!: LambdaEmulator;
   public cloudformation!: CloudFormationEmulator;
+  public eventbridge!: EventBridgeEmulator;
   private sequence = 0;
   private constructor(private readonly options: LocalCloudOptions) {}
 
@@ -58,8 +63,16 @@ export class LocalCloud {
   /** Statuses of stack resources, for DescribeStackResource; the lifecycle driver supplies them. */
   public resourceStatuses: (stackId: string, logicalId: string) => string | undefined = () => undefined;
 
-  /** Registers a function's real code with the Lambda stand-in, with a Lambda-like environment. */
-  public deployFunction(name: string, fn: HandlerFunction): { name: string; arn: string } {
+  /** Whether a dead-letter queue exists and lets EventBridge send to it for the rule; the lifecycle driver supplies it. */
+  public queueAccepts: (queueArn: string, ruleArn: string) => boolean = () => true;
+
+  /**
+   * Registers a function's real code with the Lambda stand-in, with a Lambda-like environment plus
+   * the function's own variables (its template's Environment.Variables, resolved).
+   */
+  public deployFunction(
+    name: string, fn: HandlerFunction, settings: { env?: Record<string, string>; deadLetterArn?: string } = {},
+  ): { name: string; arn: string } {
     const arn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
     this.lambda.register({
       name,
@@ -67,7 +80,9 @@ export class LocalCloud {
       codeDir: fn.codeDir,
       handler: fn.handler,
       timeoutMs: this.options.lambdaTimeoutMs ?? fn.timeoutSeconds * 1000,
+      deadLetterArn: settings.deadLetterArn,
       env: {
+        ...settings.env,
         AWS_REGION: REGION,
         AWS_DEFAULT_REGION: REGION,
         AWS_ACCESS_KEY_ID: 'ASIAEXAMPLEHANDLER',
@@ -115,7 +130,8 @@ export class LocalCloud {
  */
 export function deployInvalidationHandler(cloud: LocalCloud, stack: SynthesizedStack, stackId: string): { name: string; arn: string } {
   const fn = invalidationHandler(stack);
-  const deployed = cloud.deployFunction(`${stack.stackName}-InvalidationHandler`, fn);
+  const name = `${stack.stackName}-InvalidationHandler`;
+  const arn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${name}`;
   const ctx: ResolveContext = {
     accountId: ACCOUNT_ID,
     region: REGION,
@@ -123,8 +139,11 @@ export function deployInvalidationHandler(cloud: LocalCloud, stack: SynthesizedS
     stackId,
     stackName: stack.stackName,
     ref: (id) => `${id}-physical`,
-    getAtt: (id, attr) => (id === fn.logicalId && attr === 'Arn' ? deployed.arn : `arn:aws:local:${REGION}:${ACCOUNT_ID}:${id}/${attr}`),
+    getAtt: (id, attr) => (id === fn.logicalId && attr === 'Arn' ? arn : `arn:aws:local:${REGION}:${ACCOUNT_ID}:${id}/${attr}`),
   };
+  const variables = (stack.template.Resources[fn.logicalId].Properties?.Environment as { Variables?: unknown } | undefined)?.Variables;
+  const env = variables ? resolve(variables, ctx) as Record<string, string> : {};
+  const deployed = cloud.deployFunction(name, fn, { env });
   cloud.authorizer = authorizer(roleStatements(stack.template, fn.roleLogicalId, ctx));
   // Requests sent by hand come from a deploy going forward, for resources that wait for them,
   // unless the caller says otherwise.

@@ -1,0 +1,344 @@
+/**
+ * The lifecycle driver on its own: stack status sequences and their events, rules deployed and
+ * rolled back with the stack, failed rollbacks and ContinueUpdateRollback, late and repeated event
+ * deliveries, and the invariant checks. Hand-made templates and a stand-in handler that only
+ * answers, so that what is tested is the driver, as CloudFormation, not the library.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import type { SynthesizedStack, Template } from './driver/assembly';
+import type { EventDelivery, RequestRecord, StepReport } from './driver/driver';
+import { LifecycleDriver } from './driver/driver';
+import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, uncoveredChanges } from './driver/invariants';
+
+const STACK = 'DriverTest';
+let codeDir: string;
+let driver: LifecycleDriver;
+
+beforeAll(() => {
+  codeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driver-test-'));
+  // Answers every request SUCCESS (FAILED when asked to) and records nothing else.
+  fs.writeFileSync(path.join(codeDir, 'index.js'), `
+exports.handler = async (event) => {
+  if (!event.ResponseURL) { return; }
+  const failed = event.ResourceProperties.Fail === 'true';
+  const body = JSON.stringify({
+    Status: failed ? 'FAILED' : 'SUCCESS', Reason: failed ? 'asked to fail' : undefined,
+    PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId + '-1',
+    StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Status: 'Done' },
+  });
+  await fetch(event.ResponseURL, { method: 'PUT', body });
+};`);
+});
+
+afterAll(() => {
+  fs.rmSync(codeDir, { recursive: true, force: true });
+});
+
+beforeEach(async () => {
+  driver = await LifecycleDriver.start();
+});
+
+afterEach(async () => {
+  await driver.close();
+});
+
+interface Shape {
+  readonly version: string;
+  /** Paths the rule's rollback purge names. */
+  readonly rulePaths?: string[];
+  /** Leave the rule out, or the function's permission for it. */
+  readonly rule?: boolean;
+  readonly permission?: boolean;
+  /** An extra resource, to fail or to be created by the update. */
+  readonly extra?: string;
+}
+
+/** A stack shaped like the library's: content, an anchor after it, the custom resource, the handler, the rule and its DLQ. */
+function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra }: Shape): SynthesizedStack {
+  const resources: Template['Resources'] = {
+    Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
+    Handler: {
+      Type: 'AWS::Lambda::Function',
+      Properties: {
+        Code: { S3Bucket: 'assets', S3Key: 'handler.zip' },
+        Handler: 'index.handler',
+        Runtime: 'nodejs20.x',
+        Role: { 'Fn::GetAtt': ['Role', 'Arn'] },
+        Environment: { Variables: { INVALIDATION_STACK_ID: { Ref: 'AWS::StackId' } } },
+      },
+    },
+    Content: { Type: 'Custom::CDKBucketDeployment', Properties: { ServiceToken: 'x', DestinationBucketName: 'site', SourceObjectKeys: [version] } },
+    Anchor: { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: ['Content'] },
+    Purge: {
+      Type: 'Custom::CloudFrontInvalidation',
+      Properties: { ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] }, DistributionId: 'E1', Paths: ['/*'], Trigger: [version] },
+      DependsOn: ['Anchor'],
+    },
+    Dlq: { Type: 'AWS::SQS::Queue' },
+  };
+  if (rule) {
+    resources.DlqPolicy = {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: 'Dlq' }],
+        PolicyDocument: {
+          Statement: [{
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: 'sqs:SendMessage',
+            Resource: { 'Fn::GetAtt': ['Dlq', 'Arn'] },
+            Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['Rule', 'Arn'] } } },
+          }],
+        },
+      },
+    };
+    resources.Rule = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        EventPattern: {
+          'source': ['aws.cloudformation'],
+          'detail-type': ['CloudFormation Stack Status Change'],
+          'detail': { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['UPDATE_ROLLBACK_COMPLETE'] } },
+        },
+        State: 'ENABLED',
+        Targets: [{
+          Id: 'Target0',
+          Arn: { 'Fn::GetAtt': ['Handler', 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['Dlq', 'Arn'] } },
+          InputTransformer: {
+            InputPathsMap: { 'id': '$.id', 'detail-stack-id': '$.detail.stack-id', 'detail-status-details-status': '$.detail.status-details.status', 'time': '$.time' },
+            InputTemplate: {
+              'Fn::Join': ['', [
+                '{"rollbackPurge":{"eventId":<id>,"stackId":<detail-stack-id>,"status":<detail-status-details-status>,"time":<time>,"targets":[{"DistributionId":"',
+                { Ref: 'AWS::AccountId' },
+                `","Paths":${JSON.stringify(rulePaths)}}]}}`,
+              ]],
+            },
+          },
+        }],
+      },
+    };
+    if (permission) {
+      resources.Permission = {
+        Type: 'AWS::Lambda::Permission',
+        Properties: { Action: 'lambda:InvokeFunction', FunctionName: { 'Fn::GetAtt': ['Handler', 'Arn'] }, Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': ['Rule', 'Arn'] } },
+      };
+    }
+  }
+  if (extra) {
+    resources[extra] = { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: version }, DependsOn: ['Content'] };
+  }
+  return { stackName: STACK, template: { Resources: resources }, assemblyDir: codeDir, assetDirs: new Map([['handler.zip', codeDir]]) };
+}
+
+const statuses = (step: StepReport) => step.events.filter((e) => e.stackName === STACK).map((e) => e.status);
+type Purge = { rollbackPurge: { status: string; targets: Array<{ Paths: string[] }> } };
+const purges = (step: StepReport) => step.deliveries.map((d) => (d.payload as Purge).rollbackPurge);
+
+describe('stack status sequences, each sent to EventBridge', () => {
+  test('a creation, an update with its cleanup, and a deletion', async () => {
+    const created = await driver.deploy(stack({ version: 'v1', extra: 'Old' }));
+    expect(statuses(created)).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
+    const updated = await driver.deploy(stack({ version: 'v2' }));
+    expect(statuses(updated)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(updated.changes.filter((c) => c.action === 'delete').map((c) => [c.logicalId, c.phase])).toEqual([['Old', 'cleanup']]);
+    const events = driver.cloud.eventbridge.events.map((e) => e.event);
+    expect(events.every((e) => e.source === 'aws.cloudformation' && e.resources[0] === driver.stackId(STACK))).toBe(true);
+    expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    const deleted = await driver.destroy(STACK);
+    expect(statuses(deleted)).toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+    expect(updated.deliveries).toEqual([]);
+  });
+
+  test('a failed update rolls back, cleans up what it created, and the rule hands the handler the purge at UPDATE_ROLLBACK_COMPLETE', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const step = await driver.deploy(stack({ version: 'v2', rulePaths: ['/new/*'], extra: 'Fails' }), { fail: ['Fails'] });
+    expect(statuses(step)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    // The rule was updated by the failed update and put back by the rollback: the purge names the old paths.
+    expect(purges(step)).toEqual([expect.objectContaining({ status: 'UPDATE_ROLLBACK_COMPLETE', targets: [{ DistributionId: '123456789012', Paths: ['/*'] }] })]);
+    expect(step.deliveries[0]).toMatchObject({ outcome: 'invoked', handled: true, handledBefore: false, attempts: 1, copy: 1 });
+    const invocation = driver.cloud.lambda.invocations.find((i) => i.payload === step.deliveries[0].payload)!;
+    expect(invocation.source).toBe('event');
+  });
+
+  test('a rule that the failed update created is gone by UPDATE_ROLLBACK_COMPLETE: nothing is delivered', async () => {
+    await driver.deploy(stack({ version: 'v1', rule: false }));
+    const step = await driver.deploy(stack({ version: 'v2', extra: 'Fails' }), { fail: ['Fails'] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(step.changes.filter((c) => c.phase === 'rollback' && c.action === 'delete').map((c) => c.logicalId)).toContain('Rule');
+    expect(step.deliveries).toEqual([]);
+  });
+
+  test('without the function\'s permission, the event is not delivered but kept in the rule target\'s dead-letter queue', async () => {
+    await driver.deploy(stack({ version: 'v1', permission: false }));
+    const step = await driver.deploy(stack({ version: 'v2', permission: false, extra: 'Fails' }), { fail: ['Fails'] });
+    expect(step.deliveries.map((d) => d.outcome)).toEqual(['dead-lettered']);
+    expect(driver.cloud.eventbridge.deadLetters).toHaveLength(1);
+  });
+});
+
+describe('failed rollbacks', () => {
+  test('end UPDATE_ROLLBACK_FAILED without cleanup or purge; ContinueUpdateRollback puts back the rest, cleans up, and the purge follows', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const failing = stack({ version: 'v2', extra: 'Fails' });
+    const step = await driver.deploy(failing, { fail: ['Fails'], failRollback: ['Content'] });
+    expect(statuses(step)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_FAILED']);
+    expect(step.rollbackPending).toBe(true);
+    expect(step.content.map((c) => c.phase)).toEqual(['deploy']);
+    expect(step.deliveries).toEqual([]);
+    // What the failed update created is still there: no cleanup yet.
+    expect(driver.resource(STACK, 'Anchor')).toBeDefined();
+    await expect(driver.deploy(stack({ version: 'v3' }))).rejects.toThrow(/UPDATE_ROLLBACK_FAILED state and can not be updated/);
+    await expect(driver.continueUpdateRollback(STACK, { resourcesToSkip: ['Purge'] })).rejects.toThrow(/Only resources that failed to roll back/);
+
+    const resumed = await driver.continueUpdateRollback(STACK);
+    expect(statuses(resumed)).toEqual(['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    expect(resumed.content.map((c) => [c.version, c.phase])).toEqual([[driver.steps[0].content[0].version, 'rollback']]);
+    expect(purges(resumed).map((p) => p.status)).toEqual(['UPDATE_ROLLBACK_COMPLETE']);
+    expect(resumed.rollbackPending).toBe(false);
+    // The stack is as before the failed update, and can be updated again.
+    expect(driver.resource(STACK, 'Fails')).toBeUndefined();
+    expect((await driver.deploy(stack({ version: 'v3' }))).stackStatus).toBe('UPDATE_COMPLETE');
+  });
+
+  test('a rollback continued while skipping the resource that failed leaves it as it is', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    await driver.deploy(stack({ version: 'v2' }), { fail: ['Purge'], failRollback: ['Content'] });
+    const resumed = await driver.continueUpdateRollback(STACK, { resourcesToSkip: ['Content'] });
+    expect(resumed.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(resumed.changes.filter((c) => c.action === 'skip').map((c) => c.logicalId)).toEqual(['Content']);
+    expect(resumed.content).toEqual([]);
+  });
+
+  test('can fail again, and be continued once more', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    await driver.deploy(stack({ version: 'v2' }), { fail: ['Purge'], failRollback: ['Content'] });
+    expect((await driver.continueUpdateRollback(STACK, { fail: ['Content'] })).stackStatus).toBe('UPDATE_ROLLBACK_FAILED');
+    expect((await driver.continueUpdateRollback(STACK)).stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+  });
+});
+
+describe('events delivered at least once', () => {
+  test('twice: the same event id reaches the target twice in the step', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const step = await driver.deploy(stack({ version: 'v2', extra: 'Fails' }), { fail: ['Fails'], events: { twice: true } });
+    expect(step.deliveries.map((d) => [d.copy, d.handled])).toEqual([[1, true], [2, true]]);
+    expect(new Set(step.deliveries.map((d) => d.eventId)).size).toBe(1);
+  });
+
+  test('late, once the next step has begun: the rollback step ends with it held, the next one delivers it', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const step = await driver.deploy(stack({ version: 'v2', extra: 'Fails' }), { fail: ['Fails'], events: { late: 'next-step' } });
+    expect([step.deliveries, step.heldDeliveries]).toEqual([[], 1]);
+    const next = await driver.deploy(stack({ version: 'v3' }));
+    expect(next.deliveries.map((d) => [d.status, d.late, d.handled])).toEqual([['UPDATE_ROLLBACK_COMPLETE', true, true]]);
+    expect(next.deliveries[0].sentAt).toBeLessThan(next.events[0].at);
+    // Delivered again in a later step, the same event counts as handled before.
+    driver.cloud.eventbridge.putEvent(driver.cloud.eventbridge.events.find((e) => e.event.id === next.deliveries[0].eventId)!.event, { late: 'next-step' });
+    const again = await driver.deliverHeldEvents(STACK);
+    expect(again.deliveries.map((d) => d.handledBefore)).toEqual([true]);
+  });
+
+  test('late by a delay: the step waits for it', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const step = await driver.deploy(stack({ version: 'v2', extra: 'Fails' }), { fail: ['Fails'], events: { late: 300 } });
+    expect(step.deliveries.map((d) => [d.late, d.handled])).toEqual([[true, true]]);
+    expect(step.deliveries[0].deliveredAt).toBeGreaterThan(step.events[step.events.length - 1].at);
+  });
+
+  test('at random, from the driver\'s seed', async () => {
+    const seeded = await LifecycleDriver.start({ seed: 7, eventFaults: { duplicateRate: 1, lateRate: 1, lateMs: 50 } });
+    try {
+      await seeded.deploy(stack({ version: 'v1' }));
+      const step = await seeded.deploy(stack({ version: 'v2', extra: 'Fails' }), { fail: ['Fails'] });
+      const delivered = [...step.deliveries, ...(await seeded.deliverHeldEvents(STACK)).deliveries];
+      expect(delivered.map((d) => [d.copy, d.late])).toEqual([[1, true], [2, true]]);
+    } finally {
+      await seeded.close();
+    }
+  });
+});
+
+describe('the invariant checks themselves', () => {
+  const base: StepReport = {
+    stackName: 'S', stackStatus: 'UPDATE_COMPLETE', changes: [], requests: [], content: [], invalidations: [], events: [], deliveries: [], heldDeliveries: 0, rollbackPending: false,
+  };
+  const invalidation = (at: number, paths = ['/*'], ref = 'a-b-1') => ({
+    id: `I${at}`, distributionId: 'E1', callerReference: ref, paths, createdAt: 0, createdAtRequest: at, completesAt: 0,
+  });
+  const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P', Data: { Status: 'Submitted' } };
+  const request: RequestRecord = {
+    logicalId: 'P',
+    resourceType: 'Custom::CloudFrontInvalidation',
+    requestType: 'Update',
+    requestId: 'r',
+    phase: 'deploy',
+    stackStatus: 'UPDATE_IN_PROGRESS',
+    sentAt: 0,
+    properties: { Paths: ['/*'], Trigger: ['2'] },
+    oldProperties: { Paths: ['/*'], Trigger: ['1'] },
+    answer,
+  };
+  const delivery = (eventId: string, overrides: Partial<EventDelivery> = {}): EventDelivery => ({
+    eventId,
+    detailType: 'CloudFormation Stack Status Change',
+    status: 'UPDATE_ROLLBACK_COMPLETE',
+    ruleArn: 'r',
+    targetId: 'T',
+    targetArn: 'fn',
+    payload: { rollbackPurge: { targets: [{ DistributionId: 'E1', Paths: ['/*'] }, { DistributionId: 'E1', Paths: ['/*'] }, { DistributionId: 'E2', Paths: ['/a'] }] } },
+    copy: 1,
+    late: false,
+    sentAt: 0,
+    deliveredAt: 1,
+    outcome: 'invoked',
+    handled: true,
+    handledBefore: false,
+    attempts: 1,
+    ...overrides,
+  });
+
+  test('flag content that was not purged after it landed', () => {
+    const content = [{ bucket: 'b', prefix: '', version: 'v2', distributions: ['E1'], phase: 'deploy' as const, at: 5 }];
+    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(4)] })).toHaveLength(1);
+    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6, ['/other'])] })).toHaveLength(1);
+    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6)] })).toEqual([]);
+  });
+
+  test('allow a purge for a forward change, a rollback\'s cleanup Delete and a first rollback event; none otherwise', () => {
+    expect(allowedInvalidations(request)).toBe(1);
+    expect(allowedInvalidations({ ...request, oldProperties: request.properties })).toBe(0);
+    expect(allowedInvalidations({ ...request, stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS' })).toBe(0);
+    expect(allowedInvalidations({ ...request, phase: 'redelivery' })).toBe(0);
+    expect(allowedInvalidations({ ...request, requestType: 'Delete', stackStatus: 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS' })).toBe(0);
+    expect(allowedInvalidations({ ...request, requestType: 'Delete', stackStatus: 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' })).toBe(1);
+    // Two distinct targets; the same event twice, handled before, dead-lettered or of another status, nothing more.
+    expect(allowedForDeliveries([delivery('e1'), delivery('e1', { copy: 2 })])).toBe(2);
+    expect(allowedForDeliveries([delivery('e1', { handledBefore: true })])).toBe(0);
+    expect(allowedForDeliveries([delivery('e1', { outcome: 'dead-lettered' })])).toBe(0);
+    expect(allowedForDeliveries([delivery('e1', { status: 'UPDATE_ROLLBACK_FAILED' })])).toBe(0);
+    expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1)] })).toEqual([]);
+    expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1), invalidation(2, ['/*'], 'a-c-1')] })).toHaveLength(1);
+  });
+
+  test('flag a request answered more often than it was delivered', () => {
+    const create = { ...request, requestType: 'Create' as const };
+    expect(extraAnswers({ ...base, requests: [{ ...create, answers: [answer, { ...answer, Status: 'FAILED' }], deliveries: 2 }] })).toEqual([]);
+    expect(extraAnswers({ ...base, requests: [{ ...create, answers: [answer, answer], deliveries: 1 }] })).toHaveLength(1);
+  });
+
+  test('judge a rollback\'s revert once its late event or continued rollback had the chance to purge it', () => {
+    const cloudfront = { hasDistribution: () => true, peaks: new Map() } as never;
+    const revert = { bucket: 'b', prefix: '', version: 'v1', distributions: ['E1'], phase: 'rollback' as const, at: 5 };
+    const rollback = { stackStatus: 'UPDATE_ROLLBACK_COMPLETE', status: 'UPDATE_ROLLBACK_IN_PROGRESS', eventId: 'x', stackName: 'S', stackId: 's', at: 1 };
+    const held = new InvariantChecker(cloudfront);
+    expect(held.check({ ...base, content: [revert], events: [rollback], heldDeliveries: 1 })).toEqual([]);
+    expect(held.check({ ...base, invalidations: [invalidation(9)], deliveries: [delivery('e1')] })).toEqual([]);
+    const lost = new InvariantChecker(cloudfront);
+    expect(lost.check({ ...base, content: [revert], rollbackPending: true })).toEqual([]);
+    expect(lost.awaiting).toBe(1);
+    expect(lost.check(base)).toHaveLength(1);
+  });
+});
