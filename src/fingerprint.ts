@@ -1,55 +1,11 @@
 /**
- * Synth-time analysis of a stack: which resources an invalidation follows, and a fingerprint of
- * them. Runs while the template is being rendered, so it sees the stack exactly as deployed.
+ * Pure analysis of rendered resources: what refers to what, which resources an invalidation
+ * follows, and a fingerprint of them.
  */
 import { createHash } from 'crypto';
-import { CfnParameter, CfnResource, Stack } from 'aws-cdk-lib';
-import type { IConstruct } from 'constructs';
-import { GUARD_RESOURCE_TYPE } from './contract';
+import type { CfnParameter } from 'aws-cdk-lib';
 import { compareStrings } from './paths';
-
-const MACHINERY = Symbol.for('cdk-cloudfront-invalidation.machinery');
-const INVALIDATION = Symbol.for('cdk-cloudfront-invalidation.resource');
-
-/** Marks a construct whose resources belong to the invalidation machinery, never to what it follows. */
-export function markMachinery(scope: IConstruct): void {
-  Object.defineProperty(scope, MACHINERY, { value: true });
-}
-
-/** Marks the custom resource of an Invalidation. */
-export function markInvalidationResource(resource: CfnResource): void {
-  Object.defineProperty(resource, INVALIDATION, { value: true });
-}
-
-/** Whether a resource belongs to invalidation machinery (or is CDK metadata). */
-export function isMachinery(resource: CfnResource): boolean {
-  return resource.node.scopes.some((scope) => (scope as unknown as Record<symbol, unknown>)[MACHINERY] === true)
-    || resource.cfnResourceType === 'AWS::CDK::Metadata';
-}
-
-function isInvalidationResource(resource: CfnResource): boolean {
-  return (resource as unknown as Record<symbol, unknown>)[INVALIDATION] === true;
-}
-
-/** A resource as the template will hold it. */
-export interface RenderedResource {
-  readonly resource: CfnResource;
-  readonly logicalId: string;
-  readonly definition: Record<string, unknown>;
-}
-
-/** Renders the given resources of a stack (all of them by default), resolved as in the template. */
-export function renderResources(stack: Stack, resources?: readonly CfnResource[]): RenderedResource[] {
-  const all = resources ?? stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
-  const rendered: RenderedResource[] = [];
-  for (const resource of all) {
-    const template = stack.resolve(resource._toCloudFormation()) as { Resources?: Record<string, Record<string, unknown>> };
-    for (const [logicalId, definition] of Object.entries(template.Resources ?? {})) {
-      rendered.push({ resource, logicalId, definition });
-    }
-  }
-  return rendered;
-}
+import type { RenderedResource } from './render';
 
 /** Logical ids a rendered definition refers to: Ref, Fn::GetAtt, Fn::Sub and DependsOn. */
 export function referencedIds(definition: unknown): Set<string> {
@@ -92,25 +48,26 @@ export function referencedIds(definition: unknown): Set<string> {
 }
 
 /**
- * The resources of the stack an `onStackChange` invalidation follows: every resource except the
- * invalidation machinery, CDK metadata, and whatever depends (directly or not) on an invalidation.
- * Machinery is never rendered here: an invalidation's own definition is what is being worked out.
+ * The resources an invalidation follows, sorted by logical id: the given ones (the stack's
+ * resources less the invalidation machinery and CDK metadata) except whatever depends, directly
+ * or not, on one of the invalidations (their logical ids given): those deploy after them.
  */
-export function followedResources(stack: Stack): RenderedResource[] {
-  const all = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
-  const invalidationIds = all.filter(isInvalidationResource).map((r) => stack.resolve(r.logicalId) as string);
-  const rendered = renderResources(stack, all.filter((r) => !isMachinery(r)));
+export function followedResources(rendered: readonly RenderedResource[], invalidationIds: readonly string[]): RenderedResource[] {
   const dependents = new Map<string, string[]>();
   for (const r of rendered) {
     for (const target of referencedIds(r.definition)) {
-      dependents.set(target, [...(dependents.get(target) ?? []), r.logicalId]);
+      let list = dependents.get(target);
+      if (!list) {
+        list = [];
+        dependents.set(target, list);
+      }
+      list.push(r.logicalId);
     }
   }
   const excluded = new Set<string>();
   const queue = [...invalidationIds];
   while (queue.length > 0) {
-    const id = queue.pop()!;
-    for (const dependent of dependents.get(id) ?? []) {
+    for (const dependent of dependents.get(queue.pop()!) ?? []) {
       if (!excluded.has(dependent)) {
         excluded.add(dependent);
         queue.push(dependent);
@@ -120,23 +77,40 @@ export function followedResources(stack: Stack): RenderedResource[] {
   return rendered.filter((r) => !excluded.has(r.logicalId)).sort((a, b) => compareStrings(a.logicalId, b.logicalId));
 }
 
+/** One resource's share of a fingerprint; work it out once per resource and synthesis. */
+export interface FingerprintEntry {
+  /** The resource's logical id and canonical definition, as JSON. */
+  readonly json: string;
+  /** The CloudFormation parameters (logical ids) the definition uses. */
+  readonly parameters: readonly string[];
+}
+
 /**
- * A fingerprint of resources as the `Trigger` property holds it: a hash of their definitions
- * (without CDK's own metadata and DependsOn), followed by the deploy-time values of the
- * CloudFormation parameters they use, which CloudFormation fills in on every deploy.
+ * A resource's share of a fingerprint: its definition without CDK's own metadata, DependsOn and
+ * the given properties, with object keys sorted. `parameters` are the stack's CloudFormation
+ * parameters, by logical id.
  */
-export function fingerprint(stack: Stack, label: string, resources: readonly RenderedResource[], omitProperties: readonly string[] = []): unknown[] {
-  const entries = resources.map((r) => [r.logicalId, canonical(strip(r.definition, omitProperties))]);
-  const hash = createHash('sha256').update(JSON.stringify(entries)).digest('hex');
-  const parameters = new Map<string, CfnParameter>();
-  for (const p of stack.node.findAll()) {
-    if (p instanceof CfnParameter && Stack.of(p) === stack) {
-      parameters.set(stack.resolve(p.logicalId), p);
-    }
-  }
-  const used = new Set<string>();
-  resources.forEach((r) => referencedIds(r.definition).forEach((id) => parameters.has(id) && used.add(id)));
-  const values = [...used].sort(compareStrings).map((id) => {
+export function fingerprintEntry(
+  resource: RenderedResource,
+  parameters: ReadonlyMap<string, CfnParameter>,
+  omitProperties: readonly string[] = [],
+): FingerprintEntry {
+  return {
+    json: JSON.stringify([resource.logicalId, canonical(strip(resource.definition, omitProperties))]),
+    parameters: [...referencedIds(resource.definition)].filter((id) => parameters.has(id)),
+  };
+}
+
+/**
+ * A fingerprint as the `Trigger` property holds it: `<label>:<hash of the entries>`, followed by
+ * the deploy-time values of the CloudFormation parameters they use, which CloudFormation fills in
+ * on every deploy.
+ */
+export function fingerprint(label: string, entries: readonly FingerprintEntry[], parameters: ReadonlyMap<string, CfnParameter>): unknown[] {
+  // The same bytes as JSON.stringify of the list of [logicalId, definition] pairs.
+  const hash = createHash('sha256').update(`[${entries.map((e) => e.json).join(',')}]`).digest('hex');
+  const used = [...new Set(entries.flatMap((e) => e.parameters))].sort(compareStrings);
+  const values = used.map((id) => {
     const isList = /List<|CommaDelimitedList/.test(parameters.get(id)!.type);
     const value = isList ? { 'Fn::Join': [',', { Ref: id }] } : { Ref: id };
     return { 'Fn::Join': ['', [`parameter:${id}=`, value]] };
@@ -168,39 +142,4 @@ function canonical(value: unknown): unknown {
     return Object.fromEntries(Object.keys(value).sort(compareStrings).map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
   }
   return value;
-}
-
-/** An invalidation's rollback guard, and the handler it calls. */
-export interface RollbackGuard {
-  readonly resource: CfnResource;
-  readonly handler: CfnResource;
-}
-
-/**
- * The resources of the stack that the given ones need, directly or not, through references and
- * dependencies: those must deploy first. Invalidations and their guards are not rendered (their
- * `Trigger` is worked out later); nothing needs them here.
- */
-export function resourcesNeededBy(stack: Stack, start: readonly CfnResource[]): Set<CfnResource> {
-  const all = stack.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c) && Stack.of(c) === stack);
-  const byId = new Map(all.map((r) => [stack.resolve(r.logicalId) as string, r]));
-  const needs = (resource: CfnResource): CfnResource[] => {
-    const ids = referencedIds(renderResources(stack, [resource]).map((r) => r.definition));
-    const scoped = [...resource.node.scopes].flatMap((scope) => scope.node.dependencies)
-      .flatMap((d) => d.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c)));
-    return [...[...ids].map((id) => byId.get(id)), ...resource.obtainDependencies(), ...scoped]
-      .filter((r): r is CfnResource => r !== undefined && CfnResource.isCfnResource(r) && Stack.of(r) === stack);
-  };
-  const needed = new Set<CfnResource>();
-  const queue = [...start];
-  while (queue.length > 0) {
-    for (const next of needs(queue.pop()!)) {
-      // Nothing goes through an invalidation or a guard: everything else waits for those.
-      if (!needed.has(next) && !isInvalidationResource(next) && next.cfnResourceType !== GUARD_RESOURCE_TYPE) {
-        needed.add(next);
-        queue.push(next);
-      }
-    }
-  }
-  return needed;
 }

@@ -1,6 +1,7 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { bucketDeploymentResource } from './deployment';
+import { renderResource } from './render';
 
 /**
  * Options for `InvalidationPaths.ofDeployment`.
@@ -47,9 +48,9 @@ function trimSlashes(text: string): string {
 /** The deployment's destinationKeyPrefix, read from its custom resource. */
 function keyPrefix(deployment: s3deploy.BucketDeployment): string {
   const cfn = bucketDeploymentResource(deployment, 'InvalidationPaths.ofDeployment');
-  type Rendered = { Resources: Record<string, { Properties?: { DestinationBucketKeyPrefix?: unknown } }> };
-  const rendered = Stack.of(cfn).resolve(cfn._toCloudFormation()) as Rendered;
-  const prefix = Object.values(rendered.Resources)[0]?.Properties?.DestinationBucketKeyPrefix ?? '';
+  // BucketDeployment keeps its props to itself: read the prefix off its custom resource.
+  const properties = renderResource(cfn)[0]?.definition.Properties as { DestinationBucketKeyPrefix?: unknown } | undefined;
+  const prefix = properties?.DestinationBucketKeyPrefix ?? '';
   if (typeof prefix !== 'string' || Token.isUnresolved(prefix)) {
     throw new Error(`InvalidationPaths.ofDeployment: the destinationKeyPrefix of ${deployment.node.path} is only known at deploy time; `
       + 'give the paths yourself');

@@ -1,10 +1,12 @@
-import { CfnResource, CustomResource, Duration, Lazy, Reference, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import type { CfnResource } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
-import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
+import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
 import type { InvalidationResourceProperties } from './contract';
-import { markInvalidationResource, markMachinery, referencedIds } from './fingerprint';
+import type { InvalidationHandlerSettings } from './handler-settings';
+import { markInvalidationResource, markMachinery } from './machinery';
 import { pathProblem } from './paths';
 import { InvalidationProvider } from './provider';
 import { InvalidationTrigger } from './trigger';
@@ -14,8 +16,12 @@ import { InvalidationTrigger } from './trigger';
  */
 export interface InvalidationProps {
   /**
-   * The distribution whose edge caches to purge: one defined in this app (any stack), or one
-   * imported with `Distribution.fromDistributionAttributes`.
+   * The distribution whose edge caches to purge: one defined in this app (any stack, nested stacks
+   * included), or one imported with `Distribution.fromDistributionAttributes`.
+   *
+   * It must belong to the account of the Invalidation's stack: the handler's IAM policy names it
+   * in that account. A distribution whose stack (or, when imported, whose `env.account` or
+   * literal ARN) names another account is an error at synth, when both accounts are known.
    */
   readonly distribution: cloudfront.IDistribution;
 
@@ -72,6 +78,20 @@ export interface InvalidationProps {
    * @default true
    */
   readonly failOnTimeout?: boolean;
+
+  /**
+   * Whether the invalidation runs after the rest of the stack: every other resource except the
+   * invalidation machinery, CDK metadata and whatever depends on an invalidation. Purging before
+   * new content lands lets edges cache the old content again, so leave this on unless the
+   * invalidation must not wait for slow resources it has nothing to do with.
+   *
+   * When false, the invalidation runs after what its trigger follows only (`onChangeOf`: what its
+   * values refer to; `onDeployment`: the deployments), plus `executeAfter`. `onStackChange`
+   * follows the whole stack, so with it `false` is an error.
+   *
+   * @default true
+   */
+  readonly executeAfterStack?: boolean;
 }
 
 /**
@@ -79,10 +99,27 @@ export interface InvalidationProps {
  *
  * Backed by a custom resource whose handler calls CreateInvalidation with a CallerReference derived
  * from what changed and from the CloudFormation request, so a deployment that changes nothing
- * creates no invalidation and a retried request never creates a second one. All invalidations of a
- * stack share one handler function.
+ * creates no invalidation and a retried request never creates a second one.
+ *
+ * All invalidations of a stack share a fixed set of resources, created with the first: the handler
+ * function (with its role, policies, log group and dead-letter queue), an anchor resource that
+ * waits for the rest of the stack, and an EventBridge rule that purges every invalidation of the
+ * stack again once an update has rolled back. The user's own resources are left as they are.
  */
 export class Invalidation extends Construct {
+  /**
+   * Sets how the handler shared by the Invalidations of `scope`'s stack keeps its logs. Call it
+   * before or after the stack's first Invalidation; settings given again replace the earlier ones
+   * they name.
+   *
+   * @param scope any construct of the stack (a nested stack has a handler of its own)
+   * @param settings the settings to apply
+   * @throws when `logRemovalPolicy` is `RemovalPolicy.SNAPSHOT`
+   */
+  public static configureHandler(scope: IConstruct, settings: InvalidationHandlerSettings): void {
+    InvalidationProvider.configure(scope, settings);
+  }
+
   /**
    * Comma-separated ids, in batch order, of the invalidations made for the distribution, paths and
    * trigger now deployed: the ones the latest deployment created, or, when it changed none of
@@ -126,11 +163,13 @@ export class Invalidation extends Construct {
     super(scope, id);
     markMachinery(this);
     this.distribution = props.distribution;
+    this.checkAccount(props.distribution);
 
     const paths = props.paths ?? ['/*'];
     this.validatePaths(paths);
     const timeout = props.timeout ?? Duration.minutes(30);
     const timeoutSeconds = this.validateTimeout(timeout);
+    const trigger = props.trigger ?? InvalidationTrigger.onStackChange();
 
     const provider = InvalidationProvider.of(this);
     if (props.distributionTenantId === undefined) {
@@ -138,26 +177,21 @@ export class Invalidation extends Construct {
     } else {
       provider.grantTenant(props.distributionTenantId);
     }
+    const binding = trigger._bind(this, provider.content);
+    const afterStack = props.executeAfterStack ?? true;
+    if (!afterStack && binding.followsStack) {
+      throw new Error(`${this.node.path}: executeAfterStack is false, but the onStackChange trigger follows the whole stack `
+        + 'and always runs after it; use onChangeOf or onDeployment to run sooner');
+    }
 
-    const trigger = props.trigger ?? InvalidationTrigger.onStackChange();
-    // The rollback guard names the distribution and tenant by logical id when they are in its stack:
-    // it must not wait for them (see below).
-    const distribution = this.guardReference(props.distribution.distributionId);
-    const tenant = this.guardReference(props.distributionTenantId);
-    // A rollback guard can deploy before the content when nothing it needs is deployed with it.
-    const guardable = trigger._guardable && distribution !== undefined && tenant !== undefined
-      && !Token.isUnresolved(paths) && paths.every((p) => !Token.isUnresolved(p));
-    const inputs = {
+    const properties: Omit<InvalidationResourceProperties, 'ServiceToken'> = {
       DistributionId: props.distribution.distributionId,
       DistributionTenantId: props.distributionTenantId,
       Paths: paths,
-      TimeoutSeconds: String(timeoutSeconds),
-    };
-    const properties: Omit<InvalidationResourceProperties, 'ServiceToken' | 'Trigger'> = {
-      ...inputs,
+      Trigger: binding.trigger,
       WaitForCompletion: String(props.waitForCompletion ?? false),
+      TimeoutSeconds: String(timeoutSeconds),
       FailOnTimeout: String(props.failOnTimeout ?? true),
-      RollbackGuard: guardable ? 'true' : undefined,
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
@@ -165,35 +199,16 @@ export class Invalidation extends Construct {
       serviceTimeout: Duration.seconds(timeoutSeconds + ANSWER_MARGIN_SECONDS),
       properties,
     });
-    const cfn = this.resource.node.defaultChild as CfnResource;
-    markInvalidationResource(cfn);
+    markInvalidationResource(this.resource.node.defaultChild as CfnResource);
     // The handler must hold its permissions before the first request reaches it.
     this.resource.node.addDependency(provider.policy);
-
-    // When a deploy fails before the invalidation's turn, CloudFormation never calls it, yet the
-    // content it follows may have changed and gone back. The guard has the same inputs and deploys
-    // before that content, so every rollback of a change reaches it. It must not wait for the
-    // policy: the policy names the distribution, which waits for the guard.
-    const guard = guardable && distribution && tenant
-      ? new CustomResource(this, 'RollbackGuard', {
-        serviceToken: provider.function.functionArn,
-        resourceType: GUARD_RESOURCE_TYPE,
-        serviceTimeout: Duration.minutes(5),
-        properties: {
-          DistributionId: distribution.id,
-          DistributionLogicalId: distribution.logicalId,
-          DistributionTenantId: tenant.id,
-          DistributionTenantLogicalId: tenant.logicalId,
-          Paths: paths,
-          TimeoutSeconds: String(timeoutSeconds),
-          WaitForCompletion: 'false',
-          FailOnTimeout: 'true',
-        } satisfies Omit<InvalidationResourceProperties, 'ServiceToken' | 'Trigger'>,
-      }).node.defaultChild as CfnResource
-      : undefined;
-    const triggerValue = trigger._bind(cfn, guard && { resource: guard, handler: provider.function.node.defaultChild as CfnResource });
-    cfn.addPropertyOverride('Trigger', triggerValue);
-    guard?.addPropertyOverride('Trigger', triggerValue);
+    if (afterStack || binding.followsStack) {
+      this.resource.node.addDependency(provider.anchor);
+    }
+    if (binding.after.length > 0) {
+      this.resource.node.addDependency(...binding.after);
+    }
+    provider.addRollbackTarget({ DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: paths });
 
     this.invalidationIds = this.resource.getAttString(ATTRIBUTES.INVALIDATION_IDS);
     this.invalidationId = this.resource.getAttString(ATTRIBUTES.INVALIDATION_ID);
@@ -203,38 +218,22 @@ export class Invalidation extends Construct {
 
   /**
    * Makes the invalidation wait for these constructs (every resource in them) to be deployed, on
-   * top of what its trigger waits for. Use it for content the trigger does not see, such as files
-   * another stack or a custom resource puts in the origin.
+   * top of what it waits for already. Use it for content the stack does not hold, such as files
+   * another stack puts in the origin, or with `executeAfterStack: false`.
    */
   public executeAfter(...scopes: IConstruct[]): void {
     this.resource.node.addDependency(...scopes);
   }
 
-  /**
-   * How a rollback guard names a distribution or tenant: by logical id when the id is a reference
-   * to a resource of this stack, which the guard must not wait for; as the value when it refers to
-   * no resource of this stack; `undefined` when it is worked out from other resources of the stack,
-   * which the guard would have to wait for.
-   */
-  private guardReference(id: string | undefined): { id?: string; logicalId?: string } | undefined {
-    if (id === undefined) {
-      return {};
+  /** Refuses a distribution of another account, when both accounts are known at synth. */
+  private checkAccount(distribution: cloudfront.IDistribution): void {
+    const ours = Stack.of(this).account;
+    const theirs = accountOf(distribution);
+    if (theirs !== undefined && !Token.isUnresolved(ours) && theirs !== ours) {
+      throw new Error(`${this.node.path}: distribution ${distribution.node.path} belongs to account ${theirs}, but the Invalidation's `
+        + `stack ${Stack.of(this).node.path} deploys to account ${ours}; the handler can only invalidate distributions of its own `
+        + 'account: put the Invalidation in a stack of that account');
     }
-    const stack = Stack.of(this);
-    const inStack = (logicalId: unknown) => stack.node.findAll()
-      .some((c) => CfnResource.isCfnResource(c) && Stack.of(c) === stack && stack.resolve(c.logicalId) === logicalId);
-    // The id of a resource (its Ref, or its Id attribute): in this stack, name it; elsewhere, its value will do.
-    const reference = Tokenization.reverse(id);
-    if (reference instanceof Reference) {
-      const target = reference.target;
-      if (Stack.of(target) !== stack) {
-        return { id };
-      }
-      if (CfnResource.isCfnResource(target) && (reference.displayName === 'Ref' || reference.displayName === 'Id')) {
-        return { logicalId: Lazy.string({ produce: () => stack.resolve(target.logicalId) }) };
-      }
-    }
-    return [...referencedIds(stack.resolve(id))].some(inStack) ? undefined : { id };
   }
 
   private validatePaths(paths: string[]): void {
@@ -267,4 +266,17 @@ export class Invalidation extends Construct {
     }
     return seconds;
   }
+}
+
+/** The account of a distribution, when known at synth: from a literal ARN, else from its environment. */
+function accountOf(distribution: cloudfront.IDistribution): string | undefined {
+  const arn = (distribution as { distributionArn?: unknown }).distributionArn;
+  if (typeof arn === 'string' && !Token.isUnresolved(arn)) {
+    const account = arn.split(':')[4];
+    if (account) {
+      return account;
+    }
+  }
+  const account = distribution.env.account;
+  return Token.isUnresolved(account) ? undefined : account;
 }

@@ -1,22 +1,37 @@
-import { App, CfnParameter, CfnResource, Duration, Fn, Lazy, Stack } from 'aws-cdk-lib';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, CfnOutput, CfnParameter, CfnResource, Duration, Fn, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import type { InvalidationProps } from '../src';
+import * as render from '../src/render';
+import { estimateInputLength, MAX_INPUT_TEMPLATE_LENGTH } from '../src/rollback-targets';
+
+// Every synthesis in this file fails on a deprecated aws-cdk-lib API.
+process.env.JSII_DEPRECATED = 'fail';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
+/** What `cdk synth` sets: path and asset metadata, and the CDK metadata resource. */
+const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:version-reporting': true };
+
+type Resources = Record<string, { Type: string; Properties?: any; DependsOn?: string[]; Metadata?: Record<string, unknown> }>;
 
 interface SiteOptions {
   readonly content?: string;
-  readonly invalidation?: Partial<InvalidationProps>;
+  /** Props of the Invalidation, or false for a site without one. */
+  readonly invalidation?: Partial<InvalidationProps> | false;
   readonly app?: App;
-  readonly extra?: (stack: Stack, distribution: cloudfront.Distribution) => void;
+  readonly extra?: (stack: Stack, distribution: cloudfront.Distribution, deployment: s3deploy.BucketDeployment) => void;
 }
 
 function siteStack(options: SiteOptions = {}) {
@@ -26,13 +41,17 @@ function siteStack(options: SiteOptions = {}) {
   const distribution = new cloudfront.Distribution(stack, 'Distribution', {
     defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) },
   });
-  new s3deploy.BucketDeployment(stack, 'Deploy', {
+  const deployment = new s3deploy.BucketDeployment(stack, 'Deploy', {
     sources: [s3deploy.Source.data('index.html', options.content ?? '<h1>v1</h1>')],
     destinationBucket: bucket,
   });
-  const invalidation = new Invalidation(stack, 'Invalidate', { distribution, ...options.invalidation });
-  options.extra?.(stack, distribution);
-  return { app, stack, distribution, invalidation, template: Template.fromStack(stack) };
+  const invalidation = options.invalidation === false ? undefined : new Invalidation(stack, 'Invalidate', { distribution, ...options.invalidation });
+  options.extra?.(stack, distribution, deployment);
+  return { app, stack, distribution, deployment, invalidation, template: Template.fromStack(stack) };
+}
+
+function resourcesOf(template: Template): Resources {
+  return template.toJSON().Resources;
 }
 
 function invalidationResources(template: Template) {
@@ -45,12 +64,101 @@ function only<T>(record: Record<string, T>): [string, T] {
   return entries[0];
 }
 
+function byPrefix(template: Template, prefix: string): [string, Resources[string]] {
+  return only(Object.fromEntries(Object.entries(resourcesOf(template)).filter(([id]) => new RegExp(`^${prefix}[0-9A-F]{8}$`).test(id))));
+}
+
 function triggerOf(template: Template): unknown[] {
   return (only(invalidationResources(template))[1] as { Properties: { Trigger: unknown[] } }).Properties.Trigger;
 }
 
 function providerFunctions(template: Template) {
   return Object.keys(template.findResources('AWS::Lambda::Function')).filter((id) => id.startsWith('CloudFrontInvalidationProvider'));
+}
+
+function anchorOf(template: Template): [string, Resources[string]] {
+  return only(template.findResources('AWS::CloudFormation::WaitConditionHandle') as Resources);
+}
+
+function policyIdOf(template: Template): string {
+  return byPrefix(template, 'CloudFrontInvalidationProviderPolicy')[0];
+}
+
+/** Logical ids a definition refers to through Ref, Fn::GetAtt, Fn::Sub and DependsOn. */
+function references(definition: unknown): Set<string> {
+  const ids = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+    } else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        if (key === 'Ref' && typeof value === 'string') {
+          ids.add(value);
+        } else if (key === 'Fn::GetAtt') {
+          ids.add(Array.isArray(value) ? value[0] : String(value).split('.')[0]);
+        } else if (key === 'Fn::Sub') {
+          const text = Array.isArray(value) ? value[0] : value;
+          for (const m of String(text).matchAll(/\$\{([^!}][^}.]*)/g)) {
+            ids.add(m[1]);
+          }
+        } else if (key === 'DependsOn') {
+          (Array.isArray(value) ? value : [value]).forEach((v) => ids.add(v));
+        }
+        visit(value);
+      }
+    }
+  };
+  visit(definition);
+  return ids;
+}
+
+/** The resources of a template in an order CloudFormation could deploy them; fails on a cycle. */
+function deployOrder(resources: Resources): string[] {
+  const needs = new Map(Object.entries(resources).map(([id, r]) => [id, [...references(r)].filter((t) => t in resources && t !== id)]));
+  const order: string[] = [];
+  const done = new Set<string>();
+  let progress = true;
+  while (progress) {
+    progress = false;
+    for (const [id, targets] of needs) {
+      if (!done.has(id) && targets.every((t) => done.has(t))) {
+        done.add(id);
+        order.push(id);
+        progress = true;
+      }
+    }
+  }
+  const stuck = [...needs.keys()].filter((id) => !done.has(id));
+  expect({ inACycle: stuck }).toEqual({ inACycle: [] });
+  return order;
+}
+
+/** The rule target's input as the handler receives it: event fields filled in, intrinsics kept. */
+function ruleInput(template: Template): { rollbackPurge: { eventId: string; stackId: string; status: string; time: string; targets: any[] } } {
+  const [, rule] = only(template.findResources('AWS::Events::Rule'));
+  const transformer = rule.Properties.Targets[0].InputTransformer;
+  const inputTemplate = transformer.InputTemplate;
+  const parts: unknown[] = typeof inputTemplate === 'string' ? [inputTemplate] : inputTemplate['Fn::Join'][1];
+  const intrinsics: unknown[] = [];
+  let text = parts.map((p) => (typeof p === 'string' ? p : `@@${intrinsics.push(p) - 1}@@`)).join('');
+  for (const [key, jsonPath] of Object.entries(transformer.InputPathsMap as Record<string, string>)) {
+    text = text.split(`<${key}>`).join(JSON.stringify(`event:${jsonPath}`));
+  }
+  return JSON.parse(text, (_key, value) => {
+    const whole = typeof value === 'string' ? /^@@(\d+)@@$/.exec(value) : null;
+    return whole ? intrinsics[Number(whole[1])] : value;
+  });
+}
+
+function inputTemplateLength(template: Template): number {
+  const [, rule] = only(template.findResources('AWS::Events::Rule'));
+  const inputTemplate = rule.Properties.Targets[0].InputTransformer.InputTemplate;
+  expect(typeof inputTemplate).toBe('string');
+  return inputTemplate.length;
+}
+
+function imported(stack: Stack, id: string) {
+  return cloudfront.Distribution.fromDistributionAttributes(stack, id, { distributionId: id, domainName: 'x.cloudfront.net' });
 }
 
 describe('resource', () => {
@@ -66,6 +174,7 @@ describe('resource', () => {
       ServiceTimeout: '720',
       Trigger: [Match.stringLikeRegexp('^stack:[0-9a-f]{64}$')],
     });
+    expect(JSON.stringify(only(invalidationResources(template))[1].Properties)).not.toMatch(/RollbackGuard|LogicalId/);
   });
 
   test('defaults to /*, no waiting and a 30-minute budget', () => {
@@ -81,29 +190,164 @@ describe('resource', () => {
   test('exposes the invalidation ids, CallerReference and warning as attributes', () => {
     const { stack, invalidation } = siteStack();
     const id = only(invalidationResources(Template.fromStack(stack)))[0];
-    expect(stack.resolve(invalidation.invalidationId)).toEqual({ 'Fn::GetAtt': [id, 'InvalidationId'] });
-    expect(stack.resolve(invalidation.invalidationIds)).toEqual({ 'Fn::GetAtt': [id, 'InvalidationIds'] });
-    expect(stack.resolve(invalidation.callerReference)).toEqual({ 'Fn::GetAtt': [id, 'CallerReference'] });
-    expect(stack.resolve(invalidation.warning)).toEqual({ 'Fn::GetAtt': [id, 'Warning'] });
+    expect(stack.resolve(invalidation!.invalidationId)).toEqual({ 'Fn::GetAtt': [id, 'InvalidationId'] });
+    expect(stack.resolve(invalidation!.invalidationIds)).toEqual({ 'Fn::GetAtt': [id, 'InvalidationIds'] });
+    expect(stack.resolve(invalidation!.callerReference)).toEqual({ 'Fn::GetAtt': [id, 'CallerReference'] });
+    expect(stack.resolve(invalidation!.warning)).toEqual({ 'Fn::GetAtt': [id, 'Warning'] });
   });
 
-  test('runs on a current Node.js runtime, arm64, with a bounded log group', () => {
+  test('runs on a current Node.js runtime, arm64, and knows the stack it serves', () => {
     const { template } = siteStack();
-    template.hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', Timeout: 900 });
-    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 900,
+      Environment: { Variables: { INVALIDATION_STACK_ID: { Ref: 'AWS::StackId' } } },
+    });
+  });
+});
+
+describe('the user\'s resources stay as they were', () => {
+  function site(invalidation: Partial<InvalidationProps> | false) {
+    return siteStack({
+      app: new App({ context: CLI_CONTEXT }),
+      invalidation,
+      extra: (stack, distribution) => {
+        const fn = new lambda.Function(stack, 'Api', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.h', code: lambda.Code.fromInline('exports.h=1') });
+        new CfnOutput(stack, 'Domain', { value: distribution.distributionDomainName });
+        new CfnParameter(stack, 'Version');
+        fn.addEnvironment('SITE', distribution.distributionId);
+      },
+    }).template.toJSON();
+  }
+
+  test.each<[string, Partial<InvalidationProps>]>([
+    ['onStackChange', {}],
+    ['onChangeOf', { trigger: InvalidationTrigger.onChangeOf('v1') }],
+    ['executeAfterStack: false', { trigger: InvalidationTrigger.onChangeOf('v1'), executeAfterStack: false, waitForCompletion: true }],
+  ])('adding an Invalidation (%s) changes only the library\'s own resources', (_name, props) => {
+    const before = site(false);
+    const after = site(props);
+    for (const section of Object.keys({ ...before, ...after }).filter((s) => s !== 'Resources')) {
+      expect([section, after[section]]).toEqual([section, before[section]]);
+    }
+    for (const [id, resource] of Object.entries(before.Resources as Resources)) {
+      if (resource.Type !== 'AWS::CDK::Metadata') {
+        expect([id, after.Resources[id]]).toEqual([id, resource]);
+      }
+    }
+    const added = Object.entries(after.Resources as Resources).filter(([id]) => !(id in before.Resources));
+    expect(added.map(([, r]) => String(r.Metadata?.['aws:cdk:path']).replace(/^Site\/(Invalidate|CloudFrontInvalidationProvider)\/.*/, 'library')))
+      .toEqual(added.map(() => 'library'));
+  });
+
+  test('a stack with the library has a fixed set of resources, plus one per Invalidation', () => {
+    const count = (n: number) => {
+      const { template } = siteStack({
+        invalidation: false,
+        extra: (stack, distribution) => {
+          for (let i = 0; i < n; i++) {
+            new Invalidation(stack, `Purge${i}`, { distribution, paths: [`/section${i}/*`] });
+          }
+        },
+      });
+      return Object.keys(resourcesOf(template)).length;
+    };
+    const [none, one, two, five] = [count(0), count(1), count(2), count(5)];
+    // Role, its default policy, the policy, log group, function, dead-letter queue and its policy,
+    // anchor, rule and its permission to invoke the function; and the Invalidation.
+    expect(one - none).toBe(11);
+    expect([two - one, five - one]).toEqual([1, 4]);
+  });
+});
+
+describe('template size on a 400-resource stack', () => {
+  function templateBytes(invalidations: number): number {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'invalidation-size-')), context: CLI_CONTEXT });
+    const stack = new Stack(app, 'Site', { env: ENV });
+    for (let i = 0; i < 400; i++) {
+      new sqs.Queue(stack, `Queue${i}`);
+    }
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const distribution = new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    new s3deploy.BucketDeployment(stack, 'Deploy', { sources: [s3deploy.Source.data('index.html', '<h1>v1</h1>')], destinationBucket: bucket });
+    for (let i = 0; i < invalidations; i++) {
+      new Invalidation(stack, `Purge${i}`, { distribution, paths: [`/section${i}/*`] });
+    }
+    // The template file as `cdk synth` writes it (pretty-printed).
+    return fs.statSync(app.synth().getStackByName('Site').templateFullPath).size;
+  }
+
+  test('the first Invalidation adds at most 25 KB, each further one at most 4 KB', () => {
+    const [none, one, two, eleven] = [templateBytes(0), templateBytes(1), templateBytes(2), templateBytes(11)];
+    expect(one - none).toBeLessThanOrEqual(25 * 1024);
+    expect(two - one).toBeLessThanOrEqual(4 * 1024);
+    expect(eleven - one).toBeLessThanOrEqual(10 * 4 * 1024);
+  });
+});
+
+describe('handler settings', () => {
+  function logGroup(template: Template) {
+    return only(template.findResources('AWS::Logs::LogGroup'))[1];
+  }
+
+  test('by default the log group keeps a year of logs and stays after the stack is deleted', () => {
+    const group = logGroup(siteStack().template);
+    expect([group.Properties.RetentionInDays, group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual([365, 'Retain', 'Retain']);
+  });
+
+  test('configureHandler before the first Invalidation applies when the handler is created', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Site', { env: ENV });
+    Invalidation.configureHandler(stack, { logRetention: logs.RetentionDays.ONE_WEEK });
+    Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY });
+    expect(stack.node.tryFindChild('CloudFrontInvalidationProvider')).toBeUndefined();
+    new Invalidation(stack, 'Purge', { distribution: imported(stack, 'E1') });
+    const group = logGroup(Template.fromStack(stack));
+    expect([group.Properties.RetentionInDays, group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual([7, 'Delete', 'Delete']);
+  });
+
+  test('configureHandler after the first Invalidation changes the existing log group, from any construct of the stack', () => {
+    const { template } = siteStack({
+      extra: (_stack, distribution) => {
+        Invalidation.configureHandler(distribution, { logRetention: logs.RetentionDays.INFINITE, logRemovalPolicy: RemovalPolicy.DESTROY });
+      },
+    });
+    const group = logGroup(template);
+    expect([group.Properties?.RetentionInDays, group.DeletionPolicy]).toEqual([undefined, 'Delete']);
+  });
+
+  test('configureHandler refuses RemovalPolicy.SNAPSHOT, naming the setting', () => {
+    const stack = new Stack(new App(), 'Site');
+    expect(() => Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.SNAPSHOT })).toThrow(/logRemovalPolicy is RemovalPolicy.SNAPSHOT/);
+  });
+
+  test('a nested stack has a handler, and settings, of its own', () => {
+    const app = new App();
+    const parent = new Stack(app, 'Parent', { env: ENV });
+    const nested = new NestedStack(parent, 'Nested');
+    Invalidation.configureHandler(nested, { logRetention: logs.RetentionDays.ONE_DAY });
+    new Invalidation(parent, 'Purge', { distribution: imported(parent, 'E1') });
+    new Invalidation(nested, 'Purge', { distribution: imported(nested, 'E2') });
+    expect(logGroup(Template.fromStack(parent)).Properties.RetentionInDays).toBe(365);
+    expect(logGroup(Template.fromStack(nested)).Properties.RetentionInDays).toBe(1);
   });
 });
 
 describe('one handler per stack', () => {
-  test('three Invalidations share one function, one role and one policy', () => {
+  test('three Invalidations share one function, one role, one policy, one anchor and one rule', () => {
     const { template } = siteStack({
       extra: (stack, distribution) => {
         new Invalidation(stack, 'Second', { distribution, paths: ['/a'] });
-        new Invalidation(stack, 'Third', { distribution, paths: ['/b'] });
+        new Invalidation(stack, 'Third', { distribution, paths: ['/b'], trigger: InvalidationTrigger.onChangeOf('x') });
       },
     });
     expect(Object.keys(invalidationResources(template))).toHaveLength(3);
     expect(providerFunctions(template)).toHaveLength(1);
+    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(1);
+    expect(Object.keys(template.findResources('AWS::SQS::Queue'))).toHaveLength(1);
+    anchorOf(template);
     const tokens = new Set(Object.values(invalidationResources(template)).map((r) => JSON.stringify(r.Properties.ServiceToken)));
     expect(tokens.size).toBe(1);
   });
@@ -112,9 +356,7 @@ describe('one handler per stack', () => {
     const app = new App();
     const stacks = ['One', 'Two'].map((name) => {
       const stack = new Stack(app, name, { env: ENV });
-      new Invalidation(stack, 'Invalidate', {
-        distribution: cloudfront.Distribution.fromDistributionAttributes(stack, 'D', { distributionId: `E${name.toUpperCase()}`, domainName: 'x.cloudfront.net' }),
-      });
+      new Invalidation(stack, 'Invalidate', { distribution: imported(stack, `E${name.toUpperCase()}`) });
       return stack;
     });
     for (const stack of stacks) {
@@ -133,9 +375,9 @@ describe('IAM', () => {
   test('grants CloudFront actions on exactly the distributions used, never on *', () => {
     const { template } = siteStack({
       extra: (stack) => {
-        const imported = cloudfront.Distribution.fromDistributionAttributes(stack, 'Imported', { distributionId: 'EIMPORTED', domainName: 'x.cloudfront.net' });
-        new Invalidation(stack, 'Second', { distribution: imported });
-        new Invalidation(stack, 'Third', { distribution: imported, paths: ['/x'] });
+        const other = imported(stack, 'EIMPORTED');
+        new Invalidation(stack, 'Second', { distribution: other });
+        new Invalidation(stack, 'Third', { distribution: other, paths: ['/x'] });
       },
     });
     const cloudfrontStatements = statements(template).filter((s) => JSON.stringify(s.Action).includes('cloudfront:'));
@@ -160,63 +402,131 @@ describe('IAM', () => {
     ]));
   });
 
+  test('lets the handler, and only it, write to its dead-letter queue', () => {
+    const { template } = siteStack();
+    const [queueId] = only(template.findResources('AWS::SQS::Queue'));
+    expect(statements(template)).toEqual(expect.arrayContaining([
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+    ]));
+  });
+
   test('the invalidation waits for the handler\'s policy, and the function does not (no cycle)', () => {
     const { template } = siteStack();
-    const [policyId] = Object.keys(template.findResources('AWS::IAM::Policy', { Properties: { PolicyName: Match.stringLikeRegexp('CloudFrontInvalidationProviderPolicy') } }));
+    const policyId = policyIdOf(template);
     const [, invalidation] = only(invalidationResources(template));
     expect(invalidation.DependsOn).toContain(policyId);
     const fn = template.findResources('AWS::Lambda::Function')[providerFunctions(template)[0]];
     expect(fn.DependsOn ?? []).not.toContain(policyId);
   });
+
+  test('a permissions boundary on the stack\'s roles makes no cycle', () => {
+    const { template } = siteStack({
+      extra: (stack) => {
+        const boundary = new iam.ManagedPolicy(stack, 'Boundary', { statements: [new iam.PolicyStatement({ actions: ['s3:*', 'cloudfront:*'], resources: ['*'] })] });
+        iam.PermissionsBoundary.of(stack).apply(boundary);
+      },
+    });
+    const [boundaryId] = only(template.findResources('AWS::IAM::ManagedPolicy'));
+    template.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: { Ref: boundaryId } });
+    expect(anchorOf(template)[1].DependsOn).toContain(boundaryId);
+    deployOrder(resourcesOf(template));
+  });
 });
 
-describe('ordering and fingerprint (onStackChange)', () => {
-  test('runs after every other resource of the stack, leaving out its own machinery', () => {
-    const { template } = siteStack();
-    const [, invalidation] = only(invalidationResources(template));
-    const all = Object.keys(template.toJSON().Resources);
-    const machinery = all.filter((id) => id.startsWith('CloudFrontInvalidationProvider') && !id.startsWith('CloudFrontInvalidationProviderPolicy'));
-    const expected = all.filter((id) => !id.startsWith('Invalidate') && !machinery.includes(id));
-    expect([...invalidation.DependsOn].sort()).toEqual(expected.sort());
+describe('anchor', () => {
+  test('depends on every other resource of the stack, leaving out the library\'s machinery and CDK metadata', () => {
+    const { template } = siteStack({ app: new App({ context: CLI_CONTEXT }) });
+    const resources = resourcesOf(template);
+    const [anchorId, anchor] = anchorOf(template);
+    const library = (id: string) => /^Site\/(Invalidate|CloudFrontInvalidationProvider)\//.test(String(resources[id].Metadata?.['aws:cdk:path']));
+    const expected = Object.keys(resources).filter((id) => !library(id) && resources[id].Type !== 'AWS::CDK::Metadata');
+    expect(Object.values(resources).some((r) => r.Type === 'AWS::CDK::Metadata')).toBe(true);
     expect(expected.some((id) => id.startsWith('DeployCustomResource'))).toBe(true);
+    expect(anchor.DependsOn).toEqual([...expected].sort());
+    expect(Object.keys(anchor)).toEqual(expect.not.arrayContaining(['Properties']));
+    expect(library(anchorId)).toBe(true);
   });
 
-  test('skips resources that depend on an invalidation, so there is no cycle', () => {
+  test('leaves out what depends on an invalidation, directly or not, so there is no cycle', () => {
     const { template } = siteStack({
       extra: (stack) => {
         const inv = stack.node.findChild('Invalidate') as Invalidation;
-        new ssm.StringParameter(stack, 'LastInvalidation', { stringValue: inv.invalidationId });
+        const last = new ssm.StringParameter(stack, 'LastInvalidation', { stringValue: inv.invalidationId });
+        new ssm.StringParameter(stack, 'AfterLast', { stringValue: 'x' }).node.addDependency(last);
+        new ssm.StringParameter(stack, 'Unrelated', { stringValue: 'y' });
       },
     });
-    const [, invalidation] = only(invalidationResources(template));
-    const [paramId] = Object.keys(template.findResources('AWS::SSM::Parameter'));
-    expect(invalidation.DependsOn).not.toContain(paramId);
-    expect(invalidation.DependsOn.length).toBeGreaterThan(3);
+    const [, anchor] = anchorOf(template);
+    const ids = (prefix: string) => byPrefix(template, prefix)[0];
+    expect(anchor.DependsOn).not.toContain(ids('LastInvalidation'));
+    expect(anchor.DependsOn).not.toContain(ids('AfterLast'));
+    expect(anchor.DependsOn).toContain(ids('Unrelated'));
+    deployOrder(resourcesOf(template));
   });
 
-  test('two invalidations in a stack do not wait for each other', () => {
-    const { template } = siteStack({ extra: (stack, distribution) => new Invalidation(stack, 'Second', { distribution, paths: ['/a'] }) });
-    const resources = invalidationResources(template);
-    for (const [, r] of Object.entries(resources)) {
-      for (const other of Object.keys(resources)) {
-        expect(r.DependsOn).not.toContain(other);
-      }
+  test('has no DependsOn when the stack holds nothing else', () => {
+    const stack = new Stack(new App(), 'Bare', { env: ENV });
+    new Invalidation(stack, 'Purge', { distribution: imported(stack, 'E1') });
+    expect(anchorOf(Template.fromStack(stack))[1].DependsOn).toBeUndefined();
+  });
+
+  test('every Invalidation depends on the anchor and the policy, not on each other nor on the user\'s resources', () => {
+    const { template } = siteStack({
+      extra: (stack, distribution) => {
+        new Invalidation(stack, 'Second', { distribution, paths: ['/a'] });
+        new Invalidation(stack, 'Third', { distribution, paths: ['/b'], trigger: InvalidationTrigger.onChangeOf('x') });
+      },
+    });
+    const [anchorId] = anchorOf(template);
+    for (const r of Object.values(invalidationResources(template))) {
+      expect([...r.DependsOn].sort()).toEqual([anchorId, policyIdOf(template)].sort());
     }
+  });
+});
+
+describe('ordering', () => {
+  function dependsOnOf(template: Template, prefix = 'Invalidate') {
+    return byPrefix(template, prefix)[1].DependsOn ?? [];
+  }
+
+  test('onChangeOf runs after the rest of the stack by default, so after the BucketDeployment\'s copy', () => {
+    const { template } = siteStack({ invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') } });
+    const [anchorId, anchor] = anchorOf(template);
+    expect(dependsOnOf(template)).toContain(anchorId);
+    expect(anchor.DependsOn).toContain(byPrefix(template, 'DeployCustomResource')[0]);
+  });
+
+  test('onDeployment runs after the rest of the stack and after its deployments', () => {
+    const { template } = siteStack({ extra: (stack, distribution, deployment) => new Invalidation(stack, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(deployment) }) });
+    expect(dependsOnOf(template, 'Purge')).toEqual(expect.arrayContaining([anchorOf(template)[0], byPrefix(template, 'DeployCustomResource')[0]]));
+  });
+
+  test('executeAfterStack: false runs after what the trigger follows only, plus executeAfter', () => {
+    const { template } = siteStack({
+      invalidation: { trigger: InvalidationTrigger.onChangeOf('v1'), executeAfterStack: false },
+      extra: (stack, distribution, deployment) => {
+        new Invalidation(stack, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(deployment), executeAfterStack: false });
+        (stack.node.findChild('Invalidate') as Invalidation).executeAfter(new s3.Bucket(stack, 'Later'));
+      },
+    });
+    expect([...dependsOnOf(template)].sort()).toEqual([byPrefix(template, 'Later')[0], policyIdOf(template)].sort());
+    const deploymentResources = Object.keys(resourcesOf(template)).filter((id) => /^Deploy(CustomResource|AwsCliLayer)/.test(id));
+    expect([...dependsOnOf(template, 'Purge')].sort()).toEqual([...deploymentResources, policyIdOf(template)].sort());
+  });
+
+  test('executeAfterStack: false with onStackChange is an error naming the prop', () => {
+    expect(() => siteStack({ invalidation: { executeAfterStack: false } })).toThrow(/Site\/Invalidate: executeAfterStack is false, but the onStackChange trigger/);
   });
 
   test('executeAfter adds to the order', () => {
     const { template } = siteStack({
-      invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') },
-      extra: (stack) => {
-        const inv = stack.node.findChild('Invalidate') as Invalidation;
-        const bucket = new s3.Bucket(stack, 'Later');
-        inv.executeAfter(bucket);
-      },
+      extra: (stack) => (stack.node.findChild('Invalidate') as Invalidation).executeAfter(new s3.Bucket(stack, 'Later')),
     });
-    const [, invalidation] = only(invalidationResources(template));
-    expect(invalidation.DependsOn).toContain(Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('Later')));
+    expect(dependsOnOf(template)).toContain(byPrefix(template, 'Later')[0]);
   });
+});
 
+describe('fingerprint (onStackChange)', () => {
   test('changes when site content (an asset) changes', () => {
     expect(triggerOf(siteStack({ content: '<h1>v1</h1>' }).template)).not.toEqual(triggerOf(siteStack({ content: '<h1>v2</h1>' }).template));
   });
@@ -232,14 +542,15 @@ describe('ordering and fingerprint (onStackChange)', () => {
     expect(triggerOf(withFunction(128))).not.toEqual(triggerOf(withFunction(256)));
   });
 
-  test('stays the same when only the handler, its settings or CDK metadata change', () => {
+  test('stays the same when only the handler, its settings, the library\'s other resources or CDK metadata change', () => {
     const base = triggerOf(siteStack().template);
     const handlerChanged = siteStack({
-      invalidation: { waitForCompletion: true, timeout: Duration.minutes(5), failOnTimeout: false },
+      invalidation: { waitForCompletion: true, timeout: Duration.minutes(5), failOnTimeout: false, paths: ['/a'] },
       extra: (stack) => {
         const fn = stack.node.findChild('CloudFrontInvalidationProvider').node.findChild('Handler') as lambda.Function;
         (fn.node.defaultChild as lambda.CfnFunction).addPropertyOverride('Code.S3Key', 'a-newer-handler.zip');
         (fn.node.defaultChild as lambda.CfnFunction).addPropertyOverride('MemorySize', 1024);
+        Invalidation.configureHandler(stack, { logRetention: logs.RetentionDays.ONE_DAY });
       },
     });
     expect(triggerOf(handlerChanged.template)).toEqual(base);
@@ -262,96 +573,48 @@ describe('ordering and fingerprint (onStackChange)', () => {
       { 'Fn::Join': ['', ['parameter:SiteVersion=', { Ref: 'SiteVersion' }]] },
     ]);
   });
-});
 
-describe('rollback guard', () => {
-  function guardOf(template: Template) {
-    return only(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
-  }
-
-  test('carries the invalidation\'s inputs, names its distribution by logical id, and waits for nothing in the stack but the handler', () => {
-    const { template } = siteStack({ invalidation: { paths: ['/index.html', '/assets/*'] } });
-    const [, guard] = guardOf(template);
-    const [, invalidation] = only(invalidationResources(template));
-    const [distributionId] = Object.keys(template.findResources('AWS::CloudFront::Distribution'));
-    const { Paths, Trigger } = invalidation.Properties;
-    expect(guard.Properties).toMatchObject({ DistributionLogicalId: distributionId, Paths, Trigger });
-    expect(guard.DependsOn).toBeUndefined();
-    const references = JSON.stringify(guard.Properties).match(/"(Ref|Fn::GetAtt)":\[?"[^"]+"/g);
-    expect(references).toEqual(['"Fn::GetAtt":["CloudFrontInvalidationProviderHandlerCDA15010"']);
-    expect(invalidation.Properties.RollbackGuard).toBe('true');
+  test('is worked out once per stack: as many renders with 30 Invalidations as with 1, and one fingerprint for all', () => {
+    const rendersWith = (n: number) => {
+      const spy = jest.spyOn(render, 'renderResource');
+      try {
+        const { template } = siteStack({
+          extra: (stack, distribution, deployment) => {
+            for (let i = 1; i < n; i++) {
+              new Invalidation(stack, `Purge${i}`, { distribution, paths: [`/p${i}`] });
+              new Invalidation(stack, `Copy${i}`, { distribution, paths: [`/c${i}`], trigger: InvalidationTrigger.onDeployment(deployment) });
+            }
+          },
+        });
+        const triggers = new Set(Object.values(invalidationResources(template)).map((r) => JSON.stringify(r.Properties.Trigger)));
+        return { calls: spy.mock.calls.length, triggers: triggers.size };
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    const one = rendersWith(1);
+    const thirty = rendersWith(30);
+    expect(one.calls).toBeGreaterThan(0);
+    // Every user resource once for the stack, the copy once for the deployments.
+    expect(thirty.calls).toBe(one.calls + 1);
+    expect([one.triggers, thirty.triggers]).toEqual([1, 2]);
   });
 
-  test('every other resource of the stack waits for it, the handler machinery does not', () => {
-    const { template } = siteStack();
-    const [guardId] = guardOf(template);
-    for (const [id, r] of Object.entries(template.toJSON().Resources as Record<string, { DependsOn?: string[] }>)) {
-      const machinery = id.startsWith('CloudFrontInvalidationProvider') || id.startsWith('Invalidate');
-      expect([id, (r.DependsOn ?? []).includes(guardId)]).toEqual([id, !machinery]);
-    }
-  });
-
-  test('names an imported distribution by id, and one from another stack by its export', () => {
+  test('what is worked out before the stack is complete does not stick', () => {
+    const early = (stack: Stack) => {
+      const content = (stack.node.findChild('CloudFrontInvalidationProvider') as unknown as { content: { followedIds(): string[]; stackChangeFingerprint(): unknown[] } }).content;
+      return [content.followedIds(), content.stackChangeFingerprint()];
+    };
+    let before: unknown[] = [];
     const { template } = siteStack({
       extra: (stack) => {
-        const imported = cloudfront.Distribution.fromDistributionAttributes(stack, 'Imported', { distributionId: 'EIMPORTED', domainName: 'x.cloudfront.net' });
-        new Invalidation(stack, 'Second', { distribution: imported });
+        before = early(stack);
+        new ssm.StringParameter(stack, 'Later', { stringValue: 'x' });
       },
     });
-    const guards = Object.values(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
-    expect(guards.map((g) => g.Properties.DistributionId ?? g.Properties.DistributionLogicalId).sort()).toEqual([expect.stringMatching(/^Distribution/), 'EIMPORTED']);
-  });
-
-  test('what the handler needs from the stack (a permissions boundary) goes before it, so there is no cycle', () => {
-    const { template } = siteStack({
-      extra: (stack) => {
-        const boundary = new iam.ManagedPolicy(stack, 'Boundary', { statements: [new iam.PolicyStatement({ actions: ['s3:*', 'cloudfront:*'], resources: ['*'] })] });
-        iam.PermissionsBoundary.of(stack).apply(boundary);
-      },
-    });
-    const [guardId] = guardOf(template);
-    const [boundaryId, boundary] = only(template.findResources('AWS::IAM::ManagedPolicy'));
-    expect(boundary.DependsOn ?? []).not.toContain(guardId);
-    template.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: { Ref: boundaryId } });
-    // Template.fromStack refuses a template with a cycle. Everything else still waits for the guard.
-    const [bucketId, bucket] = only(template.findResources('AWS::S3::Bucket'));
-    expect([bucketId, bucket.DependsOn]).toEqual([bucketId, expect.arrayContaining([guardId])]);
-  });
-
-  test('what the Invalidation is made to depend on goes before its guard, so there is no cycle', () => {
-    const { template } = siteStack({
-      extra: (stack) => {
-        const first = new ssm.StringParameter(stack, 'First', { stringValue: 'x' });
-        const invalidation = stack.node.findChild('Invalidate') as Invalidation;
-        invalidation.node.addDependency(first);
-      },
-    });
-    const [guardId, guard] = guardOf(template);
-    const [firstId, first] = only(template.findResources('AWS::SSM::Parameter'));
-    expect(guard.DependsOn).toContain(firstId);
-    expect(first.DependsOn ?? []).not.toContain(guardId);
-    const [bucketId, bucket] = only(template.findResources('AWS::S3::Bucket'));
-    expect([bucketId, bucket.DependsOn]).toEqual([bucketId, expect.arrayContaining([guardId])]);
-  });
-
-  test('is left out when the distribution id is worked out from another resource of the stack', () => {
-    const { template } = siteStack({
-      extra: (stack) => {
-        const id = new ssm.StringParameter(stack, 'DistributionIdParameter', { stringValue: 'EFROMPARAMETER' }).stringValue;
-        const fromParameter = cloudfront.Distribution.fromDistributionAttributes(stack, 'FromParameter', { distributionId: id, domainName: 'x.cloudfront.net' });
-        new Invalidation(stack, 'Second', { distribution: fromParameter });
-      },
-    });
-    const guards = Object.values(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
-    expect(guards.map((g) => g.Properties.DistributionLogicalId)).toEqual([expect.stringMatching(/^Distribution/)]);
-  });
-
-  test('is left out where it could not go first: onChangeOf, or paths known only at deploy time', () => {
-    const byValues = siteStack({ invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') } }).template;
-    expect(byValues.findResources('Custom::CloudFrontInvalidationRollbackGuard')).toEqual({});
-    expect(only(invalidationResources(byValues))[1].Properties.RollbackGuard).toBeUndefined();
-    const byTokens = siteStack({ invalidation: { paths: [Lazy.string({ produce: () => '/resolved-at-synth' })] } }).template;
-    expect(byTokens.findResources('Custom::CloudFrontInvalidationRollbackGuard')).toEqual({});
+    expect(before[0]).not.toContain(byPrefix(template, 'Later')[0]);
+    expect(anchorOf(template)[1].DependsOn).toContain(byPrefix(template, 'Later')[0]);
+    expect(triggerOf(template)).not.toEqual(before[1]);
   });
 });
 
@@ -375,12 +638,11 @@ describe('onDeployment', () => {
     return Template.fromStack(stack);
   }
 
-  test('runs after the deployment\'s copy and its handler policy, not after the whole stack', () => {
+  test('runs after the deployment\'s copy, with the paths under its prefix', () => {
     const template = deploymentSite();
     const [, invalidation] = only(invalidationResources(template));
     const [copy] = Object.keys(template.findResources('Custom::CDKBucketDeployment'));
     expect(invalidation.DependsOn).toContain(copy);
-    expect(invalidation.DependsOn.filter((id: string) => id.startsWith('Api'))).toEqual([]);
     expect(invalidation.Properties.Paths).toEqual(['/assets/*']);
   });
 
@@ -391,23 +653,13 @@ describe('onDeployment', () => {
     expect(triggerOf(deploymentSite('<h1>v1</h1>', 1024))).toEqual(base);
   });
 
-  test('its rollback guard goes before the deployment only', () => {
-    const template = deploymentSite();
-    const [guardId] = Object.keys(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
-    const waiting = Object.entries(template.toJSON().Resources as Record<string, { DependsOn?: string[] }>)
-      .filter(([, r]) => (r.DependsOn ?? []).includes(guardId)).map(([id]) => id);
-    expect(waiting.length).toBeGreaterThan(0);
-    expect(waiting.every((id) => id.startsWith('Assets'))).toBe(true);
-  });
-
   test('refuses a BucketDeployment from another stack', () => {
     const app = new App();
     const one = new Stack(app, 'One');
     const bucket = new s3.Bucket(one, 'Bucket');
     const deployment = new s3deploy.BucketDeployment(one, 'Assets', { sources: [s3deploy.Source.data('a', 'b')], destinationBucket: bucket });
     const two = new Stack(app, 'Two');
-    const distribution = cloudfront.Distribution.fromDistributionAttributes(two, 'D', { distributionId: 'E1', domainName: 'x' });
-    expect(() => new Invalidation(two, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(deployment) }))
+    expect(() => new Invalidation(two, 'Purge', { distribution: imported(two, 'E1'), trigger: InvalidationTrigger.onDeployment(deployment) }))
       .toThrow(/BucketDeployment One\/Assets is in stack One, the invalidation in stack Two; put them in the same stack/);
   });
 });
@@ -442,52 +694,167 @@ describe('InvalidationPaths.ofDeployment', () => {
 });
 
 describe('onChangeOf', () => {
-  test('carries the values as CloudFormation resolves them, and waits only for what they refer to', () => {
+  test('carries the values as CloudFormation resolves them', () => {
     const { template } = siteStack({
-      invalidation: { trigger: undefined },
       extra: (stack, distribution) => {
         const fn = new lambda.Function(stack, 'Api', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.h', code: lambda.Code.fromInline('exports.h=1') });
         const version = ssm.StringParameter.valueForStringParameter(stack, '/site/version');
         new Invalidation(stack, 'ApiPurge', { distribution, paths: ['/api/*'], trigger: InvalidationTrigger.onChangeOf(fn.currentVersion.version, version, 'schema-3') });
       },
     });
-    const resources = invalidationResources(template);
-    const [, api] = Object.entries(resources).find(([id]) => id.startsWith('ApiPurge'))!;
-    expect(api.Properties.Trigger).toEqual([
+    expect(byPrefix(template, 'ApiPurge')[1].Properties.Trigger).toEqual([
       { 'Fn::GetAtt': [expect.stringMatching(/^ApiCurrentVersion/), 'Version'] },
       { Ref: expect.stringMatching(/^SsmParameterValue/) },
       'schema-3',
     ]);
-    expect(api.DependsOn).toEqual([expect.stringMatching(/^CloudFrontInvalidationProviderPolicy/)]);
-    expect(api.Properties.RollbackGuard).toBeUndefined();
   });
 });
 
-describe('distribution tenants', () => {
-  test('grant the tenant actions on exactly the tenant ARNs, and nothing on the distribution', () => {
-    const { template } = siteStack({
-      invalidation: { distributionTenantId: 'dt_example1' },
+describe('rollback rule', () => {
+  test('matches this stack\'s UPDATE_ROLLBACK_COMPLETE status events and invokes the handler, retrying for 24 hours into a dead-letter queue', () => {
+    const { template } = siteStack();
+    const [ruleId, rule] = only(template.findResources('AWS::Events::Rule'));
+    const [queueId, queue] = only(template.findResources('AWS::SQS::Queue'));
+    const fnId = providerFunctions(template)[0];
+    expect(rule.Properties.EventPattern).toEqual({
+      'source': ['aws.cloudformation'],
+      'detail-type': ['CloudFormation Stack Status Change'],
+      'detail': { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['UPDATE_ROLLBACK_COMPLETE'] } },
     });
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((st: { Action: unknown }) => JSON.stringify(st.Action).includes('cloudfront:'));
-    expect(statements).toEqual([{
-      Action: ['cloudfront:CreateInvalidationForDistributionTenant', 'cloudfront:GetInvalidationForDistributionTenant', 'cloudfront:ListInvalidationsForDistributionTenant'],
-      Effect: 'Allow',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::123456789012:distribution-tenant/dt_example1']] },
-    }]);
-    template.hasResourceProperties('Custom::CloudFrontInvalidation', { DistributionTenantId: 'dt_example1' });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({
+      Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
+      RetryPolicy: { MaximumEventAgeInSeconds: 86400, MaximumRetryAttempts: 185 },
+      DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queueId, 'Arn'] } },
+    })]);
+    expect(queue.Properties).toEqual({ MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true });
+    template.hasResourceProperties('AWS::Lambda::Function', { DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [queueId, 'Arn'] } } });
+    template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } });
+    const queuePolicy = JSON.stringify(only(template.findResources('AWS::SQS::QueuePolicy'))[1].Properties);
+    expect(queuePolicy).toContain('"aws:SecureTransport":"false"');
+    expect(queuePolicy).toContain('"Service":"events.amazonaws.com"');
   });
 
-  test('a tenant defined in the stack is named by logical id in the rollback guard', () => {
+  test('hands the handler the event\'s id, stack, status and time, and every Invalidation of the stack, equal ones once', () => {
     const { template } = siteStack({
+      invalidation: { paths: ['/index.html', '/a"b'] },
       extra: (stack, distribution) => {
-        const tenant = new CfnResource(stack, 'Tenant', { type: 'AWS::CloudFront::DistributionTenant', properties: { DistributionId: distribution.distributionId, Name: 'a', Domains: [{ Domain: 'a.example.com' }] } });
-        new Invalidation(stack, 'TenantPurge', { distribution, distributionTenantId: tenant.ref });
+        new Invalidation(stack, 'Same', { distribution, paths: ['/index.html', '/a"b'], trigger: InvalidationTrigger.onChangeOf('x') });
+        new Invalidation(stack, 'Other', { distribution: imported(stack, 'EOTHER'), paths: ['#tag', `/${Fn.ref('AWS::AccountId')}/*`] });
+        new Invalidation(stack, 'Tenant', { distribution, distributionTenantId: 'dt_1' });
+        const list = new CfnParameter(stack, 'PathList', { type: 'CommaDelimitedList' });
+        new Invalidation(stack, 'Listed', { distribution: imported(stack, 'ELISTED'), paths: list.valueAsList });
       },
     });
-    const guards = Object.values(template.findResources('Custom::CloudFrontInvalidationRollbackGuard'));
-    expect(guards.map((g) => g.Properties.DistributionTenantLogicalId).filter(Boolean)).toEqual([expect.stringMatching(/^Tenant/)]);
+    const [distributionId] = Object.keys(template.findResources('AWS::CloudFront::Distribution'));
+    const input = ruleInput(template);
+    expect(input).toEqual({
+      rollbackPurge: {
+        eventId: 'event:$.id',
+        stackId: 'event:$.detail.stack-id',
+        status: 'event:$.detail.status-details.status',
+        time: 'event:$.time',
+        targets: [
+          { DistributionId: { Ref: distributionId }, Paths: ['/index.html', '/a"b'] },
+          { DistributionId: 'EOTHER', Paths: ['#tag', expect.stringMatching(/^\/@@\d+@@\/\*$/)] },
+          { DistributionId: { Ref: distributionId }, DistributionTenantId: 'dt_1', Paths: ['/*'] },
+          { DistributionId: 'ELISTED', Paths: ['/*'] },
+        ],
+      },
+    });
+  });
+
+  test('names a distribution of another stack through its export', () => {
+    const app = new App();
+    const sites = new Stack(app, 'Sites', { env: ENV });
+    const distribution = new cloudfront.Distribution(sites, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(new s3.Bucket(sites, 'Bucket')) } });
+    const deploys = new Stack(app, 'Deploys', { env: ENV });
+    new Invalidation(deploys, 'Invalidate', { distribution });
+    const targets = ruleInput(Template.fromStack(deploys)).rollbackPurge.targets;
+    expect(targets).toEqual([{ DistributionId: { 'Fn::ImportValue': expect.stringMatching(/Distribution/) }, Paths: ['/*'] }]);
+  });
+
+  test('fits EventBridge\'s 8192 characters by purging the longest path lists whole', () => {
+    const pathsOf = (name: string, n: number) => Array.from({ length: n }, (_, i) => `/${name}/${'x'.repeat(90)}/${i}`);
+    const { template } = siteStack({
+      invalidation: false,
+      extra: (stack) => {
+        new Invalidation(stack, 'Short', { distribution: imported(stack, 'ESHORT'), paths: pathsOf('short', 5) });
+        new Invalidation(stack, 'Long', { distribution: imported(stack, 'ELONG'), paths: pathsOf('long', 50) });
+        new Invalidation(stack, 'Medium', { distribution: imported(stack, 'EMEDIUM'), paths: pathsOf('medium', 30) });
+      },
+    });
+    const targets = ruleInput(template).rollbackPurge.targets;
+    expect(targets).toEqual([
+      { DistributionId: 'ESHORT', Paths: pathsOf('short', 5) },
+      { DistributionId: 'ELONG', Paths: ['/*'] },
+      { DistributionId: 'EMEDIUM', Paths: pathsOf('medium', 30) },
+    ]);
+    const length = inputTemplateLength(template);
+    expect(length).toBeLessThanOrEqual(MAX_INPUT_TEMPLATE_LENGTH);
+    // Without the longest list it would not fit: the budget is used, not wasted.
+    expect(length + 50 * 100).toBeGreaterThan(MAX_INPUT_TEMPLATE_LENGTH);
+  });
+
+  test('estimates the input a little over its real length, counting a token as 64 characters', () => {
+    const { template } = siteStack({ invalidation: false, extra: (stack) => new Invalidation(stack, 'P', { distribution: imported(stack, 'E1'), paths: ['/a', '/b"c'] }) });
+    const exact = inputTemplateLength(template);
+    const estimate = estimateInputLength([{ DistributionId: 'E1', Paths: ['/a', '/b"c'] }]);
+    expect(estimate).toBeGreaterThanOrEqual(exact);
+    expect(estimate - exact).toBeLessThanOrEqual(16);
+    const stack = new Stack();
+    const withToken = estimateInputLength([{ DistributionId: new CfnParameter(stack, 'D').valueAsString, Paths: ['/a', '/b"c'] }]);
+    expect(withToken - estimate).toBe(64 - 'E1'.length);
+  });
+
+  test('refuses at synth, naming the stack and the count, Invalidations that do not fit even purging everything', () => {
+    expect(() => siteStack({
+      invalidation: false,
+      extra: (stack) => {
+        for (let i = 0; i < 200; i++) {
+          new Invalidation(stack, `Purge${i}`, { distribution: imported(stack, `E${String(i).padStart(13, '0')}`) });
+        }
+      },
+    })).toThrow(/Stack Site: the rule that purges caches after a rollback must list the 200 Invalidations of the stack \(200 distinct/);
+  });
+});
+
+describe('nested stacks', () => {
+  test('a distribution in a nested stack, the Invalidation in its parent: no cycle', () => {
+    const app = new App();
+    const parent = new Stack(app, 'Parent', { env: ENV });
+    const nested = new NestedStack(parent, 'Cdn');
+    const bucket = new s3.Bucket(nested, 'Bucket');
+    const distribution = new cloudfront.Distribution(nested, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    new s3deploy.BucketDeployment(parent, 'Deploy', { sources: [s3deploy.Source.data('index.html', 'v1')], destinationBucket: bucket });
+    new Invalidation(parent, 'Purge', { distribution });
+    const parentTemplate = Template.fromStack(parent);
+    const nestedTemplate = Template.fromStack(nested);
+    const [nestedId] = only(parentTemplate.findResources('AWS::CloudFormation::Stack'));
+    expect(anchorOf(parentTemplate)[1].DependsOn).toContain(nestedId);
+    expect(only(invalidationResources(parentTemplate))[1].Properties.DistributionId).toEqual({ 'Fn::GetAtt': [nestedId, expect.stringMatching(/^Outputs\./)] });
+    expect(nestedTemplate.findResources('AWS::CloudFormation::WaitConditionHandle')).toEqual({});
+    deployOrder(resourcesOf(parentTemplate));
+    deployOrder(resourcesOf(nestedTemplate));
+  });
+
+  test('a distribution in the parent, the Invalidation in a nested stack: no cycle, and the nested stack has its own handler and rule', () => {
+    const app = new App();
+    const parent = new Stack(app, 'Parent', { env: ENV });
+    const bucket = new s3.Bucket(parent, 'Bucket');
+    const distribution = new cloudfront.Distribution(parent, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    const nested = new NestedStack(parent, 'Purging');
+    new s3deploy.BucketDeployment(nested, 'Deploy', { sources: [s3deploy.Source.data('index.html', 'v1')], destinationBucket: bucket });
+    new Invalidation(nested, 'Purge', { distribution });
+    const parentTemplate = Template.fromStack(parent);
+    const nestedTemplate = Template.fromStack(nested);
+    expect(parentTemplate.findResources('Custom::CloudFrontInvalidation')).toEqual({});
+    expect(parentTemplate.findResources('AWS::Events::Rule')).toEqual({});
+    const [, invalidation] = only(invalidationResources(nestedTemplate));
+    expect(invalidation.Properties.DistributionId).toEqual({ Ref: expect.stringMatching(/Distribution/) });
+    expect(ruleInput(nestedTemplate).rollbackPurge.targets).toEqual([{ DistributionId: invalidation.Properties.DistributionId, Paths: ['/*'] }]);
+    expect(anchorOf(nestedTemplate)[1].DependsOn).toContain(byPrefix(nestedTemplate, 'DeployCustomResource')[0]);
+    deployOrder(resourcesOf(parentTemplate));
+    deployOrder(resourcesOf(nestedTemplate));
   });
 });
 
@@ -504,18 +871,85 @@ describe('distributions from elsewhere', () => {
     expect(deploys.dependencies).toContain(sites);
   });
 
-  test('a distribution from another stack is named by its export in the guard, even where this stack has one at the same path', () => {
+  test('a distribution of another account is an error naming the prop and the accounts', () => {
     const app = new App();
-    const distributionIn = (stack: Stack) =>
-      new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(new s3.Bucket(stack, 'Bucket')) } });
-    const other = distributionIn(new Stack(app, 'Other', { env: ENV }));
-    const here = new Stack(app, 'Here', { env: ENV });
-    // The same construct path as in the other stack, hence the same logical id.
-    distributionIn(here);
-    new Invalidation(here, 'Invalidate', { distribution: other });
-    const [, guard] = only(Template.fromStack(here).findResources('Custom::CloudFrontInvalidationRollbackGuard'));
-    expect(guard.Properties.DistributionLogicalId).toBeUndefined();
-    expect(guard.Properties.DistributionId).toEqual({ 'Fn::ImportValue': expect.stringMatching(/Distribution/) });
+    const sites = new Stack(app, 'Sites', { env: { account: '111111111111', region: 'us-east-1' } });
+    const distribution = new cloudfront.Distribution(sites, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(new s3.Bucket(sites, 'Bucket')) } });
+    const deploys = new Stack(app, 'Deploys', { env: ENV });
+    expect(() => new Invalidation(deploys, 'Invalidate', { distribution }))
+      .toThrow(/Deploys\/Invalidate: distribution Sites\/Distribution belongs to account 111111111111, but the Invalidation's stack Deploys deploys to account 123456789012/);
+  });
+
+  test('an imported distribution of another account (by its env or its ARN) is an error too', () => {
+    const app = new App();
+    const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '111111111111', region: 'eu-west-1' } });
+    const deploys = new Stack(app, 'Deploys', { env: ENV });
+    expect(() => new Invalidation(deploys, 'ByEnv', { distribution: imported(elsewhere, 'E1') })).toThrow(/distribution Elsewhere\/E1 belongs to account 111111111111/);
+    const byArn: cloudfront.IDistribution = Object.create(imported(deploys, 'E2'), { distributionArn: { value: 'arn:aws:cloudfront::222222222222:distribution/E2' } });
+    expect(() => new Invalidation(deploys, 'ByArn', { distribution: byArn })).toThrow(/distribution Deploys\/E2 belongs to account 222222222222/);
+  });
+
+  test('accounts unknown at synth are not compared', () => {
+    const app = new App();
+    const agnostic = new Stack(app, 'Agnostic');
+    const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '111111111111', region: 'eu-west-1' } });
+    expect(() => new Invalidation(agnostic, 'Purge', { distribution: imported(elsewhere, 'E1') })).not.toThrow();
+    expect(() => new Invalidation(elsewhere, 'Purge', { distribution: imported(agnostic, 'E2') })).not.toThrow();
+  });
+});
+
+describe('aws-cdk-lib API', () => {
+  function broadApp(): App {
+    const app = new App({ context: CLI_CONTEXT });
+    siteStack({
+      app,
+      invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') },
+      extra: (stack, distribution, deployment) => {
+        new Invalidation(stack, 'Copy', { distribution, trigger: InvalidationTrigger.onDeployment(deployment), paths: InvalidationPaths.ofDeployment(deployment) });
+        new Invalidation(stack, 'Whole', { distribution, distributionTenantId: 'dt_1', waitForCompletion: true, executeAfterStack: false, trigger: InvalidationTrigger.onChangeOf('t') });
+        Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY, logRetention: logs.RetentionDays.ONE_MONTH });
+        const nested = new NestedStack(stack, 'Nested');
+        new ssm.StringParameter(nested, 'Param', { stringValue: 'x' });
+        new Invalidation(nested, 'Purge', { distribution });
+      },
+    });
+    return app;
+  }
+
+  test('synthesizing prints no deprecation warning', () => {
+    process.env.JSII_DEPRECATED = 'warn';
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      broadApp();
+      expect(warn.mock.calls.map((args) => args.join(' ')).filter((line) => /deprecated/i.test(line))).toEqual([]);
+    } finally {
+      warn.mockRestore();
+      process.env.JSII_DEPRECATED = 'fail';
+    }
+  });
+
+  test('the library never calls CfnResource\'s dependency methods, and renders resources in one place only', () => {
+    const src = path.join(path.resolve(__dirname, '..', 'src'), path.sep);
+    const calls: string[] = [];
+    const proto = CfnResource.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const names = ['addDependency', 'removeDependency', 'addDependsOn', '_toCloudFormation'];
+    const originals = names.map((name) => proto[name]);
+    names.forEach((name, i) => {
+      proto[name] = function (this: unknown, ...args: unknown[]) {
+        // Frame 0 is the message, 1 this wrapper, 2 the caller.
+        const caller = (new Error().stack ?? '').split('\n')[2] ?? '';
+        if (caller.includes(src)) {
+          calls.push(`${name} from ${path.basename(caller.slice(caller.indexOf(src)).split(':')[0])}`);
+        }
+        return originals[i].apply(this, args);
+      };
+    });
+    try {
+      broadApp();
+    } finally {
+      names.forEach((name, i) => (proto[name] = originals[i]));
+    }
+    expect([...new Set(calls)]).toEqual(['_toCloudFormation from render.ts']);
   });
 });
 
@@ -563,10 +997,25 @@ describe('validation at synth', () => {
   });
 });
 
+describe('distribution tenants', () => {
+  test('grant the tenant actions on exactly the tenant ARNs, and nothing on the distribution', () => {
+    const { template } = siteStack({ invalidation: { distributionTenantId: 'dt_example1' } });
+    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: { Action: unknown }) => JSON.stringify(st.Action).includes('cloudfront:'));
+    expect(statements).toEqual([{
+      Action: ['cloudfront:CreateInvalidationForDistributionTenant', 'cloudfront:GetInvalidationForDistributionTenant', 'cloudfront:ListInvalidationsForDistributionTenant'],
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::123456789012:distribution-tenant/dt_example1']] },
+    }]);
+    template.hasResourceProperties('Custom::CloudFrontInvalidation', { DistributionTenantId: 'dt_example1' });
+  });
+});
+
 describe('snapshot', () => {
   test('the resources an Invalidation adds to a site stack', () => {
     const { template } = siteStack();
-    const resources = template.toJSON().Resources as Record<string, { Type: string }>;
+    const resources = resourcesOf(template);
     const ours = Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith('Invalidate') || id.startsWith('CloudFrontInvalidationProvider')));
     // Asset hashes change with every build of the handler; the shape must not.
     expect(JSON.parse(JSON.stringify(ours).replace(/[0-9a-f]{64}(\.zip)?/g, '<hash>$1'))).toMatchSnapshot();

@@ -1,12 +1,15 @@
 /**
  * cdk-nag's AwsSolutions pack over the library's resources and over a site stack that uses it.
  */
-import { App, Aspects, Stack } from 'aws-cdk-lib';
+import { App, Aspects, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
 import { Invalidation, InvalidationTrigger } from '../src';
 import { defineSite } from './demo/app';
+
+// The checks synthesize under it too: no deprecated aws-cdk-lib API.
+process.env.JSII_DEPRECATED = 'fail';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
 
@@ -23,7 +26,8 @@ test('the library\'s own resources raise no AwsSolutions finding, with nothing s
   const distribution = cloudfront.Distribution.fromDistributionAttributes(stack, 'Cdn', { distributionId: 'E1EXAMPLE', domainName: 'd.cloudfront.net' });
   new Invalidation(stack, 'Purge', { distribution });
   new Invalidation(stack, 'Feed', { distribution, paths: ['/feed.xml'], trigger: InvalidationTrigger.onChangeOf('v1'), waitForCompletion: true });
-  new Invalidation(stack, 'Tenant', { distribution, distributionTenantId: 'dt_example' });
+  new Invalidation(stack, 'Tenant', { distribution, distributionTenantId: 'dt_example', executeAfterStack: false, trigger: InvalidationTrigger.onChangeOf('v2') });
+  Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY });
   Aspects.of(app).add(new AwsSolutionsChecks());
   expect(findings(stack)).toEqual([]);
   expect(JSON.stringify(app.synth().getStackByName('Library').template)).not.toContain('cdk_nag');
