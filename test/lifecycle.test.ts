@@ -10,9 +10,11 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationTrigger } from '../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
 import type { SiteOptions } from './demo/app';
+import type { SynthesizedStack } from './driver/assembly';
+import { removeOutdirs } from './driver/assembly';
 import type { DriverOptions, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
-import { coversPrefix, duplicateInvalidations, extraAnswers, uncoveredChanges, violations } from './driver/invariants';
+import { coversPrefix, InvariantChecker, violations } from './driver/invariants';
 
 let driver: LifecycleDriver;
 
@@ -25,6 +27,10 @@ afterEach(async () => {
   await driver?.close();
 });
 
+afterAll(() => {
+  removeOutdirs();
+});
+
 function expectNoViolations(step: StepReport): void {
   expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
 }
@@ -34,23 +40,28 @@ function withVersion(site: string) {
   return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
 }
 
-/** The example site with the Invalidation on `onChangeOf(site)` (no rollback guard), still after the files. */
+/** The example site with the Invalidation on `onChangeOf(site)`, still after the files. */
 function onItsVersion(site: string, options: SiteOptions = {}) {
   return synthSite({
+    extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
     ...options,
     site,
     invalidation: { trigger: InvalidationTrigger.onChangeOf(site) },
-    extend: (_stack, parts) => parts.invalidation.executeAfter(parts.deployment),
   });
 }
 
-/** The one invalidation created after the rollback put the files back, covering them. */
-function purgeAfterRevert(step: StepReport) {
-  const revert = step.content.find((c) => c.phase === 'rollback')!;
-  const after = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+/** The stack's UPDATE_ROLLBACK_COMPLETE event in a step, and the one invalidation its delivery made, after the files were back. */
+function purgeFromRule(step: StepReport) {
+  const complete = step.events.find((e) => e.stackName === STACK_NAME && e.status === 'UPDATE_ROLLBACK_COMPLETE');
+  expect(complete).toBeDefined();
+  const delivery = step.deliveries.find((d) => d.eventId === complete!.eventId && d.copy === 1);
+  expect(delivery).toMatchObject({ outcome: 'invoked', handled: true });
+  const revert = [...step.content].reverse().find((c) => c.phase === 'rollback')!;
+  const after = step.invalidations.filter((i) => i.createdAtRequest > complete!.at);
   expect(after).toHaveLength(1);
+  expect(after[0].createdAtRequest).toBeGreaterThan(revert.at);
   expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
-  return { revert, purge: after[0] };
+  return { revert, purge: after[0], delivery: delivery! };
 }
 
 function deploymentFinished(step: StepReport): number {
@@ -58,6 +69,13 @@ function deploymentFinished(step: StepReport): number {
   expect(change).toBeDefined();
   return change!.at;
 }
+
+/** The logical id of the example site's BucketDeployment custom resource. */
+function bucketDeploymentOf(stack: SynthesizedStack): string {
+  return Object.keys(stack.template.Resources).find((id) => stack.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!;
+}
+
+const summary = (step: StepReport) => step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Data?.Status]);
 
 describe('the example site', () => {
   test('the first deploy purges /* once, after the BucketDeployment has copied the files', async () => {
@@ -97,18 +115,18 @@ describe('the example site', () => {
     expect(step.invalidations).toEqual([]);
   });
 
-  test('a rollback\'s request delivered again after a later update rolled back too creates nothing', async () => {
+  test('a rollback\'s Update delivered again after a later update rolled back too creates nothing', async () => {
     await start();
-    await driver.deploy(withVersion('v1'));
-    const failing = withVersion('v2');
-    const first = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
-    expect(first.requests.map((r) => [r.phase, r.answer?.Data?.Status])).toEqual([['deploy', 'Armed'], ['rollback', 'Deferred']]);
-    // An update that sends the handler nothing (the guard goes, the copy fails) and rolls back.
-    const later = onItsVersion('v3');
-    const second = await driver.deploy(later, { fail: [Object.keys(later.template.Resources).find((id) => later.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!] });
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const failing = synthSite({ site: 'v2', recordPurge: true });
+    const first = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
+    expect(summary(first)).toEqual([['deploy', 'Update', 'Purge', 'Submitted'], ['rollback', 'Update', 'Purge', 'RolledBack']]);
+    // An update that sends the handler nothing (the copy fails) and rolls back.
+    const later = withVersion('v3');
+    const second = await driver.deploy(later, { fail: [bucketDeploymentOf(later)] });
     expect([second.stackStatus, second.requests]).toEqual(['UPDATE_ROLLBACK_COMPLETE', []]);
     const step = await driver.redeliverLast(STACK_NAME);
-    expect(step.requests.map((r) => [r.resourceType, r.answer?.Status])).toEqual([['Custom::CloudFrontInvalidationRollbackGuard', 'SUCCESS']]);
+    expect(step.requests.map((r) => [r.stackStatus, r.answer?.Status])).toEqual([['UPDATE_ROLLBACK_COMPLETE', 'SUCCESS']]);
     expect(step.invalidations).toEqual([]);
     expectNoViolations(step);
   });
@@ -123,6 +141,36 @@ describe('the example site', () => {
     steps.forEach(expectNoViolations);
   });
 
+  test('deleting the stack sends a Delete that succeeds and invalidates nothing', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const step = await driver.destroy(STACK_NAME);
+    expect(step.stackStatus).toBe('DELETE_COMPLETE');
+    expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([['Delete', 'Custom::CloudFrontInvalidation', 'SUCCESS']]);
+    expect(step.invalidations).toEqual([]);
+    expectNoViolations(step);
+  });
+
+  test('deleting the stack after the distribution is already gone still succeeds', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    driver.cloud.cloudfront.deleteDistribution(driver.resource(STACK_NAME, logicalIdOf(synthSite(), 'Cdn'))!.physicalId);
+    const step = await driver.destroy(STACK_NAME);
+    expect(step.stackStatus).toBe('DELETE_COMPLETE');
+    expect(step.requests.map((r) => r.answer?.Status)).toEqual(['SUCCESS']);
+  });
+
+  test('renaming the Invalidation replaces it: the new one purges, the old one is deleted without purging', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const step = await driver.deploy(synthSite({ site: 'v1', invalidationId: 'Refresh' }));
+    expect(summary(step)).toEqual([['deploy', 'Create', 'Refresh', 'Submitted'], ['cleanup', 'Delete', 'Purge', 'Deleted']]);
+    expect(step.invalidations).toHaveLength(1);
+    expectNoViolations(step);
+  });
+});
+
+describe('rollbacks: the stack\'s rule purges once the rollback is complete', () => {
   test.each(['dependencies-first', 'dependents-first'] as const)(
     'a deploy that fails after the purge rolls back, and the content put back is purged once, after it landed (rollback %s)',
     async (rollbackOrder) => {
@@ -133,18 +181,12 @@ describe('the example site', () => {
       const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
 
       expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-      const { revert, purge } = purgeAfterRevert(step);
+      const { revert, purge } = purgeFromRule(step);
       expect(revert.version).toBe(v2.content[0].version);
-      const rollback = step.requests.filter((r) => r.phase === 'rollback');
-      const invalidation = rollback.find((r) => r.resourceType === 'Custom::CloudFrontInvalidation')!;
-      const guard = rollback.find((r) => r.resourceType === 'Custom::CloudFrontInvalidationRollbackGuard')!;
-      // The invalidation leaves the purge to its guard, and gives back the rolled-back-to attributes.
-      expect(invalidation.answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'RolledBack', InvalidationId: v2.invalidations[0].id } });
-      expect(guard.answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Deferred' } });
-      if (rollbackOrder === 'dependencies-first') {
-        // The guard was asked before the files were back: only deferring makes this right.
-        expect(guard.sentAt).toBeLessThan(revert.at);
-      }
+      // The Invalidation's own rollback purges nothing, and gives back the rolled-back-to attributes.
+      const rollback = step.requests.find((r) => r.phase === 'rollback')!;
+      expect(rollback.answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'RolledBack', InvalidationId: v2.invalidations[0].id } });
+      expect(step.invalidations).toHaveLength(2);
       const earlier = driver.steps.slice(0, -1).flatMap((s) => s.invalidations.map((i) => i.callerReference));
       expect(earlier).not.toContain(purge.callerReference);
       expectNoViolations(step);
@@ -152,7 +194,7 @@ describe('the example site', () => {
   );
 
   test.each(['dependencies-first', 'dependents-first'] as const)(
-    'a deploy that fails before the invalidation\'s turn: the guard purges after the rollback put the files back (rollback %s)',
+    'a deploy that fails before the invalidation\'s turn: the files are purged after the rollback put them back (rollback %s)',
     async (rollbackOrder) => {
       await start({ rollbackOrder });
       await driver.deploy(withVersion('v1'));
@@ -160,41 +202,49 @@ describe('the example site', () => {
       const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
 
       expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-      // The files changed and went back; CloudFormation never asked the invalidation itself.
+      // The files changed and went back; CloudFormation never asked the Invalidation.
       expect(step.content.map((c) => c.phase)).toEqual(['deploy', 'rollback']);
-      expect(step.requests.map((r) => [r.phase, r.resourceType.replace('Custom::CloudFrontInvalidation', ''), r.answer?.Data?.Status])).toEqual([
-        ['deploy', 'RollbackGuard', 'Armed'],
-        ['rollback', 'RollbackGuard', 'Deferred'],
-      ]);
+      expect(step.requests).toEqual([]);
+      purgeFromRule(step);
       expect(step.invalidations).toHaveLength(1);
-      expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(step.content[1].at);
       expectNoViolations(step);
     },
   );
 
+  test('with the onChangeOf trigger too, a deploy failing before the purge is purged after its rollback', async () => {
+    await start();
+    await driver.deploy(onItsVersion('v1'));
+    const failing = onItsVersion('v2', {
+      extend: (stack, parts) => {
+        parts.invalidation.executeAfter(parts.deployment);
+        new ssm.StringParameter(stack, 'Version', { stringValue: 'v2' });
+      },
+    });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+    expect([step.stackStatus, step.requests]).toEqual(['UPDATE_ROLLBACK_COMPLETE', []]);
+    purgeFromRule(step);
+    expectNoViolations(step);
+  });
+
   test.each(['after', 'before'])('late duplicates of a failed update\'s requests, arriving during its rollback, add no purge (failing %s the purge)', async (when) => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));
-    const failing = when === 'after'
-      ? synthSite({ site: 'v2', recordPurge: true })
-      : synthSite({ site: 'v2', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v2' }) });
+    const failing = when === 'after' ? synthSite({ site: 'v2', recordPurge: true }) : withVersion('v2');
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, when === 'after' ? 'LastPurge' : 'Version')], lateDuplicates: true });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-    const revert = step.content.find((c) => c.phase === 'rollback')!;
-    expect(step.invalidations.filter((i) => i.createdAtRequest > revert.at)).toHaveLength(1);
+    purgeFromRule(step);
     expect(step.invalidations).toHaveLength(when === 'after' ? 2 : 1);
     expectNoViolations(step);
   });
 
-  test('a failed update that drops the rollback guard (trigger switched) leaves the purge to the invalidation, which makes it', async () => {
+  test('a failed update that switches the trigger to onChangeOf: the Invalidation\'s rollback purges nothing, the rule purges once', async () => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));
     const failing = onItsVersion('v2', { recordPurge: true });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-    const rollback = step.requests.filter((r) => r.phase === 'rollback');
-    expect(rollback.map((r) => [r.resourceType, r.answer?.Data?.Status])).toEqual([['Custom::CloudFrontInvalidation', 'Deferred']]);
-    purgeAfterRevert(step);
+    expect(summary(step)).toEqual([['deploy', 'Update', 'Purge', 'Submitted'], ['rollback', 'Update', 'Purge', 'RolledBack']]);
+    purgeFromRule(step);
     expectNoViolations(step);
   });
 
@@ -204,134 +254,204 @@ describe('the example site', () => {
     driver.cloud.cloudfront.failNext('CreateInvalidation', 'Malformed');
     const step = await driver.deploy(synthSite({ site: 'v2' }));
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-    expect(step.requests.map((r) => [r.phase, r.resourceType.replace('Custom::CloudFrontInvalidation', ''), r.answer?.Status, r.answer?.Data?.Status])).toEqual([
-      ['deploy', 'RollbackGuard', 'SUCCESS', 'Armed'],
-      ['deploy', '', 'FAILED', 'Failed'],
-      ['rollback', 'RollbackGuard', 'SUCCESS', 'Deferred'],
-      ['rollback', '', 'SUCCESS', 'RolledBack'],
+    expect(step.requests.map((r) => [r.phase, r.answer?.Status, r.answer?.Data?.Status])).toEqual([
+      ['deploy', 'FAILED', 'Failed'],
+      ['rollback', 'SUCCESS', 'RolledBack'],
     ]);
-    purgeAfterRevert(step);
+    purgeFromRule(step);
     expectNoViolations(step);
   });
 
-  test('a failed update that renames the Invalidation and drops its guard: the new one, deleted by the rollback, purges', async () => {
+  test('a failed update that renames the Invalidation: the new one, deleted by the rollback\'s cleanup, purges before it answers, and the rule purges the old', async () => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));
-    const failing = onItsVersion('v2', { invalidationId: 'Refresh', recordPurge: true });
+    const failing = synthSite({ site: 'v2', invalidationId: 'Refresh', recordPurge: true });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-    expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Data?.Status])).toEqual([
-      ['deploy', 'Create', 'Refresh', 'Submitted'],
-      ['rollback', 'Delete', 'Refresh', 'Deleted'],
-    ]);
-    const { purge } = purgeAfterRevert(step);
-    // Submitted before the answer, while the handler's policy (deleted after the invalidation) still exists.
-    expect(purge.createdAtRequest).toBeLessThan(step.requests[1].answeredAt!);
+    expect(summary(step)).toEqual([['deploy', 'Create', 'Refresh', 'Submitted'], ['rollback', 'Delete', 'Refresh', 'Deleted']]);
+    const cleanup = step.requests[1];
+    expect(cleanup.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    const fromDelete = step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!);
+    expect(fromDelete).toHaveLength(1);
+    purgeFromRule(step);
+    expectNoViolations(step);
+  });
+
+  test('a failing deploy that also renames the Invalidation before its turn: the rule of the template rolled back to purges', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const failing = synthSite({ site: 'v2', invalidationId: 'Refresh', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v2' }) });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+    expect([step.stackStatus, step.requests]).toEqual(['UPDATE_ROLLBACK_COMPLETE', []]);
+    purgeFromRule(step);
     expectNoViolations(step);
   });
 
   test('a stack status that cannot be read for a while is read again, never taken for "not a rollback"', async () => {
     await start();
-    await driver.deploy(withVersion('v1'));
+    await driver.deploy(synthSite({ site: 'v1' }));
     let throttled = 0;
     // Two of the handler's reads in a row, each after the SDK's own retries.
     driver.cloud.cloudformation.throttleDescribeStacks = ({ status }) => status === 'UPDATE_ROLLBACK_IN_PROGRESS' && ++throttled <= 6;
-    const failing = withVersion('v2');
-    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+    const failing = synthSite({ site: 'v2', recordPurge: true });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
 
     expect(throttled).toBeGreaterThan(6);
-    expect(step.requests.map((r) => [r.phase, r.answer?.Data?.Status])).toEqual([['deploy', 'Armed'], ['rollback', 'Deferred']]);
-    expect(step.invalidations).toHaveLength(1);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(step.content[1].at);
+    expect(summary(step)).toEqual([['deploy', 'Update', 'Purge', 'Submitted'], ['rollback', 'Update', 'Purge', 'RolledBack']]);
+    purgeFromRule(step);
+    expect(step.invalidations).toHaveLength(2);
     expectNoViolations(step);
   });
 
-  test('an invocation that dies right after answering a rollback\'s request does not take the purge with it', async () => {
+  test('a slow rollback: the purge comes once it is over, after the files are back', async () => {
     await start({ rollbackOrder: 'dependencies-first' });
-    await driver.deploy(withVersion('v1'));
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const failing = synthSite({ site: 'v2', recordPurge: true });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')], rollbackStepMs: 1500 });
+    const { purge } = purgeFromRule(step);
+    const lastRevert = Math.max(...step.changes.filter((c) => c.phase === 'rollback').map((c) => c.at));
+    expect(purge.createdAtRequest).toBeGreaterThan(lastRevert);
+    expectNoViolations(step);
+  });
+});
+
+describe('purges the old rollback machinery lost', () => {
+  test('a cleanup Delete whose invocation is killed right after it answers: its purge was made before the answer, and Lambda\'s retry adds none', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
     let crashed = 0;
     driver.cloud.cloudformation.onAnswer = (token, answer) => {
-      if (answer.Data?.Status === 'Deferred') {
+      if (answer.Data?.Status === 'Deleted' && driver.stackStatus(STACK_NAME) === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS') {
         crashed += driver.cloud.lambda.crashWhere((payload) => String((payload as { ResponseURL?: string })?.ResponseURL).includes(token));
       }
     };
-    const failing = withVersion('v2');
-    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+    const failing = synthSite({ site: 'v2', invalidationId: 'Refresh', recordPurge: true });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
 
     expect(crashed).toBe(1);
+    const cleanup = step.requests.find((r) => r.requestType === 'Delete')!;
+    // Lambda ran the killed invocation again; the retry found the work done.
+    expect(cleanup.deliveries).toBe(2);
     const revert = step.content.find((c) => c.phase === 'rollback')!;
-    expect(step.invalidations).toHaveLength(1);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(revert.at);
+    expect(step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!)).toHaveLength(1);
+    purgeFromRule(step);
+    expect(step.invalidations).toHaveLength(3);
     expectNoViolations(step);
   });
 
-  test('a slow rollback whose status cannot be read for a while: the purge still waits for it to end', async () => {
-    await start({ rollbackOrder: 'dependencies-first' });
+  test('a hand-off to a fresh invocation that IAM denies at first: the rollback purge fails the invocation, and Lambda\'s retry makes it', async () => {
+    await start({ cloud: { lambdaTimeoutMs: 4000, retryDelaysMs: [500, 1000], cloudfront: { completionDelayMs: 200 } } });
     await driver.deploy(withVersion('v1'));
-    let reads = 0;
-    // The guard reads the status once to see the rollback; every later read fails while the rollback lasts.
-    driver.cloud.cloudformation.throttleDescribeStacks = ({ status }) => status === 'UPDATE_ROLLBACK_IN_PROGRESS' && ++reads > 1;
+    const site = driver.resource(STACK_NAME, logicalIdOf(withVersion('v1'), 'Cdn'))!.physicalId;
+    const allow = driver.cloud.authorizer;
+    let denied = 0;
+    driver.cloud.authorizer = (action, arn) => (action === 'lambda:InvokeFunction' && denied < 1 ? (denied++, false) : allow(action, arn));
+    // Others' wildcards fill the distribution for longer than one invocation works, then complete.
+    driver.cloud.cloudfront.seedInvalidation(site, Array.from({ length: 15 }, (_, i) => `/other${i}/*`), 6000);
     const failing = withVersion('v2');
-    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], rollbackStepMs: 4000 });
-
-    expect(reads).toBeGreaterThan(3);
-    const revert = step.content.find((c) => c.phase === 'rollback')!;
-    const guard = step.requests.find((r) => r.phase === 'rollback')!;
-    expect(guard.sentAt).toBeLessThan(revert.at);
-    expect(step.invalidations).toHaveLength(1);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(revert.at);
-    expectNoViolations(step);
-  });
-
-  test('a failing deploy that also renames the Invalidation: the new guard, deleted by the rollback, purges', async () => {
-    await start();
-    await driver.deploy(synthSite({ site: 'v1' }));
-    const failing = synthSite({ site: 'v2', invalidationId: 'Refresh', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v2' }) });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
-    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
-    expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Data?.Status])).toEqual([
-      ['deploy', 'Create', 'RefreshRollbackGuard', 'Armed'],
-      ['rollback', 'Delete', 'RefreshRollbackGuard', 'Deleted'],
-    ]);
-    const revert = step.content.find((c) => c.phase === 'rollback')!;
-    expect(step.invalidations).toHaveLength(1);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(revert.at);
+
+    expect(denied).toBe(1);
+    const { delivery } = purgeFromRule(step);
+    const runs = driver.cloud.lambda.invocations.filter((i) => i.payload === delivery.payload);
+    expect(runs[0].outcome).toBe('error');
+    expect(runs.length).toBeGreaterThan(1);
     expectNoViolations(step);
   });
 
-  test('deleting the stack sends a Delete that succeeds and invalidates nothing', async () => {
+  test('cloudformation:DescribeStackResource denied by a permissions boundary: the rollback purge needs it not, and every request is still answered', async () => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));
-    const step = await driver.destroy(STACK_NAME);
-    expect(step.stackStatus).toBe('DELETE_COMPLETE');
-    expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([
-      ['Delete', 'Custom::CloudFrontInvalidation', 'SUCCESS'],
-      ['Delete', 'Custom::CloudFrontInvalidationRollbackGuard', 'SUCCESS'],
-    ]);
-    expect(step.invalidations).toEqual([]);
-  });
+    const allow = driver.cloud.authorizer;
+    driver.cloud.authorizer = (action, arn) => action !== 'cloudformation:DescribeStackResource' && allow(action, arn);
+    const failing = synthSite({ site: 'v2', recordPurge: true });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
 
-  test('deleting the stack after the distribution is already gone still succeeds', async () => {
-    await start();
-    await driver.deploy(synthSite({ site: 'v1' }));
-    driver.cloud.cloudfront.deleteDistribution(driver.resource(STACK_NAME, logicalIdOf(synthSite(), 'Cdn'))!.physicalId);
-    const step = await driver.destroy(STACK_NAME);
-    expect(step.stackStatus).toBe('DELETE_COMPLETE');
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(step.requests.map((r) => r.answer?.Status)).toEqual(['SUCCESS', 'SUCCESS']);
+    purgeFromRule(step);
+    expectNoViolations(step);
   });
 
-  test('renaming the Invalidation replaces it: the new one purges, the old one is deleted without purging', async () => {
+  test('a late duplicate of an older update delivered during a rollback (onChangeOf trigger) creates nothing beyond what the requests allow', async () => {
     await start();
-    await driver.deploy(synthSite({ site: 'v1' }));
-    const renamed = synthSite({ site: 'v1', invalidationId: 'Refresh' });
-    const step = await driver.deploy(renamed);
-    expect(step.requests.map((r) => [r.phase, r.requestType, r.logicalId.replace(/[0-9A-F]{8}$/, ''), r.answer?.Status])).toEqual([
-      ['deploy', 'Create', 'RefreshRollbackGuard', 'SUCCESS'],
-      ['deploy', 'Create', 'Refresh', 'SUCCESS'],
-      ['cleanup', 'Delete', 'Purge', 'SUCCESS'],
-      ['cleanup', 'Delete', 'PurgeRollbackGuard', 'SUCCESS'],
-    ]);
+    await driver.deploy(onItsVersion('v1'));
+    const v2 = await driver.deploy(onItsVersion('v2'));
+    expect(v2.invalidations).toHaveLength(1);
+    const failing = onItsVersion('v3', { recordPurge: true });
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')], staleDuplicate: true });
+
+    const stale = step.requests.find((r) => r.phase === 'redelivery')!;
+    expect([stale.requestId, stale.stackStatus]).toEqual([v2.requests[0].requestId, 'UPDATE_ROLLBACK_IN_PROGRESS']);
+    expect(stale.answer?.Status).toBe('SUCCESS');
+    // The forward purge of v3, and the rule's after the rollback: nothing for the duplicate.
+    expect(step.invalidations).toHaveLength(2);
+    purgeFromRule(step);
+    expectNoViolations(step);
+  });
+
+  test('a rollback that ends UPDATE_ROLLBACK_FAILED purges nothing; continued later, it purges once, after the files are back', async () => {
+    await start();
+    await driver.deploy(withVersion('v1'));
+    const failing = withVersion('v2');
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], failRollback: [bucketDeploymentOf(failing)] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_FAILED');
+    expect(step.content.map((c) => c.phase)).toEqual(['deploy']);
+    expect(step.invalidations).toEqual([]);
+    expect(step.deliveries).toEqual([]);
+    const checker = new InvariantChecker(driver.cloud.cloudfront);
+    expect(checker.check(step)).toEqual([]);
+
+    const resumed = await driver.continueUpdateRollback(STACK_NAME);
+    expect(resumed.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(resumed.content.map((c) => c.phase)).toEqual(['rollback']);
+    purgeFromRule(resumed);
+    expect(resumed.invalidations).toHaveLength(1);
+    expect(checker.check(resumed)).toEqual([]);
+    expect(checker.awaiting).toBe(0);
+  });
+});
+
+describe('stack status events delivered at least once', () => {
+  test('the UPDATE_ROLLBACK_COMPLETE event delivered twice creates nothing new', async () => {
+    await start();
+    await driver.deploy(withVersion('v1'));
+    const failing = withVersion('v2');
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], events: { twice: true } });
+    const complete = step.deliveries.filter((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE');
+    expect(complete.map((d) => [d.copy, d.handled])).toEqual([[1, true], [2, true]]);
     expect(step.invalidations).toHaveLength(1);
+    expectNoViolations(step);
+  });
+
+  test('delivered late, once the next deploy has begun, it still purges', async () => {
+    await start();
+    await driver.deploy(withVersion('v1'));
+    const failing = withVersion('v2');
+    const checker = new InvariantChecker(driver.cloud.cloudfront);
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], events: { late: 'next-step' } });
+    expect([step.stackStatus, step.invalidations, step.heldDeliveries]).toEqual(['UPDATE_ROLLBACK_COMPLETE', [], 1]);
+    expect(checker.check(step)).toEqual([]);
+    expect(checker.awaiting).toBe(2);
+
+    const next = await driver.deploy(withVersion('v1'));
+    const late = next.deliveries.find((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE')!;
+    expect(late).toMatchObject({ late: true, handled: true });
+    // Nothing changed in the next deploy: the only invalidation is the late purge.
+    expect(next.invalidations).toHaveLength(1);
+    expect(checker.check(next)).toEqual([]);
+    expect(checker.awaiting).toBe(0);
+  });
+
+  test('delivered late by a delay, it still purges, once', async () => {
+    await start();
+    await driver.deploy(withVersion('v1'));
+    const failing = withVersion('v2');
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], events: { late: 1500, twice: true } });
+    expect(step.deliveries.filter((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE').map((d) => d.late)).toEqual([true, true]);
+    expect(step.invalidations).toHaveLength(1);
+    expectNoViolations(step);
   });
 });
 
@@ -366,55 +486,3 @@ describe('several invalidations', () => {
   });
 });
 
-describe('the invariant checks themselves', () => {
-  const base: StepReport = { stackName: 'S', stackStatus: 'UPDATE_COMPLETE', changes: [], requests: [], content: [], invalidations: [] };
-  const invalidation = (at: number, paths = ['/*'], ref = 'a-b-1') => ({
-    id: `I${at}`, distributionId: 'E1', callerReference: ref, paths, createdAt: 0, createdAtRequest: at, completesAt: 0,
-  });
-
-  test('flag content that was not purged after it landed', () => {
-    const content = [{ bucket: 'b', prefix: '', version: 'v2', distributions: ['E1'], phase: 'deploy' as const, at: 5 }];
-    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(4)] })).toHaveLength(1);
-    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6, ['/other'])] })).toHaveLength(1);
-    expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6)] })).toEqual([]);
-  });
-
-  test('flag more invalidations than the requests asked for', () => {
-    const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P', Data: { Status: 'Submitted' } };
-    const request = {
-      logicalId: 'P',
-      resourceType: 'Custom::CloudFrontInvalidation',
-      requestType: 'Update' as const,
-      requestId: 'r',
-      phase: 'deploy' as const,
-      stackStatus: 'UPDATE_IN_PROGRESS',
-      sentAt: 0,
-      properties: { Paths: ['/*'] },
-      answer,
-    };
-    expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1)] })).toEqual([]);
-    expect(duplicateInvalidations({ ...base, requests: [request], invalidations: [invalidation(1), invalidation(2, ['/*'], 'a-c-1')] })).toHaveLength(1);
-    // A rollback left to the guard allows none, only when the guard was on both sides.
-    const rollback = { ...request, stackStatus: 'UPDATE_ROLLBACK_IN_PROGRESS', properties: { Paths: ['/*'], RollbackGuard: 'true' }, oldProperties: { Paths: ['/a'] } };
-    expect(duplicateInvalidations({ ...base, requests: [rollback], invalidations: [invalidation(1)] })).toEqual([]);
-    const guarded = { ...rollback, oldProperties: { Paths: ['/a'], RollbackGuard: 'true' } };
-    expect(duplicateInvalidations({ ...base, requests: [guarded], invalidations: [invalidation(1)] })).toHaveLength(1);
-  });
-
-  test('flag a request answered more often than it was delivered', () => {
-    const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P' };
-    const request = {
-      logicalId: 'P',
-      resourceType: 'Custom::CloudFrontInvalidation',
-      requestType: 'Create' as const,
-      requestId: 'r',
-      phase: 'deploy' as const,
-      stackStatus: 'CREATE_IN_PROGRESS',
-      sentAt: 0,
-      properties: {},
-      answer,
-    };
-    expect(extraAnswers({ ...base, requests: [{ ...request, answers: [answer, { ...answer, Status: 'FAILED' }], deliveries: 2 }] })).toEqual([]);
-    expect(extraAnswers({ ...base, requests: [{ ...request, answers: [answer, answer], deliveries: 1 }] })).toHaveLength(1);
-  });
-});

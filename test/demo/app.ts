@@ -2,8 +2,6 @@
  * The example app: a static site in S3 behind CloudFront, deployed with a BucketDeployment and
  * purged by an Invalidation. The demo and the end-to-end tests deploy it with the lifecycle driver.
  */
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
 import { App, CfnOutput, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -14,7 +12,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation } from '../../src';
 import type { InvalidationProps } from '../../src';
 import type { SynthesizedStack } from '../driver/assembly';
-import { readStack } from '../driver/assembly';
+import { freshOutdir, readStack } from '../driver/assembly';
 import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
 
 export const STACK_NAME = 'ExampleSite';
@@ -72,7 +70,7 @@ export function defineSite(stack: Stack, options: SiteOptions = {}): SiteParts {
 
 /** Synthesizes the example app into a fresh cloud assembly and reads the stack back. */
 export function synthSite(options: SiteOptions = {}): SynthesizedStack {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'example-site-')) });
+  const app = new App({ outdir: freshOutdir('example-site-') });
   defineSite(new Stack(app, STACK_NAME, { env: { account: ACCOUNT_ID, region: REGION } }), options);
   return readStack(app.synth(), STACK_NAME);
 }

@@ -97,7 +97,7 @@ function purgedAfterContent(r: StepReport): string[] {
   return r.invalidations.every((i) => i.createdAtRequest > landed) ? [] : ['an invalidation was created before the new files landed'];
 }
 
-const VERBS: Record<ResourceChange['action'], string> = { create: 'created', update: 'updated', delete: 'deleted', fail: 'failed', revert: 'reverted' };
+const VERBS: Record<ResourceChange['action'], string> = { create: 'created', update: 'updated', delete: 'deleted', fail: 'failed', revert: 'reverted', skip: 'skipped' };
 
 function describeChanges(r: StepReport): string {
   const counts = new Map<string, number>();

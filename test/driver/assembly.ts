@@ -3,8 +3,32 @@
  * directories of the assets their Lambda functions deploy.
  */
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+
+const outdirs = new Set<string>();
+
+/**
+ * A fresh directory under the temporary folder for a cloud assembly, removed when the process
+ * exits (or earlier, by `removeOutdirs`): tests and the demo leave nothing behind.
+ */
+export function freshOutdir(prefix: string): string {
+  if (outdirs.size === 0) {
+    process.once('exit', removeOutdirs);
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  outdirs.add(dir);
+  return dir;
+}
+
+/** Removes every directory `freshOutdir` made so far. */
+export function removeOutdirs(): void {
+  for (const dir of outdirs) {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  outdirs.clear();
+}
 
 export interface TemplateResource {
   readonly Type: string;

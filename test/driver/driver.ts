@@ -273,6 +273,8 @@ export class LifecycleDriver {
   /** The ResponseURL token of each request record. */
   private readonly tokens = new WeakMap<RequestRecord, string>();
   private current: CurrentStep | undefined;
+  /** When the last stack status change happened, in ms since the epoch. */
+  private lastStatusTime = 0;
 
   private constructor(public readonly cloud: LocalCloud, private readonly options: DriverOptions) {
     this.prng = new Prng(options.seed ?? 1);
@@ -1098,8 +1100,9 @@ export class LifecycleDriver {
   private setStatus(stack: StackState, status: string, reason = ''): void {
     stack.status = status;
     const at = this.clock();
-    // Updates begin a second apart on the stack's clock, so each has its own LastUpdatedTime.
-    const time = new Date(Date.UTC(2026, 0, 1) + at * 1000);
+    // The time of day, never going back; updates begin at least a second apart, so each has its own LastUpdatedTime.
+    this.lastStatusTime = Math.max(Date.now(), this.lastStatusTime + (status === 'UPDATE_IN_PROGRESS' ? 1000 : 0));
+    const time = new Date(this.lastStatusTime);
     this.cloud.cloudformation.setStackStatus(stack.id, stack.name, status, time);
     if (status.endsWith('_COMPLETE') && stack.template) {
       this.publishExports(stack);

@@ -3,13 +3,10 @@
  * requests for it (the lifecycle driver makes its own from templates).
  */
 import { randomUUID } from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import type { SynthesizedStack } from './assembly';
-import { readStack } from './assembly';
+import { freshOutdir, readStack } from './assembly';
 import { ACCOUNT_ID, REGION } from './local-cloud';
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { Invalidation } from '../../src';
@@ -24,7 +21,7 @@ export const STACK_ID = `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/Ha
 
 /** A stack with one Invalidation for each of SITE and OTHER, synthesized into a fresh cdk.out. */
 export function synthHandlerStack(): SynthesizedStack {
-  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'handler-test-'));
+  const outdir = freshOutdir('handler-test-');
   const app = new App({ outdir });
   const stack = new Stack(app, 'HandlerTest', { env: { account: ACCOUNT_ID, region: REGION } });
   for (const id of [SITE, OTHER]) {
