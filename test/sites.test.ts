@@ -1,13 +1,11 @@
 /**
  * End to end, the way people build sites: what each trigger fires on, BucketDeployments with key
  * prefixes, an API purged by Lambda version, distributions from another stack or imported, and
- * distribution tenants. Real synthesized stacks, the lifecycle driver, the bundled handler, the
+ * distribution tenants, nested stacks. Real synthesized stacks, the lifecycle driver, the bundled handler, the
  * CloudFront emulator.
  */
-import * as fs from 'fs';
-import * as os from 'os';
 import * as path from 'path';
-import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, NestedStack, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -17,10 +15,10 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import { SITE_DIR } from './demo/app';
 import type { SynthesizedStack } from './driver/assembly';
-import { readStack } from './driver/assembly';
+import { freshOutdir, readStack, removeOutdirs } from './driver/assembly';
 import type { StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
-import { violations } from './driver/invariants';
+import { coversPrefix, violations } from './driver/invariants';
 import { ACCOUNT_ID, REGION } from './driver/local-cloud';
 
 const ENV = { account: ACCOUNT_ID, region: REGION };
@@ -34,9 +32,13 @@ afterEach(async () => {
   await driver.close();
 });
 
+afterAll(() => {
+  removeOutdirs();
+});
+
 /** Synthesizes an app made by `define` and returns its stacks by name. */
 function synth(define: (app: App) => void): Record<string, SynthesizedStack> {
-  const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'sites-')) });
+  const app = new App({ outdir: freshOutdir('sites-') });
   define(app);
   const assembly = app.synth();
   return Object.fromEntries(assembly.stacks.map((s) => [s.stackName, readStack(assembly, s.stackName)]));
@@ -173,7 +175,7 @@ describe('distribution tenants and cache tags', () => {
     }).Tenants;
   }
 
-  test('invalidates the tenant, and after a rollback the guard finds the tenant and purges it', async () => {
+  test('invalidates the tenant, and after a rollback the stack\'s rule purges the tenant', async () => {
     const first = await driver.deploy(tenantSite('v1'));
     const tenantId = driver.resource('Tenants', Object.keys(tenantSite('v1').template.Resources).find((id) => id.startsWith('Tenant'))!)!.physicalId;
     expect(first.invalidations.map((i) => i.tenantId)).toEqual([tenantId]);
@@ -182,6 +184,59 @@ describe('distribution tenants and cache tags', () => {
     const step = await driver.deploy(failing, { fail: [versionId] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(step.invalidations.map((i) => i.tenantId)).toEqual([tenantId]);
-    expect(driver.cloud.cloudformation.describeCalls.length).toBeGreaterThan(0);
+    expect(step.deliveries.map((d) => [d.status, d.handled])).toEqual([['UPDATE_ROLLBACK_COMPLETE', true]]);
+    expectNoViolations(step);
+  });
+});
+
+describe('nested stacks', () => {
+  /** The site's content in the parent stack; the distribution, or the Invalidation, in a nested stack. */
+  function nestedSite(site: string, nested: 'distribution' | 'invalidation', failing = false) {
+    return synth((app) => {
+      const stack = new Stack(app, 'Parent', { env: ENV });
+      const bucket = new s3.Bucket(stack, 'Content');
+      const deployment = new s3deploy.BucketDeployment(stack, 'Site', { sources: [s3deploy.Source.asset(path.join(SITE_DIR, site))], destinationBucket: bucket });
+      const edge = new NestedStack(stack, 'Edge');
+      const distribution = new cloudfront.Distribution(nested === 'distribution' ? edge : stack, 'Cdn', {
+        defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) },
+      });
+      if (nested === 'distribution') {
+        new Invalidation(stack, 'Purge', { distribution });
+      } else {
+        new ssm.StringParameter(edge, 'Note', { stringValue: site });
+        new Invalidation(edge, 'Purge', { distribution }).executeAfter(deployment);
+      }
+      if (failing) {
+        new ssm.StringParameter(stack, 'Version', { stringValue: site });
+      }
+    }).Parent;
+  }
+
+  test.each(['distribution', 'invalidation'] as const)('the %s in a nested stack: deploys, purges new content after it landed, and after a rollback', async (nested) => {
+    const first = await driver.deploy(nestedSite('v1', nested));
+    expect(first.stackStatus).toBe('CREATE_COMPLETE');
+    const nestedName = driver.nestedStackName('Parent', Object.keys(nestedSite('v1', nested).template.Resources).find((id) => id.startsWith('EdgeNestedStack'))!)!;
+    expect(first.events.filter((e) => e.stackName === nestedName).map((e) => e.status)).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
+    expect(first.invalidations).toHaveLength(1);
+    expectNoViolations(first);
+
+    const second = await driver.deploy(nestedSite('v2', nested));
+    expect(second.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(second.invalidations).toHaveLength(1);
+    expect(second.invalidations[0].createdAtRequest).toBeGreaterThan(finished(second, 'Custom::CDKBucketDeployment'));
+    expectNoViolations(second);
+
+    const failing = nestedSite('v3', nested, true);
+    const step = await driver.deploy(failing, { fail: [Object.keys(failing.template.Resources).find((id) => id.startsWith('Version'))!] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    const revert = step.content.find((c) => c.phase === 'rollback')!;
+    const ownerName = nested === 'invalidation' ? nestedName : 'Parent';
+    const complete = step.events.find((e) => e.stackName === ownerName && e.status === 'UPDATE_ROLLBACK_COMPLETE')!;
+    expect(complete).toBeDefined();
+    const purges = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+    expect(purges).toHaveLength(1);
+    expect(coversPrefix(purges[0].paths, revert.prefix)).toBe(true);
+    expect(step.deliveries.map((d) => [d.stackId, d.handled])).toEqual([[driver.stackId(ownerName), true]]);
+    expectNoViolations(step);
   });
 });
