@@ -2,14 +2,20 @@
  * Property-based lifecycle test, CI-sized and with a fixed seed, so every run checks the same
  * sequences. `npm run properties` runs it at any size (see README).
  */
+import { removeOutdirs } from './driver/assembly';
 import { checkLifecycle } from './properties/lifecycle';
 
-test('random deploys, redeliveries, rollbacks, replacements and deletions under 20% injected faults keep every invariant', async () => {
+afterAll(() => {
+  removeOutdirs();
+});
+
+test('random deploys, redeliveries, rollbacks (failed and continued too), replacements, deletions and late or repeated events under 20% injected faults keep every invariant', async () => {
   const figures = await checkLifecycle({ seed: 20261123, runs: 4, stepsPerRun: 10, faultRate: 0.2 });
   // The sequences did exercise what the invariants are about.
   expect(figures.violations).toBe(0);
   expect(figures.unanswered).toBe(0);
   expect(figures.rollbacks).toBeGreaterThan(0);
+  expect(figures.rollbackPurges).toBeGreaterThan(0);
   expect(figures.injectedFaults).toBeGreaterThan(0);
   expect(figures.invalidations).toBeGreaterThan(0);
   expect(figures.peakWildcardsInProgress).toBeLessThanOrEqual(15);

@@ -1,7 +1,8 @@
 /**
- * Property-based lifecycle testing: random sequences of deploys, redeliveries, rollbacks,
- * replacements and deletions of the example site, played by the lifecycle driver under injected
- * CloudFront faults and slow completion, with every invariant checked after every step.
+ * Property-based lifecycle testing: random sequences of deploys, redeliveries, rollbacks (some
+ * failing, continued later), replacements and deletions of the example site, played by the
+ * lifecycle driver under injected CloudFront faults, slow completion, and stack status events
+ * delivered twice or late, with every invariant checked after every step.
  * Used by test/properties.test.ts (a fixed seed, CI-sized) and test/properties/run.ts (any size).
  */
 import * as ssm from 'aws-cdk-lib/aws-ssm';
@@ -11,7 +12,7 @@ import { logicalIdOf, STACK_NAME, synthSite } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import type { RollbackOrder, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
-import { violations } from '../driver/invariants';
+import { InvariantChecker } from '../driver/invariants';
 import type { FaultKind } from '../emulator/cloudfront';
 
 /** Where a deploy is made to fail, if anywhere. */
@@ -22,16 +23,26 @@ export type Step =
     readonly kind: 'deploy';
     readonly site: 'v1' | 'v2' | 'v3';
     readonly invalidationId: 'Purge' | 'Refresh';
-    /** onStackChange (with its rollback guard) or onChangeOf the site version (without one). */
+    /** onStackChange or onChangeOf the site version. */
     readonly trigger: 'stack' | 'values';
     readonly waitForCompletion: boolean;
     readonly recordPurge: boolean;
     readonly failure: Failure;
+    /** If it rolls back, the BucketDeployment fails to roll back: UPDATE_ROLLBACK_FAILED until continued. */
+    readonly failRollback: boolean;
     readonly duplicateDelivery: boolean;
     readonly lateDuplicates: boolean;
+    /** If it rolls back, the last request of an earlier step arrives again during the rollback. */
+    readonly staleDuplicate: boolean;
+    /** How this step's stack status events are delivered. */
+    readonly events: EventDelivery;
   }
   | { readonly kind: 'redeliver' }
+  | { readonly kind: 'continue' }
   | { readonly kind: 'destroy' };
+
+/** Stack status events as EventBridge may deliver them: once, twice, late by a delay, or once the next step has begun. */
+export type EventDelivery = 'once' | 'twice' | 'late' | 'next-step';
 
 export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
   {
@@ -44,16 +55,15 @@ export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
       waitForCompletion: fc.boolean(),
       recordPurge: fc.boolean(),
       failure: fc.constantFrom<Failure>('none', 'none', 'none', 'before-purge', 'after-purge', 'in-content'),
+      failRollback: fc.constantFrom(false, false, false, true),
       duplicateDelivery: fc.boolean(),
       lateDuplicates: fc.boolean(),
-    }).map((step) => ({
-      ...step,
-      // Without a guard, a deploy that changes files and fails before the purge is not purged (a
-      // documented limitation): such a trigger fails its deploys after the purge instead.
-      failure: step.trigger === 'values' && step.failure === 'before-purge' ? 'after-purge' as const : step.failure,
-    })),
+      staleDuplicate: fc.constantFrom(false, false, true),
+      events: fc.constantFrom<EventDelivery>('once', 'once', 'once', 'twice', 'late', 'next-step'),
+    }),
   },
   { weight: 2, arbitrary: fc.constant({ kind: 'redeliver' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'continue' as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'destroy' as const }) },
 );
 
@@ -72,15 +82,26 @@ export const settingsArbitrary: fc.Arbitrary<RunSettings> = fc.record({
 export interface Figures {
   steps: number;
   deploys: number;
-  /** Deploys whose Invalidation fires on a value (no rollback guard). */
+  /** Deploys whose Invalidation fires on a value (onChangeOf). */
   valueTriggerDeploys: number;
   rollbacks: number;
   rollbacksBeforePurge: number;
   rollbacksAfterPurge: number;
+  /** Rollbacks that ended UPDATE_ROLLBACK_FAILED, and ContinueUpdateRollback calls. */
+  failedRollbacks: number;
+  continuedRollbacks: number;
   replacements: number;
   redeliveries: number;
   duplicateDeliveries: number;
+  /** Older requests delivered again during a rollback. */
+  staleDuplicates: number;
   deletions: number;
+  /** Stack status events delivered to the stack's rule target, duplicates and late ones included. */
+  eventDeliveries: number;
+  eventsDeliveredTwice: number;
+  eventsDeliveredLate: number;
+  /** Rollback purges the handler ran to the end (first handling of an UPDATE_ROLLBACK_COMPLETE event). */
+  rollbackPurges: number;
   cloudFrontRequests: number;
   injectedFaults: number;
   invalidations: number;
@@ -94,8 +115,9 @@ export interface Figures {
 
 export function emptyFigures(): Figures {
   const names: Array<keyof Figures> = [
-    'steps', 'deploys', 'valueTriggerDeploys', 'rollbacks', 'rollbacksBeforePurge', 'rollbacksAfterPurge', 'replacements', 'redeliveries', 'duplicateDeliveries',
-    'deletions', 'cloudFrontRequests', 'injectedFaults', 'invalidations', 'handlerInvocations', 'handOvers', 'violations', 'unanswered',
+    'steps', 'deploys', 'valueTriggerDeploys', 'rollbacks', 'rollbacksBeforePurge', 'rollbacksAfterPurge', 'failedRollbacks', 'continuedRollbacks',
+    'replacements', 'redeliveries', 'duplicateDeliveries', 'staleDuplicates', 'deletions', 'eventDeliveries', 'eventsDeliveredTwice', 'eventsDeliveredLate',
+    'rollbackPurges', 'cloudFrontRequests', 'injectedFaults', 'invalidations', 'handlerInvocations', 'handOvers', 'violations', 'unanswered',
     'peakWildcardsInProgress',
   ];
   return Object.fromEntries(names.map((n) => [n, 0])) as unknown as Figures;
@@ -139,15 +161,28 @@ function failing(step: Extract<Step, { kind: 'deploy' }>, stack: SynthesizedStac
     case 'after-purge':
       return [logicalIdOf(stack, 'LastPurge')];
     case 'in-content':
-      return [Object.keys(stack.template.Resources).find((id) => stack.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!];
+      return [bucketDeploymentOf(stack)];
     default:
       return [];
   }
 }
 
+function bucketDeploymentOf(stack: SynthesizedStack): string {
+  return Object.keys(stack.template.Resources).find((id) => stack.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!;
+}
+
+const DELIVERY = {
+  'once': {},
+  'twice': { twice: true },
+  'late': { late: 400 },
+  'next-step': { late: 'next-step' },
+} as const;
+
 /**
  * Plays one sequence on a fresh local cloud and returns what went wrong after each step (empty when
- * every invariant held), adding to the figures.
+ * every invariant held), adding to the figures. A stack left UPDATE_ROLLBACK_FAILED has its rollback
+ * continued before the next deploy (CloudFormation refuses updates until then) and at the end, and
+ * events held back are delivered at the end, so that every purge had its chance.
  */
 export async function playSequence(steps: readonly Step[], settings: RunSettings, faultRate: number, figures: Figures): Promise<string[]> {
   const driver = await LifecycleDriver.start({
@@ -163,32 +198,61 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
       },
     },
   });
+  const checker = new InvariantChecker(driver.cloud.cloudfront);
   const problems: string[] = [];
   let deployed = false;
   let lastInvalidationId: string | undefined;
+  const record = (n: number, what: string, report: StepReport) => {
+    figures.steps++;
+    figures.invalidations += report.invalidations.length;
+    figures.unanswered += report.requests.filter((r) => r.unanswered).length;
+    figures.eventDeliveries += report.deliveries.length;
+    figures.eventsDeliveredTwice += report.deliveries.filter((d) => d.copy > 1).length;
+    figures.eventsDeliveredLate += report.deliveries.filter((d) => d.late).length;
+    figures.rollbackPurges += report.deliveries.filter((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE' && d.copy === 1 && d.handled && !d.handledBefore).length;
+    for (const v of checker.check(report)) {
+      problems.push(`step ${n} (${what}): ${v}`);
+    }
+  };
+  const continueRollback = async (n: number) => {
+    const report = await driver.continueUpdateRollback(STACK_NAME);
+    figures.continuedRollbacks++;
+    if (report.stackStatus !== 'UPDATE_ROLLBACK_COMPLETE') {
+      problems.push(`step ${n}: ContinueUpdateRollback ended ${report.stackStatus}`);
+    }
+    record(n, 'continue the rollback', report);
+  };
   try {
-    for (const [n, step] of steps.entries()) {
+    for (const [i, step] of steps.entries()) {
+      const n = i + 1;
       let report: StepReport | undefined;
       if (step.kind === 'deploy') {
+        if (driver.stackStatus(STACK_NAME) === 'UPDATE_ROLLBACK_FAILED') {
+          await continueRollback(n);
+        }
         const stack = stackFor(step);
-        const { duplicateDelivery, lateDuplicates } = step;
-        report = await driver.deploy(stack, { fail: failing(step, stack), duplicateDelivery, lateDuplicates });
+        const { duplicateDelivery, lateDuplicates, staleDuplicate } = step;
+        const failRollback = step.failRollback ? [bucketDeploymentOf(stack)] : [];
+        report = await driver.deploy(stack, { fail: failing(step, stack), failRollback, duplicateDelivery, lateDuplicates, staleDuplicate, events: DELIVERY[step.events] });
         figures.deploys++;
         figures.valueTriggerDeploys += step.trigger === 'values' ? 1 : 0;
         figures.duplicateDeliveries += step.duplicateDelivery ? 1 : 0;
-        const failed = report.changes.some((c) => c.action === 'fail');
+        const failed = report.changes.some((c) => c.action === 'fail' && c.phase === 'deploy');
         const rolledBack = report.stackStatus.includes('ROLLBACK');
         if (failed) {
           figures.rollbacks++;
           figures.rollbacksBeforePurge += step.failure === 'before-purge' ? 1 : 0;
           figures.rollbacksAfterPurge += step.failure === 'after-purge' ? 1 : 0;
-          if (!['UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE'].includes(report.stackStatus)) {
-            problems.push(`step ${n + 1}: a failed deploy ended ${report.stackStatus}`);
+          figures.staleDuplicates += step.staleDuplicate && report.requests.some((r) => r.phase === 'redelivery') ? 1 : 0;
+          figures.failedRollbacks += report.stackStatus === 'UPDATE_ROLLBACK_FAILED' ? 1 : 0;
+          const expected = ['UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE', ...(step.failRollback ? ['UPDATE_ROLLBACK_FAILED'] : [])];
+          if (!expected.includes(report.stackStatus)) {
+            problems.push(`step ${n}: a failed deploy ended ${report.stackStatus}`);
           }
         } else if (rolledBack) {
           // Only the failures the test makes may roll a deploy back: faults must be weathered.
           const reasons = report.requests.filter((r) => r.answer?.Status === 'FAILED').map((r) => r.answer!.Reason);
-          problems.push(`step ${n + 1}: the deploy rolled back (${report.stackStatus}) with no failure injected: ${reasons.join('; ') || 'unanswered'}`);
+          problems.push(`step ${n}: the deploy rolled back (${report.stackStatus}) with no failure injected: ${reasons.join('; ') || 'unanswered'}`);
         }
         if (!failed && step.invalidationId !== lastInvalidationId && lastInvalidationId !== undefined && deployed) {
           figures.replacements++;
@@ -205,6 +269,11 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
         }
         report = await driver.redeliverLast(STACK_NAME);
         figures.redeliveries++;
+      } else if (step.kind === 'continue') {
+        if (driver.stackStatus(STACK_NAME) === 'UPDATE_ROLLBACK_FAILED') {
+          await continueRollback(n);
+        }
+        continue;
       } else {
         if (!deployed) {
           continue;
@@ -213,15 +282,20 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
         figures.deletions++;
         deployed = false;
         if (report.stackStatus !== 'DELETE_COMPLETE') {
-          problems.push(`step ${n + 1}: deleting the stack ended ${report.stackStatus}`);
+          problems.push(`step ${n}: deleting the stack ended ${report.stackStatus}`);
         }
       }
-      figures.steps++;
-      figures.invalidations += report.invalidations.length;
-      figures.unanswered += report.requests.filter((r) => r.unanswered).length;
-      for (const v of violations(report, driver.cloud.cloudfront)) {
-        problems.push(`step ${n + 1} (${describe(step)}): ${v}`);
-      }
+      record(n, describe(step), report);
+    }
+    // Every purge gets its chance: a failed rollback is continued, events held back are delivered.
+    if (driver.stackStatus(STACK_NAME) === 'UPDATE_ROLLBACK_FAILED') {
+      await continueRollback(steps.length + 1);
+    }
+    if (driver.steps.length > 0 && driver.steps[driver.steps.length - 1].heldDeliveries > 0) {
+      record(steps.length + 1, 'events held back delivered', await driver.deliverHeldEvents(STACK_NAME));
+    }
+    if (checker.awaiting > 0) {
+      problems.push(`${checker.awaiting} content change(s) still awaited a purge at the end`);
     }
   } finally {
     const requests = driver.cloud.cloudfront.requests;
@@ -239,6 +313,9 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
 }
 
 export function describe(step: Step): string {
+  if (step.kind === 'continue') {
+    return 'continue the rollback';
+  }
   if (step.kind !== 'deploy') {
     return step.kind;
   }
@@ -248,8 +325,11 @@ export function describe(step: Step): string {
     step.waitForCompletion ? 'waiting' : '',
     step.recordPurge ? 'recording the purge' : '',
     step.failure !== 'none' ? `failing ${step.failure}` : '',
+    step.failure !== 'none' && step.failRollback ? 'its rollback failing' : '',
     step.duplicateDelivery ? 'delivered twice' : '',
     step.lateDuplicates && step.failure !== 'none' ? 'late duplicates' : '',
+    step.staleDuplicate && step.failure !== 'none' ? 'an older request again' : '',
+    step.events !== 'once' ? `events ${step.events}` : '',
   ].filter(Boolean);
   return `deploy ${step.site}${extras.length ? ` (${extras.join(', ')})` : ''}`;
 }

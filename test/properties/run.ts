@@ -3,6 +3,7 @@
  * size, printing the figures. Runs of 10 steps, each on a fresh local cloud.
  */
 import { checkLifecycle } from './lifecycle';
+import { removeOutdirs } from '../driver/assembly';
 
 async function main(): Promise<void> {
   const [steps = 1000, seed = Date.now() % 2 ** 31, faultRate = 0.2] = process.argv.slice(2).map(Number);
@@ -26,7 +27,8 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ seed, faultRate, generatedSteps: runs * stepsPerRun, ...figures, injectedFaultShare, seconds }, null, 2));
 }
 
-main().catch((e) => {
+main().then(removeOutdirs, (e) => {
+  removeOutdirs();
   console.error(e);
   process.exit(1);
 });
