@@ -233,7 +233,8 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
         const stack = stackFor(step);
         const { duplicateDelivery, lateDuplicates, staleDuplicate } = step;
         const failRollback = step.failRollback ? [bucketDeploymentOf(stack)] : [];
-        report = await driver.deploy(stack, { fail: failing(step, stack), failRollback, duplicateDelivery, lateDuplicates, staleDuplicate, events: DELIVERY[step.events] });
+        const events = DELIVERY[step.events];
+        report = await driver.deploy(stack, { fail: failing(step, stack), failRollback, duplicateDelivery, lateDuplicates, staleDuplicate, events });
         figures.deploys++;
         figures.valueTriggerDeploys += step.trigger === 'values' ? 1 : 0;
         figures.duplicateDeliveries += step.duplicateDelivery ? 1 : 0;
