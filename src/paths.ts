@@ -42,7 +42,7 @@ export function pathProblem(item: string): string | undefined {
   }
   const star = item.indexOf('*');
   if (star !== -1 && star !== item.length - 1) {
-    return '\'*\' may only be the last character of a path';
+    return `'*' may only be the last character of a path (found at character ${star + 1} of ${item.length})`;
   }
   return undefined;
 }
@@ -101,7 +101,7 @@ export function normalizePaths(items: readonly string[], what = 'paths'): string
   items.forEach((item, i) => {
     const problem = pathProblem(item);
     if (problem) {
-      throw new Error(`${what}[${i}] ${JSON.stringify(item)} is not a valid invalidation path: ${problem}`);
+      throw new Error(`${what}[${i}] ${quote(item)} is not a valid invalidation path: ${problem}`);
     }
     // Cache tags are case-insensitive: one spelling, whatever the order they come in.
     unique.add(pathKind(item) === 'tag' ? item.toLowerCase() : encodePath(item));
@@ -112,6 +112,20 @@ export function normalizePaths(items: readonly string[], what = 'paths'): string
   const prefixes = [...unique].filter((p) => pathKind(p) === 'wildcard').map((p) => p.slice(0, -1));
   const covered = (p: string) => pathKind(p) !== 'tag' && prefixes.some((prefix) => p !== `${prefix}*` && p.startsWith(prefix));
   return [...unique].filter((p) => !covered(p)).sort(compareStrings);
+}
+
+/**
+ * A value as messages echo it: JSON-quoted, and when longer than `max` characters, its start and
+ * end around an ellipsis, with its length; never split inside a character.
+ */
+export function quote(value: string, max = 100): string {
+  const chars = [...value];
+  if (chars.length <= max) {
+    return JSON.stringify(value);
+  }
+  const head = chars.slice(0, Math.ceil(max * 0.7)).join('');
+  const tail = chars.slice(chars.length - Math.floor(max * 0.3)).join('');
+  return `${JSON.stringify(head).slice(0, -1)}...${JSON.stringify(tail).slice(1)} (${chars.length} characters)`;
 }
 
 /** Code-unit order, the same on every machine and locale. */

@@ -47,7 +47,7 @@ describe('requests during a rollback', () => {
     cloud.authorizer = (action, arn) => action !== 'cloudformation:DescribeStacks' && allow(action, arn);
     const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:2'] }), r.props()));
     expect(answer.Status).toBe('FAILED');
-    expect(answer.Reason).toContain(`Could not read the status of stack ${STACK_ID} (CloudFormation DescribeStacks: AccessDenied`);
+    expect(answer.Reason).toContain(`Could not read the status of stack ${STACK_ID} (CloudFormation DescribeStacks AccessDenied`);
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(0);
   });
 

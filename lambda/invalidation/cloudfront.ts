@@ -140,6 +140,8 @@ const RETRYABLE_CODES = new Set([
   'InternalFailure',
   'RequestTimeout',
   'TimeoutError',
+  // A call aborted at its caller's deadline: the caller's clock decides what comes next.
+  'AbortError',
   'ECONNRESET',
   'ECONNREFUSED',
   'EPIPE',
@@ -153,6 +155,16 @@ export function isRetryable(e: unknown): boolean {
   return RETRYABLE_CODES.has(errorCode(e))
     || (status !== undefined && (status >= 500 || status === 429))
     || err?.$retryable !== undefined;
+}
+
+/**
+ * What went wrong with a call to an AWS service, naming the service: `CloudFront AccessDenied:
+ * message` when the service answered with an error, `could not reach CloudFront (ECONNREFUSED:
+ * message)` when no answer came.
+ */
+export function serviceError(service: string, e: unknown): string {
+  const answered = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode !== undefined;
+  return answered ? `${service} ${describeError(e)}` : `could not reach ${service} (${describeError(e)})`;
 }
 
 /** One line: `Code: message`. */

@@ -13,7 +13,7 @@
  */
 import type { Job, Plan, Recall, Settings } from './plan';
 import type { CloudFormationRequest } from './protocol';
-import { LEGACY_GUARD_RESOURCE_TYPE } from '../../src/contract';
+import { LEGACY_GUARD_RESOURCE_TYPE, RESOURCE_TYPE } from '../../src/contract';
 
 /** The stack status of a rollback's cleanup, when what the failed update created is deleted. */
 export const ROLLBACK_CLEANUP_STATUS = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
@@ -39,6 +39,32 @@ export type Decision =
     /** A Delete in a rollback's cleanup: never waits, never fails. */
     readonly cleanup: boolean;
   };
+
+/**
+ * Why the handler must not act on a request, or undefined when it may: it acts only for its own
+ * stack (the construct tells it which), for its own resource types, and for the request types
+ * CloudFormation sends; an Update or Delete names the resource's physical id (answering a new one
+ * to an Update would read as a replacement).
+ */
+export function refusal(event: CloudFormationRequest, ownStackId: string | undefined): string | undefined {
+  const text = (value: unknown) => JSON.stringify(value)?.slice(0, 120);
+  if (!['Create', 'Update', 'Delete'].includes(event.RequestType)) {
+    return `RequestType ${text(event.RequestType)} is not one CloudFormation sends (Create, Update or Delete)`;
+  }
+  if (typeof event.StackId !== 'string' || (ownStackId !== undefined && event.StackId !== ownStackId)) {
+    return `StackId ${text(event.StackId)} is not this handler's stack${ownStackId ? ` ${ownStackId}` : ''}`;
+  }
+  if (event.ResourceType !== RESOURCE_TYPE && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE) {
+    return `ResourceType ${text(event.ResourceType)} is not ${RESOURCE_TYPE}`;
+  }
+  if (typeof event.RequestId !== 'string' || !event.RequestId || typeof event.LogicalResourceId !== 'string' || !event.LogicalResourceId) {
+    return 'the request lacks its RequestId or LogicalResourceId';
+  }
+  if (event.RequestType !== 'Create' && (typeof event.PhysicalResourceId !== 'string' || !event.PhysicalResourceId)) {
+    return `an ${event.RequestType} needs the resource's PhysicalResourceId`;
+  }
+  return undefined;
+}
 
 /** Whether the decision needs the stack's status: only an Update or Delete that would act does. */
 export function needsStackStatus(event: CloudFormationRequest, plan: Plan): boolean {
@@ -76,7 +102,7 @@ export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): 
       : { kind: 'answer', status: 'Deleted' };
   }
   if (status === undefined) {
-    const why = facts.stackStatusError ? ` (CloudFormation DescribeStacks: ${facts.stackStatusError})` : '';
+    const why = facts.stackStatusError ? ` (${facts.stackStatusError})` : '';
     return { kind: 'fail', reason: `Could not read the status of stack ${event.StackId}${why}, which tells a rollback from an update` };
   }
   if (status.startsWith('UPDATE_ROLLBACK_')) {

@@ -4,6 +4,7 @@
  * CloudFormation answer into the run, and makes sure every request gets an answer before Lambda
  * stops the invocation.
  */
+import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
@@ -38,7 +39,9 @@ export interface Continuation {
 const MAX_CONTINUATION_BYTES = 250_000;
 
 // Default configuration throughout, so that AWS_REGION and AWS_ENDPOINT_URL_* apply as everywhere else.
-const requestHandler = { connectionTimeout: 5_000, requestTimeout: 30_000 };
+// Every call is bounded: the socket, the whole request (which only logs unless told to throw), and
+// an abort at the time its caller has left (see runtime.ts, callSignal).
+const requestHandler = { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true, socketTimeout: 30_000 };
 const cloudfront = new CloudFrontClient({ requestHandler });
 const cloudformation = new CloudFormationClient({ requestHandler });
 const lambda = new LambdaClient({ requestHandler });
@@ -64,7 +67,8 @@ export async function handler(event: unknown, context: LambdaContext): Promise<v
     const request = payload;
     log(context, 'request', { request: summarize(redact(request)), invocation: progress?.invocation ?? 1 });
     const fields = { logicalResourceId: request.LogicalResourceId, requestType: request.RequestType };
-    run = new RequestRun(request, progress as RequestProgress | undefined, runtime(context, stop.signal, fields));
+    const ownStackId = process.env[STACK_ID_ENV] || undefined;
+    run = new RequestRun(request, progress as RequestProgress | undefined, runtime(context, stop.signal, fields), ownStackId);
   } else {
     log(context, 'ignored: neither a CloudFormation custom resource request nor a rollback purge');
     return;
@@ -91,7 +95,8 @@ async function guarded(run: Run, context: LambdaContext, stop: AbortController):
       log(context, 'time is nearly up: stopping and handing over');
       stop.abort();
       await Promise.race([work, delay(Math.min(1000, reserveMs(total) / 8))]);
-      // An answer on its way cannot be stopped: let it land before the request is handed on.
+      // An answer on its way cannot be stopped: let it land before the request is handed on. One
+      // that cannot be delivered fails the invocation, for Lambda to run it again.
       await run.answerSent();
       if (!run.finished) {
         await run.handOff();
@@ -115,18 +120,19 @@ function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<str
     remainingMs: () => context.getRemainingTimeInMillis(),
     random: Math.random,
     sleep: (ms) => delay(ms, signal),
-    async stackStatus(stackId) {
-      const out = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: signal });
+    signalAt: (epochMs) => AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, epochMs - Date.now()))]),
+    async stackStatus(stackId, callSignal) {
+      const out = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: callSignal });
       const stack = out.Stacks?.[0];
       if (!stack?.StackStatus) {
         throw new Error(`DescribeStacks gave no status for stack ${stackId}`);
       }
       return { status: stack.StackStatus, lastUpdatedTime: stack.LastUpdatedTime?.toISOString() };
     },
-    async resourceStatus(stackId, logicalId) {
+    async resourceStatus(stackId, logicalId, callSignal) {
       const command = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });
       try {
-        const out = await cloudformation.send(command, { abortSignal: signal });
+        const out = await cloudformation.send(command, { abortSignal: callSignal });
         return out.StackResourceDetail?.ResourceStatus;
       } catch (e) {
         if (errorCode(e) === 'ValidationError' && /does not exist/.test(String((e as Error).message))) {
@@ -135,7 +141,8 @@ function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<str
         throw e;
       }
     },
-    answer: (event, answer) => sendAnswer(event, answer),
+    // Until just before Lambda stops the invocation: an answer not delivered by then fails it, for Lambda to run it again.
+    answer: (event, answer) => sendAnswer(event, answer, { deadline: Date.now() + context.getRemainingTimeInMillis() - 1000 }),
     async continueLater(payload, progress) {
       const body = JSON.stringify({ continuation: { payload: gzipSync(JSON.stringify(payload)).toString('base64'), progress } } satisfies Continuation);
       if (body.length > MAX_CONTINUATION_BYTES) {
@@ -155,13 +162,18 @@ function decode(event: unknown): { payload: unknown; progress?: Progress } {
   return { payload: event };
 }
 
-/** The request for the log, with long path lists cut short. */
+/**
+ * The request for the log: long path lists cut short, and the trigger's values (an `onChangeOf`
+ * value may be a secret) replaced by a digest that still tells two deploys apart.
+ */
 function summarize(request: Omit<CloudFormationRequest, 'ResponseURL'>): unknown {
   const cut = (props?: Record<string, unknown>) => {
-    if (!props || !Array.isArray(props.Paths) || props.Paths.length <= 20) {
+    if (!props || typeof props !== 'object') {
       return props;
     }
-    return { ...props, Paths: [...props.Paths.slice(0, 20), `... ${props.Paths.length - 20} more`] };
+    const paths = Array.isArray(props.Paths) && props.Paths.length > 20 ? [...props.Paths.slice(0, 20), `... ${props.Paths.length - 20} more`] : props.Paths;
+    const trigger = props.Trigger === undefined ? undefined : `sha256:${createHash('sha256').update(JSON.stringify(props.Trigger)).digest('hex').slice(0, 16)}`;
+    return { ...props, Paths: paths, Trigger: trigger };
   };
   return { ...request, ResourceProperties: cut(request.ResourceProperties), OldResourceProperties: cut(request.OldResourceProperties) };
 }

@@ -37,8 +37,8 @@ export function redact(event: CloudFormationRequest): Omit<CloudFormationRequest
 
 /** Makes a reason one line, short enough for the answer. */
 export function oneLine(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > MAX_REASON_CHARS ? `${flat.slice(0, MAX_REASON_CHARS - 3)}...` : flat;
+  const flat = [...text.replace(/\s+/g, ' ').trim()];
+  return flat.length > MAX_REASON_CHARS ? `${flat.slice(0, MAX_REASON_CHARS - 3).join('')}...` : flat.join('');
 }
 
 /** The JSON body of an answer, kept under CloudFormation's size limit by dropping data first. */
@@ -75,22 +75,32 @@ export function responseBody(event: CloudFormationRequest, answer: Answer): stri
 }
 
 export interface SendOptions {
-  readonly attempts?: number;
+  /** Epoch ms after which no further attempt starts, and every attempt is cut off. */
+  readonly deadline: number;
+  /** Longest one PUT may take, however slowly the server answers. @default 10000 */
+  readonly attemptMs?: number;
   readonly firstDelayMs?: number;
 }
 
 /**
- * PUTs the answer to the presigned ResponseURL, retrying network errors and 5xx answers.
- * Throws when every attempt failed.
+ * PUTs the answer to the presigned ResponseURL, retrying network errors, time-outs and 5xx/429
+ * answers with backoff until the deadline; each attempt is cut off after `attemptMs` or at the
+ * deadline, even when the server keeps sending. Throws when the answer could not be delivered, so
+ * that the caller can fail the invocation and Lambda run it again.
  */
-export async function sendAnswer(event: CloudFormationRequest, answer: Answer, options: SendOptions = {}): Promise<void> {
+export async function sendAnswer(event: CloudFormationRequest, answer: Answer, options: SendOptions): Promise<void> {
   const body = responseBody(event, answer);
-  const attempts = options.attempts ?? 6;
   let delay = options.firstDelayMs ?? 500;
   let lastError: unknown;
-  for (let attempt = 1; attempt <= attempts; attempt++) {
+  let attempts = 0;
+  for (;;) {
+    const left = options.deadline - Date.now();
+    if (left <= 0) {
+      break;
+    }
+    attempts++;
     try {
-      const status = await put(event.ResponseURL, body);
+      const status = await put(event.ResponseURL, body, Math.min(options.attemptMs ?? 10_000, left));
       if (status >= 200 && status < 300) {
         return;
       }
@@ -101,33 +111,32 @@ export async function sendAnswer(event: CloudFormationRequest, answer: Answer, o
     } catch (e) {
       lastError = e;
     }
-    if (attempt < attempts) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, 8000);
+    const pause = Math.min(delay, options.deadline - Date.now());
+    if (pause <= 0) {
+      break;
     }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+    delay = Math.min(delay * 2, 8000);
   }
-  throw new Error(`could not deliver the ${answer.Status} answer to CloudFormation: ${(lastError as Error)?.message ?? lastError}`);
+  throw new Error(`could not deliver the ${answer.Status} answer to CloudFormation in ${attempts} attempts: ${(lastError as Error)?.message ?? lastError ?? 'no time left'}`);
 }
 
-function put(url: string, body: string): Promise<number> {
+/** One PUT, cut off after `limitMs` whatever the server does. */
+function put(url: string, body: string, limitMs: number): Promise<number> {
   const target = new URL(url);
   const transport = target.protocol === 'http:' ? http : https;
   return new Promise((resolve, reject) => {
-    const req = transport.request(
-      target,
-      {
-        method: 'PUT',
-        // The URL is presigned without a content type: sending one breaks the signature.
-        headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
-        timeout: 10_000,
-      },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out sending the answer')));
+    const req = transport.request(target, {
+      method: 'PUT',
+      // The URL is presigned without a content type: sending one breaks the signature.
+      headers: { 'content-type': '', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.on('error', reject);
+    });
+    const timer = setTimeout(() => req.destroy(new Error(`no complete answer from the response URL within ${limitMs} ms`)), limitMs);
+    req.on('close', () => clearTimeout(timer));
     req.on('error', reject);
     req.end(body);
   });

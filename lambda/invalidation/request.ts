@@ -3,16 +3,16 @@
  * (submit.ts), wait (wait.ts, with `waitForCompletion`), answer; handing the rest to a fresh
  * invocation when this one runs out of time. All I/O goes through `Runtime`.
  */
-import { describeError, isRetryable } from './cloudfront';
+import { describeError, isRetryable, serviceError } from './cloudfront';
 import type { Decision } from './decide';
-import { decide, needsLateCheck, needsStackStatus } from './decide';
+import { decide, needsLateCheck, needsStackStatus, refusal } from './decide';
 import type { Job, Plan, Settings } from './plan';
 import { describeTarget, newPhysicalId, planRequest } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
 import type { Invocation, Progress, Runtime, Step } from './runtime';
-import { copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
+import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
 import { ATTRIBUTES } from '../../src/contract';
@@ -23,6 +23,10 @@ export interface RequestProgress extends Progress {
   readonly cleanup: boolean;
 }
 
+/** How long telling a late duplicate may take: past that, the request is taken as live. */
+export const RESOURCE_STATUS_LIMIT_MS = 20_000;
+/** How long recalling earlier ids may take: they are a courtesy, the answer is not. */
+export const RECALL_LIMIT_MS = 30_000;
 /** How long a Delete may take to read the stack status before it answers without purging. */
 export const DELETE_READ_LIMIT_MS = 60_000;
 
@@ -47,10 +51,18 @@ export class RequestRun {
   /** The answer on its way to CloudFormation, if one is. */
   private sending: Promise<void> | undefined;
 
-  constructor(private readonly event: CloudFormationRequest, progress: RequestProgress | undefined, private readonly rt: Runtime) {
-    this.plan = planRequest(event);
+  private readonly refused: string | undefined;
+
+  constructor(
+    private readonly event: CloudFormationRequest,
+    progress: RequestProgress | undefined,
+    private readonly rt: Runtime,
+    ownStackId?: string,
+  ) {
+    this.refused = refusal(event, ownStackId);
+    this.plan = this.refused ? { action: 'fail', reason: this.refused } : planRequest(event);
     // Echo the id CloudFormation gave: a new one on Update would read as a replacement.
-    this.physicalId = event.PhysicalResourceId ?? newPhysicalId(event);
+    this.physicalId = event.PhysicalResourceId || (this.refused ? 'not-created' : newPhysicalId(event));
     this.progress = progress;
     this.inv = invocation(rt);
   }
@@ -60,13 +72,21 @@ export class RequestRun {
     return this.done;
   }
 
-  /** Settles once an answer this invocation is sending has gone out (or failed). */
+  /** Settles once an answer this invocation is sending has gone out; throws when it could not be delivered. */
   async answerSent(): Promise<void> {
-    await this.sending?.catch(() => undefined);
+    try {
+      await this.sending;
+    } catch (e) {
+      throw new AnswerNotDelivered(describeError(e));
+    }
   }
 
   async run(): Promise<void> {
     const plan = this.plan;
+    if (this.refused) {
+      this.rt.log('refused a request that is not for this handler', { reason: this.refused });
+      return this.reply('FAILED', `Refused: ${this.refused}`, undefined, true);
+    }
     let decision: Decision;
     if (this.progress && plan.action === 'invalidate') {
       // A continuation: the decision was made by the first invocation.
@@ -81,7 +101,8 @@ export class RequestRun {
         return this.reply('FAILED', decision.reason);
       case 'answer': {
         this.rt.log(`${this.event.RequestType}: nothing to invalidate`, { status: decision.status, why: plan.action === 'none' ? plan.why : undefined });
-        const found = decision.recall ? await recall(this.rt, decision.recall) : NOTHING_RECALLED;
+        const until = Math.min(this.inv.workUntil, this.rt.now() + RECALL_LIMIT_MS);
+        const found = decision.recall ? await recall(this.rt, decision.recall, until) : NOTHING_RECALLED;
         return this.reply('SUCCESS', undefined, answerData(decision.status, found));
       }
       case 'invalidate':
@@ -180,7 +201,8 @@ export class RequestRun {
   private async isLate(): Promise<boolean> {
     let status: string | undefined;
     try {
-      status = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId);
+      const until = this.rt.now() + RESOURCE_STATUS_LIMIT_MS;
+      status = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId, callSignal(this.inv, until));
     } catch (e) {
       this.rt.log('could not read the resource status', { error: describeError(e) });
       return false;
@@ -203,11 +225,11 @@ export class RequestRun {
     let delay = FIRST_BACKOFF_MS;
     for (;;) {
       try {
-        return { stackStatus: (await this.rt.stackStatus(this.event.StackId)).status };
+        return { stackStatus: (await this.rt.stackStatus(this.event.StackId, callSignal(this.inv, limit))).status };
       } catch (e) {
         this.rt.log('could not read the stack status', { error: describeError(e) });
         if (this.rt.signal.aborted || !isRetryable(e) || (await pause(this.inv, delay, limit)).kind !== 'ok') {
-          return { stackStatusError: describeError(e) };
+          return { stackStatusError: serviceError('CloudFormation DescribeStacks', e) };
         }
         delay = Math.min(delay * 2, MAX_BACKOFF_MS);
       }
@@ -215,11 +237,11 @@ export class RequestRun {
   }
 
   /** The final word of this request, unless it was given already. A Delete never fails. */
-  private async reply(status: Answer['Status'], reason?: string, data?: Record<string, string>): Promise<void> {
+  private async reply(status: Answer['Status'], reason?: string, data?: Record<string, string>, refused = false): Promise<void> {
     if (this.done) {
       return;
     }
-    if (this.event.RequestType === 'Delete' && status === 'FAILED') {
+    if (this.event.RequestType === 'Delete' && status === 'FAILED' && !refused) {
       this.rt.log('a Delete never fails', { reason });
       return this.reply('SUCCESS', undefined, answerData('Deleted'));
     }

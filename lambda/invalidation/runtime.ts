@@ -50,10 +50,12 @@ export interface Runtime {
   /** Resolves after `ms`, or rejects when the invocation is being stopped. */
   sleep(ms: number): Promise<void>;
   random(): number;
+  /** A signal aborted at `epochMs`, or sooner when this invocation must stop (`signal`). */
+  signalAt(epochMs: number): AbortSignal;
   /** The stack's status; throws when it cannot be read. */
-  stackStatus(stackId: string): Promise<StackState>;
+  stackStatus(stackId: string, signal: AbortSignal): Promise<StackState>;
   /** The status of a resource of the stack, undefined when the stack has no such resource; throws when it cannot be read. */
-  resourceStatus(stackId: string, logicalId: string): Promise<string | undefined>;
+  resourceStatus(stackId: string, logicalId: string, signal: AbortSignal): Promise<string | undefined>;
   /** Sends the answer to CloudFormation; throws when it could not be delivered. */
   answer(event: CloudFormationRequest, answer: Answer): Promise<void>;
   /** Starts a new invocation of this function that resumes `payload` from `progress`; throws when it cannot. */
@@ -89,6 +91,14 @@ export interface Invocation {
 /** An invocation that may work until the reserve it keeps for handing over or answering. */
 export function invocation(rt: Runtime): Invocation {
   return { rt, workUntil: rt.now() + rt.remainingMs() - reserveMs(rt.remainingMs()) };
+}
+
+/**
+ * The signal for one AWS call: every call is bounded by the deadline of what it serves and by this
+ * invocation's working time, besides the SDK's own socket timeouts.
+ */
+export function callSignal(inv: Invocation, deadline: number): AbortSignal {
+  return inv.rt.signalAt(Math.min(deadline, inv.workUntil));
 }
 
 /**

@@ -5,17 +5,26 @@
  * 5xx are retried with backoff until the deadline.
  */
 import type { InvalidationState } from './cloudfront';
-import { describeError, errorCode, isRetryable } from './cloudfront';
+import { describeError, errorCode, isRetryable, serviceError } from './cloudfront';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
-import { FIRST_BACKOFF_MS, MAX_BACKOFF_MS, OK, pause } from './runtime';
+import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, OK, pause } from './runtime';
 import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/paths';
 
 /** Pages of ListInvalidations read when counting what is in progress. */
 export const LIST_PAGES = 3;
 /** In-progress invalidations of others whose paths are looked up; past that, CloudFront decides. */
 export const MAX_LOOKUPS = 25;
+
+/**
+ * How long CloudFront's AccessDenied is retried. IAM is eventually consistent: a policy created or
+ * changed in the same deploy (a new distribution added to the handler's policy, say) can take
+ * seconds to apply, and the first call after it may be denied (CLOUDFORMATION.md; aws-cdk#37675).
+ * AWS gives no bound; two minutes covers what is reported, and a denial that lasts longer is a
+ * missing permission, which fails the deploy with a reason that says so.
+ */
+export const ACCESS_DENIED_RETRY_MS = 120_000;
 
 /** A batch's CallerReference. */
 export function batchReference(job: Job, batch: Batch): string {
@@ -33,10 +42,10 @@ export function batchLabel(job: Job, batch: Batch): string {
  * `fail` on an error that waiting cannot mend.
  */
 export async function submitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
-  const foreignPaths = new Map<string, readonly string[]>();
+  const state: SubmitState = { foreignPaths: new Map() };
   for (const batch of job.batches) {
     if (!progress.ids[batch.number - 1]) {
-      const step = await submitBatch(inv, job, batch, progress, deadline, foreignPaths);
+      const step = await submitBatch(inv, job, batch, progress, deadline, state);
       if (step.kind !== 'ok') {
         return step;
       }
@@ -45,14 +54,22 @@ export async function submitJob(inv: Invocation, job: Job, progress: JobProgress
   return OK;
 }
 
-async function submitBatch(
-  inv: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, foreignPaths: Map<string, readonly string[]>,
-): Promise<Step> {
+/** What submitting a job learns along the way. */
+interface SubmitState {
+  /** Paths of invalidations in progress that are not the job's, by id. */
+  readonly foreignPaths: Map<string, readonly string[]>;
+  /** When CloudFront first denied the handler, if it did. */
+  deniedSince?: number;
+}
+
+async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, state: SubmitState): Promise<Step> {
   const { rt } = inv;
   let delay = FIRST_BACKOFF_MS;
   let waitingFor = '';
+  let denied = false;
+  let lastError: unknown;
   for (;;) {
-    const room = await capacityProblem(inv, job, batch, progress, foreignPaths);
+    const room = await capacityProblem(inv, job, batch, progress, deadline, state.foreignPaths);
     if (progress.ids[batch.number - 1]) {
       rt.log('submitted before', { batch: batch.number, id: progress.ids[batch.number - 1] });
       return OK;
@@ -61,7 +78,7 @@ async function submitBatch(
       waitingFor = room;
     } else {
       try {
-        const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, rt.signal);
+        const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(inv, deadline));
         progress.ids[batch.number - 1] = created.id;
         progress.completed[batch.number - 1] = created.status === 'Completed';
         rt.log('submitted', { batch: batch.number, of: job.batches.length, id: created.id, paths: batch.paths.length, callerReference: batchReference(job, batch) });
@@ -70,14 +87,27 @@ async function submitBatch(
         if (rt.signal.aborted) {
           return { kind: 'handoff' };
         }
-        if (!isRetryable(e)) {
-          return { kind: 'fail', reason: `CloudFront rejected the invalidation of ${describeTarget(job.target)} (${batchLabel(job, batch)}): ${describeError(e)}` };
+        // A call cut off at the deadline says nothing new: what CloudFront said before is what the reason reports.
+        if (errorCode(e) !== 'AbortError' || lastError === undefined) {
+          denied = errorCode(e) === 'AccessDenied';
+          if (denied) {
+            state.deniedSince ??= rt.now();
+            if (rt.now() - state.deniedSince >= ACCESS_DENIED_RETRY_MS) {
+              return { kind: 'fail', reason: iamReason(inv, job, batch, state, e) };
+            }
+          } else if (!isRetryable(e)) {
+            return { kind: 'fail', reason: `Could not invalidate ${describeTarget(job.target)} (${batchLabel(job, batch)}): ${serviceError('CloudFront', e)}` };
+          }
+          waitingFor = serviceError('CloudFront', e);
+          lastError = e;
         }
-        waitingFor = describeError(e);
         rt.log('retrying', { batch: batch.number, error: errorCode(e) });
       }
     }
     const step = await pause(inv, delay, deadline);
+    if (step.kind === 'timeout' && denied) {
+      return { kind: 'fail', reason: iamReason(inv, job, batch, state, lastError) };
+    }
     if (step.kind === 'timeout') {
       const pending = job.batches.filter((b) => !progress.ids[b.number - 1]);
       return {
@@ -93,20 +123,28 @@ async function submitBatch(
   }
 }
 
+/** The reason of a deploy failed by a denial that outlasted the retries. */
+function iamReason(inv: Invocation, job: Job, batch: Batch, state: SubmitState, e: unknown): string {
+  const action = job.target.tenantId ? 'cloudfront:CreateInvalidationForDistributionTenant' : 'cloudfront:CreateInvalidation';
+  const seconds = Math.round((inv.rt.now() - (state.deniedSince ?? inv.rt.now())) / 1000);
+  return `IAM does not allow the handler's role ${action} on ${describeTarget(job.target)}; retried for ${seconds} s `
+    + `(at most ${ACCESS_DENIED_RETRY_MS / 1000} s) in case a policy changed in this deploy had not applied yet (${batchLabel(job, batch)}): ${serviceError('CloudFront', e)}`;
+}
+
 /**
  * Why the batch would pass CloudFront's in-progress limits now, or undefined when it fits (or when
  * what is in progress cannot be counted: then CloudFront has the last word). Finding one of the
  * job's own batches in progress (submitted by another delivery of the request) records its id.
  */
 async function capacityProblem(
-  inv: Invocation, job: Job, batch: Batch, progress: JobProgress, foreignPaths: Map<string, readonly string[]>,
+  inv: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, foreignPaths: Map<string, readonly string[]>,
 ): Promise<string | undefined> {
   const { rt } = inv;
   const own = new Map<string, readonly string[]>();
   job.batches.forEach((b) => progress.ids[b.number - 1] && own.set(progress.ids[b.number - 1], b.paths));
   let inProgress: string[];
   try {
-    inProgress = (await rt.api.list(job.target, LIST_PAGES, rt.signal)).filter((i) => i.status !== 'Completed').map((i) => i.id);
+    inProgress = (await rt.api.list(job.target, LIST_PAGES, callSignal(inv, deadline))).filter((i) => i.status !== 'Completed').map((i) => i.id);
   } catch (e) {
     rt.log('could not count invalidations in progress', { error: describeError(e) });
     return undefined;
@@ -117,12 +155,13 @@ async function capacityProblem(
   for (const id of inProgress) {
     let paths = own.get(id) ?? foreignPaths.get(id);
     if (!paths) {
-      if (++lookups > MAX_LOOKUPS) {
+      // Counting stops at the deadline, or after so many lookups: then CloudFront decides.
+      if (++lookups > MAX_LOOKUPS || rt.now() >= Math.min(deadline, inv.workUntil)) {
         return undefined;
       }
       let state: InvalidationState;
       try {
-        state = await rt.api.get(job.target, id, rt.signal);
+        state = await rt.api.get(job.target, id, callSignal(inv, deadline));
       } catch (e) {
         rt.log('could not read an invalidation in progress', { id, error: describeError(e) });
         return undefined;

@@ -3,11 +3,11 @@
  * first (the SDK's waiter takes every error for "not yet"), then the SDK's waiter, within the
  * deadline and this invocation's time.
  */
-import { describeError, errorCode, isRetryable } from './cloudfront';
+import { errorCode, isRetryable, serviceError } from './cloudfront';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
-import { FIRST_BACKOFF_MS, OK, pause } from './runtime';
+import { callSignal, FIRST_BACKOFF_MS, OK, pause } from './runtime';
 
 /** Waits for every accepted batch of the job to complete, recording it in `progress`. */
 export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
@@ -28,8 +28,8 @@ async function awaitBatch(inv: Invocation, job: Job, number: number, progress: J
   for (;;) {
     const seconds = Math.floor((Math.min(deadline, inv.workUntil) - rt.now()) / 1000);
     try {
-      const state = await rt.api.get(job.target, id, rt.signal);
-      if (state.status === 'Completed' || (seconds > 3 && await rt.api.waitCompleted(job.target, id, seconds, rt.signal))) {
+      const state = await rt.api.get(job.target, id, callSignal(inv, deadline));
+      if (state.status === 'Completed' || (seconds > 3 && await rt.api.waitCompleted(job.target, id, seconds, callSignal(inv, deadline)))) {
         progress.completed[number - 1] = true;
         rt.log('completed', { batch: number, id });
         return OK;
@@ -39,7 +39,7 @@ async function awaitBatch(inv: Invocation, job: Job, number: number, progress: J
         return { kind: 'handoff' };
       }
       if (!isRetryable(e)) {
-        return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(job.target)}: ${describeError(e)}` };
+        return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(job.target)}: ${serviceError('CloudFront', e)}` };
       }
       rt.log('retrying', { batch: number, error: errorCode(e) });
     }

@@ -51,6 +51,13 @@ export class CloudFormationEmulator {
    * such a call before the handler sees the error).
    */
   public throttleDescribeStacks: ((call: { stackId: string; status?: string }) => boolean) | undefined;
+  /**
+   * Decides, per answer PUT, whether the ResponseURL misbehaves instead of taking it: `ServerError`
+   * answers 500 (the answer is not taken), `Drip` sends a byte now and then and never finishes.
+   */
+  public answerFault: ((token: string) => 'ServerError' | 'Drip' | undefined) | undefined;
+  /** How long the API takes to answer an action, to play calls that hang. */
+  public apiDelayMs: ((action: string) => number) | undefined;
   /** Called with every answer as it arrives, before the sender gets its response. */
   public onAnswer: ((token: string, answer: CustomResourceAnswer) => void) | undefined;
   private readonly stacks = new Map<string, { name: string; status: string; lastUpdatedTime?: string }>();
@@ -116,10 +123,28 @@ export class CloudFormationEmulator {
     const url = new URL(req.url ?? '/', 'http://x');
     const answer = /^\/cloudformation-response\/([^/]+)$/.exec(url.pathname);
     if (answer && req.method === 'PUT') {
+      const fault = this.answerFault?.(answer[1]);
+      if (fault === 'ServerError') {
+        res.writeHead(500).end('We encountered an internal error. Please try again.');
+        return;
+      }
+      if (fault === 'Drip') {
+        res.writeHead(200, { 'content-length': 1_000_000 });
+        const timer = setInterval(() => res.write(' '), 200);
+        res.on('close', () => clearInterval(timer));
+        return;
+      }
       return this.receiveAnswer(answer[1], body, req, res);
     }
     if (req.method === 'POST' && url.pathname === '/') {
-      return this.query(new URLSearchParams(body), req, res);
+      const params = new URLSearchParams(body);
+      const wait = this.apiDelayMs?.(params.get('Action') ?? '') ?? 0;
+      if (wait > 0) {
+        const timer = setTimeout(() => this.query(params, req, res), wait);
+        res.on('close', () => clearTimeout(timer));
+        return;
+      }
+      return this.query(params, req, res);
     }
     res.writeHead(404).end();
   }
