@@ -1,14 +1,17 @@
 /**
- * `npm run demo`: deploys the example site several times against the local CloudFront, Lambda and
- * CloudFormation stand-ins, printing for each deployment what changed, what CloudFormation asked of
- * the Invalidation, and which invalidations CloudFront received. Exits non-zero if any outcome is
+ * `npm run demo`: deploys the example site several times against the local CloudFront, Lambda,
+ * CloudFormation and EventBridge stand-ins, printing for each deployment what changed, the stack's
+ * statuses, what CloudFormation asked of the Invalidation, what the stack's rule handed the handler
+ * after a rollback, and which invalidations CloudFront received. Exits non-zero if any outcome is
  * not what the invariants promise.
  */
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { logicalIdOf, STACK_NAME, synthSite } from './app';
+import type { SynthesizedStack } from '../driver/assembly';
+import { removeOutdirs } from '../driver/assembly';
 import type { ResourceChange, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
-import { violations } from '../driver/invariants';
+import { InvariantChecker } from '../driver/invariants';
 
 interface Scenario {
   readonly title: string;
@@ -51,12 +54,8 @@ const scenarios: Scenario[] = [
       return d.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')] });
     },
     check: (r, d) => {
-      const problems = expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE');
-      const revert = r.content.find((c) => c.phase === 'rollback');
-      const afterRevert = revert && r.invalidations.find((i) => i.createdAtRequest > revert.at);
-      if (!afterRevert) {
-        problems.push('no invalidation after the content reverted');
-      }
+      const problems = [...expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE'), ...purgedByRuleAfterRevert(r)];
+      const afterRevert = fromRule(r)[0];
       const earlier = d.steps.flatMap((s) => s.invalidations).filter((i) => !r.invalidations.includes(i)).map((i) => i.callerReference);
       if (afterRevert && earlier.includes(afterRevert.callerReference)) {
         problems.push('the purge after the rollback reused a CallerReference');
@@ -68,17 +67,25 @@ const scenarios: Scenario[] = [
     title: 'Deploy of v3 fails before the purge and rolls back to v2',
     expected: 1,
     run: (d) => {
-      const failing = synthSite({ site: 'v3', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v3' }) });
+      const failing = withVersion('v3');
       return d.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
     },
-    check: (r) => {
-      const problems = expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE');
-      const revert = r.content.find((c) => c.phase === 'rollback');
-      if (!revert || !r.invalidations.some((i) => i.createdAtRequest > revert.at)) {
-        problems.push('no invalidation after the content reverted');
-      }
-      return problems;
+    check: (r) => [...expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE'), ...purgedByRuleAfterRevert(r)],
+  },
+  {
+    title: 'Deploy of v3 fails, and so does its rollback of the files',
+    expected: 0,
+    run: (d) => {
+      const failing = withVersion('v3');
+      return d.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], failRollback: [bucketDeploymentOf(failing)] });
     },
+    check: (r) => [...expectStatus(r, 'UPDATE_ROLLBACK_FAILED'), ...(r.deliveries.length > 0 ? ['the rule should not act before the rollback is complete'] : [])],
+  },
+  {
+    title: 'ContinueUpdateRollback, later: the files go back to v2',
+    expected: 1,
+    run: (d) => d.continueUpdateRollback(STACK_NAME),
+    check: (r) => [...expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE'), ...purgedByRuleAfterRevert(r)],
   },
   {
     title: 'Stack deleted',
@@ -87,6 +94,34 @@ const scenarios: Scenario[] = [
     check: (r) => [...expectStatus(r, 'DELETE_COMPLETE'), ...(r.requests.some((q) => q.requestType === 'Delete') ? [] : ['the Invalidation got no Delete'])],
   },
 ];
+
+function withVersion(site: string): SynthesizedStack {
+  return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+}
+
+function bucketDeploymentOf(stack: SynthesizedStack): string {
+  return Object.keys(stack.template.Resources).find((id) => stack.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!;
+}
+
+/** When the stack reached UPDATE_ROLLBACK_COMPLETE, the status the stack's rule acts on. */
+function rollbackComplete(r: StepReport): number | undefined {
+  return r.events.find((e) => e.stackName === STACK_NAME && e.status === 'UPDATE_ROLLBACK_COMPLETE')?.at;
+}
+
+/** The invalidations made after the stack's rule was handed UPDATE_ROLLBACK_COMPLETE. */
+function fromRule(r: StepReport) {
+  const complete = rollbackComplete(r);
+  return complete === undefined ? [] : r.invalidations.filter((i) => i.createdAtRequest > complete);
+}
+
+function purgedByRuleAfterRevert(r: StepReport): string[] {
+  const revert = [...r.content].reverse().find((c) => c.phase === 'rollback');
+  if (!revert) {
+    return ['the rollback did not put the files back'];
+  }
+  const purges = fromRule(r).filter((i) => i.createdAtRequest > revert.at);
+  return purges.length === 1 ? [] : [`the stack's rule made ${purges.length} invalidation(s) after the files were back, 1 expected`];
+}
 
 function expectStatus(r: StepReport, status: string): string[] {
   return r.stackStatus === status ? [] : [`the stack ended ${r.stackStatus}, not ${status}`];
@@ -121,15 +156,33 @@ function describeRequests(r: StepReport): string[] {
   });
 }
 
+function describeStatuses(r: StepReport): string {
+  return r.events.filter((e) => e.stackName === STACK_NAME).map((e) => e.status).join(' > ') || '(unchanged)';
+}
+
+function describeDeliveries(r: StepReport): string[] {
+  if (r.deliveries.length === 0) {
+    return ['(nothing: its rule acts on UPDATE_ROLLBACK_COMPLETE only)'];
+  }
+  return r.deliveries.map((d) => {
+    const purge = (d.payload as { rollbackPurge?: { targets?: Array<{ DistributionId: string; Paths: string[] }> } }).rollbackPurge;
+    const targets = (purge?.targets ?? []).map((t) => `${t.DistributionId} ${t.Paths.join(' ')}`).join('; ');
+    const outcome = d.outcome === 'invoked' ? (d.handled ? 'handled' : `not handled after ${d.attempts} attempt(s)`) : `${d.outcome}: ${d.reason}`;
+    return `${d.status} event ${d.eventId.slice(0, 8)} -> rollback purge of ${targets} -> ${outcome}`;
+  });
+}
+
 function describeInvalidations(r: StepReport): string[] {
   if (r.invalidations.length === 0) {
     return ['(none)'];
   }
+  const complete = rollbackComplete(r);
   return r.invalidations.map((i) => {
     // The files an invalidation purges are the last ones that landed before it.
     const landed = r.content.filter((c) => c.at < i.createdAtRequest).pop();
     const what = landed ? `, purging site files ${landed.version}${landed.phase === 'rollback' ? ' (put back by the rollback)' : ''}` : '';
-    return `${i.id}  paths ${i.paths.join(' ')}  CallerReference ${i.callerReference}${what}`;
+    const by = complete !== undefined && i.createdAtRequest > complete ? ', by the stack\'s rule after UPDATE_ROLLBACK_COMPLETE' : '';
+    return `${i.id}  paths ${i.paths.join(' ')}  CallerReference ${i.callerReference}${what}${by}`;
   });
 }
 
@@ -140,26 +193,30 @@ function row(label: string, lines: string[]): void {
 async function main(): Promise<number> {
   const started = Date.now();
   const driver = await LifecycleDriver.start({ cloud: { cloudfront: { completionDelayMs: 250 } } });
+  const checker = new InvariantChecker(driver.cloud.cloudfront);
   const summary: string[][] = [];
   let failures = 0;
   try {
     for (const [n, scenario] of scenarios.entries()) {
       const stepStarted = Date.now();
       const report = await scenario.run(driver);
-      const problems = [...violations(report, driver.cloud.cloudfront), ...(scenario.check?.(report, driver) ?? [])];
+      const problems = [...checker.check(report), ...(scenario.check?.(report, driver) ?? [])];
       if (report.invalidations.length !== scenario.expected) {
         problems.push(`CloudFront received ${report.invalidations.length} invalidation(s), ${scenario.expected} expected`);
       }
       failures += problems.length > 0 ? 1 : 0;
       console.log(`\n${n + 1}. ${scenario.title}  [${report.stackStatus}, ${Date.now() - stepStarted} ms]`);
       row('What changed', [describeChanges(report)]);
+      row('Stack statuses', [describeStatuses(report)]);
       row('CloudFormation asked', describeRequests(report));
+      row('The stack\'s rule', describeDeliveries(report));
       row('CloudFront received', describeInvalidations(report));
       row('Verdict', problems.length ? problems.map((p) => `FAIL: ${p}`) : [`ok: ${report.invalidations.length} invalidation(s), as the invariants promise`]);
       summary.push([String(n + 1), scenario.title, report.stackStatus, String(scenario.expected), String(report.invalidations.length), problems.length ? 'FAIL' : 'ok']);
     }
   } finally {
     await driver.close();
+    removeOutdirs();
   }
   const header = ['#', 'Deployment', 'Stack status', 'Expected', 'Received', 'Verdict'];
   const widths = header.map((h, i) => Math.max(h.length, ...summary.map((r) => r[i].length)));
