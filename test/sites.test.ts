@@ -1,8 +1,8 @@
 /**
  * End to end, the way people build sites: what each trigger fires on, BucketDeployments with key
- * prefixes, an API purged by Lambda version, distributions from another stack or imported, and
- * distribution tenants, nested stacks. Real synthesized stacks, the lifecycle driver, the bundled handler, the
- * CloudFront emulator.
+ * prefixes, an API purged by Lambda version, distributions from another stack, imported or in a
+ * nested stack, and distribution tenants. Real synthesized stacks, the lifecycle driver, the
+ * bundled handler, the CloudFront emulator.
  */
 import * as path from 'path';
 import { App, CfnResource, NestedStack, Stack } from 'aws-cdk-lib';
