@@ -88,7 +88,7 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
           return { kind: 'handoff' };
         }
         // A call cut off at the deadline says nothing new: what CloudFront said before is what the reason reports.
-        if (errorCode(e) !== 'AbortError' || lastError === undefined) {
+        if (errorCode(e) !== 'AbortError' || !waitingFor) {
           denied = errorCode(e) === 'AccessDenied';
           if (denied) {
             state.deniedSince ??= rt.now();
