@@ -297,6 +297,7 @@ describe('the invariant checks themselves', () => {
     handled: true,
     handledBefore: false,
     attempts: 1,
+    targetGone: false,
     ...overrides,
   });
 

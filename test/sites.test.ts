@@ -15,7 +15,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import { SITE_DIR } from './demo/app';
 import type { SynthesizedStack } from './driver/assembly';
-import { freshOutdir, readStack, removeOutdirs } from './driver/assembly';
+import { dropArchives, freshOutdir, readStack, removeOutdirs } from './driver/assembly';
 import type { StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
 import { coversPrefix, violations } from './driver/invariants';
@@ -38,9 +38,11 @@ afterAll(() => {
 
 /** Synthesizes an app made by `define` and returns its stacks by name. */
 function synth(define: (app: App) => void): Record<string, SynthesizedStack> {
-  const app = new App({ outdir: freshOutdir('sites-') });
+  const outdir = freshOutdir('sites-');
+  const app = new App({ outdir });
   define(app);
   const assembly = app.synth();
+  dropArchives(outdir);
   return Object.fromEntries(assembly.stacks.map((s) => [s.stackName, readStack(assembly, s.stackName)]));
 }
 

@@ -12,7 +12,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation } from '../../src';
 import type { InvalidationProps } from '../../src';
 import type { SynthesizedStack } from '../driver/assembly';
-import { freshOutdir, readStack } from '../driver/assembly';
+import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
 import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
 
 export const STACK_NAME = 'ExampleSite';
@@ -70,9 +70,12 @@ export function defineSite(stack: Stack, options: SiteOptions = {}): SiteParts {
 
 /** Synthesizes the example app into a fresh cloud assembly and reads the stack back. */
 export function synthSite(options: SiteOptions = {}): SynthesizedStack {
-  const app = new App({ outdir: freshOutdir('example-site-') });
+  const outdir = freshOutdir('example-site-');
+  const app = new App({ outdir });
   defineSite(new Stack(app, STACK_NAME, { env: { account: ACCOUNT_ID, region: REGION } }), options);
-  return readStack(app.synth(), STACK_NAME);
+  const stack = readStack(app.synth(), STACK_NAME);
+  dropArchives(outdir);
+  return stack;
 }
 
 /** The logical id CDK gave the resource of a top-level construct: its id and a hash. */

@@ -30,6 +30,18 @@ export function removeOutdirs(): void {
   outdirs.clear();
 }
 
+/**
+ * Deletes the zipped file assets of a cloud assembly (such as the AWS CLI layer every
+ * BucketDeployment stages, over 20 MB): the driver never reads them, and a test synthesizes many.
+ */
+export function dropArchives(assemblyDir: string): void {
+  for (const entry of fs.readdirSync(assemblyDir)) {
+    if (/^asset\..*\.zip$/.test(entry)) {
+      fs.rmSync(path.join(assemblyDir, entry), { force: true });
+    }
+  }
+}
+
 export interface TemplateResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;

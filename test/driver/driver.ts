@@ -164,6 +164,8 @@ export interface EventDelivery extends DeliveryRecord {
   readonly handledBefore: boolean;
   /** How many times Lambda ran this delivery (its retries included). */
   readonly attempts: number;
+  /** Whether the target function no longer exists by the end of the step (its stack was deleted). */
+  readonly targetGone: boolean;
 }
 
 export interface StepReport {
@@ -438,7 +440,13 @@ export class LifecycleDriver {
     const out = records.map((d) => {
       const runs = this.cloud.lambda.invocations.filter((i) => i.payload === d.payload);
       const key = `${d.eventId} ${d.targetArn}`;
-      return { ...d, handled: runs.some((i) => i.outcome === 'ok'), handledBefore: this.handledEvents.has(key), attempts: runs.length };
+      return {
+        ...d,
+        handled: runs.some((i) => i.outcome === 'ok'),
+        handledBefore: this.handledEvents.has(key),
+        attempts: runs.length,
+        targetGone: !this.cloud.lambda.has(d.targetArn),
+      };
     });
     out.filter((d) => d.handled).forEach((d) => this.handledEvents.add(`${d.eventId} ${d.targetArn}`));
     return out;
