@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { App, CfnOutput, CfnParameter, CfnResource, Duration, Fn, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type { AppProps } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -14,6 +15,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import type { InvalidationProps } from '../src';
+import * as fingerprints from '../src/fingerprint';
 import * as render from '../src/render';
 import { estimateInputLength, MAX_INPUT_TEMPLATE_LENGTH } from '../src/rollback-targets';
 
@@ -21,6 +23,15 @@ import { estimateInputLength, MAX_INPUT_TEMPLATE_LENGTH } from '../src/rollback-
 process.env.JSII_DEPRECATED = 'fail';
 
 const ENV = { account: '123456789012', region: 'eu-west-1' };
+
+// One cloud assembly directory for the whole file: every app stages the same assets (the AWS CLI
+// layer alone is 22 MB), which land there once instead of once per synthesis.
+const OUTDIR = fs.mkdtempSync(path.join(os.tmpdir(), 'invalidation-test-'));
+afterAll(() => fs.rmSync(OUTDIR, { recursive: true, force: true }));
+
+function newApp(props: AppProps = {}): App {
+  return new App({ outdir: OUTDIR, ...props });
+}
 /** What `cdk synth` sets: path and asset metadata, and the CDK metadata resource. */
 const CLI_CONTEXT = { 'aws:cdk:enable-path-metadata': true, 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:version-reporting': true };
 
@@ -35,7 +46,7 @@ interface SiteOptions {
 }
 
 function siteStack(options: SiteOptions = {}) {
-  const app = options.app ?? new App();
+  const app = options.app ?? newApp();
   const stack = new Stack(app, 'Site', { env: ENV });
   const bucket = new s3.Bucket(stack, 'Bucket');
   const distribution = new cloudfront.Distribution(stack, 'Distribution', {
@@ -211,7 +222,7 @@ describe('resource', () => {
 describe('the user\'s resources stay as they were', () => {
   function site(invalidation: Partial<InvalidationProps> | false) {
     return siteStack({
-      app: new App({ context: CLI_CONTEXT }),
+      app: newApp({ context: CLI_CONTEXT }),
       invalidation,
       extra: (stack, distribution) => {
         const fn = new lambda.Function(stack, 'Api', { runtime: lambda.Runtime.NODEJS_20_X, handler: 'index.h', code: lambda.Code.fromInline('exports.h=1') });
@@ -264,7 +275,7 @@ describe('the user\'s resources stay as they were', () => {
 
 describe('template size on a 400-resource stack', () => {
   function templateBytes(invalidations: number): number {
-    const app = new App({ outdir: fs.mkdtempSync(path.join(os.tmpdir(), 'invalidation-size-')), context: CLI_CONTEXT });
+    const app = newApp({ context: CLI_CONTEXT });
     const stack = new Stack(app, 'Site', { env: ENV });
     for (let i = 0; i < 400; i++) {
       new sqs.Queue(stack, `Queue${i}`);
@@ -298,7 +309,7 @@ describe('handler settings', () => {
   });
 
   test('configureHandler before the first Invalidation applies when the handler is created', () => {
-    const app = new App();
+    const app = newApp();
     const stack = new Stack(app, 'Site', { env: ENV });
     Invalidation.configureHandler(stack, { logRetention: logs.RetentionDays.ONE_WEEK });
     Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY });
@@ -319,12 +330,12 @@ describe('handler settings', () => {
   });
 
   test('configureHandler refuses RemovalPolicy.SNAPSHOT, naming the setting', () => {
-    const stack = new Stack(new App(), 'Site');
+    const stack = new Stack(newApp(), 'Site');
     expect(() => Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.SNAPSHOT })).toThrow(/logRemovalPolicy is RemovalPolicy.SNAPSHOT/);
   });
 
   test('a nested stack has a handler, and settings, of its own', () => {
-    const app = new App();
+    const app = newApp();
     const parent = new Stack(app, 'Parent', { env: ENV });
     const nested = new NestedStack(parent, 'Nested');
     Invalidation.configureHandler(nested, { logRetention: logs.RetentionDays.ONE_DAY });
@@ -353,7 +364,7 @@ describe('one handler per stack', () => {
   });
 
   test('two stacks get a handler each', () => {
-    const app = new App();
+    const app = newApp();
     const stacks = ['One', 'Two'].map((name) => {
       const stack = new Stack(app, name, { env: ENV });
       new Invalidation(stack, 'Invalidate', { distribution: imported(stack, `E${name.toUpperCase()}`) });
@@ -435,7 +446,7 @@ describe('IAM', () => {
 
 describe('anchor', () => {
   test('depends on every other resource of the stack, leaving out the library\'s machinery and CDK metadata', () => {
-    const { template } = siteStack({ app: new App({ context: CLI_CONTEXT }) });
+    const { template } = siteStack({ app: newApp({ context: CLI_CONTEXT }) });
     const resources = resourcesOf(template);
     const [anchorId, anchor] = anchorOf(template);
     const library = (id: string) => /^Site\/(Invalidate|CloudFrontInvalidationProvider)\//.test(String(resources[id].Metadata?.['aws:cdk:path']));
@@ -465,7 +476,7 @@ describe('anchor', () => {
   });
 
   test('has no DependsOn when the stack holds nothing else', () => {
-    const stack = new Stack(new App(), 'Bare', { env: ENV });
+    const stack = new Stack(newApp(), 'Bare', { env: ENV });
     new Invalidation(stack, 'Purge', { distribution: imported(stack, 'E1') });
     expect(anchorOf(Template.fromStack(stack))[1].DependsOn).toBeUndefined();
   });
@@ -554,7 +565,7 @@ describe('fingerprint (onStackChange)', () => {
       },
     });
     expect(triggerOf(handlerChanged.template)).toEqual(base);
-    const noPathMetadata = siteStack({ app: new App({ context: { 'aws:cdk:enable-path-metadata': false } }) });
+    const noPathMetadata = siteStack({ app: newApp({ context: { 'aws:cdk:enable-path-metadata': false } }) });
     expect(triggerOf(noPathMetadata.template)).toEqual(base);
   });
 
@@ -574,9 +585,10 @@ describe('fingerprint (onStackChange)', () => {
     ]);
   });
 
-  test('is worked out once per stack: as many renders with 30 Invalidations as with 1, and one fingerprint for all', () => {
+  test('is worked out once per stack: each resource rendered and each fingerprint hashed once, however many Invalidations', () => {
     const rendersWith = (n: number) => {
       const spy = jest.spyOn(render, 'renderResource');
+      const hashes = jest.spyOn(fingerprints, 'fingerprint');
       try {
         const { template } = siteStack({
           extra: (stack, distribution, deployment) => {
@@ -587,16 +599,19 @@ describe('fingerprint (onStackChange)', () => {
           },
         });
         const triggers = new Set(Object.values(invalidationResources(template)).map((r) => JSON.stringify(r.Properties.Trigger)));
-        return { calls: spy.mock.calls.length, triggers: triggers.size };
+        return { calls: spy.mock.calls.length, hashes: hashes.mock.calls.length, triggers: triggers.size, followed: anchorOf(template)[1].DependsOn!.length };
       } finally {
         spy.mockRestore();
+        hashes.mockRestore();
       }
     };
     const one = rendersWith(1);
     const thirty = rendersWith(30);
-    expect(one.calls).toBeGreaterThan(0);
-    // Every user resource once for the stack, the copy once for the deployments.
+    // Every user resource once for the stack (the anchor and the fingerprint), the copy once more for the deployments.
+    expect(one.calls).toBe(one.followed);
     expect(thirty.calls).toBe(one.calls + 1);
+    // One fingerprint for the stack, one for the deployment.
+    expect([one.hashes, thirty.hashes]).toEqual([1, 2]);
     expect([one.triggers, thirty.triggers]).toEqual([1, 2]);
   });
 
@@ -620,7 +635,7 @@ describe('fingerprint (onStackChange)', () => {
 
 describe('onDeployment', () => {
   function deploymentSite(content = '<h1>v1</h1>', memorySize = 128) {
-    const app = new App();
+    const app = newApp();
     const stack = new Stack(app, 'Site', { env: ENV });
     const bucket = new s3.Bucket(stack, 'Bucket');
     const distribution = new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
@@ -654,7 +669,7 @@ describe('onDeployment', () => {
   });
 
   test('refuses a BucketDeployment from another stack', () => {
-    const app = new App();
+    const app = newApp();
     const one = new Stack(app, 'One');
     const bucket = new s3.Bucket(one, 'Bucket');
     const deployment = new s3deploy.BucketDeployment(one, 'Assets', { sources: [s3deploy.Source.data('a', 'b')], destinationBucket: bucket });
@@ -666,7 +681,7 @@ describe('onDeployment', () => {
 
 describe('InvalidationPaths.ofDeployment', () => {
   function deployment(destinationKeyPrefix?: string) {
-    const stack = new Stack();
+    const stack = new Stack(newApp());
     const bucket = new s3.Bucket(stack, 'Bucket');
     return new s3deploy.BucketDeployment(stack, 'D', { sources: [s3deploy.Source.data('a', 'b')], destinationBucket: bucket, destinationKeyPrefix });
   }
@@ -685,7 +700,7 @@ describe('InvalidationPaths.ofDeployment', () => {
     expect(() => InvalidationPaths.ofDeployment(deployment('other/'), { originPath: '/site' })).toThrow(/puts its files under "other\/", which the origin path "\/site" does not serve/);
     const withToken = deployment(Lazy.string({ produce: () => 'late/' }));
     expect(() => InvalidationPaths.ofDeployment(withToken)).not.toThrow();
-    const stack = new Stack();
+    const stack = new Stack(newApp());
     const param = new CfnParameter(stack, 'Prefix');
     const bucket = new s3.Bucket(stack, 'Bucket');
     const deployed = new s3deploy.BucketDeployment(stack, 'D', { sources: [s3deploy.Source.data('a', 'b')], destinationBucket: bucket, destinationKeyPrefix: param.valueAsString });
@@ -764,7 +779,7 @@ describe('rollback rule', () => {
   });
 
   test('names a distribution of another stack through its export', () => {
-    const app = new App();
+    const app = newApp();
     const sites = new Stack(app, 'Sites', { env: ENV });
     const distribution = new cloudfront.Distribution(sites, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(new s3.Bucket(sites, 'Bucket')) } });
     const deploys = new Stack(app, 'Deploys', { env: ENV });
@@ -801,7 +816,7 @@ describe('rollback rule', () => {
     const estimate = estimateInputLength([{ DistributionId: 'E1', Paths: ['/a', '/b"c'] }]);
     expect(estimate).toBeGreaterThanOrEqual(exact);
     expect(estimate - exact).toBeLessThanOrEqual(16);
-    const stack = new Stack();
+    const stack = new Stack(newApp());
     const withToken = estimateInputLength([{ DistributionId: new CfnParameter(stack, 'D').valueAsString, Paths: ['/a', '/b"c'] }]);
     expect(withToken - estimate).toBe(64 - 'E1'.length);
   });
@@ -820,7 +835,7 @@ describe('rollback rule', () => {
 
 describe('nested stacks', () => {
   test('a distribution in a nested stack, the Invalidation in its parent: no cycle', () => {
-    const app = new App();
+    const app = newApp();
     const parent = new Stack(app, 'Parent', { env: ENV });
     const nested = new NestedStack(parent, 'Cdn');
     const bucket = new s3.Bucket(nested, 'Bucket');
@@ -838,7 +853,7 @@ describe('nested stacks', () => {
   });
 
   test('a distribution in the parent, the Invalidation in a nested stack: no cycle, and the nested stack has its own handler and rule', () => {
-    const app = new App();
+    const app = newApp();
     const parent = new Stack(app, 'Parent', { env: ENV });
     const bucket = new s3.Bucket(parent, 'Bucket');
     const distribution = new cloudfront.Distribution(parent, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
@@ -860,7 +875,7 @@ describe('nested stacks', () => {
 
 describe('distributions from elsewhere', () => {
   test('a distribution from another stack becomes a cross-stack reference', () => {
-    const app = new App();
+    const app = newApp();
     const sites = new Stack(app, 'Sites', { env: ENV });
     const bucket = new s3.Bucket(sites, 'Bucket');
     const distribution = new cloudfront.Distribution(sites, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
@@ -872,7 +887,7 @@ describe('distributions from elsewhere', () => {
   });
 
   test('a distribution of another account is an error naming the prop and the accounts', () => {
-    const app = new App();
+    const app = newApp();
     const sites = new Stack(app, 'Sites', { env: { account: '111111111111', region: 'us-east-1' } });
     const distribution = new cloudfront.Distribution(sites, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(new s3.Bucket(sites, 'Bucket')) } });
     const deploys = new Stack(app, 'Deploys', { env: ENV });
@@ -881,7 +896,7 @@ describe('distributions from elsewhere', () => {
   });
 
   test('an imported distribution of another account (by its env or its ARN) is an error too', () => {
-    const app = new App();
+    const app = newApp();
     const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '111111111111', region: 'eu-west-1' } });
     const deploys = new Stack(app, 'Deploys', { env: ENV });
     expect(() => new Invalidation(deploys, 'ByEnv', { distribution: imported(elsewhere, 'E1') })).toThrow(/distribution Elsewhere\/E1 belongs to account 111111111111/);
@@ -890,7 +905,7 @@ describe('distributions from elsewhere', () => {
   });
 
   test('accounts unknown at synth are not compared', () => {
-    const app = new App();
+    const app = newApp();
     const agnostic = new Stack(app, 'Agnostic');
     const elsewhere = new Stack(app, 'Elsewhere', { env: { account: '111111111111', region: 'eu-west-1' } });
     expect(() => new Invalidation(agnostic, 'Purge', { distribution: imported(elsewhere, 'E1') })).not.toThrow();
@@ -900,7 +915,7 @@ describe('distributions from elsewhere', () => {
 
 describe('aws-cdk-lib API', () => {
   function broadApp(): App {
-    const app = new App({ context: CLI_CONTEXT });
+    const app = newApp({ context: CLI_CONTEXT });
     siteStack({
       app,
       invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') },
