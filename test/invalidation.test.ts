@@ -599,7 +599,8 @@ describe('fingerprint (onStackChange)', () => {
           },
         });
         const triggers = new Set(Object.values(invalidationResources(template)).map((r) => JSON.stringify(r.Properties.Trigger)));
-        return { calls: spy.mock.calls.length, hashes: hashes.mock.calls.length, triggers: triggers.size, followed: anchorOf(template)[1].DependsOn!.length };
+        const followed = anchorOf(template)[1].DependsOn!.length;
+        return { calls: spy.mock.calls.length, hashes: hashes.mock.calls.length, triggers: triggers.size, followed };
       } finally {
         spy.mockRestore();
         hashes.mockRestore();
