@@ -17,6 +17,8 @@ const distribution = new cloudfront.Distribution(stack, 'Cdn', {
   defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) },
 });
 const invalidation = new Invalidation(stack, 'Purge', { distribution, paths: ['/index.html', '/assets/*'] });
+// A test stack leaves nothing behind.
+Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY });
 
 const integ = new IntegTest(app, 'Invalidation', { testCases: [stack] });
 const invalidationOf = () => integ.assertions.awsApiCall('CloudFront', 'getInvalidation', {
