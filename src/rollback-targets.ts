@@ -33,23 +33,45 @@ export const ROLLBACK_PURGE_SKELETON = {
  * @throws when even with every path list at `['/*']` the input would be too long.
  */
 export function fitRollbackTargets(stack: Stack, invalidations: readonly RollbackPurgeTarget[]): RollbackPurgeTarget[] {
-  let targets = unique(stack, invalidations.map((t) => ({ ...t, Paths: Token.isUnresolved(t.Paths) ? ['/*'] : t.Paths })));
-  let length = estimateInputLength(targets);
-  while (length > MAX_INPUT_TEMPLATE_LENGTH) {
-    const longest = targets
-      .map((t, index) => ({ index, length: estimateLength(t.Paths), wildcard: isWholeDistribution(t.Paths) }))
-      .filter((t) => !t.wildcard)
-      .sort((a, b) => b.length - a.length || a.index - b.index)[0];
-    if (!longest) {
-      throw new Error(`Stack ${stack.node.path}: the rule that purges caches after a rollback must list the ${invalidations.length} `
-        + `Invalidations of the stack (${targets.length} distinct distributions and tenants), which takes about ${length} characters `
-        + `even with every path list reduced to ['/*']; EventBridge allows ${MAX_INPUT_TEMPLATE_LENGTH}. `
-        + 'Spread the Invalidations over more stacks.');
+  // Each distinct target once, first one kept; keys resolved once, so that fitting stays linear.
+  const entries: Entry[] = [];
+  const keys = new Set<string>();
+  for (const invalidation of invalidations) {
+    const target = withPaths(invalidation, Token.isUnresolved(invalidation.Paths) ? [...WHOLE] : invalidation.Paths);
+    const where = JSON.stringify(stack.resolve({ ...target, Paths: undefined }));
+    const key = `${where}\n${JSON.stringify(stack.resolve(target.Paths))}`;
+    if (!keys.has(key)) {
+      keys.add(key);
+      entries.push({ target, where, whole: isWhole(target.Paths), length: estimateLength(target), pathsLength: estimateLength(target.Paths) });
     }
-    targets = unique(stack, targets.map((t, i) => (i === longest.index ? { ...t, Paths: ['/*'] } : t)));
-    length = estimateInputLength(targets);
   }
-  return targets;
+  let length = estimateInputLength([]) + entries.reduce((sum, e) => sum + e.length, 0) + Math.max(0, entries.length - 1);
+  if (length > MAX_INPUT_TEMPLATE_LENGTH) {
+    const wholeWhere = new Set(entries.filter((e) => e.whole).map((e) => e.where));
+    const longestFirst = entries.filter((e) => !e.whole).sort((a, b) => b.pathsLength - a.pathsLength);
+    for (const entry of longestFirst) {
+      if (length <= MAX_INPUT_TEMPLATE_LENGTH) {
+        break;
+      }
+      if (wholeWhere.has(entry.where)) {
+        // The same distribution is purged whole already: this entry goes.
+        entry.dropped = true;
+        length -= entry.length + 1;
+      } else {
+        wholeWhere.add(entry.where);
+        entry.target = withPaths(entry.target, [...WHOLE]);
+        length += WHOLE_LENGTH - entry.pathsLength;
+      }
+    }
+  }
+  const fitted = entries.filter((e) => !e.dropped).map((e) => e.target);
+  if (length > MAX_INPUT_TEMPLATE_LENGTH) {
+    throw new Error(`Stack ${stack.node.path}: the rule that purges caches after a rollback must list the ${invalidations.length} `
+      + `Invalidations of the stack (${fitted.length} distinct distributions and tenants), which takes about ${length} characters `
+      + `even with every path list reduced to ['/*']; EventBridge allows ${MAX_INPUT_TEMPLATE_LENGTH}. `
+      + 'Spread the Invalidations over more stacks.');
+  }
+  return fitted;
 }
 
 /** About how long the input template with these targets is once CloudFormation has resolved it. */
@@ -77,23 +99,26 @@ export function estimateLength(value: unknown): number {
   return JSON.stringify(value ?? null).length;
 }
 
-function isWholeDistribution(paths: readonly string[]): boolean {
+const WHOLE = ['/*'];
+const WHOLE_LENGTH = estimateLength(WHOLE);
+
+interface Entry {
+  target: RollbackPurgeTarget;
+  /** The distribution and tenant, resolved. */
+  readonly where: string;
+  readonly whole: boolean;
+  readonly length: number;
+  readonly pathsLength: number;
+  dropped?: boolean;
+}
+
+function isWhole(paths: readonly string[]): boolean {
   return paths.length === 1 && paths[0] === '/*';
 }
 
-/** Equal entries (as CloudFormation would see them) once, first one kept; no `DistributionTenantId` key when there is none. */
-function unique(stack: Stack, targets: readonly RollbackPurgeTarget[]): RollbackPurgeTarget[] {
-  const seen = new Set<string>();
-  const out: RollbackPurgeTarget[] = [];
-  for (const t of targets) {
-    const target: RollbackPurgeTarget = t.DistributionTenantId === undefined
-      ? { DistributionId: t.DistributionId, Paths: t.Paths }
-      : { DistributionId: t.DistributionId, DistributionTenantId: t.DistributionTenantId, Paths: t.Paths };
-    const key = JSON.stringify(stack.resolve(target));
-    if (!seen.has(key)) {
-      seen.add(key);
-      out.push(target);
-    }
-  }
-  return out;
+/** The target with other paths; no `DistributionTenantId` key when there is none. */
+function withPaths(target: RollbackPurgeTarget, paths: string[]): RollbackPurgeTarget {
+  return target.DistributionTenantId === undefined
+    ? { DistributionId: target.DistributionId, Paths: paths }
+    : { DistributionId: target.DistributionId, DistributionTenantId: target.DistributionTenantId, Paths: paths };
 }

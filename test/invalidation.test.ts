@@ -811,6 +811,25 @@ describe('rollback rule', () => {
     expect(length + 50 * 100).toBeGreaterThan(MAX_INPUT_TEMPLATE_LENGTH);
   });
 
+  test('once a distribution is purged whole, its other path lists go from the rule', () => {
+    const { template } = siteStack({
+      invalidation: false,
+      extra: (stack) => {
+        const distribution = imported(stack, 'ESAME');
+        for (let i = 0; i < 60; i++) {
+          new Invalidation(stack, `Section${i}`, { distribution, paths: [`/s${String(i).padStart(2, '0')}/${'x'.repeat(150)}`] });
+        }
+      },
+    });
+    const targets = ruleInput(template).rollbackPurge.targets;
+    expect(inputTemplateLength(template)).toBeLessThanOrEqual(MAX_INPUT_TEMPLATE_LENGTH);
+    expect(new Set(targets.map((t) => JSON.stringify(t))).size).toBe(targets.length);
+    expect(targets.filter((t) => t.Paths[0] === '/*')).toEqual([{ DistributionId: 'ESAME', Paths: ['/*'] }]);
+    // The first (longest, in order) went whole, and as few others as needed went with it.
+    expect(targets[0]).toEqual({ DistributionId: 'ESAME', Paths: ['/*'] });
+    expect(targets.length).toBeGreaterThan(30);
+  });
+
   test('estimates the input a little over its real length, counting a token as 64 characters', () => {
     const { template } = siteStack({ invalidation: false, extra: (stack) => new Invalidation(stack, 'P', { distribution: imported(stack, 'E1'), paths: ['/a', '/b"c'] }) });
     const exact = inputTemplateLength(template);
