@@ -28,7 +28,8 @@ export const ROLLBACK_PURGE_SKELETON = {
  * equal entries once, in the order the Invalidations were defined. A path list known only at
  * deploy time (a list token) becomes `['/*']`. When the input template would exceed
  * `MAX_INPUT_TEMPLATE_LENGTH` characters (counting each unresolved token as
- * `TOKEN_LENGTH_ESTIMATE`), the longest path lists become `['/*']` until it fits.
+ * `TOKEN_LENGTH_ESTIMATE`), the longest path lists become `['/*']` until it fits; a list whose
+ * distribution (and tenant) is purged whole already goes.
  *
  * @throws when even with every path list at `['/*']` the input would be too long.
  */
