@@ -11,7 +11,6 @@ import { Invalidation, InvalidationTrigger } from '../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
 import type { SiteOptions } from './demo/app';
 import type { SynthesizedStack } from './driver/assembly';
-import { removeOutdirs } from './driver/assembly';
 import type { DriverOptions, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
 import { coversPrefix, InvariantChecker, violations } from './driver/invariants';
@@ -25,10 +24,6 @@ async function start(options: DriverOptions = {}): Promise<LifecycleDriver> {
 
 afterEach(async () => {
   await driver?.close();
-});
-
-afterAll(() => {
-  removeOutdirs();
 });
 
 function expectNoViolations(step: StepReport): void {

@@ -2,12 +2,7 @@
  * Property-based lifecycle test, CI-sized and with a fixed seed, so every run checks the same
  * sequences. `npm run properties` runs it at any size (see README).
  */
-import { removeOutdirs } from './driver/assembly';
 import { checkLifecycle } from './properties/lifecycle';
-
-afterAll(() => {
-  removeOutdirs();
-});
 
 test('random deploys, redeliveries, rollbacks (failed and continued too), replacements, deletions and late or repeated events under 20% injected faults keep every invariant', async () => {
   const figures = await checkLifecycle({ seed: 20261123, runs: 4, stepsPerRun: 10, faultRate: 0.2 });

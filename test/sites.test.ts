@@ -15,7 +15,7 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import { SITE_DIR } from './demo/app';
 import type { SynthesizedStack } from './driver/assembly';
-import { dropArchives, freshOutdir, readStack, removeOutdirs } from './driver/assembly';
+import { dropArchives, freshOutdir, readStack } from './driver/assembly';
 import type { StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
 import { coversPrefix, violations } from './driver/invariants';
@@ -30,10 +30,6 @@ beforeEach(async () => {
 
 afterEach(async () => {
   await driver.close();
-});
-
-afterAll(() => {
-  removeOutdirs();
 });
 
 /** Synthesizes an app made by `define` and returns its stacks by name. */

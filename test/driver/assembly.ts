@@ -9,9 +9,15 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 
 const outdirs = new Set<string>();
 
+// Under jest, each test file that synthesizes removes what it made once its tests are done.
+if (typeof afterAll === 'function') {
+  afterAll(removeOutdirs);
+}
+
 /**
- * A fresh directory under the temporary folder for a cloud assembly, removed when the process
- * exits (or earlier, by `removeOutdirs`): tests and the demo leave nothing behind.
+ * A fresh directory under the temporary folder for a cloud assembly, removed after a jest test
+ * file's tests, when the process exits, or by `removeOutdirs`: tests and the demo leave nothing
+ * behind.
  */
 export function freshOutdir(prefix: string): string {
   if (outdirs.size === 0) {

@@ -6,16 +6,11 @@ import { randomUUID } from 'crypto';
 import { App, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import type { SynthesizedStack } from './assembly';
-import { freshOutdir, readStack, removeOutdirs } from './assembly';
+import { freshOutdir, readStack } from './assembly';
 import { ACCOUNT_ID, REGION } from './local-cloud';
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { Invalidation } from '../../src';
 import type { InvalidationResourceProperties } from '../../src/contract';
-
-// A test file that imports the fixture removes what it synthesized once its tests are done.
-if (typeof afterAll === 'function') {
-  afterAll(removeOutdirs);
-}
 
 /** Distributions the fixture's handler may invalidate. */
 export const SITE = 'E1SITE00000000';
