@@ -13,7 +13,7 @@ import type { SiteOptions } from './demo/app';
 import type { SynthesizedStack } from './driver/assembly';
 import type { DriverOptions, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
-import { coversPrefix, InvariantChecker, violations } from './driver/invariants';
+import { coversPrefix, InvariantChecker, unhandledEvents, violations } from './driver/invariants';
 
 let driver: LifecycleDriver;
 
@@ -447,6 +447,25 @@ describe('stack status events delivered at least once', () => {
     expect(step.deliveries.filter((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE').map((d) => d.late)).toEqual([true, true]);
     expect(step.invalidations).toHaveLength(1);
     expectNoViolations(step);
+  });
+});
+
+describe('rollback purges that cannot be made', () => {
+  test('a rollback purge whose every attempt dies is kept in the handler\'s dead-letter queue, and the checks say so', async () => {
+    await start({ cloud: { retryDelaysMs: [50, 100], cloudfront: { completionDelayMs: 200 } } });
+    await driver.deploy(withVersion('v1'));
+    // Every invocation of the rollback purge dies at its first call to CloudFront, as out of memory.
+    driver.cloud.cloudfront.onRequest(() => driver.cloud.lambda.crashWhere((payload) => !!(payload as { rollbackPurge?: unknown })?.rollbackPurge));
+    const failing = withVersion('v2');
+    const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
+
+    const delivery = step.deliveries.find((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE')!;
+    expect(delivery).toMatchObject({ outcome: 'invoked', handled: false, attempts: 3 });
+    const queue = Object.keys(failing.template.Resources).find((id) => failing.template.Resources[id].Type === 'AWS::SQS::Queue')!;
+    const failures = driver.cloud.lambda.asyncFailures.filter((f) => f.payload === delivery.payload);
+    expect(failures.map((f) => f.deadLetterArn)).toEqual([driver.resource(STACK_NAME, queue)!.attributes.Arn]);
+    expect(unhandledEvents(step)).toHaveLength(1);
+    expect(violations(step, driver.cloud.cloudfront).some((v) => v.includes('was not purged after it landed'))).toBe(true);
   });
 });
 
