@@ -83,6 +83,48 @@ export interface FingerprintEntry {
   readonly json: string;
   /** The CloudFormation parameters (logical ids) the definition uses. */
   readonly parameters: readonly string[];
+  /** Other values CloudFormation resolves when it deploys the resource (intrinsics, as canonical JSON). */
+  readonly values: readonly string[];
+}
+
+/**
+ * Which values that CloudFormation resolves at deploy time, beyond parameters, a fingerprint holds:
+ * `imports`, the `Fn::ImportValue`s (another stack's outputs change without this template
+ * changing); `references`, also every `Ref`, `Fn::GetAtt` and `Fn::Sub` naming another resource
+ * (for a fingerprint of some resources only: what they refer to may change, and be replaced, while
+ * their own definitions stay the same).
+ */
+export type DeployTimeValues = 'imports' | 'references';
+
+/** The intrinsics in a definition's properties whose value CloudFormation works out at deploy time. */
+export function deployTimeValues(properties: unknown, kind: DeployTimeValues, parameters: ReadonlyMap<string, unknown>): string[] {
+  const found = new Set<string>();
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (!node || typeof node !== 'object') {
+      return;
+    }
+    const entries = Object.entries(node as Record<string, unknown>);
+    if (entries.length === 1) {
+      const [key, value] = entries[0];
+      const other = (name: string) => !name.startsWith('AWS::') && !parameters.has(name);
+      const take = key === 'Fn::ImportValue'
+        || (kind === 'references' && (
+          (key === 'Ref' && typeof value === 'string' && other(value))
+          || key === 'Fn::GetAtt'
+          || (key === 'Fn::Sub' && [...String(Array.isArray(value) ? value[0] : value).matchAll(/\$\{([^!}][^}]*)\}/g)].some((m) => other(m[1].split('.')[0])))));
+      if (take) {
+        found.add(JSON.stringify(canonical(node)));
+        return;
+      }
+    }
+    entries.forEach(([, value]) => visit(value));
+  };
+  visit(properties);
+  return [...found];
 }
 
 /**
@@ -94,17 +136,21 @@ export function fingerprintEntry(
   resource: RenderedResource,
   parameters: ReadonlyMap<string, CfnParameter>,
   omitProperties: readonly string[] = [],
+  values: DeployTimeValues = 'imports',
 ): FingerprintEntry {
+  const stripped = strip(resource.definition, omitProperties);
   return {
-    json: JSON.stringify([resource.logicalId, canonical(strip(resource.definition, omitProperties))]),
+    json: JSON.stringify([resource.logicalId, canonical(stripped)]),
     parameters: [...referencedIds(resource.definition)].filter((id) => parameters.has(id)),
+    values: deployTimeValues(stripped.Properties, values, parameters),
   };
 }
 
 /**
  * A fingerprint as the `Trigger` property holds it: `<label>:<hash of the entries>`, followed by
- * the deploy-time values of the CloudFormation parameters they use, which CloudFormation fills in
- * on every deploy.
+ * the deploy-time values of the CloudFormation parameters they use and of the other values the
+ * entries hold (see `DeployTimeValues`), which CloudFormation works out on every deploy: when one
+ * changes, the property changes.
  */
 export function fingerprint(label: string, entries: readonly FingerprintEntry[], parameters: ReadonlyMap<string, CfnParameter>): unknown[] {
   // The same bytes as JSON.stringify of the list of [logicalId, definition] pairs.
@@ -115,7 +161,8 @@ export function fingerprint(label: string, entries: readonly FingerprintEntry[],
     const value = isList ? { 'Fn::Join': [',', { Ref: id }] } : { Ref: id };
     return { 'Fn::Join': ['', [`parameter:${id}=`, value]] };
   });
-  return [`${label}:${hash}`, ...values];
+  const others = [...new Set(entries.flatMap((e) => e.values))].sort(compareStrings).map((json) => JSON.parse(json) as unknown);
+  return [`${label}:${hash}`, ...values, ...others];
 }
 
 function strip(definition: Record<string, unknown>, omitProperties: readonly string[]): Record<string, unknown> {

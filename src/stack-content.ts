@@ -74,7 +74,9 @@ export class StackContent {
       const entries = resources.flatMap((resource) => {
         let cached = this.entries.get(resource);
         if (!cached) {
-          cached = renderResource(resource).map((r) => fingerprintEntry(r, this.parameters(), ['ServiceToken']));
+          // What the copy refers to may change at deploy time with its own definition unchanged
+          // (a parameter replaced, say, whose name a data source holds): those values fire it too.
+          cached = renderResource(resource).map((r) => fingerprintEntry(r, this.parameters(), ['ServiceToken'], 'references'));
           this.entries.set(resource, cached);
         }
         return cached;

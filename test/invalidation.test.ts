@@ -585,6 +585,14 @@ describe('fingerprint (onStackChange)', () => {
     ]);
   });
 
+  test('carries the values the stack imports from other stacks, which change without its template changing', () => {
+    const app = newApp();
+    const shared = new Stack(app, 'Shared', { env: ENV });
+    const api = new ssm.StringParameter(shared, 'Api', { stringValue: 'https://api.example.com' });
+    const { template } = siteStack({ app, extra: (stack) => new ssm.StringParameter(stack, 'ApiName', { stringValue: api.parameterName }) });
+    expect(triggerOf(template).slice(1)).toEqual([{ 'Fn::ImportValue': expect.stringMatching(/^Shared:ExportsOutputRefApi/) }]);
+  });
+
   test('is worked out once per stack: each resource rendered and each fingerprint hashed once, however many Invalidations', () => {
     const rendersWith = (n: number) => {
       const spy = jest.spyOn(render, 'renderResource');
@@ -664,9 +672,27 @@ describe('onDeployment', () => {
 
   test('fires when the deployment\'s content changes, not when the rest of the stack does', () => {
     const base = triggerOf(deploymentSite());
-    expect(base).toEqual([expect.stringMatching(/^deployment:[0-9a-f]{64}$/)]);
+    // The hash, then what the copy refers to, as CloudFormation resolves it: its bucket.
+    expect(base).toEqual([expect.stringMatching(/^deployment:[0-9a-f]{64}$/), { Ref: expect.stringMatching(/^Bucket/) }]);
     expect(triggerOf(deploymentSite('<h1>v2</h1>'))).not.toEqual(base);
     expect(triggerOf(deploymentSite('<h1>v1</h1>', 1024))).toEqual(base);
+  });
+
+  test('follows the values its sources resolve at deploy time: a parameter replaced gives a new config.json, and fires it', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Site', { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const distribution = new cloudfront.Distribution(stack, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    const param = new ssm.StringParameter(stack, 'Endpoint', { stringValue: 'https://api.example.com' });
+    const deployment = new s3deploy.BucketDeployment(stack, 'Config', {
+      sources: [s3deploy.Source.jsonData('config.json', { endpoint: param.parameterName, arn: param.parameterArn })],
+      destinationBucket: bucket,
+    });
+    new Invalidation(stack, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(deployment) });
+    const trigger = triggerOf(Template.fromStack(stack));
+    const [paramId] = Object.keys(Template.fromStack(stack).findResources('AWS::SSM::Parameter'));
+    expect(trigger).toEqual(expect.arrayContaining([{ Ref: paramId }]));
+    expect(JSON.stringify(trigger)).toContain(paramId);
   });
 
   test('refuses a BucketDeployment from another stack', () => {
