@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import type { CfnResource } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
@@ -7,8 +7,9 @@ import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE }
 import type { InvalidationResourceProperties } from './contract';
 import type { InvalidationHandlerSettings } from './handler-settings';
 import { markInvalidationResource, markMachinery } from './machinery';
-import { pathProblem } from './paths';
+import { pathProblem, quote } from './paths';
 import { InvalidationProvider } from './provider';
+import { checkSetup } from './setup-checks';
 import { InvalidationTrigger } from './trigger';
 
 /**
@@ -170,6 +171,15 @@ export class Invalidation extends Construct {
     const timeout = props.timeout ?? Duration.minutes(30);
     const timeoutSeconds = this.validateTimeout(timeout);
     const trigger = props.trigger ?? InvalidationTrigger.onStackChange();
+    if (props.distributionTenantId !== undefined && !Token.isUnresolved(props.distributionTenantId) && !/^\S+$/.test(props.distributionTenantId)) {
+      throw new Error(`${this.node.path}: distributionTenantId ${quote(props.distributionTenantId)} is not a tenant id; give the tenant's id `
+        + '(such as dt_2abc...), or leave distributionTenantId out to purge the whole distribution');
+    }
+    if (props.failOnTimeout === false && !props.waitForCompletion) {
+      Annotations.of(this).addWarningV2('cdk-cloudfront-invalidation:failOnTimeoutWithoutWait', 'failOnTimeout: false has no effect without '
+        + 'waitForCompletion: true: a deploy that does not wait only fails when CloudFront has not even accepted the invalidation by the '
+        + 'timeout, which always fails it. Set waitForCompletion: true, or leave failOnTimeout out.');
+    }
 
     const provider = InvalidationProvider.of(this);
     if (props.distributionTenantId === undefined) {
@@ -208,6 +218,7 @@ export class Invalidation extends Construct {
     if (binding.after.length > 0) {
       this.resource.node.addDependency(...binding.after);
     }
+    checkSetup({ scope: this, distribution: props.distribution, followsStack: binding.followsStack });
     provider.addRollbackTarget({ DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: paths });
 
     this.invalidationIds = this.resource.getAttString(ATTRIBUTES.INVALIDATION_IDS);
@@ -249,7 +260,7 @@ export class Invalidation extends Construct {
       }
       const problem = pathProblem(p);
       if (problem) {
-        throw new Error(`${this.node.path}: paths[${i}] ${JSON.stringify(p)} is not a valid invalidation path: ${problem}`);
+        throw new Error(`${this.node.path}: paths[${i}] ${quote(p)} is not a valid invalidation path: ${problem}`);
       }
     });
   }

@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { App, CfnOutput, CfnParameter, CfnResource, Duration, Fn, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { AppProps } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -616,8 +616,9 @@ describe('fingerprint (onStackChange)', () => {
     };
     const one = rendersWith(1);
     const thirty = rendersWith(30);
-    // Every user resource once for the stack (the anchor and the fingerprint), the copy once more for the deployments.
-    expect(one.calls).toBe(one.followed);
+    // Every user resource once for the stack (the anchor and the fingerprint), the copy once more for
+    // the setup checks of the app, and once more for the deployments' fingerprint.
+    expect(one.calls).toBe(one.followed + 1);
     expect(thirty.calls).toBe(one.calls + 1);
     // One fingerprint for the stack, one for the deployment.
     expect([one.hashes, thirty.hashes]).toEqual([1, 2]);
@@ -1014,13 +1015,54 @@ describe('aws-cdk-lib API', () => {
   });
 });
 
+describe('setups that purge twice, or never', () => {
+  const warnings = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
+
+  test('a BucketDeployment that purges the same distribution itself is a warning naming the prop and what to do', () => {
+    const { stack } = siteStack({
+      extra: (site, distribution) => {
+        new s3deploy.BucketDeployment(site, 'Purging', {
+          sources: [s3deploy.Source.data('a.txt', 'a')], destinationBucket: new s3.Bucket(site, 'Other'), distribution,
+        });
+      },
+    });
+    expect(warnings(stack)).toEqual([expect.stringMatching(/BucketDeployment Site\/Purging purges distribution Site\/Distribution itself \(its distribution prop\).*Remove distribution/)]);
+  });
+
+  test('content another stack deploys into this stack\'s bucket, with onStackChange, is a warning saying what to do', () => {
+    const app = newApp();
+    const site = new Stack(app, 'Site', { env: ENV });
+    const bucket = new s3.Bucket(site, 'Bucket');
+    const distribution = new cloudfront.Distribution(site, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    new Invalidation(site, 'Purge', { distribution });
+    const content = new Stack(app, 'Content', { env: ENV });
+    new s3deploy.BucketDeployment(content, 'Files', { sources: [s3deploy.Source.data('a.txt', 'a')], destinationBucket: bucket });
+    app.synth();
+    expect(warnings(site)).toEqual([expect.stringMatching(/BucketDeployment Content\/Files \(stack Content\) puts files in a bucket of stack Site, but the trigger onStackChange .*Put the Invalidation in stack Content/)]);
+  });
+
+  test('the same deployment in the Invalidation\'s own stack, or followed by onDeployment, gives no warning', () => {
+    expect(warnings(siteStack().stack)).toEqual([]);
+  });
+
+  test('failOnTimeout: false without waitForCompletion is a warning naming both props', () => {
+    expect(warnings(siteStack({ invalidation: { failOnTimeout: false } }).stack)).toEqual([expect.stringMatching(/^failOnTimeout: false has no effect without waitForCompletion: true/)]);
+    expect(warnings(siteStack({ invalidation: { failOnTimeout: false, waitForCompletion: true } }).stack)).toEqual([]);
+  });
+
+  test.each(['', ' ', 'dt_1 2'])('distributionTenantId %j is an error naming the prop', (tenant) => {
+    expect(() => siteStack({ invalidation: { distributionTenantId: tenant } })).toThrow(/Site\/Invalidate: distributionTenantId ".*" is not a tenant id/);
+  });
+});
+
 describe('validation at synth', () => {
   const make = (invalidation: Partial<InvalidationProps>) => () => siteStack({ invalidation });
 
   test.each([
     ['no leading slash', ['index.html'], /paths\[0\] "index.html" is not a valid invalidation path: a path must start with '\/'/],
     ['a star before the end', ['/a', '/img/*.png'], /paths\[1\] "\/img\/\*.png" .*'\*' may only be the last character/],
-    ['a path over 4000 characters', [`/${'a'.repeat(4000)}`], /paths\[0\] .* at most 4000 characters long once encoded \(this one has 4001\)/],
+    ['a path over 4000 characters', [`/${'a'.repeat(4000)}`], /paths\[0\] "\/a{69}\.\.\.a{30}" \(4001 characters\) is not a valid invalidation path: .* at most 4000 characters long once encoded \(this one has 4001\)$/],
+    ['a star after 1200 characters', [`/${'a'.repeat(1200)}*b`], /paths\[0\] "\/a+\.\.\.a+\*b" \(1203 characters\) .*'\*' may only be the last character of a path \(found at character 1202 of 1203\)$/],
     ['a path over 4000 characters once encoded', ['/ok', `/${'é'.repeat(700)}`], /paths\[1\] .* at most 4000 characters long once encoded \(this one has 4201\)/],
     ['an empty path', [''], /paths\[0\] "" .* may not be empty/],
     ['a tag without a name', ['#'], /paths\[0\] "#" .* needs a name/],
