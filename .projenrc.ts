@@ -94,8 +94,11 @@ project.gitignore.exclude('/test/*.snapshot/asset.*');
 
 // Users get the bundle under assets/, not the handler's sources.
 project.npmignore?.exclude('/lambda/', '/.ci/');
-// Tests take the handler from the synthesized cloud assembly, so it must be bundled first.
+// Tests take the handler from the synthesized cloud assembly, so it must be bundled first; so does
+// every way of building or packing the library, however it is started.
 project.testTask.prependSpawn(project.bundler.bundleTask);
+project.compileTask.prependSpawn(project.bundler.bundleTask);
+project.tasks.tryFind('package:js')?.prependSpawn(project.bundler.bundleTask);
 // Every synthesis under test fails on a deprecated aws-cdk-lib API.
 project.testTask.env('JSII_DEPRECATED', 'fail');
 
@@ -108,11 +111,16 @@ project.addTask('demo', {
   ],
 });
 
-// Every code sample in the README must compile against the built library (fixtures in rosetta/).
-project.addTask('rosetta', {
-  description: 'Compile the README\'s code samples (run after compile)',
-  exec: 'jsii-rosetta extract --strict',
+// Every code sample in the README must compile against the built library (fixtures in rosetta/),
+// and translate to every language: part of the build, after compile.
+const rosetta = project.addTask('rosetta', {
+  description: 'Compile the README\'s code samples and check their translations (run after compile)',
+  steps: [
+    { exec: 'jsii-rosetta extract --strict' },
+    { exec: 'node test/package/check-translations.js' },
+  ],
 });
+project.postCompileTask.spawn(rosetta);
 project.gitignore.exclude('/.jsii.tabl.json');
 project.npmignore?.exclude('/rosetta/');
 
