@@ -138,7 +138,7 @@ type Purge = { rollbackPurge: { status: string; targets: Array<{ Paths: string[]
 const purges = (step: StepReport) => step.deliveries.map((d) => (d.payload as Purge).rollbackPurge);
 
 describe('stack status sequences, each sent to EventBridge', () => {
-  test('a creation, an update with its cleanup, and a deletion', async () => {
+  test('a creation, an update with its cleanup, no update for the same template, and a deletion', async () => {
     const created = await driver.deploy(stack({ version: 'v1', extra: 'Old' }));
     expect(statuses(created)).toEqual(['CREATE_IN_PROGRESS', 'CREATE_COMPLETE']);
     const updated = await driver.deploy(stack({ version: 'v2' }));
@@ -147,6 +147,8 @@ describe('stack status sequences, each sent to EventBridge', () => {
     const events = driver.cloud.eventbridge.events.map((e) => e.event);
     expect(events.every((e) => e.source === 'aws.cloudformation' && e.resources[0] === driver.stackId(STACK))).toBe(true);
     expect(new Set(events.map((e) => e.id)).size).toBe(events.length);
+    const same = await driver.deploy(stack({ version: 'v2' }));
+    expect([same.stackStatus, same.events]).toEqual(['UPDATE_COMPLETE', []]);
     const deleted = await driver.destroy(STACK);
     expect(statuses(deleted)).toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
     expect(updated.deliveries).toEqual([]);

@@ -32,7 +32,11 @@ const scenarios: Scenario[] = [
     title: 'Redeploy with nothing changed',
     expected: 0,
     run: (d) => d.deploy(synthSite({ site: 'v1' })),
-    check: (r) => [...expectStatus(r, 'UPDATE_COMPLETE'), ...(r.requests.length > 0 ? ['CloudFormation should not have called the Invalidation'] : [])],
+    check: (r) => [
+      ...expectStatus(r, 'CREATE_COMPLETE'),
+      ...(r.events.length > 0 ? ['CloudFormation should have had no update to perform'] : []),
+      ...(r.requests.length > 0 ? ['CloudFormation should not have called the Invalidation'] : []),
+    ],
   },
   {
     title: 'Site content changed: v1 to v2',

@@ -455,9 +455,15 @@ export class LifecycleDriver {
   private async update(stack: StackState, synthesized: SynthesizedStack, options: DeployOptions): Promise<void> {
     const creating = stack.template === undefined;
     const previous = this.lastSent;
+    const parameters = { ...this.parameterValues(synthesized.template), ...options.parameters };
+    if (!creating && JSON.stringify([stack.template, stack.parameters]) === JSON.stringify([synthesized.template, parameters])) {
+      // The same template and parameter values: "No updates are to be performed", and no status change.
+      stack.synthesized = synthesized;
+      return;
+    }
     this.forwardSent = [];
     this.setStatus(stack, creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS', 'User Initiated');
-    const failure = await this.forward(stack, synthesized, { ...this.parameterValues(synthesized.template), ...options.parameters }, options);
+    const failure = await this.forward(stack, synthesized, parameters, options);
     if (failure === undefined) {
       if (creating) {
         stack.transition = undefined;

@@ -239,7 +239,7 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
         figures.valueTriggerDeploys += step.trigger === 'values' ? 1 : 0;
         figures.duplicateDeliveries += step.duplicateDelivery ? 1 : 0;
         const failed = report.changes.some((c) => c.action === 'fail' && c.phase === 'deploy');
-        const rolledBack = report.stackStatus.includes('ROLLBACK');
+        const rolledBack = report.events.some((e) => e.status.includes('ROLLBACK'));
         if (failed) {
           figures.rollbacks++;
           figures.rollbacksBeforePurge += step.failure === 'before-purge' ? 1 : 0;
