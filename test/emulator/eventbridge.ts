@@ -20,7 +20,8 @@
  *   or the target no longer exists is not retried and goes straight to the target's dead-letter
  *   queue, if it has one (else it is dropped). Errors of the function itself, after Lambda accepted
  *   the event, never reach this queue: they are Lambda's (its own retries, then the function's
- *   DeadLetterConfig).
+ *   DeadLetterConfig). The Lambda stand-in never throttles an Invoke, so the retry policy has
+ *   nothing to retry here.
  * - Input transformation (User Guide, "Amazon EventBridge input transformation"; API reference,
  *   InputTransformer): InputPathsMap names values of the event by JSON path (dot notation, dashes,
  *   array indices); InputTemplate replaces each `<name>`. In a JSON template a placeholder outside
