@@ -76,11 +76,22 @@ test.each([
   ['a star before the end', '/a*/b'],
   ['an unencoded space', '/a b'],
   ['unencoded non-ASCII', '/café'],
+  ['raw square brackets, as users report for /test[1].html', '/test[1].html'],
+  ['a raw tilde', '/~user/a'],
+  ['a raw # inside a path', '/a#b'],
+  ['a % that starts no escape', '/100%/a'],
   ['a path over 4000 characters', `/${'x'.repeat(4000)}`],
   ['a cache tag on a distribution without cache tags', '#product-1'],
 ])('rejects %s as InvalidArgument', async (_what, path) => {
   const err = await errorOf(client.send(new CreateInvalidationCommand({ DistributionId: distributionId, InvalidationBatch: batch('r', [path]) })));
   expect(err).toMatchObject({ name: 'InvalidArgument', status: 400, message: 'Your request contains one or more invalid invalidation paths.' });
+});
+
+test('accepts what the handler encodes: escapes, query strings and a last *', async () => {
+  const out = await client.send(new CreateInvalidationCommand({
+    DistributionId: distributionId, InvalidationBatch: batch('r', ['/test%5B1%5D.html', '/%7Euser/a%20b', '/a.jpg?x=1&y=2', '/img/*']),
+  }));
+  expect(out.Invalidation!.Status).toBe('InProgress');
 });
 
 test('accepts cache tags on a distribution with cache tags', async () => {

@@ -16,6 +16,9 @@ const MAX_PATHS_IN_PROGRESS = 3000;
 const MAX_WILDCARDS_IN_PROGRESS = 15;
 
 export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'ListInvalidations';
+/** What CloudFront refuses raw in a path: it wants them percent-encoded. */
+const UNSAFE_RAW = /[\u0000-\u0020"<>#{}|\\^~[\]`\u007f-\uffff]|%(?![0-9A-Fa-f]{2})/;
+
 export type FaultKind = 'Throttling' | 'ServiceUnavailable' | 'TooManyInvalidationsInProgress' | 'Slow' | 'LostResponse' | 'Malformed';
 
 export interface FaultOptions {
@@ -436,7 +439,9 @@ export class CloudFrontEmulator {
       if (p.startsWith('#')) {
         return cacheTags && p.length > 1 && p.length <= 257 && /^#[\x21-\x2b\x2d-\x7e]+$/.test(p) && !p.includes('*');
       }
-      return p.startsWith('/') && p.length <= 4000 && !p.slice(0, -1).includes('*') && !/[\u0000-\u0020"<>\\^`{|}\u007f-\uffff]/.test(p);
+      // Raw characters outside printable ASCII, RFC 1738's unsafe ones and a '%' that starts no
+      // escape are refused (CLOUDFRONT.md, "Limits and paths"; users report it for '[' and ']').
+      return p.startsWith('/') && p.length <= 4000 && !p.slice(0, -1).includes('*') && !UNSAFE_RAW.test(p);
     };
     if (!paths.every(valid)) {
       throw new ApiError(400, 'InvalidArgument', 'Your request contains one or more invalid invalidation paths.');
