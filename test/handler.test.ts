@@ -78,9 +78,12 @@ describe('paths', () => {
   });
 
   test('non-ASCII and unsafe characters are encoded the way CloudFront wants them', async () => {
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/menu/café au lait.html'] }) as never }));
+    const paths = ['/menu/café au lait.html', '/test[1].html', '/~user/#top', '/100%/a%20b', '/search?q=1&r=2'];
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: paths }) as never }));
     expect(answer.Status).toBe('SUCCESS');
-    expect(cloud.cloudfront.invalidations(SITE)[0].paths).toEqual(['/menu/caf%C3%A9%20au%20lait.html']);
+    expect([...cloud.cloudfront.invalidations(SITE)[0].paths].sort()).toEqual([
+      '/%7Euser/%23top', '/100%25/a%20b', '/menu/caf%C3%A9%20au%20lait.html', '/search?q=1&r=2', '/test%5B1%5D.html',
+    ]);
   });
 });
 
