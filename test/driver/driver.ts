@@ -848,6 +848,10 @@ export class LifecycleDriver {
 
   /** Delivers a request once more, as Lambda may long after it was answered; its answer is collected at the end of the step. */
   private redeliver(sent: SentRequest, stackStatus: string): void {
+    if (!this.cloud.lambda.has(sent.functionName)) {
+      // The function went with an earlier stack: Lambda has nothing to run it again.
+      return;
+    }
     const record: RequestRecord = { ...sent.record, phase: 'redelivery', stackStatus, sentAt: this.clock() };
     delete record.answer;
     delete record.answeredAt;
