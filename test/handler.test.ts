@@ -247,3 +247,25 @@ describe('I6: always answers, with a one-line reason naming the distribution and
     expect(updated.answer.PhysicalResourceId).toBe(first.answer.PhysicalResourceId);
   });
 });
+
+describe('CloudFront calls', () => {
+  const operations = () => cloud.cloudfront.requests.map((q) => q.operation);
+
+  test('a one-path purge on a distribution with 300 finished invalidations reads one page of history: 2 calls', async () => {
+    for (let i = 0; i < 300; i++) {
+      cloud.cloudfront.seedInvalidation(SITE, [`/old/${i}`], 0);
+    }
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html'] }) as never }));
+    expect(answer.Status).toBe('SUCCESS');
+    expect(operations()).toEqual(['ListInvalidations', 'CreateInvalidation']);
+  });
+
+  test('counting what is in progress reads further pages while the oldest item of a page is still in progress', async () => {
+    for (let i = 0; i < 150; i++) {
+      cloud.cloudfront.seedInvalidation(SITE, [`/busy/${i}`]);
+    }
+    cloud.cloudfront.setFaults({ rate: 1, seed: 1, kinds: ['Slow'], operations: ['GetInvalidation'], slowMs: 1 });
+    await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html'], TimeoutSeconds: '5' }) as never }));
+    expect(operations().slice(0, 2)).toEqual(['ListInvalidations', 'ListInvalidations']);
+  });
+});

@@ -31,8 +31,11 @@ export interface InvalidationSummary {
 export interface InvalidationApi {
   create(target: Target, callerReference: string, paths: readonly string[], signal?: AbortSignal): Promise<InvalidationState>;
   get(target: Target, id: string, signal?: AbortSignal): Promise<InvalidationState>;
-  /** The target's invalidations, newest first, at most `pages` pages of 100. */
-  list(target: Target, pages: number, signal?: AbortSignal): Promise<InvalidationSummary[]>;
+  /**
+   * The target's invalidations, newest first, at most `pages` pages of 100. With `untilCompleted`,
+   * it stops after a page whose oldest item is Completed: what is in progress is among the newest.
+   */
+  list(target: Target, pages: number, signal?: AbortSignal, untilCompleted?: boolean): Promise<InvalidationSummary[]>;
   /**
    * Polls (the SDK's waiter: at once, then backing off from `minDelay` to `maxDelay` seconds) until the
    * invalidation is Completed, for at most `maxWaitSeconds`. True when it completed, false on timeout.
@@ -64,7 +67,7 @@ export class CloudFrontInvalidations implements InvalidationApi {
     return toState(out.Invalidation);
   }
 
-  async list(target: Target, pages: number, signal?: AbortSignal): Promise<InvalidationSummary[]> {
+  async list(target: Target, pages: number, signal?: AbortSignal, untilCompleted = false): Promise<InvalidationSummary[]> {
     const found: InvalidationSummary[] = [];
     let marker: string | undefined;
     for (let page = 0; page < pages; page++) {
@@ -79,7 +82,7 @@ export class CloudFrontInvalidations implements InvalidationApi {
           found.push({ id: item.Id, status: item.Status });
         }
       }
-      if (!list?.IsTruncated || !list.NextMarker) {
+      if (!list?.IsTruncated || !list.NextMarker || (untilCompleted && found[found.length - 1]?.status === 'Completed')) {
         break;
       }
       marker = list.NextMarker;

@@ -144,7 +144,8 @@ async function capacityProblem(
   job.batches.forEach((b) => progress.ids[b.number - 1] && own.set(progress.ids[b.number - 1], b.paths));
   let inProgress: string[];
   try {
-    inProgress = (await rt.api.list(job.target, LIST_PAGES, callSignal(inv, deadline))).filter((i) => i.status !== 'Completed').map((i) => i.id);
+    // One page as a rule: past a Completed one, older invalidations are as good as done.
+    inProgress = (await rt.api.list(job.target, LIST_PAGES, callSignal(inv, deadline), true)).filter((i) => i.status !== 'Completed').map((i) => i.id);
   } catch (e) {
     rt.log('could not count invalidations in progress', { error: describeError(e) });
     return undefined;
