@@ -56,7 +56,26 @@ export interface DriverOptions {
   readonly seed?: number;
   /** Stack status events delivered twice or late, at random. */
   readonly eventFaults?: EventFaults;
+  /**
+   * Stand-ins for the handlers of other custom resource types (`Custom::AWS`, say), by resource
+   * type: called as CloudFormation would call the real one, after the driver has applied the
+   * resource (a BucketDeployment's files have landed). @default none: such resources only exist
+   */
+  readonly customResources?: Readonly<Record<string, CustomResourceModel>>;
 }
+
+/** What a stand-in for another custom resource type's handler is handed. */
+export interface CustomResourceCall {
+  readonly stackName: string;
+  readonly logicalId: string;
+  readonly requestType: 'Create' | 'Update' | 'Delete';
+  readonly phase: Phase;
+  readonly properties: Record<string, unknown>;
+  readonly oldProperties?: Record<string, unknown>;
+}
+
+/** A stand-in for another custom resource type's handler. */
+export type CustomResourceModel = (call: CustomResourceCall) => Promise<void>;
 
 export interface DeployOptions {
   /** Resources that fail when this deployment creates or updates them. */
@@ -713,6 +732,7 @@ export class LifecycleDriver {
       const deployed = this.fake(stack, id, def.Type, properties);
       stack.resources.set(id, deployed);
       this.apply(stack, synthesized, deployed, phase);
+      await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Create', phase, properties });
     }
     this.note(stack, id, def.Type, 'create', phase);
     return true;
@@ -745,8 +765,10 @@ export class LifecycleDriver {
       this.setStatus(child, 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS');
       existing.attributes = this.nestedOutputs(child);
     } else {
+      const oldProperties = existing.properties;
       existing.properties = properties;
       this.apply(stack, synthesized, existing, phase);
+      await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Update', phase, properties, oldProperties });
     }
     this.note(stack, id, def.Type, phase === 'rollback' ? 'revert' : 'update', phase);
     return true;
@@ -790,6 +812,9 @@ export class LifecycleDriver {
       case 'AWS::IAM::Role':
         this.policies.delete(`${stack.name}/${id}/inline`);
         break;
+    }
+    if (deployed.type !== INVALIDATION_TYPE) {
+      await this.options.customResources?.[deployed.type]?.({ stackName: stack.name, logicalId: id, requestType: 'Delete', phase, properties: deployed.properties });
     }
     stack.resources.delete(id);
     this.note(stack, id, deployed.type, 'delete', phase);
