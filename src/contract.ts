@@ -72,6 +72,28 @@ export interface InvalidationResourceProperties {
   readonly TimeoutSeconds: string;
   /** `'false'` to answer SUCCESS, with a warning in the data, when waiting for completion times out. */
   readonly FailOnTimeout: string;
+  /**
+   * Present for `InvalidationPaths.changedFiles`: purge only the objects that changed since the
+   * previous deploy, from the manifests; `Paths` then holds the deployment's root wildcard, purged
+   * when the previous manifest cannot be read.
+   */
+  readonly ChangedFiles?: ChangedFilesProperties;
+}
+
+/** How the handler works out the changed files of a deployment (`InvalidationPaths.changedFiles`). */
+export interface ChangedFilesProperties {
+  /** The bucket holding the manifest asset. */
+  readonly ManifestBucket: string;
+  /** The manifest's object key: a new key for every new content, so an Update holds the previous one. */
+  readonly ManifestKey: string;
+  /** The origin path of the distribution's origin for the deployment's bucket, without slashes at either end; empty for none. */
+  readonly OriginPath: string;
+  /** The viewer directory of the deployment, starting and ending with `/`. */
+  readonly Root: string;
+  /** A file name whose change also purges its directory's path; empty for none. */
+  readonly IndexDocument: string;
+  /** Most paths a deploy submits, as a string. */
+  readonly MaxPaths: string;
 }
 
 /** Keys of the data the handler answers with; every key is always present. */
@@ -90,6 +112,15 @@ export const ATTRIBUTES = {
   STATUS: 'Status',
   /** A warning, e.g. a timeout that was not allowed to fail the deployment; empty if none. */
   WARNING: 'Warning',
+  /** How many paths this deploy submitted, wildcards and cache tags included (what CloudFront bills), as a string; `0` if none. */
+  PATHS_SUBMITTED: 'PathsSubmitted',
+  /** How many of them are wildcard paths, as a string; `0` if none. */
+  WILDCARDS_SUBMITTED: 'WildcardsSubmitted',
+  /**
+   * For `InvalidationPaths.changedFiles`: how many objects changed and how many paths went out, or
+   * why the deployment's root wildcard was purged instead; empty otherwise.
+   */
+  PATHS_NOTE: 'PathsNote',
 } as const;
 
 /** Margin between the handler's own deadline and CloudFormation's ServiceTimeout, in seconds. */

@@ -3,11 +3,13 @@ import type { CfnResource } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
+import { addManifestAsset, changedFilesRequest, sourceCount } from './changed-files';
+import type { ChangedFilesRequest } from './changed-files';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
-import type { InvalidationResourceProperties } from './contract';
+import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
 import type { InvalidationHandlerSettings } from './handler-settings';
 import { markInvalidationResource, markMachinery } from './machinery';
-import { pathProblem, quote } from './paths';
+import { normalizePaths, pathProblem, quote } from './paths';
 import { InvalidationProvider } from './provider';
 import { checkSetup } from './setup-checks';
 import { InvalidationTrigger } from './trigger';
@@ -31,6 +33,9 @@ export interface InvalidationProps {
    * (`/images/*`); items starting with `#` are cache tags, for distributions with cache tags set up.
    * Tokens are allowed and checked when the stack deploys. Duplicates, and paths a wildcard of the
    * list already covers, are dropped; lists over 3000 paths go out in several batches.
+   *
+   * `InvalidationPaths.changedFiles(deployment)` purges only the objects a deploy added, changed
+   * or deleted; `InvalidationPaths.ofDeployment(deployment)` everything the deployment holds.
    *
    * @default ['/*']
    */
@@ -155,6 +160,32 @@ export class Invalidation extends Construct {
    */
   public readonly warning: string;
 
+  /**
+   * How many paths the latest deployment that purged submitted, wildcards and cache tags included,
+   * as a number in a string (`'0'` when it submitted none). This is what CloudFront bills: past the
+   * first 1000 paths a month in the account, about $0.005 a path.
+   *
+   * @attribute
+   */
+  public readonly pathsSubmitted: string;
+
+  /**
+   * How many of `pathsSubmitted` are wildcard paths, as a number in a string. CloudFront keeps at
+   * most 15 wildcard paths in progress per distribution.
+   *
+   * @attribute
+   */
+  public readonly wildcardsSubmitted: string;
+
+  /**
+   * With `InvalidationPaths.changedFiles`: one line on what the latest deployment purged, such as
+   * `3 of 500 objects added, changed or deleted: 3 path(s)`, or why it purged the deployment's
+   * whole prefix (`purged /*: there is no earlier manifest`); empty otherwise.
+   *
+   * @attribute
+   */
+  public readonly pathsNote: string;
+
   /** The distribution this invalidation purges. */
   public readonly distribution: cloudfront.IDistribution;
 
@@ -167,6 +198,7 @@ export class Invalidation extends Construct {
     this.checkAccount(props.distribution);
 
     const paths = props.paths ?? ['/*'];
+    const changedFiles = changedFilesRequest(paths);
     this.validatePaths(paths);
     const timeout = props.timeout ?? Duration.minutes(30);
     const timeoutSeconds = this.validateTimeout(timeout);
@@ -194,6 +226,7 @@ export class Invalidation extends Construct {
         + 'and always runs after it; use onChangeOf or onDeployment to run sooner');
     }
 
+    const changedFilesProperties = changedFiles ? this.shipManifest(changedFiles, provider) : undefined;
     const properties: Omit<InvalidationResourceProperties, 'ServiceToken'> = {
       DistributionId: props.distribution.distributionId,
       DistributionTenantId: props.distributionTenantId,
@@ -202,6 +235,7 @@ export class Invalidation extends Construct {
       WaitForCompletion: String(props.waitForCompletion ?? false),
       TimeoutSeconds: String(timeoutSeconds),
       FailOnTimeout: String(props.failOnTimeout ?? true),
+      ChangedFiles: changedFilesProperties,
     };
     this.resource = new CustomResource(this, 'Resource', {
       serviceToken: provider.function.functionArn,
@@ -219,12 +253,19 @@ export class Invalidation extends Construct {
       this.resource.node.addDependency(...binding.after);
     }
     checkSetup({ scope: this, distribution: props.distribution, followsStack: binding.followsStack });
-    provider.addRollbackTarget({ DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: paths });
+    // What a rollback reverts is not known from the rule's input: a changedFiles Invalidation purges its whole prefix then.
+    const rollbackPaths = changedFiles ? [`${changedFiles.root}*`] : paths;
+    provider.addRollbackTarget({ DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: rollbackPaths });
+    Annotations.of(this).addInfo(`${costOf(paths, changedFiles)}. CloudFront bills each path past the first 1000 a month in the account, `
+      + 'about $0.005 a path; a wildcard or a cache tag counts as one.');
 
     this.invalidationIds = this.resource.getAttString(ATTRIBUTES.INVALIDATION_IDS);
     this.invalidationId = this.resource.getAttString(ATTRIBUTES.INVALIDATION_ID);
     this.callerReference = this.resource.getAttString(ATTRIBUTES.CALLER_REFERENCE);
     this.warning = this.resource.getAttString(ATTRIBUTES.WARNING);
+    this.pathsSubmitted = this.resource.getAttString(ATTRIBUTES.PATHS_SUBMITTED);
+    this.wildcardsSubmitted = this.resource.getAttString(ATTRIBUTES.WILDCARDS_SUBMITTED);
+    this.pathsNote = this.resource.getAttString(ATTRIBUTES.PATHS_NOTE);
   }
 
   /**
@@ -234,6 +275,28 @@ export class Invalidation extends Construct {
    */
   public executeAfter(...scopes: IConstruct[]): void {
     this.resource.node.addDependency(...scopes);
+  }
+
+  /**
+   * Ships the manifest of a changedFiles deployment as an asset the handler may read, and checks at
+   * synth that the deployment got no source after it was made.
+   */
+  private shipManifest(request: ChangedFilesRequest, provider: InvalidationProvider): ChangedFilesProperties {
+    const { asset, sources } = addManifestAsset(this, 'FileManifest', request.deployment);
+    provider.grantManifestReads(asset.bucket);
+    this.node.addValidation({
+      validate: () => (sourceCount(request.deployment) === sources ? [] : [`${this.node.path}: BucketDeployment ${request.deployment.node.path} `
+        + `got sources after InvalidationPaths.changedFiles made its manifest (${sources} then, ${sourceCount(request.deployment)} now); `
+        + 'call addSource before defining the Invalidation']),
+    });
+    return {
+      ManifestBucket: asset.s3BucketName,
+      ManifestKey: asset.s3ObjectKey,
+      OriginPath: request.originPath,
+      Root: request.root,
+      IndexDocument: request.indexDocument ?? '',
+      MaxPaths: String(request.maxPaths),
+    };
   }
 
   /** Refuses a distribution of another account, when both accounts are known at synth. */
@@ -277,6 +340,19 @@ export class Invalidation extends Construct {
     }
     return seconds;
   }
+}
+
+/** What an Invalidation can bill per deploy, as far as synth knows: `1 path (/*) per deploy`. */
+function costOf(paths: string[], changedFiles: ChangedFilesRequest | undefined): string {
+  if (changedFiles) {
+    return `Up to ${changedFiles.maxPaths} paths per deploy: the files that changed (1 path, ${changedFiles.root}*, on the first deploy)`;
+  }
+  if (Token.isUnresolved(paths) || paths.some((p) => Token.isUnresolved(p))) {
+    return 'Paths known only at deploy time: each path, wildcard or cache tag of the list per deploy';
+  }
+  const items = normalizePaths(paths);
+  const shown = items.length <= 3 ? items.join(' ') : `${items.slice(0, 3).join(' ')} ...`;
+  return `${items.length} ${items.length === 1 ? 'path' : 'paths'} (${shown}) per deploy`;
 }
 
 /** The account of a distribution, when known at synth: from a literal ARN, else from its environment. */

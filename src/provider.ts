@@ -5,11 +5,13 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { ROLLBACK_COMPLETE_STATUS, STACK_ID_ENV } from './contract';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from './contract';
+import { MANIFEST_EXTENSION } from './file-manifest';
 import type { InvalidationHandlerSettings } from './handler-settings';
 import { markMachinery } from './machinery';
 import { fitRollbackTargets } from './rollback-targets';
@@ -168,6 +170,27 @@ export class InvalidationProvider extends Construct {
       'cloudfront:GetInvalidationForDistributionTenant',
       'cloudfront:ListInvalidationsForDistributionTenant',
     ]);
+  }
+
+  /**
+   * Lets the handler read the changedFiles manifests of an asset bucket: the objects named
+   * `*.invalidation-manifest`, the previous deploys' included (an Update compares the new manifest
+   * with the previous one, whose key only the previous template held).
+   */
+  public grantManifestReads(bucket: s3.IBucket): void {
+    const arn = bucket.arnForObjects(`*${MANIFEST_EXTENSION}`);
+    const key = JSON.stringify(Stack.of(this).resolve(arn));
+    if (this.granted.has(key)) {
+      return;
+    }
+    this.granted.add(key);
+    let statement = this.statements.get('s3');
+    if (!statement) {
+      statement = new iam.PolicyStatement({ actions: ['s3:GetObject'] });
+      this.statements.set('s3', statement);
+      this.policy.addStatements(statement);
+    }
+    statement.addResources(arn);
   }
 
   /** Adds an Invalidation to those the rule purges after a rollback. */

@@ -1,0 +1,224 @@
+/**
+ * `InvalidationPaths.changedFiles` at synth: the manifest asset, the custom resource's properties,
+ * the handler's read permission, the rollback rule's targets and the cost annotation; and the pure
+ * planning of the paths from two manifests (src/file-manifest.ts).
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
+import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { Invalidation, InvalidationPaths } from '../src';
+import type { ChangedFilesOptions } from '../src';
+import { zipEntries } from '../src/changed-files';
+import type { FileManifest } from '../src/file-manifest';
+import { MANIFEST_EXTENSION, parseManifest, planChangedFiles, renderManifest, viewerPath } from '../src/file-manifest';
+
+process.env.JSII_DEPRECATED = 'fail';
+
+const ENV = { account: '123456789012', region: 'eu-west-1' };
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'changed-files-test-'));
+afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
+
+function writeSite(name: string, files: Record<string, string>): string {
+  const dir = path.join(TMP, name);
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    fs.writeFileSync(path.join(dir, file), text);
+  }
+  return dir;
+}
+
+interface Synth {
+  readonly template: Template;
+  readonly stack: Stack;
+  readonly manifest: FileManifest;
+  readonly properties: Record<string, any>;
+  readonly invalidation: Invalidation;
+}
+
+function synth(sources: s3deploy.ISource[], options: ChangedFilesOptions = {}, prefix?: string): Synth {
+  const app = new App({ outdir: fs.mkdtempSync(path.join(TMP, 'out-')) });
+  const stack = new Stack(app, 'Site', { env: ENV });
+  const bucket = new s3.Bucket(stack, 'Bucket');
+  const distribution = new cloudfront.Distribution(stack, 'Cdn', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+  const deployment = new s3deploy.BucketDeployment(stack, 'Deploy', { sources, destinationBucket: bucket, destinationKeyPrefix: prefix });
+  const invalidation = new Invalidation(stack, 'Purge', { distribution, paths: InvalidationPaths.changedFiles(deployment, options) });
+  const assembly = app.synth();
+  const template = Template.fromStack(stack);
+  const properties = Object.values(template.findResources('Custom::CloudFrontInvalidation'))[0].Properties;
+  const assets = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'Site.assets.json'), 'utf8')).files as Record<string, { source: { path: string } }>;
+  const file = Object.values(assets).map((a) => a.source.path).find((p) => p.endsWith(MANIFEST_EXTENSION))!;
+  return { template, stack, manifest: parseManifest(fs.readFileSync(path.join(assembly.directory, file), 'utf8')), properties, invalidation };
+}
+
+describe('InvalidationPaths.changedFiles at synth', () => {
+  const site = writeSite('v1', { 'index.html': '<h1>home</h1>', 'docs/index.html': 'docs', 'docs/a.html': 'a' });
+
+  test('ships a manifest of every file with a hash of its content, as an asset, not in the template', () => {
+    const { manifest, properties, template } = synth([s3deploy.Source.asset(site)]);
+    expect(manifest.files.map(([k]) => k)).toEqual(['docs/a.html', 'docs/index.html', 'index.html']);
+    expect(manifest.files.every(([, h]) => /^[0-9a-f]{32}$/.test(h))).toBe(true);
+    expect(manifest.unknown).toBe('');
+    expect(properties.Paths).toEqual(['/*']);
+    expect(properties.ChangedFiles).toEqual({
+      ManifestBucket: 'cdk-hnb659fds-assets-123456789012-eu-west-1',
+      ManifestKey: expect.stringMatching(new RegExp(`^[0-9a-f]{64}${MANIFEST_EXTENSION.replace('.', '\\.')}$`)),
+      OriginPath: '',
+      Root: '/',
+      IndexDocument: '',
+      MaxPaths: '3000',
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('docs/a.html');
+  });
+
+  test('a file that changes changes its hash alone, and the manifest key', () => {
+    const before = synth([s3deploy.Source.asset(site)]);
+    const after = synth([s3deploy.Source.asset(writeSite('v2', { 'index.html': '<h1>home</h1>', 'docs/index.html': 'docs', 'docs/a.html': 'A' }))]);
+    const changed = after.manifest.files.filter(([k, h]) => before.manifest.files.find(([k2]) => k2 === k)![1] !== h).map(([k]) => k);
+    expect(changed).toEqual(['docs/a.html']);
+    expect(after.properties.ChangedFiles.ManifestKey).not.toBe(before.properties.ChangedFiles.ManifestKey);
+  });
+
+  test('lets the handler read the manifests of the asset bucket, and nothing else of it', () => {
+    const { template } = synth([s3deploy.Source.asset(site)]);
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('s3:GetObject')
+      && JSON.stringify(p).includes(MANIFEST_EXTENSION));
+    expect(policies).toHaveLength(1);
+    const statement = policies[0].Properties.PolicyDocument.Statement.find((s: any) => s.Action === 's3:GetObject');
+    expect(statement.Resource).toEqual({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/*${MANIFEST_EXTENSION}`]] });
+  });
+
+  test('under a key prefix and an origin path, the root is the viewer directory; the rollback rule purges it whole', () => {
+    const { properties, template, manifest } = synth([s3deploy.Source.asset(site)], { originPath: '/site', indexDocument: 'index.html', maxPaths: 100 }, 'site/docs-v2');
+    expect(properties.Paths).toEqual(['/docs-v2/*']);
+    expect(properties.ChangedFiles).toMatchObject({ OriginPath: 'site', Root: '/docs-v2/', IndexDocument: 'index.html', MaxPaths: '100' });
+    expect(manifest.files[0][0]).toBe('site/docs-v2/docs/a.html');
+    const rule = Object.values(template.findResources('AWS::Events::Rule'))[0];
+    expect(JSON.stringify(rule)).toContain('\\"Paths\\":[\\"/docs-v2/*\\"]');
+  });
+
+  test('says what a deploy can bill, in an info annotation', () => {
+    const { stack } = synth([s3deploy.Source.asset(site)]);
+    Annotations.fromStack(stack).hasInfo('/Site/Purge', Match.stringLikeRegexp('^Up to 3000 paths per deploy: the files that changed .*\\$0\\.005 a path'));
+  });
+
+  test('reads the files of a zip source', () => {
+    const dir = writeSite('zipped', { 'a.txt': 'hello hello hello hello', 'sub/b.txt': 'b' });
+    const zip = path.join(TMP, 'site.zip');
+    execFileSync('zip', ['-q', '-r', zip, '.'], { cwd: dir });
+    expect(zipEntries(zip).map(([k]) => k)).toEqual(['a.txt', 'sub/b.txt']);
+    const { manifest } = synth([s3deploy.Source.asset(zip)]);
+    expect(manifest.files.map(([k]) => k)).toEqual(['a.txt', 'sub/b.txt']);
+    expect(manifest.files[0][1]).toBe(synth([s3deploy.Source.asset(dir)]).manifest.files[0][1]);
+  });
+
+  test('a source with deploy-time values has its keys, without a hash; a source from another bucket makes the deploy purge everything', () => {
+    const app = new App();
+    const other = new Stack(app, 'Other');
+    const bucket = s3.Bucket.fromBucketName(other, 'B', 'other-bucket');
+    const withToken = synth([s3deploy.Source.asset(site), s3deploy.Source.data('config.json', bucket.bucketArn)]);
+    expect(withToken.manifest.files.find(([k]) => k === 'config.json')).toEqual(['config.json', '']);
+    const fromBucket = synth([s3deploy.Source.asset(site), s3deploy.Source.bucket(bucket, 'site.zip')]);
+    expect(fromBucket.manifest.unknown).toMatch(/source 2 is not a local asset/);
+  });
+
+  test('refuses a bad maxPaths or indexDocument, naming them', () => {
+    expect(() => synth([s3deploy.Source.asset(site)], { maxPaths: 0 })).toThrow(/maxPaths is 0/);
+    expect(() => synth([s3deploy.Source.asset(site)], { maxPaths: 3001 })).toThrow(/maxPaths is 3001/);
+    expect(() => synth([s3deploy.Source.asset(site)], { indexDocument: 'a/index.html' })).toThrow(/indexDocument "a\/index.html"/);
+  });
+
+  test('refuses a source added after the Invalidation', () => {
+    const app = new App({ outdir: fs.mkdtempSync(path.join(TMP, 'out-')) });
+    const stack = new Stack(app, 'Site', { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Bucket');
+    const distribution = new cloudfront.Distribution(stack, 'Cdn', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    const deployment = new s3deploy.BucketDeployment(stack, 'Deploy', { sources: [s3deploy.Source.asset(site)], destinationBucket: bucket });
+    new Invalidation(stack, 'Purge', { distribution, paths: InvalidationPaths.changedFiles(deployment) });
+    deployment.addSource(s3deploy.Source.data('late.txt', 'late'));
+    expect(() => app.synth()).toThrow(/got sources after InvalidationPaths.changedFiles made its manifest \(1 then, 2 now\)/);
+  });
+});
+
+describe('cost annotations of literal paths', () => {
+  test.each([
+    [undefined, '1 path (/*) per deploy'],
+    [['/a', '/b', '/c', '/d'], '4 paths (/a /b /c ...) per deploy'],
+  ])('%j', (paths, expected) => {
+    const app = new App();
+    const stack = new Stack(app, 'S', { env: ENV });
+    const distribution = cloudfront.Distribution.fromDistributionAttributes(stack, 'D', { distributionId: 'E1', domainName: 'x.cloudfront.net' });
+    new Invalidation(stack, 'Purge', { distribution, paths });
+    Annotations.fromStack(stack).hasInfo('/S/Purge', Match.stringLikeRegexp(`^${expected.replace(/[()*.]/g, '\\$&')}\\.`));
+  });
+});
+
+describe('planChangedFiles', () => {
+  const manifest = (files: Array<[string, string]>, extra: Partial<FileManifest> = {}): FileManifest => ({ format: 1, settings: 's', unknown: '', files, ...extra });
+  const site = (n: number) => Array.from({ length: n }, (_, i): [string, string] => [`dir-${i % 10}/page-${i}.html`, `h${i}`]);
+  const settings = { originPath: '', root: '/', maxPaths: 3000 };
+
+  test('one changed file of 500 purges exactly its path', () => {
+    const before = manifest(site(500));
+    const after = manifest(site(500).map(([k, h]) => [k, k === 'dir-3/page-213.html' ? 'new' : h]));
+    expect(planChangedFiles(before, after, settings)).toEqual({
+      paths: ['/dir-3/page-213.html'], changedObjects: 1, overInvalidated: 0, note: '1 of 500 objects added, changed or deleted: 1 path(s)',
+    });
+  });
+
+  test('added and deleted files are purged too', () => {
+    const plan = planChangedFiles(manifest([['a', '1'], ['b', '1']]), manifest([['b', '1'], ['c', '1']]), settings);
+    expect(plan.paths).toEqual(['/a', '/c']);
+  });
+
+  test('a changed index document purges its directory path too', () => {
+    const plan = planChangedFiles(manifest([['index.html', '1'], ['docs/index.html', '1'], ['docs/a.html', '1']]),
+      manifest([['index.html', '2'], ['docs/index.html', '2'], ['docs/a.html', '1']]), { ...settings, indexDocument: 'index.html' });
+    expect(plan.paths).toEqual(['/', '/docs/', '/docs/index.html', '/index.html']);
+  });
+
+  test('maps keys through the origin path, and URL-encodes what CloudFront wants encoded', () => {
+    expect(viewerPath('site/a b.html', 'site')).toBe('/a b.html');
+    expect(viewerPath('other/a.html', 'site')).toBeUndefined();
+    const plan = planChangedFiles(manifest([['site/a b.html', '1']]), manifest([['site/a b.html', '2']]), { ...settings, originPath: 'site' });
+    expect(plan.paths).toEqual(['/a%20b.html']);
+  });
+
+  test('4000 changed of 10,000 go out within 3000 paths, every changed file covered', () => {
+    const files = Array.from({ length: 10_000 }, (_, i): [string, string] => [`s${i % 40}/g${Math.floor(i / 40) % 25}/p${i}.html`, 'a']);
+    const after = files.map(([k], i): [string, string] => [k, i % 5 < 2 ? 'b' : 'a']);
+    const plan = planChangedFiles(manifest(files), manifest(after), settings);
+    expect(plan.paths.length).toBeLessThanOrEqual(3000);
+    expect(plan.changedObjects).toBe(4000);
+    const covered = (p: string) => plan.paths.some((q) => q === p || (q.endsWith('*') && p.startsWith(q.slice(0, -1))));
+    expect(after.filter(([, h]) => h === 'b').every(([k]) => covered(`/${k}`))).toBe(true);
+  });
+
+  test.each([
+    ['no previous manifest', undefined, manifest([['a', '1']]), 'purged /static/*: there is no earlier manifest'],
+    ['other object settings', manifest([['a', '1']], { settings: 'x' }), manifest([['a', '1']]), 'object settings'],
+    ['a source known only at deploy time', manifest([['a', '1']]), manifest([['a', '1']], { unknown: 'source 2 is not a local asset' }), 'source 2'],
+  ])('purges the whole prefix with %s, and says why', (_, before, after, why) => {
+    const plan = planChangedFiles(before, after, { ...settings, root: '/static/' });
+    expect(plan.paths).toEqual(['/static/*']);
+    expect(plan.note).toContain(why);
+  });
+
+  test('a deploy-time source is purged on every deploy; nothing changed purges nothing', () => {
+    expect(planChangedFiles(manifest([['a', ''], ['b', '1']]), manifest([['a', ''], ['b', '1']]), settings).paths).toEqual(['/a']);
+    expect(planChangedFiles(manifest([['b', '1']]), manifest([['b', '1']]), settings)).toMatchObject({ paths: [], note: expect.stringContaining('nothing to purge') });
+  });
+
+  test('round-trips through its JSON text, and refuses what is not a manifest', () => {
+    const m = manifest([['b', '2'], ['a', '1']]);
+    expect(parseManifest(renderManifest(m)).files).toEqual([['a', '1'], ['b', '2']]);
+    expect(() => parseManifest('{"format":2}')).toThrow(/format 1/);
+    expect(() => parseManifest('nope')).toThrow(/not JSON/);
+  });
+});
