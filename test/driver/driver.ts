@@ -315,6 +315,8 @@ export class LifecycleDriver {
       stack = this.newStack(synthesized.stackName, `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${synthesized.stackName}/${this.uuid()}`);
     }
     const target = stack;
+    // `cdk deploy` publishes the assets before CloudFormation deploys the template.
+    this.cloud.publishFileAssets(synthesized.assemblyDir);
     return this.step(target, options.events, () => this.update(target, synthesized, options));
   }
 

@@ -3,6 +3,8 @@
  * so that a handler running in the Lambda stand-in reaches the others through the standard
  * AWS_ENDPOINT_URL_* variables, with the IAM its template gives it.
  */
+import * as fs from 'fs';
+import * as path from 'path';
 import type { HandlerFunction, SynthesizedStack } from './assembly';
 import { invalidationHandler } from './assembly';
 import type { Authorizer } from './iam';
@@ -16,6 +18,7 @@ import { CloudFrontEmulator } from '../emulator/cloudfront';
 import type { CloudFrontEmulatorOptions } from '../emulator/cloudfront';
 import { EventBridgeEmulator } from '../emulator/eventbridge';
 import { LambdaEmulator } from '../emulator/lambda';
+import { S3Emulator } from '../emulator/s3';
 
 export interface LocalCloudOptions {
   readonly cloudfront?: Omit<CloudFrontEmulatorOptions, 'authorize' | 'accountId'>;
@@ -39,6 +42,7 @@ export class LocalCloud {
     cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus });
     const queueAccepts = (queueArn: string, ruleArn: string) => cloud.queueAccepts(queueArn, ruleArn);
     cloud.eventbridge = new EventBridgeEmulator({ lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts });
+    cloud.s3 = await S3Emulator.start({ authorize });
     return cloud;
   }
 
@@ -46,6 +50,7 @@ export class LocalCloud {
   public lambda!: LambdaEmulator;
   public cloudformation!: CloudFormationEmulator;
   public eventbridge!: EventBridgeEmulator;
+  public s3!: S3Emulator;
   private sequence = 0;
   private constructor(private readonly options: LocalCloudOptions) {}
 
@@ -93,6 +98,7 @@ export class LocalCloud {
         AWS_ENDPOINT_URL_CLOUDFRONT: this.cloudfront.endpoint,
         AWS_ENDPOINT_URL_LAMBDA: this.lambda.endpoint,
         AWS_ENDPOINT_URL_CLOUDFORMATION: this.cloudformation.endpoint,
+        AWS_ENDPOINT_URL_S3: this.s3.endpoint,
         // The AWS SDK warns about Node 20 ahead of its deadline; the Lambda runtime is newer.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
@@ -120,7 +126,32 @@ export class LocalCloud {
   }
 
   public async close(): Promise<void> {
-    await Promise.all([this.lambda?.close(), this.cloudfront?.close(), this.cloudformation?.close()]);
+    await Promise.all([this.lambda?.close(), this.cloudfront?.close(), this.cloudformation?.close(), this.s3?.close()]);
+  }
+
+  /**
+   * Publishes the file assets of a cloud assembly to the S3 stand-in, as `cdk deploy` does before
+   * it deploys: each file (not directory) asset at its destination, the bootstrap bucket's name
+   * resolved for this account and region. Assets published before stay, as in the real asset bucket.
+   */
+  public publishFileAssets(assemblyDir: string): void {
+    for (const entry of fs.readdirSync(assemblyDir).filter((f) => f.endsWith('.assets.json'))) {
+      const manifest = JSON.parse(fs.readFileSync(path.join(assemblyDir, entry), 'utf8')) as {
+        files?: Record<string, { source: { path?: string; packaging?: string }; destinations: Record<string, { bucketName: string; objectKey: string }> }>;
+      };
+      for (const file of Object.values(manifest.files ?? {})) {
+        const source = file.source.path ? path.join(assemblyDir, file.source.path) : undefined;
+        if (!source || file.source.packaging === 'zip' || !fs.existsSync(source) || !fs.statSync(source).isFile()) {
+          continue;
+        }
+        for (const d of Object.values(file.destinations)) {
+          const bucket = d.bucketName.replace(/\$\{AWS::AccountId\}/g, ACCOUNT_ID).replace(/\$\{AWS::Region\}/g, REGION).replace(/\$\{AWS::Partition\}/g, 'aws');
+          if (!this.s3.hasObject(bucket, d.objectKey)) {
+            this.s3.putObject(bucket, d.objectKey, fs.readFileSync(source));
+          }
+        }
+      }
+    }
   }
 }
 
