@@ -3,9 +3,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { CloudFormationRequest } from './protocol';
-import type { InvalidationResourceProperties } from '../../src/contract';
+import type { ChangedFilesProperties, InvalidationResourceProperties } from '../../src/contract';
 import { MAX_TIMEOUT_SECONDS } from '../../src/contract';
-import { normalizePaths, planBatches } from '../../src/paths';
+import type { ChangedFilesSettings } from '../../src/file-manifest';
+import { MAX_PATHS_PER_REQUEST, normalizePaths, planBatches } from '../../src/paths';
 
 /** Where invalidations go: a distribution, or one tenant of a multi-tenant distribution. */
 export interface Target {
@@ -13,11 +14,25 @@ export interface Target {
   readonly tenantId?: string;
 }
 
+/** Where a changedFiles manifest is. */
+export interface ManifestLocation {
+  readonly bucket: string;
+  readonly key: string;
+}
+
+/** How a changedFiles Invalidation works out its paths (`InvalidationPaths.changedFiles`). */
+export interface ChangedFiles {
+  readonly manifest: ManifestLocation;
+  readonly settings: ChangedFilesSettings;
+}
+
 /** What a change is made of; two requests with equal inputs purge the same thing. */
 export interface EffectiveInputs {
   readonly target: Target;
+  /** The paths; with `changedFiles`, the deployment's root wildcard, purged when the manifests cannot be compared. */
   readonly paths: readonly string[];
   readonly trigger: readonly string[];
+  readonly changedFiles?: ChangedFiles;
 }
 
 /** How the handler goes about a request; not part of what triggers an invalidation. */
@@ -61,7 +76,10 @@ export type Plan =
   | { readonly action: 'fail'; readonly reason: string }
   | {
     readonly action: 'invalidate';
+    /** The job for `paths`; with `changedFiles`, the paths come from the manifests instead (see `withPaths`). */
     readonly job: Job;
+    /** The manifests to compare, for a changedFiles Invalidation's Create or Update: `previous` is the old properties'. */
+    readonly changedFiles?: { readonly current: ChangedFiles; readonly previous?: ManifestLocation };
     readonly settings: Settings;
     readonly pathCount: number;
     /** Where the invalidations of the inputs now deployed are, for a rollback's answer. */
@@ -84,12 +102,37 @@ export function parseProperties(props: Partial<InvalidationResourceProperties> |
   if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 1 || timeoutSeconds > MAX_TIMEOUT_SECONDS) {
     throw new Error(`TimeoutSeconds ${JSON.stringify(props.TimeoutSeconds)} must be a whole number of seconds from 1 to ${MAX_TIMEOUT_SECONDS}`);
   }
+  const changedFiles = props.ChangedFiles === undefined ? undefined : parseChangedFiles(props.ChangedFiles);
   return {
-    inputs: { target, paths, trigger },
+    inputs: changedFiles ? { target, paths, trigger, changedFiles } : { target, paths, trigger },
     settings: {
       waitForCompletion: parseBoolean(props.WaitForCompletion, 'WaitForCompletion', false),
       timeoutSeconds,
       failOnTimeout: parseBoolean(props.FailOnTimeout, 'FailOnTimeout', true),
+    },
+  };
+}
+
+function parseChangedFiles(value: Partial<ChangedFilesProperties>): ChangedFiles {
+  if (!value || typeof value !== 'object') {
+    throw new Error(`ChangedFiles must be an object, got ${JSON.stringify(value)}`);
+  }
+  const root = requireString(value.Root, 'ChangedFiles.Root');
+  if (!root.startsWith('/') || !root.endsWith('/')) {
+    throw new Error(`ChangedFiles.Root ${JSON.stringify(root)} must start and end with '/'`);
+  }
+  const maxPaths = Number(value.MaxPaths);
+  if (!Number.isInteger(maxPaths) || maxPaths < 1 || maxPaths > MAX_PATHS_PER_REQUEST) {
+    throw new Error(`ChangedFiles.MaxPaths ${JSON.stringify(value.MaxPaths)} must be a whole number from 1 to ${MAX_PATHS_PER_REQUEST}`);
+  }
+  const indexDocument = requireString(value.IndexDocument ?? '', 'ChangedFiles.IndexDocument', true);
+  return {
+    manifest: { bucket: requireString(value.ManifestBucket, 'ChangedFiles.ManifestBucket'), key: requireString(value.ManifestKey, 'ChangedFiles.ManifestKey') },
+    settings: {
+      originPath: requireString(value.OriginPath ?? '', 'ChangedFiles.OriginPath', true).replace(/^\/+|\/+$/g, ''),
+      root,
+      ...(indexDocument ? { indexDocument } : {}),
+      maxPaths,
     },
   };
 }
@@ -127,7 +170,9 @@ function parseBoolean(value: unknown, field: string, fallback: boolean): boolean
 /** A stable hash of the inputs; equal inputs give equal hashes on every machine. */
 export function inputsHash(inputs: EffectiveInputs): string {
   const t = inputs.target;
-  return sha256(JSON.stringify([t.distributionId, t.tenantId ?? null, inputs.paths, inputs.trigger]));
+  // Without changedFiles, the same hash as before it existed: references stay recognizable.
+  const changed = inputs.changedFiles ? [inputs.changedFiles] : [];
+  return sha256(JSON.stringify([t.distributionId, t.tenantId ?? null, inputs.paths, inputs.trigger, ...changed]));
 }
 
 /** A hash of what identifies one CloudFormation request: a retry repeats it, a new request never does. */
@@ -172,23 +217,29 @@ export function planRequest(event: CloudFormationRequest): Plan {
       : { action: 'fail', reason: `Invalid properties: ${(e as Error).message}` };
   }
   const recall = { target: parsed.inputs.target, prefix: referencePrefix(parsed.inputs) };
-  if (event.RequestType === 'Update') {
-    const old = tryParse(event.OldResourceProperties);
-    if (old && inputsHash(old.inputs) === inputsHash(parsed.inputs)) {
-      return { action: 'none', why: 'the distribution, paths and trigger are unchanged', recall };
-    }
+  const old = event.RequestType === 'Update' ? tryParse(event.OldResourceProperties) : undefined;
+  if (old && inputsHash(old.inputs) === inputsHash(parsed.inputs)) {
+    return { action: 'none', why: 'the distribution, paths and trigger are unchanged', recall };
   }
+  const current = parsed.inputs.changedFiles;
+  const job: Job = { target: parsed.inputs.target, batches: batchesOf(parsed.inputs.paths), reference: baseCallerReference(parsed.inputs, event) };
   return {
     action: 'invalidate',
-    job: {
-      target: parsed.inputs.target,
-      batches: planBatches(parsed.inputs.paths).map((paths, i) => ({ number: i + 1, paths })),
-      reference: baseCallerReference(parsed.inputs, event),
-    },
+    job,
+    ...(current && event.RequestType !== 'Delete' ? { changedFiles: { current, previous: old?.inputs.changedFiles?.manifest } } : {}),
     settings: parsed.settings,
     pathCount: parsed.inputs.paths.length,
     recall,
   };
+}
+
+/** The job with other (normalized) paths: a changedFiles Invalidation's, from its manifests. No batch when there is no path. */
+export function withPaths(job: Job, paths: readonly string[]): Job {
+  return { ...job, batches: batchesOf(paths) };
+}
+
+function batchesOf(paths: readonly string[]): Batch[] {
+  return paths.length === 0 ? [] : planBatches(paths).map((p, i) => ({ number: i + 1, paths: p }));
 }
 
 function tryParse(props: unknown): ReturnType<typeof parseProperties> | undefined {

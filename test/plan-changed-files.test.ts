@@ -1,0 +1,62 @@
+/**
+ * Planning a changedFiles Invalidation's request (lambda/invalidation/plan.ts): pure, no I/O.
+ */
+import { inputsHash, parseProperties, planRequest, withPaths } from '../lambda/invalidation/plan';
+import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
+
+const BASE = { ServiceToken: 'arn:fn', DistributionId: 'E1', Paths: ['/*'], Trigger: ['t'], WaitForCompletion: 'false', TimeoutSeconds: '60', FailOnTimeout: 'true' };
+const CHANGED = { ManifestBucket: 'assets', ManifestKey: 'a.invalidation-manifest', OriginPath: '', Root: '/', IndexDocument: 'index.html', MaxPaths: '3000' };
+
+function request(type: 'Create' | 'Update' | 'Delete', props: object, old?: object): CloudFormationRequest {
+  return {
+    RequestType: type, ServiceToken: 'arn:fn', ResponseURL: 'https://x', StackId: 'arn:stack', RequestId: 'r1', LogicalResourceId: 'Purge',
+    ResourceType: 'Custom::CloudFrontInvalidation', ResourceProperties: props, ...(old ? { OldResourceProperties: old, PhysicalResourceId: 'p' } : {}),
+  } as CloudFormationRequest;
+}
+
+describe('planning changedFiles', () => {
+  test('an Update names the new manifest and the previous one', () => {
+    const plan = planRequest(request('Update', { ...BASE, ChangedFiles: { ...CHANGED, ManifestKey: 'b.invalidation-manifest' } }, { ...BASE, ChangedFiles: CHANGED }));
+    expect(plan).toMatchObject({
+      action: 'invalidate',
+      changedFiles: {
+        current: { manifest: { bucket: 'assets', key: 'b.invalidation-manifest' }, settings: { root: '/', indexDocument: 'index.html', maxPaths: 3000, originPath: '' } },
+        previous: { bucket: 'assets', key: 'a.invalidation-manifest' },
+      },
+    });
+  });
+
+  test('a new manifest alone is a change; the same manifest is not', () => {
+    expect(planRequest(request('Update', { ...BASE, ChangedFiles: CHANGED }, { ...BASE, ChangedFiles: CHANGED })).action).toBe('none');
+    expect(planRequest(request('Update', { ...BASE, ChangedFiles: { ...CHANGED, ManifestKey: 'c' } }, { ...BASE, ChangedFiles: CHANGED })).action).toBe('invalidate');
+  });
+
+  test('a Create has no previous manifest; a Delete reads none', () => {
+    expect(planRequest(request('Create', { ...BASE, ChangedFiles: CHANGED }))).toMatchObject({ changedFiles: { previous: undefined } });
+    const deleted = planRequest({ ...request('Delete', { ...BASE, ChangedFiles: CHANGED }), PhysicalResourceId: 'p' });
+    expect(deleted).not.toHaveProperty('changedFiles');
+  });
+
+  test('without ChangedFiles the inputs hash as before it existed', () => {
+    const { inputs } = parseProperties(BASE);
+    expect(inputsHash(inputs)).toBe(require('crypto').createHash('sha256').update(JSON.stringify(['E1', null, ['/*'], ['t']])).digest('hex'));
+  });
+
+  test.each([
+    [{ ...CHANGED, Root: 'static/' }, /ChangedFiles.Root "static\/" must start and end with '\/'/],
+    [{ ...CHANGED, MaxPaths: '0' }, /ChangedFiles.MaxPaths "0"/],
+    [{ ...CHANGED, ManifestKey: '' }, /ChangedFiles.ManifestKey must be a non-empty string/],
+  ])('refuses bad ChangedFiles %#', (changed, message) => {
+    expect(() => parseProperties({ ...BASE, ChangedFiles: changed as never })).toThrow(message);
+  });
+
+  test('withPaths re-batches the job, and gives no batch for no path', () => {
+    const plan = planRequest(request('Create', { ...BASE, ChangedFiles: CHANGED }));
+    if (plan.action !== 'invalidate') {
+      throw new Error('expected a job');
+    }
+    expect(withPaths(plan.job, ['/a', '/b']).batches).toEqual([{ number: 1, paths: ['/a', '/b'] }]);
+    expect(withPaths(plan.job, []).batches).toEqual([]);
+    expect(withPaths(plan.job, []).reference).toBe(plan.job.reference);
+  });
+});
