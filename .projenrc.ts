@@ -43,6 +43,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-cloudfront',
     '@aws-sdk/client-lambda',
     '@aws-sdk/client-cloudformation',
+    '@aws-sdk/client-s3',
+    '@aws-sdk/credential-provider-env',
     'fast-xml-parser',
     'fast-check',
     'pure-rand',
@@ -77,8 +79,10 @@ project.deps.addDependency('@aws-cdk/integ-runner@^2.197.10', DependencyType.DEV
 // registry this project installs from, which leaves the lockfile incomplete for `npm ci`.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
 
-// The handler is bundled when the library builds and ships inside the npm package.
-project.bundler.addBundle('lambda/invalidation/index.ts', {
+// The handler is bundled when the library builds and ships inside the npm package: the entry point
+// with the CloudFront client, and, next to it, the CloudFormation and Lambda clients, which the
+// entry point loads only when a request needs them (a Create needs none, but S3 for changedFiles manifests).
+const handlerBundle = {
   platform: 'node',
   // Runs on the Lambda runtime (Node 22+) and on Node 20 under test: stay within what Node 20 runs.
   target: 'node20',
@@ -86,7 +90,13 @@ project.bundler.addBundle('lambda/invalidation/index.ts', {
   minify: true,
   // ESM builds of the SDK tree-shake; the CommonJS ones do not.
   mainFields: ['module', 'main'],
-});
+  // Lambda gives the function its credentials in the environment: no SSO, STS or profile providers.
+  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/invalidation/clients/credentials.ts' },
+};
+project.bundler.addBundle('lambda/invalidation/index.ts', handlerBundle);
+for (const client of ['cloudformation', 'lambda', 's3']) {
+  project.bundler.addBundle(`lambda/invalidation/clients/${client}.ts`, { ...handlerBundle, outfile: `../../index/${client}.js` });
+}
 // The handler's SDK clients are devDependencies on purpose: bundled into the asset, never installed by users.
 project.eslint?.addOverride({
   files: ['lambda/**/*.ts'],

@@ -76,9 +76,9 @@ describe('deciding a request', () => {
     expect(decide(event, plan, { late: false })).toMatchObject({ kind: 'answer', status: 'Unchanged', recall: { target: { distributionId: 'E123' } } });
   });
 
-  test('a Create needs no stack status; a changing Update or a Delete does', () => {
-    const needs = (event: CloudFormationRequest) => needsStackStatus(event, planRequest(event));
-    expect([needs(makeEvent()), needs(changed('Update')), needs(changed('Delete'))]).toEqual([false, true, true]);
+  test('a Create reads nothing of the stack; a changing Update or a Delete reads its status and tells a late duplicate', () => {
+    const needs = (event: CloudFormationRequest) => [needsStackStatus(event, planRequest(event)), needsLateCheck(event, planRequest(event))];
+    expect([needs(makeEvent()), needs(changed('Update')), needs(changed('Delete'))]).toEqual([[false, false], [true, true], [true, true]]);
   });
 
   test('bad properties fail a Create and never a Delete', () => {

@@ -71,9 +71,13 @@ export function needsStackStatus(event: CloudFormationRequest, plan: Plan): bool
   return plan.action === 'invalidate' && event.RequestType !== 'Create' && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE;
 }
 
-/** Whether the decision needs to know if the request is late: only one that would act does. */
+/**
+ * Whether the decision needs to know if the request is late: only an Update or Delete that would
+ * act does. A late Create names the invalidation its first delivery made (its CallerReference is a
+ * function of the request), so it creates nothing new, and a Create reads nothing of the stack.
+ */
 export function needsLateCheck(event: CloudFormationRequest, plan: Plan): boolean {
-  return plan.action === 'invalidate' && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE;
+  return plan.action === 'invalidate' && event.RequestType !== 'Create' && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE;
 }
 
 export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): Decision {

@@ -5,11 +5,15 @@
  * stops the invocation.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CloudFrontInvalidations, describeError, errorCode } from './cloudfront';
+import type * as CloudFormationCalls from './clients/cloudformation';
+import type * as LambdaCalls from './clients/lambda';
+import { requestHandler } from './clients/request-handler';
+import type * as S3Calls from './clients/s3';
+import { CloudFrontInvalidations } from './cloudfront';
+import { describeError } from './errors';
 import type { CloudFormationRequest } from './protocol';
 import { redact, sendAnswer } from './protocol';
 import type { RequestProgress } from './request';
@@ -38,13 +42,18 @@ export interface Continuation {
 /** Lambda accepts at most 256 KB for an asynchronous invocation. */
 const MAX_CONTINUATION_BYTES = 250_000;
 
-// Default configuration throughout, so that AWS_REGION and AWS_ENDPOINT_URL_* apply as everywhere else.
-// Every call is bounded: the socket, the whole request (which only logs unless told to throw), and
-// an abort at the time its caller has left (see runtime.ts, callSignal).
-const requestHandler = { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true, socketTimeout: 30_000 };
 const cloudfront = new CloudFrontClient({ requestHandler });
-const cloudformation = new CloudFormationClient({ requestHandler });
-const lambda = new LambdaClient({ requestHandler });
+
+/**
+ * The CloudFormation, Lambda and S3 clients, bundled apart (clients/*.ts, next to this file once
+ * bundled) and loaded on first use: a Create needs none of them, but S3 for the manifests of
+ * `InvalidationPaths.changedFiles`.
+ */
+function load<T>(name: 'cloudformation' | 'lambda' | 's3'): T {
+  // A computed path, so that the bundler leaves the chunk out of this file.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(join(__dirname, `${name}.js`)) as T;
+}
 
 /** A run of either kind, as the time guard sees it. */
 interface Run {
@@ -121,26 +130,9 @@ function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<str
     random: Math.random,
     sleep: (ms) => delay(ms, signal),
     signalAt: (epochMs) => AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, epochMs - Date.now()))]),
-    async stackStatus(stackId, callSignal) {
-      const out = await cloudformation.send(new DescribeStacksCommand({ StackName: stackId }), { abortSignal: callSignal });
-      const stack = out.Stacks?.[0];
-      if (!stack?.StackStatus) {
-        throw new Error(`DescribeStacks gave no status for stack ${stackId}`);
-      }
-      return { status: stack.StackStatus, lastUpdatedTime: stack.LastUpdatedTime?.toISOString() };
-    },
-    async resourceStatus(stackId, logicalId, callSignal) {
-      const command = new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId });
-      try {
-        const out = await cloudformation.send(command, { abortSignal: callSignal });
-        return out.StackResourceDetail?.ResourceStatus;
-      } catch (e) {
-        if (errorCode(e) === 'ValidationError' && /does not exist/.test(String((e as Error).message))) {
-          return undefined;
-        }
-        throw e;
-      }
-    },
+    stackStatus: (stackId, callSignal) => load<typeof CloudFormationCalls>('cloudformation').stackStatus(stackId, callSignal),
+    resourceStatus: (stackId, logicalId, callSignal) => load<typeof CloudFormationCalls>('cloudformation').resourceStatus(stackId, logicalId, callSignal),
+    readObject: (bucket, key, callSignal) => load<typeof S3Calls>('s3').getObjectText(bucket, key, callSignal),
     // Until just before Lambda stops the invocation: an answer not delivered by then fails it, for Lambda to run it again.
     answer: (event, answer) => sendAnswer(event, answer, { deadline: Date.now() + context.getRemainingTimeInMillis() - 1000 }),
     async continueLater(payload, progress) {
@@ -148,7 +140,7 @@ function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<str
       if (body.length > MAX_CONTINUATION_BYTES) {
         throw new Error(`the work is too large to continue in a new invocation (${body.length} bytes)`);
       }
-      await lambda.send(new InvokeCommand({ FunctionName: context.invokedFunctionArn, InvocationType: 'Event', Payload: Buffer.from(body) }));
+      await load<typeof LambdaCalls>('lambda').invokeAsync(context.invokedFunctionArn, body);
     },
     log: (message, extra) => log(context, message, { ...fields, ...extra }),
   };

@@ -2,7 +2,7 @@
  * Recalling the invalidations an earlier request made for the inputs now deployed, so that an
  * Update that changes nothing, or a rollback's, answers the ids the resource already had.
  */
-import { describeError } from './cloudfront';
+import { describeError } from './errors';
 import type { Recall } from './plan';
 import type { Runtime } from './runtime';
 

@@ -3,11 +3,12 @@
  * (submit.ts), wait (wait.ts, with `waitForCompletion`), answer; handing the rest to a fresh
  * invocation when this one runs out of time. All I/O goes through `Runtime`.
  */
-import { describeError, isRetryable, serviceError } from './cloudfront';
 import type { Decision } from './decide';
 import { decide, needsLateCheck, needsStackStatus, refusal } from './decide';
+import { describeError, isRetryable, serviceError } from './errors';
+import { changedFilesPlan } from './manifests';
 import type { Job, Plan, Settings } from './plan';
-import { describeTarget, newPhysicalId, planRequest } from './plan';
+import { describeTarget, newPhysicalId, planRequest, withPaths } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
@@ -16,6 +17,7 @@ import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKO
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
 import { ATTRIBUTES } from '../../src/contract';
+import { pathKind } from '../../src/paths';
 
 /** What a request's invocation hands the next one. */
 export interface RequestProgress extends Progress {
@@ -30,14 +32,26 @@ export const RECALL_LIMIT_MS = 30_000;
 /** How long a Delete may take to read the stack status before it answers without purging. */
 export const DELETE_READ_LIMIT_MS = 60_000;
 
+/** What a deploy submitted: the paths of the batches CloudFront accepted, and for changedFiles how they were chosen. */
+export interface Submitted {
+  readonly paths: readonly string[];
+  readonly note: string;
+}
+
+const NOTHING_SUBMITTED: Submitted = { paths: [], note: '' };
+
 /** The answer's data: every attribute, always present. */
-export function answerData(status: string, found: Recalled = NOTHING_RECALLED, warning = ''): Record<string, string> {
+export function answerData(status: string, found: Recalled = NOTHING_RECALLED, warning = '', submitted: Submitted = NOTHING_SUBMITTED): Record<string, string> {
   return {
     [ATTRIBUTES.INVALIDATION_IDS]: found.ids,
     [ATTRIBUTES.INVALIDATION_ID]: found.ids.split(',')[0],
     [ATTRIBUTES.CALLER_REFERENCE]: found.callerReference,
     [ATTRIBUTES.STATUS]: status,
     [ATTRIBUTES.WARNING]: warning,
+    [ATTRIBUTES.PATHS_SUBMITTED]: String(submitted.paths.length),
+    [ATTRIBUTES.WILDCARDS_SUBMITTED]: String(submitted.paths.filter((p) => pathKind(p) === 'wildcard').length),
+    // The answer's body must stay under 4 KB.
+    [ATTRIBUTES.PATHS_NOTE]: submitted.note.slice(0, 500),
   };
 }
 
@@ -105,16 +119,27 @@ export class RequestRun {
         const found = decision.recall ? await recall(this.rt, decision.recall, until) : NOTHING_RECALLED;
         return this.reply('SUCCESS', undefined, answerData(decision.status, found));
       }
-      case 'invalidate':
-        this.progress ??= { startedAt: this.rt.now(), jobs: [freshJob(decision.job.batches.length)], invocation: 1, cleanup: decision.cleanup };
+      case 'invalidate': {
+        const startedAt = this.progress?.startedAt ?? this.rt.now();
+        let job = decision.job;
+        let note = '';
+        if (plan.action === 'invalidate' && plan.changedFiles && !decision.cleanup) {
+          // Only the objects that changed; a rollback's cleanup purges the whole prefix, as the stack's rule does.
+          const chosen = await changedFilesPlan(this.inv, plan.changedFiles, startedAt + decision.settings.timeoutSeconds * 1000);
+          job = withPaths(job, chosen.paths);
+          note = chosen.note;
+          this.rt.log('changed files', { note, paths: chosen.paths.length });
+        }
+        this.progress ??= { startedAt, jobs: [freshJob(job.batches.length)], invocation: 1, cleanup: decision.cleanup };
         this.rt.log('planned', {
-          target: decision.job.target,
-          paths: plan.action === 'invalidate' ? plan.pathCount : 0,
-          batches: decision.job.batches.length,
-          callerReference: decision.job.reference,
+          target: job.target,
+          paths: job.batches.reduce((sum, b) => sum + b.paths.length, 0),
+          batches: job.batches.length,
+          callerReference: job.reference,
           cleanup: decision.cleanup,
         });
-        return this.finish(decision.job, decision.settings, await this.work(decision.job, decision.settings));
+        return this.finish(job, decision.settings, await this.work(job, decision.settings), note);
+      }
     }
   }
 
@@ -127,10 +152,12 @@ export class RequestRun {
     return awaitJob(this.inv, job, this.progress!.jobs[0], deadline);
   }
 
-  private async finish(job: Job, settings: Settings, step: Step): Promise<void> {
+  private async finish(job: Job, settings: Settings, step: Step, note: string): Promise<void> {
     const progress = this.progress!;
     const { ids } = progress.jobs[0];
-    const found = { ids: ids.filter((id) => id).join(','), callerReference: job.reference };
+    // No batch (no changed file): nothing submitted, and no reference to name.
+    const found = { ids: ids.filter((id) => id).join(','), callerReference: job.batches.length > 0 ? job.reference : '' };
+    const submitted = { paths: job.batches.filter((b) => ids[b.number - 1]).flatMap((b) => b.paths), note };
     if (step.kind === 'handoff') {
       return this.handOff();
     }
@@ -141,13 +168,13 @@ export class RequestRun {
     }
     switch (step.kind) {
       case 'ok':
-        return this.reply('SUCCESS', undefined, answerData(settings.waitForCompletion ? 'Completed' : 'Submitted', found));
+        return this.reply('SUCCESS', undefined, answerData(settings.waitForCompletion ? 'Completed' : 'Submitted', found, '', submitted));
       case 'fail':
         return this.reply('FAILED', step.reason);
       case 'timeout': {
         const reason = `Timed out after ${settings.timeoutSeconds} s: ${step.detail}`;
         if (ids.every((id) => id) && !settings.failOnTimeout) {
-          return this.reply('SUCCESS', undefined, answerData('TimedOut', found, reason));
+          return this.reply('SUCCESS', undefined, answerData('TimedOut', found, reason, submitted));
         }
         return this.reply('FAILED', reason);
       }

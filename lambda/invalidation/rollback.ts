@@ -12,7 +12,7 @@
  * submitted, the invocation fails, so that Lambda runs the event again (twice), then the
  * dead-letter queue keeps it.
  */
-import { describeError } from './cloudfront';
+import { describeError } from './errors';
 import type { Job } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
 import type { Invocation, Progress, Runtime, Step } from './runtime';

@@ -56,6 +56,8 @@ export interface Runtime {
   stackStatus(stackId: string, signal: AbortSignal): Promise<StackState>;
   /** The status of a resource of the stack, undefined when the stack has no such resource; throws when it cannot be read. */
   resourceStatus(stackId: string, logicalId: string, signal: AbortSignal): Promise<string | undefined>;
+  /** The text of an S3 object (a changedFiles manifest); throws when it cannot be read, S3's error code in `name`. */
+  readObject(bucket: string, key: string, signal: AbortSignal): Promise<string>;
   /** Sends the answer to CloudFormation; throws when it could not be delivered. */
   answer(event: CloudFormationRequest, answer: Answer): Promise<void>;
   /** Starts a new invocation of this function that resumes `payload` from `progress`; throws when it cannot. */

@@ -5,7 +5,7 @@
  * 5xx are retried with backoff until the deadline.
  */
 import type { InvalidationState } from './cloudfront';
-import { describeError, errorCode, isRetryable, serviceError } from './cloudfront';
+import { describeError, errorCode, isRetryable, serviceError } from './errors';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';

@@ -3,7 +3,7 @@
  * first (the SDK's waiter takes every error for "not yet"), then the SDK's waiter, within the
  * deadline and this invocation's time.
  */
-import { errorCode, isRetryable, serviceError } from './cloudfront';
+import { errorCode, isRetryable, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';

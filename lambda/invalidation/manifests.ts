@@ -1,0 +1,71 @@
+/**
+ * Choosing a changedFiles Invalidation's paths: reading the new and the previous manifest from the
+ * asset bucket (through `Runtime`), then the pure comparison of src/file-manifest.ts. Whatever
+ * cannot be read makes the deploy purge the deployment's whole prefix, never nothing: better too
+ * much than stale content.
+ *
+ * The handler may read only `*.invalidation-manifest` objects, not list the bucket, so S3 answers
+ * AccessDenied for a manifest that is gone (removed by `cdk gc`) as for one it may not read.
+ */
+import { describeError, errorCode, isRetryable } from './errors';
+import type { ChangedFiles, ManifestLocation } from './plan';
+import type { Invocation } from './runtime';
+import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, pause } from './runtime';
+import type { ChangedFilesPlan, FileManifest } from '../../src/file-manifest';
+import { parseManifest, planChangedFiles } from '../../src/file-manifest';
+
+/** How long reading a manifest may take, retries included, before the deploy purges the whole prefix instead. */
+export const MANIFEST_READ_LIMIT_MS = 60_000;
+
+/**
+ * The paths a changedFiles Invalidation purges for this request: the objects that changed between
+ * the previous manifest and the new one, or the whole prefix when they cannot be compared.
+ */
+export async function changedFilesPlan(
+  inv: Invocation, changed: { readonly current: ChangedFiles; readonly previous?: ManifestLocation }, deadline: number,
+): Promise<ChangedFilesPlan> {
+  const { settings } = changed.current;
+  const whole = (why: string): ChangedFilesPlan => ({ paths: [`${settings.root}*`], note: `purged ${settings.root}*: ${why}` });
+  const current = await readManifest(inv, changed.current.manifest, deadline);
+  if ('problem' in current) {
+    return whole(`the new manifest ${current.problem}`);
+  }
+  if (!changed.previous) {
+    return planChangedFiles(undefined, current.manifest, settings, 'there is no earlier manifest (a first deploy, or the previous one purged other paths)');
+  }
+  if (changed.previous.bucket === changed.current.manifest.bucket && changed.previous.key === changed.current.manifest.key) {
+    return planChangedFiles(current.manifest, current.manifest, settings);
+  }
+  const previous = await readManifest(inv, changed.previous, deadline);
+  if ('problem' in previous) {
+    return planChangedFiles(undefined, current.manifest, settings, `the previous manifest ${previous.problem} (assets removed by cdk gc cannot be read)`);
+  }
+  return planChangedFiles(previous.manifest, current.manifest, settings);
+}
+
+/** A manifest, or why it cannot be read; errors that may pass are retried within the limit. */
+async function readManifest(inv: Invocation, where: ManifestLocation, deadline: number): Promise<{ manifest: FileManifest } | { problem: string }> {
+  const { rt } = inv;
+  const until = Math.min(deadline, rt.now() + MANIFEST_READ_LIMIT_MS);
+  const name = `s3://${where.bucket}/${where.key}`;
+  let delay = FIRST_BACKOFF_MS;
+  for (;;) {
+    let text: string;
+    try {
+      text = await rt.readObject(where.bucket, where.key, callSignal(inv, until));
+    } catch (e) {
+      rt.log('could not read a manifest', { manifest: name, error: describeError(e) });
+      const step = rt.signal.aborted || !isRetryable(e) ? undefined : await pause(inv, delay, until);
+      if (step?.kind !== 'ok') {
+        return { problem: `${name} could not be read (${errorCode(e)})` };
+      }
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+      continue;
+    }
+    try {
+      return { manifest: parseManifest(text) };
+    } catch (e) {
+      return { problem: `${name} could not be read: ${(e as Error).message}` };
+    }
+  }
+}
