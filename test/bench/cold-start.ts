@@ -15,7 +15,7 @@ import { gzipSync } from 'zlib';
 import { App, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cr from 'aws-cdk-lib/custom-resources';
-import type { Row } from './stats';
+import type { ItemResult, Row } from './stats';
 import { alternate, kb, median, ms, ratio } from './stats';
 import { STACK_ID_ENV } from '../../src/contract';
 import { freshOutdir, readStack } from '../driver/assembly';
@@ -139,7 +139,7 @@ function runNode(args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   });
 }
 
-export async function coldStart(): Promise<Row[]> {
+export async function coldStart(): Promise<ItemResult> {
   console.log(`\n1. Handler cold start: ${RUNS} alternating runs of each`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
   const cloudfrontEmulator = await CloudFrontEmulator.start({ accountId: ACCOUNT_ID });
@@ -234,7 +234,7 @@ export async function coldStart(): Promise<Row[]> {
     if (bad > 0) {
       rows.push({ section: '1 cold start', measure: 'runs that did not answer SUCCESS', value: String(bad), reproduce: REPRODUCE });
     }
-    return rows;
+    return { rows };
   } finally {
     await Promise.all([answers.close(), cloudfrontEmulator.close(), cloudformation.close()]);
     fs.rmSync(dir, { recursive: true, force: true });

@@ -9,9 +9,10 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { coldStart } from './cold-start';
+import { deployPath } from './deploy-path';
 import { resultsPage } from './results';
 import { synthesis } from './synth';
-import type { Row } from './stats';
+import type { ItemResult, Row } from './stats';
 import { renderText } from './stats';
 import { removeOutdirs } from '../driver/assembly';
 
@@ -19,9 +20,10 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const RESULTS = path.join(ROOT, 'bench', 'RESULTS.md');
 
 /** The items, in the order they run. */
-const ITEMS: Record<string, () => Promise<Row[]>> = {
+const ITEMS: Record<string, () => Promise<ItemResult>> = {
   'cold-start': coldStart,
   'synth': synthesis,
+  'deploy-path': deployPath,
 };
 
 async function main(): Promise<void> {
@@ -35,11 +37,15 @@ async function main(): Promise<void> {
   process.env.TMPDIR = tmp;
   const started = Date.now();
   const rows: Row[] = [];
+  const details: string[] = [];
   try {
     for (const name of names.length > 0 ? names : Object.keys(ITEMS)) {
-      const itemRows = await ITEMS[name]();
-      console.log(renderText(itemRows));
-      rows.push(...itemRows);
+      const result = await ITEMS[name]();
+      console.log(renderText(result.rows));
+      rows.push(...result.rows);
+      if (result.details) {
+        details.push(result.details);
+      }
     }
   } finally {
     removeOutdirs();
@@ -48,7 +54,7 @@ async function main(): Promise<void> {
   console.log(`\n${renderText(rows)}\n\nTook ${((Date.now() - started) / 1000).toFixed(0)} s.`);
   if (names.length === 0) {
     fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
-    fs.writeFileSync(RESULTS, resultsPage(rows, { seconds: (Date.now() - started) / 1000, machine: machine() }));
+    fs.writeFileSync(RESULTS, resultsPage(rows, details, { seconds: (Date.now() - started) / 1000, machine: machine() }));
     console.log(`Wrote ${path.relative(ROOT, RESULTS)}.`);
   }
 }

@@ -4,7 +4,7 @@
 import type { Row } from './stats';
 import { renderTable } from './stats';
 
-export function resultsPage(rows: readonly Row[], run: { seconds: number; machine: string }): string {
+export function resultsPage(rows: readonly Row[], details: readonly string[], run: { seconds: number; machine: string }): string {
   return [
     '# Benchmarks',
     '',
@@ -13,5 +13,6 @@ export function resultsPage(rows: readonly Row[], run: { seconds: number; machin
     '',
     renderTable(rows),
     '',
+    ...details.flatMap((d) => [d, '']),
   ].join('\n');
 }

@@ -49,6 +49,12 @@ export interface Row {
   readonly reproduce: string;
 }
 
+/** What an item of the bench gives: its rows, and optionally a Markdown section of details for RESULTS.md. */
+export interface ItemResult {
+  readonly rows: readonly Row[];
+  readonly details?: string;
+}
+
 /** The rows as a Markdown table; pipes inside cells are escaped. */
 export function renderTable(rows: readonly Row[]): string {
   const cell = (s: string | undefined) => (s ?? '').replace(/\|/g, '\\|').replace(/\n/g, ' ');
