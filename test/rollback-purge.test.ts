@@ -104,3 +104,13 @@ describe('the purge after a rollback', () => {
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
   });
 });
+
+describe('late events', () => {
+  test('an event delivered hours after the rollback still purges', async () => {
+    await start();
+    const event = rollbackEvent([TARGETS[0]]);
+    await deliver({ rollbackPurge: { ...event.rollbackPurge, time: new Date(Date.now() - 20 * 3600_000).toISOString() } });
+    expect(cloud.lambda.invocations.map((i) => i.outcome)).toEqual(['ok']);
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
+  });
+});

@@ -22,8 +22,14 @@ import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/contract
 import { ROLLBACK_COMPLETE_STATUS } from '../../src/contract';
 import { normalizePaths, planBatches } from '../../src/paths';
 
-/** How long after the event a purge is still worth trying: past that, the event goes to the dead-letter queue. */
-export const ROLLBACK_PURGE_LIMIT_MS = 6 * 60 * 60 * 1000;
+/**
+ * How long one delivery of the event keeps trying (hand-overs to fresh invocations included) to get
+ * every purge accepted, from its first invocation: CloudFront's in-progress limits clear within
+ * minutes as a rule. Past that the invocation fails; Lambda runs the event twice more, each with a
+ * budget of its own, then the dead-letter queue keeps it. It counts from the delivery, not from the
+ * event: EventBridge may deliver an event hours late, and the content is still to be purged then.
+ */
+export const ROLLBACK_PURGE_LIMIT_MS = 60 * 60 * 1000;
 
 /** Whether a payload is the stack rule's rollback purge. */
 export function isRollbackPurgeEvent(payload: unknown): payload is RollbackPurgeEvent {
@@ -113,8 +119,7 @@ export class RollbackPurgeRun {
     }
     planned.fallbacks.forEach((why) => this.rt.log('rollback purge: a target could not be read as given', { why }));
     const progress = this.progress ??= { startedAt: this.rt.now(), jobs: planned.jobs.map((j) => freshJob(j.batches.length)), invocation: 1 };
-    const eventTime = Date.parse(this.event.rollbackPurge.time);
-    const deadline = (Number.isFinite(eventTime) ? eventTime : progress.startedAt) + ROLLBACK_PURGE_LIMIT_MS;
+    const deadline = progress.startedAt + ROLLBACK_PURGE_LIMIT_MS;
     const failed: string[] = [];
     for (const [i, job] of planned.jobs.entries()) {
       const step: Step = await submitJob(this.inv, job, progress.jobs[i], deadline);
