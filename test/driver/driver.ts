@@ -163,6 +163,12 @@ export interface ContentChange {
   readonly phase: Phase;
   /** When the files had landed, in the sequence shared with CloudFront's requests: an invalidation created later purges them. */
   readonly at: number;
+  /**
+   * The object keys (prefix included) added, changed or deleted, when the files of every source are
+   * known (local folder assets without deploy-time values); undefined otherwise, when only a purge
+   * of the whole prefix covers the change.
+   */
+  readonly changedKeys?: readonly string[];
 }
 
 /** A stack status change, and the event CloudFormation sent EventBridge for it. */
@@ -278,6 +284,8 @@ export class LifecycleDriver {
   private readonly handlerRoles = new Set<string>();
   /** Current content per bucket/prefix. */
   private readonly content = new Map<string, string>();
+  /** Current files per bucket/prefix, with a hash of each, when known. */
+  private readonly contentFiles = new Map<string, Map<string, string> | undefined>();
   /** SSM parameters, which parameters of type AWS::SSM::Parameter::Value<...> name. */
   private readonly ssmParameters = new Map<string, string>();
   /** Queues by ARN, with their URL. */
@@ -769,6 +777,11 @@ export class LifecycleDriver {
     } else {
       const oldProperties = existing.properties;
       existing.properties = properties;
+      // A new name replaces an SSM parameter: a new physical id, which whatever refers to it sees.
+      if (def.Type === 'AWS::SSM::Parameter' && properties.Name !== undefined && properties.Name !== oldProperties.Name) {
+        existing.physicalId = String(properties.Name);
+        existing.attributes = { ...existing.attributes, Value: properties.Value };
+      }
       this.apply(stack, synthesized, existing, phase);
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Update', phase, properties, oldProperties });
     }
@@ -1042,11 +1055,46 @@ export class LifecycleDriver {
         const key = `${bucket}/${prefix}`;
         if (this.content.get(key) !== version) {
           this.content.set(key, version);
-          this.current!.content.push({ bucket, prefix, version, distributions: this.distributionsServing(bucket), phase, at: this.clock() });
+          const files = this.filesOf(synthesized, p, prefix);
+          const before = this.contentFiles.get(key);
+          this.contentFiles.set(key, files);
+          const changedKeys = files && before
+            ? [...new Set([...files.keys(), ...before.keys()])].filter((k) => files.get(k) !== before.get(k)).sort()
+            : undefined;
+          this.current!.content.push({ bucket, prefix, version, distributions: this.distributionsServing(bucket), phase, at: this.clock(), changedKeys });
         }
         break;
       }
     }
+  }
+
+  /**
+   * The files a BucketDeployment puts under its prefix, with a hash of each, read from the cloud
+   * assembly's folder assets; undefined when a source is not one, or has deploy-time values.
+   */
+  private filesOf(synthesized: SynthesizedStack, p: Record<string, unknown>, prefix: string): Map<string, string> | undefined {
+    const keys = (p.SourceObjectKeys ?? []) as unknown[];
+    const markers = (p.SourceMarkers ?? []) as unknown[];
+    const files = new Map<string, string>();
+    const base = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
+    for (const [i, key] of keys.entries()) {
+      const dir = synthesized.assetDirs.get(String(key));
+      if (!dir || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory() || Object.keys((markers[i] ?? {}) as object).length > 0) {
+        return undefined;
+      }
+      const walk = (at: string, rel: string): void => {
+        for (const entry of fs.readdirSync(at)) {
+          const full = `${at}/${entry}`;
+          if (fs.statSync(full).isDirectory()) {
+            walk(full, `${rel}${entry}/`);
+          } else {
+            files.set(`${base}${rel}${entry}`, createHash('sha256').update(fs.readFileSync(full)).digest('hex'));
+          }
+        }
+      };
+      walk(dir, '');
+    }
+    return files;
   }
 
   /** Whether the function is the one behind the synthesized stack's invalidation resources. */

@@ -28,8 +28,22 @@ export function uncoveredChanges(step: StepReport, exists: (distributionId: stri
     .map((d) => uncoveredSentence(change, d)));
 }
 
+/** Whether an invalidation's paths cover one viewer path. */
+export function coversPath(paths: readonly string[], viewerPath: string): boolean {
+  return paths.some((p) => p === viewerPath || (p.endsWith('*') && viewerPath.startsWith(p.slice(0, -1))));
+}
+
+/**
+ * Covered: by invalidations of the distribution created after the files landed, purging the whole
+ * prefix, or, when the driver knows which objects changed, each of them (the origin serves the
+ * bucket from its root).
+ */
 function covered(change: ContentChange, distribution: string, step: StepReport): boolean {
-  return step.invalidations.some((i) => i.distributionId === distribution && i.createdAtRequest > change.at && coversPrefix(i.paths, change.prefix));
+  const after = step.invalidations.filter((i) => i.distributionId === distribution && i.createdAtRequest > change.at);
+  if (after.some((i) => coversPrefix(i.paths, change.prefix))) {
+    return true;
+  }
+  return change.changedKeys !== undefined && change.changedKeys.every((k) => after.some((i) => coversPath(i.paths, `/${k}`)));
 }
 
 function uncoveredSentence(change: ContentChange, distribution: string): string {
@@ -43,7 +57,7 @@ function sameInputs(a: Record<string, unknown> | undefined, b: Record<string, un
   }
   const key = (p: Record<string, unknown>) => {
     try {
-      return JSON.stringify([p.DistributionId, p.DistributionTenantId ?? null, normalizePaths(p.Paths as string[]), p.Trigger]);
+      return JSON.stringify([p.DistributionId, p.DistributionTenantId ?? null, normalizePaths(p.Paths as string[]), p.Trigger, p.ChangedFiles ?? null]);
     } catch {
       return undefined;
     }
