@@ -9,8 +9,8 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Invalidation } from '../../src';
-import type { InvalidationProps } from '../../src';
+import { Invalidation, InvalidationPaths } from '../../src';
+import type { ChangedFilesOptions, InvalidationProps } from '../../src';
 import type { SynthesizedStack } from '../driver/assembly';
 import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
 import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
@@ -26,6 +26,8 @@ export interface SiteOptions {
   /** Construct id of the Invalidation: changing it replaces the resource. @default 'Purge' */
   readonly invalidationId?: string;
   readonly invalidation?: Partial<InvalidationProps>;
+  /** Purge only the files that changed (`InvalidationPaths.changedFiles`) instead of `/*`. */
+  readonly changedFiles?: ChangedFilesOptions;
   /** Further constructs to add to the stack. */
   readonly extend?: (stack: Stack, parts: SiteParts) => void;
 }
@@ -57,7 +59,8 @@ export function defineSite(stack: Stack, options: SiteOptions = {}): SiteParts {
     sources: [s3deploy.Source.asset(path.isAbsolute(site) ? site : path.join(SITE_DIR, site))],
     destinationBucket: bucket,
   });
-  const invalidation = new Invalidation(stack, options.invalidationId ?? 'Purge', { distribution, ...options.invalidation });
+  const paths = options.changedFiles ? InvalidationPaths.changedFiles(deployment, options.changedFiles) : undefined;
+  const invalidation = new Invalidation(stack, options.invalidationId ?? 'Purge', { distribution, paths, ...options.invalidation });
   if (options.recordPurge) {
     new ssm.StringParameter(stack, 'LastPurge', { parameterName: '/example-site/last-purge', stringValue: invalidation.invalidationId });
   }

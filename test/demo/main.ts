@@ -97,7 +97,31 @@ const scenarios: Scenario[] = [
     run: (d) => d.destroy(STACK_NAME),
     check: (r) => [...expectStatus(r, 'DELETE_COMPLETE'), ...(r.requests.some((q) => q.requestType === 'Delete') ? [] : ['the Invalidation got no Delete'])],
   },
+  {
+    title: 'Site v3 deployed anew, purging only the files that change (InvalidationPaths.changedFiles)',
+    expected: 1,
+    run: (d) => d.deploy(synthSite({ site: 'v3', changedFiles: { indexDocument: 'index.html' } })),
+    check: (r) => [...expectStatus(r, 'CREATE_COMPLETE'), ...purgedPaths(r, ['/*'])],
+  },
+  {
+    title: 'One file changed (style.css): v3 to v4',
+    expected: 1,
+    run: (d) => d.deploy(synthSite({ site: 'v4', changedFiles: { indexDocument: 'index.html' } })),
+    check: (r) => [...expectStatus(r, 'UPDATE_COMPLETE'), ...purgedPaths(r, ['/style.css']), ...purgedAfterContent(r)],
+  },
+  {
+    title: 'Stack deleted again',
+    expected: 0,
+    run: (d) => d.destroy(STACK_NAME),
+    check: (r) => expectStatus(r, 'DELETE_COMPLETE'),
+  },
 ];
+
+/** CloudFront received exactly these paths, in one invalidation. */
+function purgedPaths(r: StepReport, paths: string[]): string[] {
+  const got = r.invalidations.map((i) => [...i.paths].sort().join(' '));
+  return got.length === 1 && got[0] === paths.join(' ') ? [] : [`CloudFront should have received exactly ${paths.join(' ')}, got ${got.join('; ') || 'nothing'}`];
+}
 
 function withVersion(site: string): SynthesizedStack {
   return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
@@ -156,7 +180,8 @@ function describeRequests(r: StepReport): string[] {
   }
   return r.requests.map((q) => {
     const status = q.answer ? `${q.answer.Status}${q.answer.Data?.Status ? ` (${q.answer.Data.Status})` : ''}` : 'NO ANSWER';
-    return `${q.requestType.padEnd(6)} ${q.logicalId.padEnd(28)} during ${q.stackStatus.padEnd(28)} -> ${status}${q.answer?.Reason ? `: ${q.answer.Reason}` : ''}`;
+    const note = q.answer?.Data?.PathsNote ? ` [${q.answer.Data.PathsNote}]` : '';
+    return `${q.requestType.padEnd(6)} ${q.logicalId.padEnd(28)} during ${q.stackStatus.padEnd(28)} -> ${status}${q.answer?.Reason ? `: ${q.answer.Reason}` : ''}${note}`;
   });
 }
 
