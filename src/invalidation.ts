@@ -50,7 +50,8 @@ export interface InvalidationProps {
 
   /**
    * Invalidate one tenant of a multi-tenant distribution (CreateInvalidationForDistributionTenant)
-   * instead of the whole distribution. A tenant id such as `dt_...`, or a token.
+   * instead of the whole distribution. A tenant id such as `dt_...`, or a token. An empty or blank
+   * id is an error at synth (`distributionTenantId "" is not a tenant id`).
    *
    * @default - the whole distribution
    */
@@ -79,7 +80,8 @@ export interface InvalidationProps {
    * Whether running out of `timeout` while waiting for completion fails the deployment. When false,
    * the deployment succeeds with a warning in the `Warning` attribute instead. Invalidations that
    * CloudFront has not even accepted by the deadline always fail it: otherwise the caches would stay
-   * stale and no later deployment would notice.
+   * stale and no later deployment would notice. So without `waitForCompletion`, `false` has no
+   * effect, and synth warns about it.
    *
    * @default true
    */
