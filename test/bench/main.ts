@@ -11,6 +11,7 @@ import * as path from 'path';
 import { coldStart } from './cold-start';
 import { deployPath } from './deploy-path';
 import { resultsPage } from './results';
+import { scenario } from './scenario';
 import { synthesis } from './synth';
 import type { ItemResult, Row } from './stats';
 import { renderText } from './stats';
@@ -24,6 +25,7 @@ const ITEMS: Record<string, () => Promise<ItemResult>> = {
   'cold-start': coldStart,
   'synth': synthesis,
   'deploy-path': deployPath,
+  'scenario': scenario,
 };
 
 async function main(): Promise<void> {
