@@ -128,8 +128,9 @@ export function bucketDeploymentModel(endpoint: string): CustomResourceModel {
       DistributionId: String(p.DistributionId),
       InvalidationBatch: { Paths: { Quantity: paths.length, Items: paths }, CallerReference: randomUUID() },
     }));
+    const id = created.Invalidation!.Id!;
     for (let attempt = 0; attempt < 30; attempt++) {
-      const got = await cloudfrontClient.send(new GetInvalidationCommand({ DistributionId: String(p.DistributionId), Id: created.Invalidation!.Id! }));
+      const got = await cloudfrontClient.send(new GetInvalidationCommand({ DistributionId: String(p.DistributionId), Id: id }));
       if (got.Invalidation?.Status === 'Completed') {
         return;
       }

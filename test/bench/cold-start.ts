@@ -174,7 +174,12 @@ export async function coldStart(): Promise<ItemResult> {
     const theirs = () => {
       const { url } = answers.newUrl();
       const event = {
-        RequestType: 'Create', ResponseURL: url, StackId: STACK_ID, RequestId: randomUUID(), LogicalResourceId: 'Purge', ResourceType: 'Custom::AWS',
+        RequestType: 'Create',
+        ResponseURL: url,
+        StackId: STACK_ID,
+        RequestId: randomUUID(),
+        LogicalResourceId: 'Purge',
+        ResourceType: 'Custom::AWS',
         ResourceProperties: JSON.parse(acrProperties.replace('CALLER_REFERENCE', String(Date.now()) + randomUUID().slice(0, 8))),
       };
       return { ...env, BENCH_HANDLER_FILE: AWS_CUSTOM_RESOURCE_HANDLER, BENCH_HANDLER_EXPORT: 'handler', BENCH_EVENT: JSON.stringify(event) };
@@ -214,20 +219,32 @@ export async function coldStart(): Promise<ItemResult> {
     const rows: Row[] = [
       { section: '1 cold start', measure: 'node -e 0', value: ms(bare), compared: `median of ${RUNS}`, reproduce: REPRODUCE },
       {
-        section: '1 cold start', measure: 'our handler: fresh process, one Create', value: ms(ourMs),
-        compared: `${ratio(ourMs, theirMs)} AwsCustomResource's (target 0.75x); ${ratio(ourMs, bare)} node -e 0; CloudFront calls: ${ourCalls.join(', ')}`, reproduce: REPRODUCE,
+        section: '1 cold start',
+        measure: 'our handler: fresh process, one Create',
+        value: ms(ourMs),
+        compared: `${ratio(ourMs, theirMs)} AwsCustomResource's (target 0.75x); ${ratio(ourMs, bare)} node -e 0; CloudFront calls: ${ourCalls.join(', ')}`,
+        reproduce: REPRODUCE,
       },
       {
-        section: '1 cold start', measure: 'AwsCustomResource handler: fresh process, one Create', value: ms(theirMs),
-        compared: `${ratio(theirMs, bare)} node -e 0; CloudFront calls: ${theirCalls.join(', ')}`, reproduce: REPRODUCE,
+        section: '1 cold start',
+        measure: 'AwsCustomResource handler: fresh process, one Create',
+        value: ms(theirMs),
+        compared: `${ratio(theirMs, bare)} node -e 0; CloudFront calls: ${theirCalls.join(', ')}`,
+        reproduce: REPRODUCE,
       },
       {
-        section: '1 cold start', measure: 'our handler above node -e 0', value: ms(ourMs - bare),
-        compared: `AwsCustomResource's: ${ms(theirMs - bare)} (${ratio(ourMs - bare, theirMs - bare)})`, reproduce: REPRODUCE,
+        section: '1 cold start',
+        measure: 'our handler above node -e 0',
+        value: ms(ourMs - bare),
+        compared: `AwsCustomResource's: ${ms(theirMs - bare)} (${ratio(ourMs - bare, theirMs - bare)})`,
+        reproduce: REPRODUCE,
       },
       {
-        section: '1 bundle', measure: `what a Create loads, minified (${loaded.length} file${loaded.length === 1 ? '' : 's'})`, value: kb(loadedBytes),
-        compared: `target 400 KB; asset directory ${kb(allBytes)} in ${allFiles.length} file(s)`, reproduce: REPRODUCE,
+        section: '1 bundle',
+        measure: `what a Create loads, minified (${loaded.length} file${loaded.length === 1 ? '' : 's'})`,
+        value: kb(loadedBytes),
+        compared: `target 400 KB; asset directory ${kb(allBytes)} in ${allFiles.length} file(s)`,
+        reproduce: REPRODUCE,
       },
       { section: '1 bundle', measure: 'what a Create loads, gzipped (level 9, file by file)', value: kb(loadedGzip), reproduce: REPRODUCE },
     ];

@@ -5,7 +5,7 @@
  * and on one with 300 finished invalidations of history.
  */
 import type { ItemResult, Row } from './stats';
-import { seconds } from './stats';
+import { callSequence, seconds } from './stats';
 import type { SynthesizedStack } from '../driver/assembly';
 import { requests, SITE, STACK_ID, synthHandlerStack } from '../driver/handler-fixture';
 import { deployInvalidationHandler, LocalCloud } from '../driver/local-cloud';
@@ -24,21 +24,6 @@ export interface DeployCase {
   readonly ms: number;
   readonly status: string;
   readonly calls: readonly RecordedRequest[];
-}
-
-/** The calls as a short sequence: runs of the same operation (and error) counted, e.g. "List x3, Create". */
-export function callSequence(calls: readonly Pick<RecordedRequest, 'operation' | 'errorCode'>[]): string {
-  const names = calls.map((c) => `${c.operation.replace(/Invalidations?$/, '')}${c.errorCode ? ` (${c.errorCode})` : ''}`);
-  const out: string[] = [];
-  for (let i = 0; i < names.length;) {
-    let j = i;
-    while (j < names.length && names[j] === names[i]) {
-      j++;
-    }
-    out.push(j - i > 1 ? `${names[i]} x${j - i}` : names[i]);
-    i = j;
-  }
-  return out.join(', ');
 }
 
 /** The floor: one CreateInvalidation per 3000 paths. */
@@ -94,7 +79,7 @@ export async function deployPath(): Promise<ItemResult> {
     }
   }
   const details = [
-    `### The CloudFront calls of each Create (item 3)`,
+    '### The CloudFront calls of each Create (item 3)',
     '',
     `From the emulator's request log, in order; completion after ${COMPLETION_MS} ms; "refused" is TooManyInvalidationsInProgress.`,
     '',

@@ -13,9 +13,9 @@ import { deployPath } from './deploy-path';
 import { overInvalidation } from './over-invalidation';
 import { resultsPage } from './results';
 import { scenario } from './scenario';
-import { synthesis } from './synth';
 import type { ItemResult, Row } from './stats';
 import { renderText } from './stats';
+import { synthesis } from './synth';
 import { removeOutdirs } from '../driver/assembly';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -114,7 +114,7 @@ export async function scenario(): Promise<ItemResult> {
     console.log(`  ${rows[rows.length - 1].measure}: ${rows[rows.length - 1].value}, ${rows[rows.length - 1].compared}`);
   }
   const details = [
-    `### The ten deploys (item 4)`,
+    '### The ten deploys (item 4)',
     '',
     ...STEPS.map((s, i) => `${i + 1}. ${s.title}`),
     '',

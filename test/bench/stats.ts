@@ -35,6 +35,21 @@ export async function alternate<K extends string>(
   return samples;
 }
 
+/** The calls as a short sequence: runs of the same operation (and error) counted, e.g. "List x3, Create". */
+export function callSequence(calls: ReadonlyArray<{ readonly operation: string; readonly errorCode?: string }>): string {
+  const names = calls.map((c) => `${c.operation.replace(/Invalidations?$/, '')}${c.errorCode ? ` (${c.errorCode})` : ''}`);
+  const out: string[] = [];
+  for (let i = 0; i < names.length;) {
+    let j = i;
+    while (j < names.length && names[j] === names[i]) {
+      j++;
+    }
+    out.push(j - i > 1 ? `${names[i]} x${j - i}` : names[i]);
+    i = j;
+  }
+  return out.join(', ');
+}
+
 export const ms = (n: number): string => `${n.toFixed(n < 10 ? 1 : 0)} ms`;
 export const seconds = (n: number): string => `${(n / 1000).toFixed(n < 10_000 ? 2 : 1)} s`;
 export const kb = (n: number): string => `${(n / 1000).toFixed(n < 10_000 ? 1 : 0)} KB`;

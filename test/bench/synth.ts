@@ -107,15 +107,20 @@ export async function synthesis(): Promise<ItemResult> {
     const base = last.get(`${fillTo}:0`)!;
     const baseMs = median(times[`${fillTo}:0`]);
     rows.push({
-      section: '2 synth', measure: `${stackName}, no purge`, value: ms(baseMs),
-      compared: `template ${kb(base.templateBytes)}, ${base.functions} Lambda function(s), assets ${kb(base.assetBytes)}`, reproduce: REPRODUCE,
+      section: '2 synth',
+      measure: `${stackName}, no purge`,
+      value: ms(baseMs),
+      compared: `template ${kb(base.templateBytes)}, ${base.functions} Lambda function(s), assets ${kb(base.assetBytes)}`,
+      reproduce: REPRODUCE,
     });
     for (const key of [...[1, 10, 100].map((n) => `${fillTo}:${n}`), `${fillTo}:bd`]) {
       const s = last.get(key)!;
       const t = median(times[key]);
       const label = key.endsWith(':bd') ? 'BucketDeployment({ distribution })' : `${key.split(':')[1]} Invalidation${key.endsWith(':1') ? '' : 's'}`;
       rows.push({
-        section: '2 synth', measure: `${stackName}, ${label}`, value: ms(t),
+        section: '2 synth',
+        measure: `${stackName}, ${label}`,
+        value: ms(t),
         compared: `${ratio(t, baseMs)} no purge; template +${kb(s.templateBytes - base.templateBytes)}; `
           + `+${count(s.resources - base.resources)} resources, +${s.functions - base.functions} Lambda function(s); assets +${kb(s.assetBytes - base.assetBytes)}`
           + (s.resources > 500 ? `; ${s.resources} resources: over CloudFormation's 500, would not deploy` : ''),
