@@ -41,6 +41,7 @@ function pages(total: number): string[] {
 function lcg(seed: number): () => number {
   let s = seed;
   return () => {
+    // eslint-disable-next-line no-bitwise
     s = (Math.imul(s, 1103515245) + 12345) & 0x7fffffff;
     return s / 0x7fffffff;
   };
