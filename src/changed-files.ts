@@ -96,7 +96,9 @@ function deploymentProperties(deployment: s3deploy.BucketDeployment): Deployment
 export function deploymentManifest(deployment: s3deploy.BucketDeployment): { manifest: FileManifest; sources: number } {
   const stack = Stack.of(deployment);
   const props = deploymentProperties(deployment);
-  const { SourceObjectKeys: keys, SourceMarkers: markers, SourceBucketNames: _names, ServiceToken: _token, SourceMarkersConfig: _config, ...settings } = props;
+  // What applies to every object: the properties but the sources and the handler.
+  const { SourceObjectKeys: keys, SourceMarkers: markers, SourceBucketNames: _names, ServiceToken: _token, SourceMarkersConfig: _config, ...settings }
+    = props;
   const prefix = typeof props.DestinationBucketKeyPrefix === 'string' ? props.DestinationBucketKeyPrefix.replace(/^\/+/, '') : '';
   const base = prefix && !prefix.endsWith('/') ? `${prefix}/` : prefix;
   const files = new Map<string, string>();

@@ -129,7 +129,8 @@ export function planChangedFiles(
   }
   // What is left was deleted.
   changedKeys.push(...before.keys());
-  const toViewer = (keys: string[]) => keys.map((k) => viewerPath(k, settings.originPath)).filter((p): p is string => p !== undefined && p.startsWith(settings.root));
+  const toViewer = (keys: string[]) => keys.map((k) => viewerPath(k, settings.originPath))
+    .filter((p): p is string => p !== undefined && p.startsWith(settings.root));
   const changed = toViewer(changedKeys);
   const unchanged = toViewer(unchangedKeys);
   if (settings.indexDocument) {

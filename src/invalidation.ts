@@ -257,7 +257,9 @@ export class Invalidation extends Construct {
     checkSetup({ scope: this, distribution: props.distribution, followsStack: binding.followsStack });
     // What a rollback reverts is not known from the rule's input: a changedFiles Invalidation purges its whole prefix then.
     const rollbackPaths = changedFiles ? [`${changedFiles.root}*`] : paths;
-    provider.addRollbackTarget({ DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: rollbackPaths });
+    provider.addRollbackTarget({
+      DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: rollbackPaths,
+    });
     Annotations.of(this).addInfo(`${costOf(paths, changedFiles)}. CloudFront bills each path past the first 1000 a month in the account, `
       + 'about $0.005 a path; a wildcard or a cache tag counts as one.');
 

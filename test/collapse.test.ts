@@ -2,6 +2,7 @@
  * Collapsing changed paths under a path budget (src/collapse.ts): pure, checked against examples,
  * random trees, and on small trees against every possible choice of wildcards.
  */
+/* eslint-disable no-bitwise */ // subsets as bit masks, and small hashes
 import * as fc from 'fast-check';
 import type { CollapseInput } from '../src/collapse';
 import { collapsePaths } from '../src/collapse';

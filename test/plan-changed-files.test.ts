@@ -1,6 +1,7 @@
 /**
  * Planning a changedFiles Invalidation's request (lambda/invalidation/plan.ts): pure, no I/O.
  */
+import { createHash } from 'crypto';
 import { inputsHash, parseProperties, planRequest, withPaths } from '../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
 
@@ -9,8 +10,15 @@ const CHANGED = { ManifestBucket: 'assets', ManifestKey: 'a.invalidation-manifes
 
 function request(type: 'Create' | 'Update' | 'Delete', props: object, old?: object): CloudFormationRequest {
   return {
-    RequestType: type, ServiceToken: 'arn:fn', ResponseURL: 'https://x', StackId: 'arn:stack', RequestId: 'r1', LogicalResourceId: 'Purge',
-    ResourceType: 'Custom::CloudFrontInvalidation', ResourceProperties: props, ...(old ? { OldResourceProperties: old, PhysicalResourceId: 'p' } : {}),
+    RequestType: type,
+    ServiceToken: 'arn:fn',
+    ResponseURL: 'https://x',
+    StackId: 'arn:stack',
+    RequestId: 'r1',
+    LogicalResourceId: 'Purge',
+    ResourceType: 'Custom::CloudFrontInvalidation',
+    ResourceProperties: props,
+    ...(old ? { OldResourceProperties: old, PhysicalResourceId: 'p' } : {}),
   } as CloudFormationRequest;
 }
 
@@ -39,7 +47,7 @@ describe('planning changedFiles', () => {
 
   test('without ChangedFiles the inputs hash as before it existed', () => {
     const { inputs } = parseProperties(BASE);
-    expect(inputsHash(inputs)).toBe(require('crypto').createHash('sha256').update(JSON.stringify(['E1', null, ['/*'], ['t']])).digest('hex'));
+    expect(inputsHash(inputs)).toBe(createHash('sha256').update(JSON.stringify(['E1', null, ['/*'], ['t']])).digest('hex'));
   });
 
   test.each([

@@ -1061,7 +1061,8 @@ export class LifecycleDriver {
           const changedKeys = files && before
             ? [...new Set([...files.keys(), ...before.keys()])].filter((k) => files.get(k) !== before.get(k)).sort()
             : undefined;
-          this.current!.content.push({ bucket, prefix, version, distributions: this.distributionsServing(bucket), phase, at: this.clock(), changedKeys });
+          const distributions = this.distributionsServing(bucket);
+          this.current!.content.push({ bucket, prefix, version, distributions, phase, at: this.clock(), changedKeys });
         }
         break;
       }

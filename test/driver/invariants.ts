@@ -57,7 +57,8 @@ function sameInputs(a: Record<string, unknown> | undefined, b: Record<string, un
   }
   const key = (p: Record<string, unknown>) => {
     try {
-      return JSON.stringify([p.DistributionId, p.DistributionTenantId ?? null, normalizePaths(p.Paths as string[]), p.Trigger, p.ChangedFiles ?? null]);
+      const paths = normalizePaths(p.Paths as string[]);
+      return JSON.stringify([p.DistributionId, p.DistributionTenantId ?? null, paths, p.Trigger, p.ChangedFiles ?? null]);
     } catch {
       return undefined;
     }

@@ -137,7 +137,10 @@ export class LocalCloud {
   public publishFileAssets(assemblyDir: string): void {
     for (const entry of fs.readdirSync(assemblyDir).filter((f) => f.endsWith('.assets.json'))) {
       const manifest = JSON.parse(fs.readFileSync(path.join(assemblyDir, entry), 'utf8')) as {
-        files?: Record<string, { source: { path?: string; packaging?: string }; destinations: Record<string, { bucketName: string; objectKey: string }> }>;
+        files?: Record<string, {
+          source: { path?: string; packaging?: string };
+          destinations: Record<string, { bucketName: string; objectKey: string }>;
+        }>;
       };
       for (const file of Object.values(manifest.files ?? {})) {
         const source = file.source.path ? path.join(assemblyDir, file.source.path) : undefined;
