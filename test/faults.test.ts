@@ -156,3 +156,16 @@ describe('reasons and logs', () => {
     expect(answer.Reason!.length).toBeLessThan(400);
   });
 });
+
+describe('running out of time before deciding', () => {
+  test('a DescribeStacks slower than the invocation hands the undecided request to a fresh invocation, which answers', async () => {
+    await start({ lambdaTimeoutMs: 5000 });
+    let calls = 0;
+    // The first read outlasts the first invocation's working time; the next ones answer at once.
+    cloud.cloudformation.apiDelayMs = (action) => (action === 'DescribeStacks' && ++calls === 1 ? 20_000 : 0);
+    const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:0'] }), r.props()), ANSWER_WITHIN_MS);
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Submitted' } });
+    expect(cloud.lambda.invocations.map((i) => i.source)).toEqual(['event', 'invoke-api']);
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
+  });
+});

@@ -23,6 +23,8 @@ import { pathKind } from '../../src/paths';
 export interface RequestProgress extends Progress {
   /** The request is a Delete in a rollback's cleanup, which never waits and never fails. */
   readonly cleanup: boolean;
+  /** Whether what to do is decided; false when reading the stack took this invocation's time. */
+  readonly decided: boolean;
 }
 
 /** How long telling a late duplicate may take: past that, the request is taken as live. */
@@ -102,12 +104,17 @@ export class RequestRun {
       return this.reply('FAILED', `Refused: ${this.refused}`, undefined, true);
     }
     let decision: Decision;
-    if (this.progress && plan.action === 'invalidate') {
-      // A continuation: the decision was made by the first invocation.
+    if (this.progress?.decided && plan.action === 'invalidate') {
+      // A continuation: the decision was made by an earlier invocation.
       decision = { kind: 'invalidate', job: plan.job, settings: plan.settings, cleanup: this.progress.cleanup };
     } else {
       const late = needsLateCheck(this.event, plan) && await this.isLate();
       const stack = !late && needsStackStatus(this.event, plan) ? await this.readStack(plan) : {};
+      if ('handoff' in stack) {
+        // Out of time before the stack could be read: a fresh invocation decides, within the same budget.
+        this.progress ??= { startedAt: this.rt.now(), jobs: [], invocation: 1, cleanup: false, decided: false };
+        return this.handOff();
+      }
       decision = decide(this.event, plan, { late, ...stack });
     }
     switch (decision.kind) {
@@ -130,7 +137,10 @@ export class RequestRun {
           note = chosen.note;
           this.rt.log('changed files', { note, paths: chosen.paths.length });
         }
-        this.progress ??= { startedAt, jobs: [freshJob(job.batches.length)], invocation: 1, cleanup: decision.cleanup };
+        if (!this.progress?.decided) {
+          const invocationCount = this.progress?.invocation ?? 1;
+          this.progress = { startedAt, jobs: [freshJob(job.batches.length)], invocation: invocationCount, cleanup: decision.cleanup, decided: true };
+        }
         this.rt.log('planned', {
           target: job.target,
           paths: job.batches.reduce((sum, b) => sum + b.paths.length, 0),
@@ -186,13 +196,11 @@ export class RequestRun {
    * Delete (which never fails) throws instead, so that Lambda runs it again.
    */
   async handOff(): Promise<void> {
-    const progress = this.progress;
     if (this.done) {
       return;
     }
-    if (!progress) {
-      return this.reply(this.event.RequestType === 'Delete' ? 'SUCCESS' : 'FAILED', 'The handler ran out of time before it could plan the request');
-    }
+    // Stopped before deciding: the next invocation decides, within the same budget.
+    const progress = this.progress ?? { startedAt: this.rt.now(), jobs: [], invocation: 1, cleanup: false, decided: false };
     this.done = true;
     const next: RequestProgress = { ...progress, jobs: copyJobs(progress.jobs), invocation: progress.invocation + 1 };
     try {
@@ -246,16 +254,21 @@ export class RequestRun {
    * within what CloudFormation waits for the answer (a minute for a Delete); the last error when it
    * cannot be read.
    */
-  private async readStack(plan: Plan): Promise<{ stackStatus?: string; stackStatusError?: string }> {
+  private async readStack(plan: Plan): Promise<{ stackStatus?: string; stackStatusError?: string } | { handoff: true }> {
     const budget = plan.action === 'invalidate' ? plan.settings.timeoutSeconds * 1000 : 0;
-    const limit = this.rt.now() + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
+    const startedAt = this.progress?.startedAt ?? this.rt.now();
+    const limit = startedAt + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
     let delay = FIRST_BACKOFF_MS;
     for (;;) {
       try {
         return { stackStatus: (await this.rt.stackStatus(this.event.StackId, callSignal(this.inv, limit))).status };
       } catch (e) {
         this.rt.log('could not read the stack status', { error: describeError(e) });
-        if (this.rt.signal.aborted || !isRetryable(e) || (await pause(this.inv, delay, limit)).kind !== 'ok') {
+        const step = this.rt.signal.aborted ? 'handoff' : isRetryable(e) ? (await pause(this.inv, delay, limit)).kind : 'fail';
+        if (step === 'handoff') {
+          return { handoff: true };
+        }
+        if (step !== 'ok') {
           return { stackStatusError: serviceError('CloudFormation DescribeStacks', e) };
         }
         delay = Math.min(delay * 2, MAX_BACKOFF_MS);
