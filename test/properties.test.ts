@@ -4,7 +4,7 @@
  */
 import { checkLifecycle } from './properties/lifecycle';
 
-test('random deploys, redeliveries, rollbacks (failed and continued too), replacements, deletions and late or repeated events under 20% injected faults keep every invariant', async () => {
+test('random deploys, redeliveries, rollbacks (failed and continued too), replacements, deletions and late or repeated events under 20% injected faults (CloudFront, the CloudFormation API, hand-overs, answers, kills) keep every invariant', async () => {
   const figures = await checkLifecycle({ seed: 20261123, runs: 4, stepsPerRun: 10, faultRate: 0.2 });
   // The sequences did exercise what the invariants are about.
   expect(figures.violations).toBe(0);
@@ -12,6 +12,7 @@ test('random deploys, redeliveries, rollbacks (failed and continued too), replac
   expect(figures.rollbacks).toBeGreaterThan(0);
   expect(figures.rollbackPurges).toBeGreaterThan(0);
   expect(figures.injectedFaults).toBeGreaterThan(0);
+  expect(figures.cloudFormationFaults + figures.invokeDenials + figures.answerFaults + figures.killsAfterAnswer).toBeGreaterThan(0);
   expect(figures.invalidations).toBeGreaterThan(0);
   expect(figures.peakWildcardsInProgress).toBeLessThanOrEqual(15);
 }, 600_000);

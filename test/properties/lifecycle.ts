@@ -14,6 +14,7 @@ import type { RollbackOrder, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { InvariantChecker } from '../driver/invariants';
 import type { FaultKind } from '../emulator/cloudfront';
+import { Prng } from '../emulator/prng';
 
 /** Where a deploy is made to fail, if anywhere. */
 export type Failure = 'none' | 'before-purge' | 'after-purge' | 'in-content';
@@ -104,6 +105,16 @@ export interface Figures {
   rollbackPurges: number;
   cloudFrontRequests: number;
   injectedFaults: number;
+  /** CloudFormation API calls (DescribeStacks, DescribeStackResource) throttled or made to hang. */
+  cloudFormationFaults: number;
+  /** Hand-overs to a fresh invocation that IAM refused (lambda:InvokeFunction denied). */
+  invokeDenials: number;
+  /** Deploys failed, and rolled back, because a hand-over was refused (the handler's documented answer). */
+  handOffFailures: number;
+  /** Invocations killed right after their answer reached CloudFormation. */
+  killsAfterAnswer: number;
+  /** Answer PUTs the ResponseURL refused with a 500. */
+  answerFaults: number;
   invalidations: number;
   handlerInvocations: number;
   handOvers: number;
@@ -117,13 +128,40 @@ export function emptyFigures(): Figures {
   const names: Array<keyof Figures> = [
     'steps', 'deploys', 'valueTriggerDeploys', 'rollbacks', 'rollbacksBeforePurge', 'rollbacksAfterPurge', 'failedRollbacks', 'continuedRollbacks',
     'replacements', 'redeliveries', 'duplicateDeliveries', 'staleDuplicates', 'deletions', 'eventDeliveries', 'eventsDeliveredTwice', 'eventsDeliveredLate',
-    'rollbackPurges', 'cloudFrontRequests', 'injectedFaults', 'invalidations', 'handlerInvocations', 'handOvers', 'violations', 'unanswered',
-    'peakWildcardsInProgress',
+    'rollbackPurges', 'cloudFrontRequests', 'injectedFaults', 'cloudFormationFaults', 'invokeDenials', 'handOffFailures', 'killsAfterAnswer',
+    'answerFaults', 'invalidations', 'handlerInvocations', 'handOvers', 'violations', 'unanswered', 'peakWildcardsInProgress',
   ];
   return Object.fromEntries(names.map((n) => [n, 0])) as unknown as Figures;
 }
 
 const FAULTS: FaultKind[] = ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse'];
+
+/**
+ * Faults of the platform around CloudFront, each at a share of the fault rate, drawn from their own
+ * seeded generator: CloudFormation's API throttled or hanging past an invocation's working time,
+ * hand-overs that IAM refuses, invocations killed right after their answer went out, and answer
+ * PUTs that the ResponseURL refuses.
+ */
+function injectPlatformFaults(driver: LifecycleDriver, rate: number, seed: number, figures: Figures): void {
+  const prng = new Prng(seed);
+  /** Whether this call gets a fault (a share of the rate), counting it under `figure`. */
+  const draw = (share: number, figure: 'cloudFormationFaults' | 'invokeDenials' | 'answerFaults'): boolean => {
+    const hit = rate > 0 && prng.next() < rate * share;
+    figures[figure] += hit ? 1 : 0;
+    return hit;
+  };
+  const { cloudformation, lambda } = driver.cloud;
+  cloudformation.throttleDescribeStacks = () => draw(1, 'cloudFormationFaults');
+  cloudformation.apiDelayMs = () => (draw(0.25, 'cloudFormationFaults') ? 3000 : 0);
+  const allow = driver.cloud.authorizer;
+  driver.cloud.authorizer = (action, arn) => !(action === 'lambda:InvokeFunction' && draw(0.5, 'invokeDenials')) && allow(action, arn);
+  cloudformation.answerFault = () => (draw(0.5, 'answerFaults') ? 'ServerError' : undefined);
+  cloudformation.onAnswer = (token) => {
+    if (rate > 0 && prng.next() < rate * 0.5) {
+      figures.killsAfterAnswer += lambda.crashWhere((payload) => JSON.stringify(payload ?? null).includes(token));
+    }
+  };
+}
 const synthesized = new Map<string, SynthesizedStack>();
 
 /** The example site for a step, synthesized once per distinct configuration. */
@@ -198,6 +236,7 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
       },
     },
   });
+  injectPlatformFaults(driver, faultRate, settings.faultSeed + 1, figures);
   const checker = new InvariantChecker(driver.cloud.cloudfront);
   const problems: string[] = [];
   let deployed = false;
@@ -251,9 +290,14 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
             problems.push(`step ${n}: a failed deploy ended ${report.stackStatus}`);
           }
         } else if (rolledBack) {
-          // Only the failures the test makes may roll a deploy back: faults must be weathered.
-          const reasons = report.requests.filter((r) => r.answer?.Status === 'FAILED').map((r) => r.answer!.Reason);
-          problems.push(`step ${n}: the deploy rolled back (${report.stackStatus}) with no failure injected: ${reasons.join('; ') || 'unanswered'}`);
+          // Only the failures the test makes may roll a deploy back, and a refused hand-over (which
+          // fails the deploy rather than leave it waiting): other faults must be weathered.
+          const reasons = report.requests.filter((r) => r.answer?.Status === 'FAILED').map((r) => r.answer!.Reason ?? '');
+          if (reasons.length > 0 && reasons.every((r) => r.startsWith('Could not continue in a new invocation'))) {
+            figures.handOffFailures++;
+          } else {
+            problems.push(`step ${n}: the deploy rolled back (${report.stackStatus}) with no failure injected: ${reasons.join('; ') || 'unanswered'}`);
+          }
         }
         if (!failed && step.invalidationId !== lastInvalidationId && lastInvalidationId !== undefined && deployed) {
           figures.replacements++;
