@@ -189,6 +189,7 @@ export async function coldStart(): Promise<ItemResult> {
     let mark = cloudfrontEmulator.requests.length;
     await runNode([RUNNER], ours());
     const ourCalls = calls(mark);
+    const ourDescribes = cloudformation.describeCalls.length;
     mark = cloudfrontEmulator.requests.length;
     await runNode([RUNNER], theirs());
     const theirCalls = calls(mark);
@@ -222,7 +223,8 @@ export async function coldStart(): Promise<ItemResult> {
         section: '1 cold start',
         measure: 'our handler: fresh process, one Create',
         value: ms(ourMs),
-        compared: `${ratio(ourMs, theirMs)} AwsCustomResource's (target 0.75x); ${ratio(ourMs, bare)} node -e 0; CloudFront calls: ${ourCalls.join(', ')}`,
+        compared: `${ratio(ourMs, theirMs)} AwsCustomResource's (target 0.75x); ${ratio(ourMs, bare)} node -e 0; `
+          + `CloudFront calls: ${ourCalls.join(', ')}; CloudFormation DescribeStacks: ${ourDescribes}`,
         reproduce: REPRODUCE,
       },
       {
