@@ -140,7 +140,7 @@ export class CloudFormationEmulator {
       const params = new URLSearchParams(body);
       const wait = this.apiDelayMs?.(params.get('Action') ?? '') ?? 0;
       if (wait > 0) {
-        const timer = setTimeout(() => this.query(params, req, res), wait);
+        const timer = setTimeout(() => this.query(params, req, res), wait).unref();
         res.on('close', () => clearTimeout(timer));
         return;
       }

@@ -247,7 +247,11 @@ export class CloudFrontEmulator {
       const fault = this.pickFault(route.operation);
       record.fault = fault;
       if (fault === 'Slow') {
-        await new Promise((resolve) => setTimeout(resolve, this.faults?.slowMs ?? 1500));
+        // Answers late, or not at all once the caller has given up (nothing is left waiting then).
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, this.faults?.slowMs ?? 1500);
+          res.once('close', () => clearTimeout(timer));
+        });
       } else if (fault === 'Throttling') {
         throw new ApiError(400, 'Throttling', 'Rate exceeded');
       } else if (fault === 'ServiceUnavailable') {
