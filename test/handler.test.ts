@@ -260,6 +260,18 @@ describe('CloudFront calls', () => {
     expect(operations()).toEqual(['ListInvalidations', 'CreateInvalidation']);
   });
 
+  test('10,000 paths: one List and one Create per batch, pausing first while the previous batch leaves no room', async () => {
+    await cloud.close();
+    cloud = await LocalCloud.start({ cloudfront: { completionDelayMs: 300 } });
+    cloud.cloudfront.addDistribution({ id: SITE });
+    fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
+    ({ props, makeEvent } = requests(fn.arn));
+    const paths = Array.from({ length: 10_000 }, (_, i) => `/p/${i}`);
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: paths }) as never }));
+    expect(answer.Status).toBe('SUCCESS');
+    expect(operations()).toEqual(Array.from({ length: 4 }, () => ['ListInvalidations', 'CreateInvalidation']).flat());
+  });
+
   test('counting what is in progress reads further pages while the oldest item of a page is still in progress', async () => {
     for (let i = 0; i < 150; i++) {
       cloud.cloudfront.seedInvalidation(SITE, [`/busy/${i}`]);

@@ -74,6 +74,17 @@ describe('requests during a rollback', () => {
     expect(cloud.cloudformation.answers.get(sent.token)!.map((a) => a.answer.Status)).toEqual(['SUCCESS']);
   });
 
+  test('a late Delete of an earlier resource with the same logical id, while the new one is deleted in a cleanup, purges nothing', async () => {
+    setStatus('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    // The resource CloudFormation is deleting now is another one than the Delete names.
+    cloud.physicalIds = () => 'InvalidateSite-new';
+    cloud.resourceStatuses = () => 'DELETE_IN_PROGRESS';
+    const { answer } = await cloud.request(fn.name, deleteOf());
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Deleted' } });
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(0);
+    expect(cloud.lambda.logs()).toContain('"otherResource":true');
+  });
+
   test.each(['DELETE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS'])('a Delete while the stack is %s purges nothing', async (status) => {
     setStatus(status);
     const { answer } = await cloud.request(fn.name, deleteOf());

@@ -12,7 +12,7 @@ import { describeTarget, newPhysicalId, planRequest, withPaths } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
-import type { Invocation, Progress, Runtime, Step } from './runtime';
+import type { Invocation, Progress, ResourceState, Runtime, Step } from './runtime';
 import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
@@ -230,21 +230,23 @@ export class RequestRun {
   /**
    * Whether this request is a late duplicate: CloudFormation keeps a resource `*_IN_PROGRESS` while
    * it waits for the answer, so a request for a resource in any other state (or gone) was answered
-   * by an earlier delivery. When that cannot be read, the request is live: its CallerReference still
-   * keeps a second delivery from creating anything new.
+   * by an earlier delivery; so was one naming another physical id than the resource now has (an
+   * earlier resource of the same logical id, replaced or deleted since). When that cannot be read,
+   * the request is live: its CallerReference still keeps a second delivery from creating anything new.
    */
   private async isLate(): Promise<boolean> {
-    let status: string | undefined;
+    let resource: ResourceState | undefined;
     try {
       const until = this.rt.now() + RESOURCE_STATUS_LIMIT_MS;
-      status = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId, callSignal(this.inv, until));
+      resource = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId, callSignal(this.inv, until));
     } catch (e) {
       this.rt.log('could not read the resource status', { error: describeError(e) });
       return false;
     }
-    const late = status === undefined || !status.endsWith('_IN_PROGRESS');
+    const otherResource = resource?.physicalId !== undefined && resource.physicalId !== this.event.PhysicalResourceId;
+    const late = resource?.status === undefined || !resource.status.endsWith('_IN_PROGRESS') || otherResource;
     if (late) {
-      this.rt.log('a late duplicate: the resource is no longer being changed', { resourceStatus: status ?? 'gone' });
+      this.rt.log('a late duplicate: the resource is no longer being changed', { resourceStatus: resource?.status ?? 'gone', otherResource });
     }
     return late;
   }

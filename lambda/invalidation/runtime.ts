@@ -11,6 +11,13 @@ export interface StackState {
   readonly lastUpdatedTime?: string;
 }
 
+/** A resource of the stack, as DescribeStackResource gives it. */
+export interface ResourceState {
+  readonly status?: string;
+  /** Absent while a resource is being created. */
+  readonly physicalId?: string;
+}
+
 /** How far the invalidations of one job got. */
 export interface JobProgress {
   /** Invalidation id per batch; empty while not accepted. */
@@ -54,8 +61,11 @@ export interface Runtime {
   signalAt(epochMs: number): AbortSignal;
   /** The stack's status; throws when it cannot be read. */
   stackStatus(stackId: string, signal: AbortSignal): Promise<StackState>;
-  /** The status of a resource of the stack, undefined when the stack has no such resource; throws when it cannot be read. */
-  resourceStatus(stackId: string, logicalId: string, signal: AbortSignal): Promise<string | undefined>;
+  /**
+   * The status and physical id of a resource of the stack, undefined when the stack has no such
+   * resource; throws when it cannot be read.
+   */
+  resourceStatus(stackId: string, logicalId: string, signal: AbortSignal): Promise<ResourceState | undefined>;
   /** The text of an S3 object (a changedFiles manifest); throws when it cannot be read, S3's error code in `name`. */
   readObject(bucket: string, key: string, signal: AbortSignal): Promise<string>;
   /** Sends the answer to CloudFormation; throws when it could not be delivered. */

@@ -68,8 +68,12 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
   let waitingFor = '';
   let denied = false;
   let lastError: unknown;
+  // At first, the job's own batches still in progress may be known to leave no room: then pause
+  // before asking CloudFront, which has the last word after that.
+  let ownLoad = ownLoadProblem(job, batch, progress);
   for (;;) {
-    const room = await capacityProblem(inv, job, batch, progress, deadline, state.foreignPaths);
+    const room = ownLoad ?? await capacityProblem(inv, job, batch, progress, deadline, state.foreignPaths);
+    ownLoad = undefined;
     if (progress.ids[batch.number - 1]) {
       rt.log('submitted before', { batch: batch.number, id: progress.ids[batch.number - 1] });
       return OK;
@@ -123,6 +127,30 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
   }
 }
 
+/** Wildcard and other paths of a list, as the in-progress limits count them. */
+function load(paths: readonly string[]): { wildcards: number; others: number } {
+  const wildcards = paths.filter((p) => pathKind(p) === 'wildcard').length;
+  return { wildcards, others: paths.length - wildcards };
+}
+
+/**
+ * Why the batch cannot fit beside the job's own batches that were submitted and not yet seen
+ * completed, or undefined when it may: known without a call, and checked again (with a call)
+ * after a pause.
+ */
+function ownLoadProblem(job: Job, batch: Batch, progress: JobProgress): string | undefined {
+  const pending = job.batches.filter((b) => b !== batch && progress.ids[b.number - 1] && !progress.completed[b.number - 1]);
+  if (pending.length === 0) {
+    return undefined;
+  }
+  const own = load(pending.flatMap((b) => b.paths));
+  const next = load(batch.paths);
+  if (own.wildcards + next.wildcards > MAX_WILDCARDS_IN_PROGRESS || own.others + next.others > MAX_PATHS_IN_PROGRESS) {
+    return `in-progress limits: ${pending.length} earlier batches of this invalidation are in progress`;
+  }
+  return undefined;
+}
+
 /** The reason of a deploy failed by a denial that outlasted the retries. */
 function iamReason(inv: Invocation, job: Job, batch: Batch, state: SubmitState, e: unknown): string {
   const action = job.target.tenantId ? 'cloudfront:CreateInvalidationForDistributionTenant' : 'cloudfront:CreateInvalidation';
@@ -145,7 +173,11 @@ async function capacityProblem(
   let inProgress: string[];
   try {
     // One page as a rule: past a Completed one, older invalidations are as good as done.
-    inProgress = (await rt.api.list(job.target, LIST_PAGES, callSignal(inv, deadline), true)).filter((i) => i.status !== 'Completed').map((i) => i.id);
+    const listed = await rt.api.list(job.target, LIST_PAGES, callSignal(inv, deadline), true);
+    // What the list says of the job's own batches saves asking again.
+    const completed = new Set(listed.filter((i) => i.status === 'Completed').map((i) => i.id));
+    job.batches.forEach((b) => completed.has(progress.ids[b.number - 1]) && (progress.completed[b.number - 1] = true));
+    inProgress = listed.filter((i) => i.status !== 'Completed').map((i) => i.id);
   } catch (e) {
     rt.log('could not count invalidations in progress', { error: describeError(e) });
     return undefined;

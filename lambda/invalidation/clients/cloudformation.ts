@@ -5,7 +5,7 @@
 import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { requestHandler } from './request-handler';
 import { errorCode } from '../errors';
-import type { StackState } from '../runtime';
+import type { ResourceState, StackState } from '../runtime';
 
 const client = new CloudFormationClient({ requestHandler });
 
@@ -19,11 +19,12 @@ export async function stackStatus(stackId: string, signal: AbortSignal): Promise
   return { status: stack.StackStatus, lastUpdatedTime: stack.LastUpdatedTime?.toISOString() };
 }
 
-/** A resource's status, undefined when the stack has no such resource; throws when it cannot be read. */
-export async function resourceStatus(stackId: string, logicalId: string, signal: AbortSignal): Promise<string | undefined> {
+/** A resource's status and physical id, undefined when the stack has no such resource; throws when it cannot be read. */
+export async function resourceStatus(stackId: string, logicalId: string, signal: AbortSignal): Promise<ResourceState | undefined> {
   try {
     const out = await client.send(new DescribeStackResourceCommand({ StackName: stackId, LogicalResourceId: logicalId }), { abortSignal: signal });
-    return out.StackResourceDetail?.ResourceStatus;
+    const detail = out.StackResourceDetail;
+    return detail ? { status: detail.ResourceStatus, physicalId: detail.PhysicalResourceId || undefined } : undefined;
   } catch (e) {
     if (errorCode(e) === 'ValidationError' && /does not exist/.test(String((e as Error).message))) {
       return undefined;
