@@ -6,9 +6,10 @@ import type { Facts } from '../lambda/invalidation/decide';
 import { decide, needsLateCheck, needsStackStatus, ROLLBACK_CLEANUP_STATUS } from '../lambda/invalidation/decide';
 import { planRequest } from '../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
+import { RequestRun } from '../lambda/invalidation/request';
 import { planRollbackPurge } from '../lambda/invalidation/rollback';
 import type { RollbackPurgeEvent } from '../src/contract';
-import { LEGACY_GUARD_RESOURCE_TYPE } from '../src/contract';
+import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../src/contract';
 
 const STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1';
 const PROPS = { ServiceToken: 'arn:fn', DistributionId: 'E123', Paths: ['/*'], Trigger: ['stack:1'], WaitForCompletion: 'true', TimeoutSeconds: '60', FailOnTimeout: 'true' };
@@ -131,5 +132,37 @@ describe('planning the purge after a rollback', () => {
     ['an event without an id', { eventId: '' }, 'lacks its eventId'],
   ])('%s is ignored', (_what, overrides, why) => {
     expect(planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }], overrides), STACK)).toEqual({ ignore: expect.stringContaining(why) });
+  });
+});
+
+describe('answering', () => {
+  test('an answer is tried for as long as CloudFormation waits for it (the timeout plus the answer margin), not for all of Lambda\'s time', async () => {
+    const until: number[] = [];
+    const now = 1_000_000;
+    const rt = {
+      api: {} as never,
+      signal: new AbortController().signal,
+      now: () => now,
+      remainingMs: () => 900_000,
+      sleep: async () => undefined,
+      random: () => 0.5,
+      signalAt: () => new AbortController().signal,
+      stackStatus: async () => ({ status: 'UPDATE_IN_PROGRESS' }),
+      resourceStatus: async () => undefined,
+      answer: async (_event: unknown, _answer: unknown, at: number) => {
+        until.push(at);
+      },
+      continueLater: async () => undefined,
+      log: () => undefined,
+    };
+    // Bad properties, answered at once (FAILED): with a timeout that reads, and one that does not
+    // (then the longest CloudFormation may wait).
+    await new RequestRun(makeEvent({ ResourceProperties: { ...PROPS, DistributionId: 'not an id', TimeoutSeconds: '60' } }), undefined, rt).run();
+    await new RequestRun(makeEvent({ ResourceProperties: { ...PROPS, TimeoutSeconds: 'soon' } }), undefined, rt).run();
+    expect(until).toEqual([now + (60 + ANSWER_MARGIN_SECONDS) * 1000, now + (MAX_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS) * 1000]);
+    until.length = 0;
+    const unchanged = makeEvent({ RequestType: 'Update', PhysicalResourceId: 'p', OldResourceProperties: { ...PROPS, ServiceToken: 'other' } });
+    await new RequestRun(unchanged, undefined, rt).run();
+    expect(until).toEqual([now + (60 + ANSWER_MARGIN_SECONDS) * 1000]);
   });
 });

@@ -169,3 +169,15 @@ describe('running out of time before deciding', () => {
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
   });
 });
+
+describe('network trouble', () => {
+  test('CloudFront out of reach (ECONNREFUSED) is retried until the timeout, and the reason says it could not be reached', async () => {
+    await start();
+    const emulator = cloud.cloudfront;
+    await emulator.close();
+    emulator.close = async () => undefined;
+    const { answer } = await cloud.request(fn.name, r.create({ TimeoutSeconds: '3' }), ANSWER_WITHIN_MS);
+    expect(answer.Status).toBe('FAILED');
+    expect(answer.Reason).toMatch(/^Timed out after 3 s: CloudFront has not accepted 1 of 1 batches .*could not reach CloudFront \(ECONNREFUSED/);
+  });
+});

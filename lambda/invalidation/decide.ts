@@ -61,7 +61,7 @@ export function refusal(event: CloudFormationRequest, ownStackId: string | undef
     return 'the request lacks its RequestId or LogicalResourceId';
   }
   if (event.RequestType !== 'Create' && (typeof event.PhysicalResourceId !== 'string' || !event.PhysicalResourceId)) {
-    return `an ${event.RequestType} needs the resource's PhysicalResourceId`;
+    return `${event.RequestType === 'Update' ? 'an' : 'a'} ${event.RequestType} needs the resource's PhysicalResourceId`;
   }
   return undefined;
 }

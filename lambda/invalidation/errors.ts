@@ -6,7 +6,9 @@
 /** CloudFront's error code for an SDK error, or the error's name. */
 export function errorCode(e: unknown): string {
   const err = e as { name?: string; Code?: string; code?: string };
-  return err?.Code ?? err?.name ?? err?.code ?? 'Error';
+  // A Node.js network error is a plain Error whose code says what happened (ECONNREFUSED, ...).
+  const generic = err?.name === undefined || err.name === 'Error';
+  return err?.Code ?? (generic && typeof err?.code === 'string' ? err.code : err?.name) ?? err?.code ?? 'Error';
 }
 
 const RETRYABLE_CODES = new Set([

@@ -134,7 +134,10 @@ function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<str
     resourceStatus: (stackId, logicalId, callSignal) => load<typeof CloudFormationCalls>('cloudformation').resourceStatus(stackId, logicalId, callSignal),
     readObject: (bucket, key, callSignal) => load<typeof S3Calls>('s3').getObjectText(bucket, key, callSignal),
     // Until just before Lambda stops the invocation: an answer not delivered by then fails it, for Lambda to run it again.
-    answer: (event, answer) => sendAnswer(event, answer, { deadline: Date.now() + context.getRemainingTimeInMillis() - 1000 }),
+    answer: (event, answer, until) => {
+      const deadline = Math.min(until, Date.now() + context.getRemainingTimeInMillis() - 1000);
+      return sendAnswer(event, answer, { deadline });
+    },
     async continueLater(payload, progress) {
       const body = JSON.stringify({ continuation: { payload: gzipSync(JSON.stringify(payload)).toString('base64'), progress } } satisfies Continuation);
       if (body.length > MAX_CONTINUATION_BYTES) {

@@ -16,7 +16,7 @@ import type { Invocation, Progress, ResourceState, Runtime, Step } from './runti
 import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
-import { ATTRIBUTES } from '../../src/contract';
+import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS } from '../../src/contract';
 import { pathKind } from '../../src/paths';
 
 /** What a request's invocation hands the next one. */
@@ -68,6 +68,8 @@ export class RequestRun {
   private sending: Promise<void> | undefined;
 
   private readonly refused: string | undefined;
+  /** When this invocation began: the request's start, unless it continues an earlier one. */
+  private readonly startedAt: number;
 
   constructor(
     private readonly event: CloudFormationRequest,
@@ -81,6 +83,7 @@ export class RequestRun {
     this.physicalId = event.PhysicalResourceId || (this.refused ? 'not-created' : newPhysicalId(event));
     this.progress = progress;
     this.inv = invocation(rt);
+    this.startedAt = rt.now();
   }
 
   /** Whether this invocation is finished: it answered, or handed the request on. */
@@ -278,6 +281,17 @@ export class RequestRun {
     }
   }
 
+  /**
+   * Until when delivering the answer is worth trying: while CloudFormation waits for it, which is the
+   * resource's ServiceTimeout (the timeout plus the answer margin) from the request's first
+   * invocation; then Lambda's run ends (see index.ts).
+   */
+  private answerUntil(): number {
+    const given = Number((this.event.ResourceProperties as { TimeoutSeconds?: unknown } | undefined)?.TimeoutSeconds);
+    const seconds = Number.isInteger(given) && given > 0 && given <= MAX_TIMEOUT_SECONDS ? given : MAX_TIMEOUT_SECONDS;
+    return (this.progress?.startedAt ?? this.startedAt) + (seconds + ANSWER_MARGIN_SECONDS) * 1000;
+  }
+
   /** The final word of this request, unless it was given already. A Delete never fails. */
   private async reply(status: Answer['Status'], reason?: string, data?: Record<string, string>, refused = false): Promise<void> {
     if (this.done) {
@@ -289,7 +303,8 @@ export class RequestRun {
     }
     this.done = true;
     this.rt.log(`answering ${status}`, { reason, data });
-    this.sending = this.rt.answer(this.event, { Status: status, Reason: reason, PhysicalResourceId: this.physicalId, Data: data ?? answerData('Failed') });
+    const answer = { Status: status, Reason: reason, PhysicalResourceId: this.physicalId, Data: data ?? answerData('Failed') };
+    this.sending = this.rt.answer(this.event, answer, this.answerUntil());
     try {
       await this.sending;
     } catch (e) {

@@ -69,7 +69,7 @@ export interface Runtime {
   /** The text of an S3 object (a changedFiles manifest); throws when it cannot be read, S3's error code in `name`. */
   readObject(bucket: string, key: string, signal: AbortSignal): Promise<string>;
   /** Sends the answer to CloudFormation; throws when it could not be delivered. */
-  answer(event: CloudFormationRequest, answer: Answer): Promise<void>;
+  answer(event: CloudFormationRequest, answer: Answer, until: number): Promise<void>;
   /** Starts a new invocation of this function that resumes `payload` from `progress`; throws when it cannot. */
   continueLater(payload: object, progress: Progress): Promise<void>;
   log(message: string, fields?: Record<string, unknown>): void;
