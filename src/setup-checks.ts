@@ -49,10 +49,12 @@ function warn(invalidations: readonly CheckedInvalidation[]): string[] {
           + 'the first while the files may still be copying. Remove distribution (and distributionPaths) from the BucketDeployment.');
       }
       const ours = [stack.stackName, Stack.of(distribution).stackName].map((name) => `${name}:`);
-      if (followsStack && where !== stack && imported !== undefined && ours.some((prefix) => imported.startsWith(prefix))) {
+      // Files that another stack puts in a bucket of this one, or next to the distribution in its own stack.
+      const intoOurs = imported !== undefined && ours.some((prefix) => imported.startsWith(prefix));
+      if (followsStack && where !== stack && (intoOurs || where === Stack.of(distribution))) {
         Annotations.of(scope).addWarningV2('cdk-cloudfront-invalidation:contentElsewhere', `BucketDeployment ${deployment.node.path} `
-          + `(stack ${where.stackName}) puts files in a bucket of stack ${stack.stackName}, but the trigger onStackChange follows stack `
-          + `${stack.stackName} only, so new files never fire this Invalidation. Put the Invalidation in stack ${where.stackName}, or use `
+          + `(stack ${where.stackName}) puts files where distribution ${distribution.node.path} serves them from, but the trigger `
+          + `onStackChange follows stack ${stack.stackName} only, so new files never fire this Invalidation. Put the Invalidation in stack ${where.stackName}, or use `
           + 'trigger: InvalidationTrigger.onChangeOf(...) with a value that changes with the files.');
       }
     }

@@ -53,9 +53,11 @@ export class StackContent {
     this.deploymentFingerprints.clear();
   }
 
-  /** Logical ids of the resources an invalidation runs after by default, sorted. */
+  /** Logical ids of the resources an invalidation runs after by default (the anchor's DependsOn), sorted. */
   public followedIds(): string[] {
-    return this.followedResources().map((r) => r.logicalId);
+    // A resource with a Condition may not exist: CloudFormation refuses a DependsOn on it from an
+    // unconditional resource when the condition is false. Its changes still fire `onStackChange`.
+    return this.followedResources().filter((r) => r.definition.Condition === undefined).map((r) => r.logicalId);
   }
 
   /** The `onStackChange` fingerprint: every followed resource, and the parameters they use. */

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, CfnOutput, CfnParameter, CfnResource, Duration, Fn, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, CfnCondition, CfnOutput, CfnParameter, CfnResource, Duration, Fn, Lazy, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { AppProps } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
@@ -473,6 +473,20 @@ describe('anchor', () => {
     expect(anchor.DependsOn).not.toContain(ids('AfterLast'));
     expect(anchor.DependsOn).toContain(ids('Unrelated'));
     deployOrder(resourcesOf(template));
+  });
+
+  test('leaves out resources with a Condition (CloudFormation refuses a DependsOn on one that may not exist), whose changes still fire it', () => {
+    const withQueue = (retention: number) => siteStack({
+      extra: (stack) => {
+        const queue = new sqs.Queue(stack, 'Optional', { retentionPeriod: Duration.days(retention) });
+        (queue.node.defaultChild as CfnResource).cfnOptions.condition = new CfnCondition(stack, 'Never', { expression: Fn.conditionEquals('a', 'b') });
+      },
+    }).template;
+    const template = withQueue(4);
+    const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+    expect(anchorOf(template)[1].DependsOn).not.toContain(queueId);
+    expect(anchorOf(template)[1].DependsOn!.length).toBeGreaterThan(0);
+    expect(triggerOf(withQueue(5))).not.toEqual(triggerOf(template));
   });
 
   test('has no DependsOn when the stack holds nothing else', () => {
@@ -1038,7 +1052,22 @@ describe('setups that purge twice, or never', () => {
     const content = new Stack(app, 'Content', { env: ENV });
     new s3deploy.BucketDeployment(content, 'Files', { sources: [s3deploy.Source.data('a.txt', 'a')], destinationBucket: bucket });
     app.synth();
-    expect(warnings(site)).toEqual([expect.stringMatching(/BucketDeployment Content\/Files \(stack Content\) puts files in a bucket of stack Site, but the trigger onStackChange .*Put the Invalidation in stack Content/)]);
+    expect(warnings(site)).toEqual([expect.stringMatching(/BucketDeployment Content\/Files \(stack Content\) puts files where distribution Site\/Distribution serves them from, but the trigger onStackChange follows stack Site only.*Put the Invalidation in stack Content/)]);
+  });
+
+  test('the Invalidation in another stack than the distribution and its content, with onStackChange, is a warning too', () => {
+    const app = newApp();
+    const site = new Stack(app, 'Site', { env: ENV });
+    const bucket = new s3.Bucket(site, 'Bucket');
+    const distribution = new cloudfront.Distribution(site, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    new s3deploy.BucketDeployment(site, 'Deploy', { sources: [s3deploy.Source.data('a.txt', 'a')], destinationBucket: bucket });
+    const purges = new Stack(app, 'Purges', { env: ENV });
+    new Invalidation(purges, 'Purge', { distribution });
+    const followed = new Stack(app, 'Followed', { env: ENV });
+    new Invalidation(followed, 'Purge', { distribution, trigger: InvalidationTrigger.onChangeOf('v1') });
+    app.synth();
+    expect(warnings(purges)).toEqual([expect.stringMatching(/BucketDeployment Site\/Deploy \(stack Site\) puts files where distribution Site\/Distribution serves them from.*follows stack Purges only/)]);
+    expect(warnings(followed)).toEqual([]);
   });
 
   test('the same deployment in the Invalidation\'s own stack, or followed by onDeployment, gives no warning', () => {
