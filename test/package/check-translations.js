@@ -3,7 +3,8 @@
  * Checks what jsii-rosetta made of the README's code samples (.jsii.tabl.json, written by
  * `jsii-rosetta extract`): every sample compiled and has a translation for every language, the
  * Python ones parse, and none keeps TypeScript that the other languages have no words for
- * (Object.entries, template literals), which rosetta passes through as it is.
+ * (Object.entries, template literals), which rosetta passes through as it is, nor a shorthand
+ * property, which rosetta turns into a Go name that does not exist.
  * Usage: node test/package/check-translations.js [tablet]
  */
 const { execFileSync } = require('child_process');
@@ -25,6 +26,13 @@ for (const [key, snippet] of Object.entries(tablet.snippets)) {
     if (typeof source !== 'string' || source.trim() === '') {
       problems.push(`${where}: no ${language} translation`);
       continue;
+    }
+    if (language === 'go') {
+      // A TypeScript shorthand property ({ distribution }) comes out as a Go name that does not exist.
+      const shorthand = source.split('\n').find((l) => /^\s*([A-Z]\w*): \1,\s*$/.test(l));
+      if (shorthand) {
+        problems.push(`${where}: the go translation names a variable that does not exist (a shorthand property?): ${shorthand.trim()}`);
+      }
     }
     for (const pattern of UNTRANSLATED) {
       if (pattern.test(source)) {
