@@ -65,6 +65,9 @@ describe('planning changedFiles', () => {
     }
     expect(withPaths(plan.job, ['/a', '/b']).batches).toEqual([{ number: 1, paths: ['/a', '/b'] }]);
     expect(withPaths(plan.job, []).batches).toEqual([]);
-    expect(withPaths(plan.job, []).reference).toBe(plan.job.reference);
+    // The paths chosen are part of the reference: the same paths, the same reference; others, another.
+    expect(withPaths(plan.job, ['/a', '/b']).reference).toBe(withPaths(plan.job, ['/a', '/b']).reference);
+    expect(withPaths(plan.job, ['/a', '/b']).reference).toMatch(new RegExp(`^${plan.job.reference}-p[0-9a-f]{8}$`));
+    expect(withPaths(plan.job, ['/*']).reference).not.toBe(withPaths(plan.job, ['/a', '/b']).reference);
   });
 });

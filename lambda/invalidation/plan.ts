@@ -235,7 +235,11 @@ export function planRequest(event: CloudFormationRequest): Plan {
 
 /** The job with other (normalized) paths: a changedFiles Invalidation's, from its manifests. No batch when there is no path. */
 export function withPaths(job: Job, paths: readonly string[]): Job {
-  return { ...job, batches: batchesOf(paths) };
+  // The paths chosen are part of the reference: should a second delivery of the request choose
+  // others (a manifest it could not read), it submits them as new invalidations rather than have
+  // CloudFront refuse a reference it knows with other paths.
+  const chosen = sha256(JSON.stringify(paths)).slice(0, 8);
+  return { ...job, reference: `${job.reference}-p${chosen}`, batches: batchesOf(paths) };
 }
 
 function batchesOf(paths: readonly string[]): Batch[] {
