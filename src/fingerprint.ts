@@ -7,18 +7,23 @@ import type { CfnParameter } from 'aws-cdk-lib';
 import { compareStrings } from './paths';
 import type { RenderedResource } from './render';
 
+/**
+ * Calls `visit` with every object of a rendered template fragment, outermost first, and goes into
+ * its values unless `visit` returns false.
+ */
+function eachObject(node: unknown, visit: (object: Record<string, unknown>) => boolean | void): void {
+  if (Array.isArray(node)) {
+    node.forEach((item) => eachObject(item, visit));
+  } else if (node && typeof node === 'object' && visit(node as Record<string, unknown>) !== false) {
+    Object.values(node as Record<string, unknown>).forEach((value) => eachObject(value, visit));
+  }
+}
+
 /** Logical ids a rendered definition refers to: Ref, Fn::GetAtt, Fn::Sub and DependsOn. */
 export function referencedIds(definition: unknown): Set<string> {
   const ids = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
-    }
-    if (!node || typeof node !== 'object') {
-      return;
-    }
-    for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
+  eachObject(definition, (node) => {
+    for (const [key, value] of Object.entries(node)) {
       if (key === 'Ref' && typeof value === 'string') {
         ids.add(value);
       } else if (key === 'Fn::GetAtt') {
@@ -38,12 +43,9 @@ export function referencedIds(definition: unknown): Set<string> {
         }
       } else if (key === 'DependsOn') {
         (Array.isArray(value) ? value : [value]).forEach((v) => typeof v === 'string' && ids.add(v));
-        continue;
       }
-      visit(value);
     }
-  };
-  visit(definition);
+  });
   return ids;
 }
 
@@ -99,31 +101,23 @@ export type DeployTimeValues = 'imports' | 'references';
 /** The intrinsics in a definition's properties whose value CloudFormation works out at deploy time. */
 export function deployTimeValues(properties: unknown, kind: DeployTimeValues, parameters: ReadonlyMap<string, unknown>): string[] {
   const found = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
+  const other = (name: string) => !name.startsWith('AWS::') && !parameters.has(name);
+  eachObject(properties, (node) => {
+    const entries = Object.entries(node);
+    if (entries.length !== 1) {
+      return true;
     }
-    if (!node || typeof node !== 'object') {
-      return;
+    const [key, value] = entries[0];
+    const take = key === 'Fn::ImportValue'
+      || (kind === 'references' && (
+        (key === 'Ref' && typeof value === 'string' && other(value))
+        || key === 'Fn::GetAtt'
+        || (key === 'Fn::Sub' && [...String(Array.isArray(value) ? value[0] : value).matchAll(/\$\{([^!}][^}]*)\}/g)].some((m) => other(m[1].split('.')[0])))));
+    if (take) {
+      found.add(JSON.stringify(canonical(node)));
     }
-    const entries = Object.entries(node as Record<string, unknown>);
-    if (entries.length === 1) {
-      const [key, value] = entries[0];
-      const other = (name: string) => !name.startsWith('AWS::') && !parameters.has(name);
-      const take = key === 'Fn::ImportValue'
-        || (kind === 'references' && (
-          (key === 'Ref' && typeof value === 'string' && other(value))
-          || key === 'Fn::GetAtt'
-          || (key === 'Fn::Sub' && [...String(Array.isArray(value) ? value[0] : value).matchAll(/\$\{([^!}][^}]*)\}/g)].some((m) => other(m[1].split('.')[0])))));
-      if (take) {
-        found.add(JSON.stringify(canonical(node)));
-        return;
-      }
-    }
-    entries.forEach(([, value]) => visit(value));
-  };
-  visit(properties);
+    return !take;
+  });
   return [...found];
 }
 
