@@ -26,12 +26,16 @@ process.on('message', async (msg) => {
     awsRequestId: msg.requestId,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   };
+  let outcome;
   try {
     const result = await handler(msg.payload, context);
-    process.send({ type: 'result', id: msg.id, ok: true, result: result === undefined ? null : result });
+    outcome = { type: 'result', id: msg.id, ok: true, result: result === undefined ? null : result };
   } catch (e) {
-    process.send({ type: 'result', id: msg.id, ok: false, error: { name: e && e.name, message: e && e.message } });
+    outcome = { type: 'result', id: msg.id, ok: false, error: { name: e && e.name, message: e && e.message } };
   }
+  // The end of the invocation's output, then its result: the parent takes both before it is over,
+  // so that every line the invocation logged is its own.
+  process.stdout.write(`\u0000end ${msg.id}\n`, () => process.send(outcome));
 });
 
 process.send({ type: 'ready' });

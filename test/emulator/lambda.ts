@@ -304,16 +304,34 @@ export class LambdaEmulator {
       fail = reject;
     });
     const worker: Worker = { process: child, fn, busy: false, ready };
-    const capture = (chunk: Buffer) => worker.current?.record.logs.push(chunk.toString('utf8'));
+    // An invocation is over once both its result and the end of its output have arrived.
+    let ended: string | undefined;
+    let result: { ok?: boolean; error?: { message?: string } } | undefined;
+    const over = () => {
+      if (result && ended === worker.current?.record.id) {
+        const done = result;
+        result = undefined;
+        worker.current?.finish(done.ok ? 'ok' : 'error', done.error?.message);
+      }
+    };
+    const capture = (chunk: Buffer) => {
+      const text = chunk.toString('utf8').replace(/\u0000end ([^\n]*)\n/g, (_line, id: string) => {
+        ended = id;
+        return '';
+      });
+      worker.current?.record.logs.push(text);
+      over();
+    };
     child.stdout!.on('data', capture);
-    child.stderr!.on('data', capture);
+    child.stderr!.on('data', (chunk: Buffer) => worker.current?.record.logs.push(chunk.toString('utf8')));
     child.on('message', (msg: { type: string; ok?: boolean; error?: { message?: string } }) => {
       if (msg.type === 'ready') {
         markReady();
       } else if (msg.type === 'init-error') {
         fail(new Error(`function ${fn.name} failed to initialize: ${msg.error?.message}`));
       } else if (msg.type === 'result') {
-        worker.current?.finish(msg.ok ? 'ok' : 'error', msg.error?.message);
+        result = msg;
+        over();
       }
     });
     child.on('exit', () => {
