@@ -122,8 +122,16 @@ export function deploymentManifest(deployment: s3deploy.BucketDeployment): { man
     const deployTime = !!sourceMarkers && typeof sourceMarkers === 'object' && Object.keys(sourceMarkers).length > 0;
     const staging = asset.node.tryFindChild('Stage') as AssetStaging | undefined;
     const where = staging?.absoluteStagedPath ?? asset.assetPath;
+    let listing: Array<[string, string]>;
+    try {
+      listing = listFiles(where);
+    } catch (e) {
+      // An archive this reader does not know (zip64, say): its files are not known at synth.
+      unknown.push(`source ${i + 1}: ${(e as Error).message}`);
+      return;
+    }
     // Later sources overwrite earlier ones with the same key, as the deployment does.
-    for (const [name, hash] of listFiles(where)) {
+    for (const [name, hash] of listing) {
       files.set(`${base}${name}`, deployTime ? '' : hash);
     }
   });
@@ -213,7 +221,8 @@ export function zipEntries(file: string): Array<[string, string]> {
     if (method !== 0 && method !== 8) {
       throw fail(`entry ${name} uses compression method ${method}`);
     }
-    out.push([name.replace(/^\/+/, ''), contentHash(method === 0 ? raw : inflateRawSync(raw))]);
+    // A name may start with '/' or './'; the deployment puts the file at the key without it.
+    out.push([name.replace(/^(\.?\/)+/, ''), contentHash(method === 0 ? raw : inflateRawSync(raw))]);
   }
   return out.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 }

@@ -89,7 +89,10 @@ export function viewerPath(key: string, originPath: string): string | undefined 
   if (originPath && !key.startsWith(`${originPath}/`)) {
     return undefined;
   }
-  const served = originPath ? key.slice(originPath.length + 1) : key;
+  // A key is a name, not a URL: its '%' and '?' are characters of the name, which a viewer's URL
+  // holds encoded (encodePath, which keeps an escape that is already there and a query string,
+  // does the rest).
+  const served = (originPath ? key.slice(originPath.length + 1) : key).replace(/%/g, '%25').replace(/\?/g, '%3F');
   // A '*' inside a key cannot be named exactly: purge what starts like it.
   const star = served.indexOf('*');
   return `/${star === -1 ? served : served.slice(0, star + 1)}`;

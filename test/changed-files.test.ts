@@ -108,6 +108,17 @@ describe('InvalidationPaths.changedFiles at synth', () => {
     Annotations.fromStack(stack).hasInfo('/Site/Purge', Match.stringLikeRegexp('^Up to 3000 paths per deploy: the files that changed .*\\$0\\.005 a path'));
   });
 
+  test('reads zip entry names as the deployment puts them, and takes an archive it cannot read as known only at deploy time', () => {
+    const dir = writeSite('dotted', { 'docs/a.html': 'a' });
+    const dotted = path.join(TMP, 'dotted.zip');
+    execFileSync('python3', ['-c', 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n    z.writestr("./docs/a.html", "a")', dotted]);
+    expect(zipEntries(dotted).map(([k]) => k)).toEqual(['docs/a.html']);
+    const zip64 = path.join(TMP, 'site64.zip');
+    execFileSync('zip', ['-q', '-r', '-fz', zip64, '.'], { cwd: dir });
+    const { manifest } = synth([s3deploy.Source.asset(zip64)]);
+    expect(manifest.unknown).toMatch(/^source 1: cannot read the zip archive .*zip64/);
+  });
+
   test('reads the files of a zip source', () => {
     const dir = writeSite('zipped', { 'a.txt': 'hello hello hello hello', 'sub/b.txt': 'b' });
     const zip = path.join(TMP, 'site.zip');
@@ -188,6 +199,10 @@ describe('planChangedFiles', () => {
     expect(viewerPath('other/a.html', 'site')).toBeUndefined();
     const plan = planChangedFiles(manifest([['site/a b.html', '1']]), manifest([['site/a b.html', '2']]), { ...settings, originPath: 'site' });
     expect(plan.paths).toEqual(['/a%20b.html']);
+    // A key's '%' and '?' are part of its name: a viewer asks for them encoded.
+    const odd = [['docs/a%20b.html', '1'], ['docs/q?x.html', '1'], ['docs/50%off.html', '1']] as Array<[string, string]>;
+    const changed = planChangedFiles(manifest(odd), manifest(odd.map(([k]) => [k, '2'])), settings);
+    expect(changed.paths).toEqual(['/docs/50%25off.html', '/docs/a%2520b.html', '/docs/q%3Fx.html']);
   });
 
   test('4000 changed of 10,000 go out within 3000 paths, every changed file covered', () => {
