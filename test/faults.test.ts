@@ -4,9 +4,9 @@
  * do not go through, requests that are not the handler's, and secrets in what it logs.
  */
 import type { SynthesizedStack } from './driver/assembly';
-import { requests, SITE, STACK_ID, synthHandlerStack } from './driver/handler-fixture';
-import { deployInvalidationHandler, LocalCloud } from './driver/local-cloud';
-import type { LocalCloudOptions } from './driver/local-cloud';
+import type { requests } from './driver/handler-fixture';
+import { SITE, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from './driver/handler-fixture';
+import type { LocalCloud, LocalCloudOptions } from './driver/local-cloud';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
@@ -18,16 +18,10 @@ beforeAll(() => {
 });
 
 async function start(options: LocalCloudOptions = {}): Promise<void> {
-  cloud = await LocalCloud.start({ retryDelaysMs: [50, 100], ...options });
-  cloud.cloudfront.addDistribution({ id: SITE });
-  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
-  r = requests(fn.arn);
+  ({ cloud, fn, r } = await startHandlerCloud(synthesized, options));
 }
 
-afterEach(async () => {
-  await cloud.lambda.idle();
-  await cloud.close();
-});
+afterEach(() => stopHandlerCloud(cloud));
 
 /** An answer must come before CloudFormation gives up: far sooner than any of the hangs below. */
 const ANSWER_WITHIN_MS = 30_000;

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'crypto';
 import type { SynthesizedStack } from './driver/assembly';
-import { OTHER, SITE, STACK_ID, synthHandlerStack } from './driver/handler-fixture';
-import { deployInvalidationHandler, LocalCloud } from './driver/local-cloud';
+import { OTHER, SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from './driver/handler-fixture';
+import type { LocalCloud } from './driver/local-cloud';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../src/contract';
 
 let synthesized: SynthesizedStack;
@@ -19,17 +19,10 @@ beforeAll(() => {
 });
 
 async function start(options: { lambdaTimeoutMs?: number } = {}): Promise<void> {
-  cloud = await LocalCloud.start({ lambdaTimeoutMs: options.lambdaTimeoutMs, retryDelaysMs: [50, 100] });
-  for (const id of [SITE, OTHER]) {
-    cloud.cloudfront.addDistribution({ id });
-  }
-  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
+  ({ cloud, fn } = await startHandlerCloud(synthesized, options, [SITE, OTHER]));
 }
 
-afterEach(async () => {
-  await cloud.lambda.idle();
-  await cloud.close();
-});
+afterEach(() => stopHandlerCloud(cloud));
 
 function rollbackEvent(targets: RollbackPurgeTarget[], eventId = randomUUID()): RollbackPurgeEvent {
   return { rollbackPurge: { eventId, stackId: STACK_ID, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date().toISOString(), targets } };

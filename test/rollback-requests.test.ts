@@ -5,8 +5,9 @@
  * CloudFront emulator; requests made by hand with the stack status set for them.
  */
 import type { SynthesizedStack } from './driver/assembly';
-import { requests, SITE, STACK_ID, synthHandlerStack } from './driver/handler-fixture';
-import { deployInvalidationHandler, LocalCloud } from './driver/local-cloud';
+import type { requests } from './driver/handler-fixture';
+import { SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from './driver/handler-fixture';
+import type { LocalCloud } from './driver/local-cloud';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
@@ -18,16 +19,10 @@ beforeAll(() => {
 });
 
 beforeEach(async () => {
-  cloud = await LocalCloud.start({ retryDelaysMs: [50, 100] });
-  cloud.cloudfront.addDistribution({ id: SITE });
-  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
-  r = requests(fn.arn);
+  ({ cloud, fn, r } = await startHandlerCloud(synthesized));
 });
 
-afterEach(async () => {
-  await cloud.lambda.idle();
-  await cloud.close();
-});
+afterEach(() => stopHandlerCloud(cloud));
 
 const setStatus = (status: string) => cloud.cloudformation.setStackStatus(STACK_ID, 'HandlerTest', status);
 const deleteOf = () => r.makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'InvalidateSite-abc', ResourceProperties: r.props({ Paths: ['/v2/*'] }) as never });

@@ -7,7 +7,8 @@ import { App, Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import type { SynthesizedStack } from './assembly';
 import { freshOutdir, readStack } from './assembly';
-import { ACCOUNT_ID, REGION } from './local-cloud';
+import { ACCOUNT_ID, deployInvalidationHandler, LocalCloud, REGION } from './local-cloud';
+import type { LocalCloudOptions } from './local-cloud';
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { Invalidation } from '../../src';
 import type { InvalidationResourceProperties } from '../../src/contract';
@@ -63,4 +64,30 @@ export function requests(functionArn: string) {
     ResourceProperties: newProps as unknown as Record<string, unknown>,
   });
   return { props, makeEvent, create, update };
+}
+
+/** A local cloud running the fixture stack's handler, and requests for it. */
+export interface HandlerCloud {
+  readonly cloud: LocalCloud;
+  readonly fn: { name: string; arn: string };
+  readonly r: ReturnType<typeof requests>;
+}
+
+/**
+ * Starts a local cloud (Lambda retrying failures after 50 and 100 ms) with the given distributions,
+ * and deploys the synthesized fixture's handler to it. Close it with `stopHandlerCloud`.
+ */
+export async function startHandlerCloud(
+  synthesized: SynthesizedStack, options: LocalCloudOptions = {}, distributions: readonly string[] = [SITE],
+): Promise<HandlerCloud> {
+  const cloud = await LocalCloud.start({ retryDelaysMs: [50, 100], ...options });
+  distributions.forEach((id) => cloud.cloudfront.addDistribution({ id }));
+  const fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
+  return { cloud, fn, r: requests(fn.arn) };
+}
+
+/** Lets the invocations still running end, then closes the local cloud. */
+export async function stopHandlerCloud(cloud: LocalCloud | undefined): Promise<void> {
+  await cloud?.lambda.idle();
+  await cloud?.close();
 }
