@@ -107,6 +107,13 @@ project.gitignore.exclude('/test/*.snapshot/asset.*');
 
 // Users get the bundle under assets/, not the handler's sources.
 project.npmignore?.exclude('/lambda/', '/.ci/');
+// Jest compiles each file alone (isolatedModules), so the tests and the handler are type-checked
+// as a whole once, as part of the tests.
+project.testTask.spawn(project.addTask('typecheck', {
+  description: 'Type-check the tests and the handler',
+  steps: [{ exec: 'tsc --noEmit -p test/tsconfig.json' }, { exec: 'tsc --noEmit -p lambda/tsconfig.json' }],
+}));
+
 // Tests take the handler from the synthesized cloud assembly, so it must be bundled first; so does
 // every way of building or packing the library, however it is started.
 project.testTask.prependSpawn(project.bundler.bundleTask);

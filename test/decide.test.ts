@@ -152,6 +152,7 @@ describe('answering', () => {
       answer: async (_event: unknown, _answer: unknown, at: number) => {
         until.push(at);
       },
+      readObject: async () => '',
       continueLater: async () => undefined,
       log: () => undefined,
     };
