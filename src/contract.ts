@@ -13,11 +13,13 @@ export const RESOURCE_TYPE = 'Custom::CloudFrontInvalidation';
 export const LEGACY_GUARD_RESOURCE_TYPE = 'Custom::CloudFrontInvalidationRollbackGuard';
 
 /**
- * The stack status after which the stack's EventBridge rule hands the handler a rollback purge:
- * every resource is back to the template rolled back to, cleanup included, also when a rollback
- * that failed (`UPDATE_ROLLBACK_FAILED`) is continued with ContinueUpdateRollback.
+ * The stack statuses after which the stack's EventBridge rule hands the handler a purge: the content
+ * of a failed deploy is back as it was (`UPDATE_ROLLBACK_COMPLETE`, also when a rollback that
+ * failed is continued with ContinueUpdateRollback or started by RollbackStack), or stays as the
+ * failed deploy left it because rollback is disabled (`UPDATE_FAILED`, `CREATE_FAILED`: `cdk deploy
+ * --no-rollback`). See docs/cloudformation.md, "Stack status events".
  */
-export const ROLLBACK_COMPLETE_STATUS = 'UPDATE_ROLLBACK_COMPLETE';
+export const PURGE_STATUSES = ['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_FAILED', 'CREATE_FAILED'];
 
 /** Environment variable of the handler function holding the id (ARN) of the stack it serves. */
 export const STACK_ID_ENV = 'INVALIDATION_STACK_ID';
@@ -28,14 +30,15 @@ export interface RollbackPurgeTarget {
   readonly DistributionId: string;
   /** A tenant of the distribution, when the Invalidation purges one tenant only. */
   readonly DistributionTenantId?: string;
-  /** Paths and `#cache-tags` as the Invalidation has them (or `['/*']` when too long to carry). */
+  /** Paths and `#cache-tags`, encoded (or `['/*']` when known only at deploy time, or too long to carry). */
   readonly Paths: string[];
 }
 
 /**
  * What the stack's EventBridge rule hands the handler (an InputTransformer of the CloudFormation
- * "CloudFormation Stack Status Change" event) once an update of the stack has rolled back.
- * The rule, and so the list, is as in the template rolled back to.
+ * "CloudFormation Stack Status Change" event) once a deploy of the stack has failed and, unless
+ * rollback is disabled, rolled back (`PURGE_STATUSES`). The rule, and so the list, is as in the
+ * template rolled back to; what the failed deploy itself named, the handler reads from the stack's events.
  */
 export interface RollbackPurgeEvent {
   readonly rollbackPurge: {
@@ -47,7 +50,7 @@ export interface RollbackPurgeEvent {
     readonly status: string;
     /** `time`, when the stack reached the status. */
     readonly time: string;
-    /** Every Invalidation of the stack, equal entries once. */
+    /** Every Invalidation of the stack, equal entries once (`src/rollback-targets.ts`). */
     readonly targets: RollbackPurgeTarget[];
   };
 }

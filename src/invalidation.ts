@@ -216,11 +216,6 @@ export class Invalidation extends Construct {
     }
 
     const provider = InvalidationProvider.of(this);
-    if (props.distributionTenantId === undefined) {
-      provider.grantDistribution(props.distribution.distributionId);
-    } else {
-      provider.grantTenant(props.distributionTenantId);
-    }
     const binding = trigger._bind(this, provider.content);
     const afterStack = props.executeAfterStack ?? true;
     if (!afterStack && binding.followsStack) {

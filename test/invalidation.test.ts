@@ -13,11 +13,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
+import * as fc from 'fast-check';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import type { InvalidationProps } from '../src';
 import * as fingerprints from '../src/fingerprint';
 import * as render from '../src/render';
-import { estimateInputLength, MAX_INPUT_TEMPLATE_LENGTH } from '../src/rollback-targets';
+import { normalizePaths } from '../src/paths';
+import { fitRollbackTargets, MAX_ID_LENGTH, MAX_INPUT_TEMPLATE_LENGTH, rollbackPurgeTemplate } from '../src/rollback-targets';
+import { resolve } from './driver/intrinsics';
 
 // Every synthesis in this file fails on a deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';
@@ -159,6 +162,15 @@ function ruleInput(template: Template): { rollbackPurge: { eventId: string; stac
     const whole = typeof value === 'string' ? /^@@(\d+)@@$/.exec(value) : null;
     return whole ? intrinsics[Number(whole[1])] : value;
   });
+}
+
+/** The value inside the Fn::Split and Fn::Join chain that escapes a deploy-time value for the rule's input. */
+function unescaped(value: unknown): unknown {
+  let v = value as { 'Fn::Join'?: [string, { 'Fn::Split'?: [string, unknown] }] };
+  while (v && typeof v === 'object' && v['Fn::Join']?.[1]?.['Fn::Split']) {
+    v = v['Fn::Join'][1]['Fn::Split']![1] as typeof v;
+  }
+  return v;
 }
 
 function inputTemplateLength(template: Template): number {
@@ -383,33 +395,40 @@ describe('IAM', () => {
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
   }
 
-  test('grants CloudFront actions on exactly the distributions used, never on *', () => {
+  test('grants the CloudFront invalidation actions on the distributions and tenants of the stack\'s account, whatever the template names, never on *', () => {
     const { template } = siteStack({
       extra: (stack) => {
         const other = imported(stack, 'EIMPORTED');
         new Invalidation(stack, 'Second', { distribution: other });
-        new Invalidation(stack, 'Third', { distribution: other, paths: ['/x'] });
+        new Invalidation(stack, 'Third', { distribution: other, paths: ['/x'], distributionTenantId: 'dt_1' });
       },
     });
     const cloudfrontStatements = statements(template).filter((s) => JSON.stringify(s.Action).includes('cloudfront:'));
-    const [distributionId] = Object.keys(template.findResources('AWS::CloudFront::Distribution'));
+    const arn = (resource: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cloudfront::123456789012:${resource}`]] });
     expect(cloudfrontStatements).toEqual([{
-      Action: ['cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation', 'cloudfront:ListInvalidations'],
-      Effect: 'Allow',
-      Resource: [
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::123456789012:distribution/', { Ref: distributionId }]] },
-        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::123456789012:distribution/EIMPORTED']] },
+      Action: [
+        'cloudfront:CreateInvalidation', 'cloudfront:GetInvalidation', 'cloudfront:ListInvalidations',
+        'cloudfront:CreateInvalidationForDistributionTenant', 'cloudfront:GetInvalidationForDistributionTenant', 'cloudfront:ListInvalidationsForDistributionTenant',
       ],
+      Effect: 'Allow',
+      Resource: [arn('distribution/*'), arn('distribution-tenant/*')],
     }]);
     expect(JSON.stringify(statements(template))).not.toContain('"*"');
+    // The same policy with or without Invalidations of other distributions: a rollback never takes a grant away.
+    const plain = siteStack().template;
+    expect(statements(plain).filter((s) => JSON.stringify(s.Action).includes('cloudfront:'))).toEqual(cloudfrontStatements);
   });
 
-  test('lets the handler start itself again and read only its own stack', () => {
+  test('lets the handler start itself again and read only its own stack and its events', () => {
     const { template } = siteStack();
     const fnId = providerFunctions(template)[0];
     expect(statements(template)).toEqual(expect.arrayContaining([
       { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: { 'Fn::GetAtt': [fnId, 'Arn'] } },
-      { Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource'], Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+      {
+        Action: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStackEvents'],
+        Effect: 'Allow',
+        Resource: { Ref: 'AWS::StackId' },
+      },
     ]));
   });
 
@@ -768,15 +787,19 @@ describe('onChangeOf', () => {
 });
 
 describe('rollback rule', () => {
-  test('matches this stack\'s UPDATE_ROLLBACK_COMPLETE status events and invokes the handler, retrying for 24 hours into a dead-letter queue', () => {
+  test('matches this stack\'s status events after a failed deploy, whatever form its id takes, and invokes the handler, retrying for 24 hours into a dead-letter queue', () => {
     const { template } = siteStack();
     const [ruleId, rule] = only(template.findResources('AWS::Events::Rule'));
     const [queueId, queue] = only(template.findResources('AWS::SQS::Queue'));
     const fnId = providerFunctions(template)[0];
+    const arn = (tail: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cloudformation:eu-west-1:123456789012:stack/Site${tail}`]] });
     expect(rule.Properties.EventPattern).toEqual({
       'source': ['aws.cloudformation'],
       'detail-type': ['CloudFormation Stack Status Change'],
-      'detail': { 'stack-id': [{ Ref: 'AWS::StackId' }], 'status-details': { status: ['UPDATE_ROLLBACK_COMPLETE'] } },
+      'detail': {
+        'stack-id': [{ prefix: arn('/') }, arn(''), 'Site'],
+        'status-details': { status: ['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_FAILED', 'CREATE_FAILED'] },
+      },
     });
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({
       Arn: { 'Fn::GetAtt': [fnId, 'Arn'] },
@@ -791,12 +814,13 @@ describe('rollback rule', () => {
     expect(queuePolicy).toContain('"Service":"events.amazonaws.com"');
   });
 
-  test('hands the handler the event\'s id, stack, status and time, and every Invalidation of the stack, equal ones once', () => {
+  test('hands the handler the event\'s id, stack, status and time, and every Invalidation of the stack, equal ones once, paths encoded', () => {
     const { template } = siteStack({
       invalidation: { paths: ['/index.html', '/a"b'] },
       extra: (stack, distribution) => {
-        new Invalidation(stack, 'Same', { distribution, paths: ['/index.html', '/a"b'], trigger: InvalidationTrigger.onChangeOf('x') });
-        new Invalidation(stack, 'Other', { distribution: imported(stack, 'EOTHER'), paths: ['#tag', `/${Fn.ref('AWS::AccountId')}/*`] });
+        new Invalidation(stack, 'Same', { distribution, paths: ['/a"b', '/index.html'], trigger: InvalidationTrigger.onChangeOf('x') });
+        new Invalidation(stack, 'Other', { distribution: imported(stack, 'EOTHER'), paths: ['#Tag<1>', '/promo<id>.html'] });
+        new Invalidation(stack, 'Token', { distribution: imported(stack, 'ETOKEN'), paths: ['/x', `/${Fn.ref('AWS::AccountId')}/*`] });
         new Invalidation(stack, 'Tenant', { distribution, distributionTenantId: 'dt_1' });
         const list = new CfnParameter(stack, 'PathList', { type: 'CommaDelimitedList' });
         new Invalidation(stack, 'Listed', { distribution: imported(stack, 'ELISTED'), paths: list.valueAsList });
@@ -804,20 +828,57 @@ describe('rollback rule', () => {
     });
     const [distributionId] = Object.keys(template.findResources('AWS::CloudFront::Distribution'));
     const input = ruleInput(template);
-    expect(input).toEqual({
-      rollbackPurge: {
-        eventId: 'event:$.id',
-        stackId: 'event:$.detail.stack-id',
-        status: 'event:$.detail.status-details.status',
-        time: 'event:$.time',
-        targets: [
-          { DistributionId: { Ref: distributionId }, Paths: ['/index.html', '/a"b'] },
-          { DistributionId: 'EOTHER', Paths: ['#tag', expect.stringMatching(/^\/@@\d+@@\/\*$/)] },
-          { DistributionId: { Ref: distributionId }, DistributionTenantId: 'dt_1', Paths: ['/*'] },
-          { DistributionId: 'ELISTED', Paths: ['/*'] },
-        ],
-      },
+    const targets = input.rollbackPurge.targets.map((t) => ({ ...t, DistributionId: unescaped(t.DistributionId) }));
+    expect({ ...input.rollbackPurge, targets }).toEqual({
+      eventId: 'event:$.id',
+      stackId: 'event:$.detail.stack-id',
+      status: 'event:$.detail.status-details.status',
+      time: 'event:$.time',
+      targets: [
+        { DistributionId: { Ref: distributionId }, Paths: ['/a%22b', '/index.html'] },
+        // A literal `<id>` would be a placeholder to EventBridge: it goes encoded, or as \u003c in a tag.
+        { DistributionId: 'EOTHER', Paths: ['#tag<1>', '/promo%3Cid%3E.html'] },
+        // A path known only at deploy time may hold anything: the distribution is purged whole.
+        { DistributionId: 'ETOKEN', Paths: ['/*'] },
+        { DistributionId: { Ref: distributionId }, DistributionTenantId: 'dt_1', Paths: ['/*'] },
+        { DistributionId: 'ELISTED', Paths: ['/*'] },
+      ],
     });
+    const [, rule] = only(template.findResources('AWS::Events::Rule'));
+    const literalText = (rule.Properties.Targets[0].InputTransformer.InputTemplate['Fn::Join'][1] as unknown[]).filter((p) => typeof p === 'string').join('');
+    expect(literalText).toContain('#tag\\u003c1\\u003e');
+    expect(literalText).not.toMatch(/<(?!id>|stackId>|status>|time>)/);
+  });
+
+  test('is JSON once CloudFormation and EventBridge have filled it in, whatever the paths and deploy-time values hold', () => {
+    // Any text but the C0 control characters JSON cannot carry raw (line feeds, carriage returns and tabs are escaped).
+    const unit = fc.oneof(fc.constantFrom('"', '\\', '<', '>', '<id>', '\n', '\t', '%', ' ', 'é'), fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }));
+    const text = fc.array(unit, { minLength: 1, maxLength: 8 }).map((t) => t.join('').replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '?'));
+    fc.assert(fc.property(text, text, text, (literal, distributionValue, tenantValue) => {
+      const stack = new Stack(newApp(), 'Site', { env: ENV });
+      const distributionId = new CfnParameter(stack, 'DistributionId').valueAsString;
+      const tenantId = new CfnParameter(stack, 'TenantId').valueAsString;
+      const path = `/${literal.replace(/\*/g, '')}`;
+      const tag = `#${literal.replace(/[^\x21-\x7e]|[,*]/g, '') || 't'}`;
+      const targets = fitRollbackTargets(stack, [
+        { DistributionId: distributionId, Paths: [path, tag] },
+        { DistributionId: distributionId, DistributionTenantId: tenantId, Paths: [`/${tenantId}`] },
+      ]);
+      const values: Record<string, string> = { DistributionId: distributionValue, TenantId: tenantValue };
+      const resolved = resolve(stack.resolve(rollbackPurgeTemplate(targets).text), {
+        accountId: '123456789012', region: 'eu-west-1', partition: 'aws', stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1', stackName: 'Site',
+        ref: (id: string) => values[id], getAtt: () => undefined, importValue: () => undefined,
+      } as never) as string;
+      expect(resolved.length).toBeLessThanOrEqual(MAX_INPUT_TEMPLATE_LENGTH);
+      // EventBridge fills in the placeholders it knows, and nothing else.
+      const event: Record<string, string> = { id: 'ev-1', stackId: 'Site', status: 'UPDATE_ROLLBACK_COMPLETE', time: '2026-12-04T00:00:00Z' };
+      const input = JSON.parse(resolved.replace(/<([A-Za-z0-9_.-]+)>/g, (whole, name: string) => (name in event ? JSON.stringify(event[name]) : whole)));
+      expect(input.rollbackPurge.eventId).toBe('ev-1');
+      expect(input.rollbackPurge.targets).toEqual([
+        { DistributionId: distributionValue, Paths: normalizePaths([path, tag]) },
+        { DistributionId: distributionValue, DistributionTenantId: tenantValue, Paths: ['/*'] },
+      ]);
+    }), { numRuns: 200 });
   });
 
   test('names a distribution of another stack through its export', () => {
@@ -827,11 +888,12 @@ describe('rollback rule', () => {
     const deploys = new Stack(app, 'Deploys', { env: ENV });
     new Invalidation(deploys, 'Invalidate', { distribution });
     const targets = ruleInput(Template.fromStack(deploys)).rollbackPurge.targets;
-    expect(targets).toEqual([{ DistributionId: { 'Fn::ImportValue': expect.stringMatching(/Distribution/) }, Paths: ['/*'] }]);
+    expect(targets.map((t) => ({ ...t, DistributionId: unescaped(t.DistributionId) })))
+      .toEqual([{ DistributionId: { 'Fn::ImportValue': expect.stringMatching(/Distribution/) }, Paths: ['/*'] }]);
   });
 
   test('fits EventBridge\'s 8192 characters by purging the longest path lists whole', () => {
-    const pathsOf = (name: string, n: number) => Array.from({ length: n }, (_, i) => `/${name}/${'x'.repeat(90)}/${i}`);
+    const pathsOf = (name: string, n: number) => Array.from({ length: n }, (_, i) => `/${name}/${'x'.repeat(90)}/${i}`).sort();
     const { template } = siteStack({
       invalidation: false,
       extra: (stack) => {
@@ -852,6 +914,28 @@ describe('rollback rule', () => {
     expect(length + 50 * 100).toBeGreaterThan(MAX_INPUT_TEMPLATE_LENGTH);
   });
 
+  test('counts literal text exactly and a deploy-time id as its most, so that what fits at synth fits at deploy', () => {
+    const { template } = siteStack({ invalidation: false, extra: (stack) => new Invalidation(stack, 'P', { distribution: imported(stack, 'E1'), paths: ['/a', '/b"c<d>'] }) });
+    const exact = inputTemplateLength(template);
+    expect(rollbackPurgeTemplate([{ DistributionId: 'E1', Paths: normalizePaths(['/a', '/b"c<d>']) }]).length).toBe(exact);
+    const stack = new Stack(newApp());
+    const withToken = rollbackPurgeTemplate([{ DistributionId: new CfnParameter(stack, 'D').valueAsString, Paths: normalizePaths(['/a', '/b"c<d>']) }]);
+    expect(withToken.length - exact).toBe(MAX_ID_LENGTH - 'E1'.length);
+  });
+
+  test('100 path parameters of 90 characters, which would pass 8192 characters once resolved, purge their distributions whole', () => {
+    const { template } = siteStack({
+      invalidation: false,
+      extra: (stack) => {
+        for (let i = 0; i < 100; i++) {
+          const value = new CfnParameter(stack, `Path${i}`, { default: `/${'p'.repeat(89)}` }).valueAsString;
+          new Invalidation(stack, `P${i}`, { distribution: imported(stack, `E${String(i).padStart(13, '0')}`), paths: [value], trigger: InvalidationTrigger.onChangeOf('x') });
+        }
+      },
+    });
+    expect(inputTemplateLength(template)).toBeLessThanOrEqual(MAX_INPUT_TEMPLATE_LENGTH);
+    expect(ruleInput(template).rollbackPurge.targets.every((t) => JSON.stringify(t.Paths) === '["/*"]')).toBe(true);
+  });
   test('once a distribution is purged whole, its other path lists go from the rule', () => {
     const { template } = siteStack({
       invalidation: false,
@@ -871,17 +955,6 @@ describe('rollback rule', () => {
     expect(targets.length).toBeGreaterThan(30);
   });
 
-  test('estimates the input a little over its real length, counting a token as 64 characters', () => {
-    const { template } = siteStack({ invalidation: false, extra: (stack) => new Invalidation(stack, 'P', { distribution: imported(stack, 'E1'), paths: ['/a', '/b"c'] }) });
-    const exact = inputTemplateLength(template);
-    const estimate = estimateInputLength([{ DistributionId: 'E1', Paths: ['/a', '/b"c'] }]);
-    expect(estimate).toBeGreaterThanOrEqual(exact);
-    expect(estimate - exact).toBeLessThanOrEqual(16);
-    const stack = new Stack(newApp());
-    const withToken = estimateInputLength([{ DistributionId: new CfnParameter(stack, 'D').valueAsString, Paths: ['/a', '/b"c'] }]);
-    expect(withToken - estimate).toBe(64 - 'E1'.length);
-  });
-
   test('refuses at synth, naming the stack and the count, Invalidations that do not fit even purging everything', () => {
     expect(() => siteStack({
       invalidation: false,
@@ -890,7 +963,7 @@ describe('rollback rule', () => {
           new Invalidation(stack, `Purge${i}`, { distribution: imported(stack, `E${String(i).padStart(13, '0')}`) });
         }
       },
-    })).toThrow(/Stack Site: the rule that purges caches after a rollback must list the 200 Invalidations of the stack \(200 distinct/);
+    })).toThrow(/Stack Site: the rule that purges caches after a failed deploy must list the 200 Invalidations of the stack \(200 distinct/);
   });
 });
 
@@ -927,7 +1000,8 @@ describe('nested stacks', () => {
     expect(parentTemplate.findResources('AWS::Events::Rule')).toEqual({});
     const [, invalidation] = only(invalidationResources(nestedTemplate));
     expect(invalidation.Properties.DistributionId).toEqual({ Ref: expect.stringMatching(/Distribution/) });
-    expect(ruleInput(nestedTemplate).rollbackPurge.targets).toEqual([{ DistributionId: invalidation.Properties.DistributionId, Paths: ['/*'] }]);
+    expect(ruleInput(nestedTemplate).rollbackPurge.targets.map((t) => ({ ...t, DistributionId: unescaped(t.DistributionId) })))
+      .toEqual([{ DistributionId: invalidation.Properties.DistributionId, Paths: ['/*'] }]);
     expect(anchorOf(nestedTemplate)[1].DependsOn).toContain(byPrefix(nestedTemplate, 'DeployCustomResource')[0]);
     deployOrder(resourcesOf(parentTemplate));
     deployOrder(resourcesOf(nestedTemplate));
@@ -1130,16 +1204,8 @@ describe('validation at synth', () => {
 });
 
 describe('distribution tenants', () => {
-  test('grant the tenant actions on exactly the tenant ARNs, and nothing on the distribution', () => {
+  test('pass the tenant id to the resource', () => {
     const { template } = siteStack({ invalidation: { distributionTenantId: 'dt_example1' } });
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
-      .flatMap((p) => p.Properties.PolicyDocument.Statement)
-      .filter((st: { Action: unknown }) => JSON.stringify(st.Action).includes('cloudfront:'));
-    expect(statements).toEqual([{
-      Action: ['cloudfront:CreateInvalidationForDistributionTenant', 'cloudfront:GetInvalidationForDistributionTenant', 'cloudfront:ListInvalidationsForDistributionTenant'],
-      Effect: 'Allow',
-      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':cloudfront::123456789012:distribution-tenant/dt_example1']] },
-    }]);
     template.hasResourceProperties('Custom::CloudFrontInvalidation', { DistributionTenantId: 'dt_example1' });
   });
 });
