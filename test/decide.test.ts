@@ -7,7 +7,8 @@ import { decide, needsLateCheck, needsStackStatus, ROLLBACK_CLEANUP_STATUS } fro
 import { planRequest } from '../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
 import { RequestRun } from '../lambda/invalidation/request';
-import { planRollbackPurge } from '../lambda/invalidation/rollback';
+import { ignoreReason, isOwnStack, planRollbackPurge, targetOfProperties } from '../lambda/invalidation/rollback';
+import { requestSentAt } from '../lambda/invalidation/protocol';
 import type { RollbackPurgeEvent } from '../src/contract';
 import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../src/contract';
 
@@ -105,33 +106,81 @@ describe('planning the purge after a rollback', () => {
       { DistributionId: 'E1', Paths: ['/*', '/*'] },
       { DistributionId: 'E1', DistributionTenantId: 'dt_1', Paths: ['/a/*'] },
       { DistributionId: 'E2', Paths: ['/b', '/a'] },
-    ]), STACK);
-    if ('ignore' in planned) {
-      throw new Error(planned.ignore);
-    }
+    ]));
     expect(planned.jobs.map((j) => [j.target, j.batches.map((b) => b.paths)])).toEqual([
       [{ distributionId: 'E1' }, [['/*']]],
       [{ distributionId: 'E1', tenantId: 'dt_1' }, [['/a/*']]],
       [{ distributionId: 'E2' }, [['/a', '/b']]],
     ]);
-    const again = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }]), STACK);
-    const other = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }], { eventId: 'ev-2' }), STACK);
-    expect('jobs' in again && again.jobs[0].reference).toBe(planned.jobs[0].reference);
-    expect('jobs' in other && other.jobs[0].reference).not.toBe(planned.jobs[0].reference);
+    const again = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }]));
+    const other = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }], { eventId: 'ev-2' }));
+    expect(again.jobs[0].reference).toBe(planned.jobs[0].reference);
+    expect(other.jobs[0].reference).not.toBe(planned.jobs[0].reference);
+  });
+
+  test('what the failed deploy named is purged too, after the template\'s targets, each distinct target once', () => {
+    const planned = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/index.html'] }]), [
+      { DistributionId: 'E1', Paths: ['/index.html'] },
+      { DistributionId: 'E1', Paths: ['/*'] },
+      { DistributionId: 'E2', Paths: ['/index.html'] },
+    ]);
+    expect(planned.jobs.map((j) => [j.target.distributionId, j.batches.flatMap((b) => b.paths)])).toEqual([
+      ['E1', ['/index.html']], ['E1', ['/*']], ['E2', ['/index.html']],
+    ]);
+  });
+
+  test('an Invalidation\'s properties in a stack event give its distribution, tenant and paths; changedFiles its whole prefix', () => {
+    expect(targetOfProperties(JSON.stringify({ ServiceToken: 'arn', DistributionId: 'E1', Paths: ['/a', '/b'], Trigger: ['x'] })))
+      .toEqual({ DistributionId: 'E1', Paths: ['/a', '/b'] });
+    expect(targetOfProperties(JSON.stringify({ DistributionId: 'E1', DistributionTenantId: 'dt_1', Paths: ['/*'], Trigger: [] })))
+      .toEqual({ DistributionId: 'E1', DistributionTenantId: 'dt_1', Paths: ['/*'] });
+    expect(targetOfProperties(JSON.stringify({ DistributionId: 'E1', Paths: ['/blog/*'], Trigger: [], ChangedFiles: { Root: '/blog/' } })))
+      .toEqual({ DistributionId: 'E1', Paths: ['/blog/*'] });
+    expect(targetOfProperties('{not json')).toBeUndefined();
+    expect(targetOfProperties(JSON.stringify({ Paths: ['/*'] }))).toBeUndefined();
+    // Another custom resource that happens to have a DistributionId.
+    expect(targetOfProperties(JSON.stringify({ ServiceToken: 'arn', DistributionId: 'E1', Paths: ['/*'] }))).toBeUndefined();
   });
 
   test('paths that cannot be read purge everything rather than nothing, and say so', () => {
-    const planned = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['no-slash'] }, { DistributionId: 'E2', Paths: 'x' }]), STACK);
+    const planned = planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['no-slash'] }, { DistributionId: 'E2', Paths: 'x' }]));
     expect(planned).toMatchObject({ jobs: [{ batches: [{ paths: ['/*'] }] }, { batches: [{ paths: ['/*'] }] }] });
-    expect('fallbacks' in planned && planned.fallbacks).toEqual([expect.stringContaining('targets[0] (distribution E1): Paths[0] "no-slash"'), expect.stringContaining('targets[1]')]);
+    expect(planned.fallbacks).toEqual([expect.stringContaining('targets[0] (distribution E1): Paths[0] "no-slash"'), expect.stringContaining('targets[1]')]);
   });
 
   test.each([
     ['another stack\'s event', { stackId: 'arn:aws:cloudformation:eu-west-1:999999999999:stack/Other/2' }, 'not this handler\'s stack'],
-    ['another status', { status: 'UPDATE_ROLLBACK_FAILED' }, 'is not UPDATE_ROLLBACK_COMPLETE'],
+    ['another stack of the same name in another account', { stackId: STACK.replace(/:\d{12}:/, ':999999999999:') }, 'not this handler\'s stack'],
+    ['another status', { status: 'UPDATE_ROLLBACK_FAILED' }, 'is not one of UPDATE_ROLLBACK_COMPLETE, UPDATE_FAILED, CREATE_FAILED'],
     ['an event without an id', { eventId: '' }, 'lacks its eventId'],
   ])('%s is ignored', (_what, overrides, why) => {
-    expect(planRollbackPurge(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }], overrides), STACK)).toEqual({ ignore: expect.stringContaining(why) });
+    expect(ignoreReason(rollbackEvent([{ DistributionId: 'E1', Paths: ['/*'] }], overrides), STACK)).toEqual(expect.stringContaining(why));
+  });
+
+  test.each(['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_FAILED', 'CREATE_FAILED'])('the stack status %s is acted on', (status) => {
+    expect(ignoreReason(rollbackEvent([], { status }), STACK)).toBeUndefined();
+  });
+
+  test('the stack is known by its id, its id without the unique suffix, or its name, and by nothing else', () => {
+    const own = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1a2b3c4d-0000-1111-2222-333344445555';
+    expect(isOwnStack(own, own)).toBe(true);
+    expect(isOwnStack('arn:aws:cloudformation:eu-west-1:123456789012:stack/Site', own)).toBe(true);
+    expect(isOwnStack('Site', own)).toBe(true);
+    expect(isOwnStack('arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/ffffffff-0000-1111-2222-333344445555', own)).toBe(false);
+    expect(isOwnStack('arn:aws:cloudformation:eu-west-1:123456789012:stack/SiteB', own)).toBe(false);
+    expect(isOwnStack('Sit', own)).toBe(false);
+    expect(isOwnStack('arn:aws:cloudformation:us-east-1:123456789012:stack/Site', own)).toBe(false);
+  });
+});
+
+describe('when CloudFormation sent a request', () => {
+  test('is read from the X-Amz-Date of its presigned ResponseURL', () => {
+    const url = 'https://bucket.s3.amazonaws.com/key?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=20261204T184051Z&X-Amz-Expires=7200&X-Amz-Signature=abc';
+    expect(requestSentAt({ ResponseURL: url })).toBe(Date.UTC(2026, 11, 4, 18, 40, 51));
+  });
+
+  test.each(['https://x/key?X-Amz-Signature=abc', 'https://x/key?X-Amz-Date=yesterday', 'not a url'])('is unknown for %s', (url) => {
+    expect(requestSentAt({ ResponseURL: url })).toBeUndefined();
   });
 });
 
@@ -149,6 +198,7 @@ describe('answering', () => {
       signalAt: () => new AbortController().signal,
       stackStatus: async () => ({ status: 'UPDATE_IN_PROGRESS' }),
       resourceStatus: async () => undefined,
+      stackEvents: async () => ({ events: [] }),
       answer: async (_event: unknown, _answer: unknown, at: number) => {
         until.push(at);
       },
@@ -165,5 +215,16 @@ describe('answering', () => {
     const unchanged = makeEvent({ RequestType: 'Update', PhysicalResourceId: 'p', OldResourceProperties: { ...PROPS, ServiceToken: 'other' } });
     await new RequestRun(unchanged, undefined, rt).run();
     expect(until).toEqual([now + (60 + ANSWER_MARGIN_SECONDS) * 1000]);
+
+    // Sent 100 s before this invocation began (Lambda's queue, or an earlier attempt): the budget counts from then.
+    until.length = 0;
+    const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const sentEarlier = (ms: number) => makeEvent({ ...unchanged, ResponseURL: `https://x/key?X-Amz-Date=${stamp(ms)}&X-Amz-Signature=s` });
+    await new RequestRun(sentEarlier(now - 100_000), undefined, rt).run();
+    expect(until).toEqual([now - 100_000 + (60 + ANSWER_MARGIN_SECONDS) * 1000]);
+    // Sent longer ago than CloudFormation waits: nothing is done, and no answer goes out.
+    until.length = 0;
+    await new RequestRun(sentEarlier(now - (60 + ANSWER_MARGIN_SECONDS + 1) * 1000), undefined, rt).run();
+    expect(until).toEqual([]);
   });
 });

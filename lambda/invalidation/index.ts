@@ -132,6 +132,7 @@ function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<str
     signalAt: (epochMs) => AbortSignal.any([signal, AbortSignal.timeout(Math.max(0, epochMs - Date.now()))]),
     stackStatus: (stackId, callSignal) => load<typeof CloudFormationCalls>('cloudformation').stackStatus(stackId, callSignal),
     resourceStatus: (stackId, logicalId, callSignal) => load<typeof CloudFormationCalls>('cloudformation').resourceStatus(stackId, logicalId, callSignal),
+    stackEvents: (stackId, nextToken, callSignal) => load<typeof CloudFormationCalls>('cloudformation').stackEvents(stackId, nextToken, callSignal),
     readObject: (bucket, key, callSignal) => load<typeof S3Calls>('s3').getObjectText(bucket, key, callSignal),
     // Until just before Lambda stops the invocation: an answer not delivered by then fails it, for Lambda to run it again.
     answer: (event, answer, until) => {

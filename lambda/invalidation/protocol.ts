@@ -25,6 +25,25 @@ export interface Answer {
   readonly Data?: Record<string, string>;
 }
 
+/**
+ * When CloudFormation sent the request, from its presigned ResponseURL: the `X-Amz-Date` at which
+ * CloudFormation signed it (docs/cloudformation.md, "ResponseURL"); undefined when the URL has none.
+ */
+export function requestSentAt(event: Pick<CloudFormationRequest, 'ResponseURL'>): number | undefined {
+  let date: string | null;
+  try {
+    date = new URL(event.ResponseURL).searchParams.get('X-Amz-Date');
+  } catch {
+    return undefined;
+  }
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(date ?? '');
+  if (!m) {
+    return undefined;
+  }
+  const at = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
+  return Number.isFinite(at) ? at : undefined;
+}
+
 /** CloudFormation rejects answers over 4096 bytes. */
 export const MAX_RESPONSE_BYTES = 4096;
 const MAX_REASON_CHARS = 1000;

@@ -10,6 +10,7 @@ import { changedFilesPlan } from './manifests';
 import type { Job, Plan, Settings } from './plan';
 import { describeTarget, newPhysicalId, planRequest, withPaths } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
+import { requestSentAt } from './protocol';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
 import type { Invocation, Progress, ResourceState, Runtime, Step } from './runtime';
@@ -68,7 +69,11 @@ export class RequestRun {
   private sending: Promise<void> | undefined;
 
   private readonly refused: string | undefined;
-  /** When this invocation began: the request's start, unless it continues an earlier one. */
+  /**
+   * When the request's budget starts, unless this invocation continues an earlier one: when
+   * CloudFormation sent it (its ResponseURL tells), so that time spent in Lambda's queue and in
+   * earlier attempts counts; this invocation's start when the URL does not tell.
+   */
   private readonly startedAt: number;
 
   constructor(
@@ -83,7 +88,7 @@ export class RequestRun {
     this.physicalId = event.PhysicalResourceId || (this.refused ? 'not-created' : newPhysicalId(event));
     this.progress = progress;
     this.inv = invocation(rt);
-    this.startedAt = rt.now();
+    this.startedAt = Math.min(rt.now(), requestSentAt(event) ?? Infinity);
   }
 
   /** Whether this invocation is finished: it answered, or handed the request on. */
@@ -106,6 +111,12 @@ export class RequestRun {
       this.rt.log('refused a request that is not for this handler', { reason: this.refused });
       return this.reply('FAILED', `Refused: ${this.refused}`, undefined, true);
     }
+    if (this.rt.now() >= this.answerUntil()) {
+      // CloudFormation has stopped waiting and failed the resource: an answer now would be thrown away.
+      this.rt.log('CloudFormation no longer waits for this request: nothing done', { sentAt: new Date(this.progress?.startedAt ?? this.startedAt).toISOString() });
+      this.done = true;
+      return;
+    }
     let decision: Decision;
     if (this.progress?.decided && plan.action === 'invalidate') {
       // A continuation: the decision was made by an earlier invocation.
@@ -115,7 +126,7 @@ export class RequestRun {
       const stack = !late && needsStackStatus(this.event, plan) ? await this.readStack(plan) : {};
       if ('handoff' in stack) {
         // Out of time before the stack could be read: a fresh invocation decides, within the same budget.
-        this.progress ??= { startedAt: this.rt.now(), jobs: [], invocation: 1, cleanup: false, decided: false };
+        this.progress ??= { startedAt: this.startedAt, jobs: [], invocation: 1, cleanup: false, decided: false };
         return this.handOff();
       }
       decision = decide(this.event, plan, { late, ...stack });
@@ -130,7 +141,7 @@ export class RequestRun {
         return this.reply('SUCCESS', undefined, answerData(decision.status, found));
       }
       case 'invalidate': {
-        const startedAt = this.progress?.startedAt ?? this.rt.now();
+        const startedAt = this.progress?.startedAt ?? this.startedAt;
         let job = decision.job;
         let note = '';
         if (plan.action === 'invalidate' && plan.changedFiles && !decision.cleanup) {
@@ -203,7 +214,7 @@ export class RequestRun {
       return;
     }
     // Stopped before deciding: the next invocation decides, within the same budget.
-    const progress = this.progress ?? { startedAt: this.rt.now(), jobs: [], invocation: 1, cleanup: false, decided: false };
+    const progress = this.progress ?? { startedAt: this.startedAt, jobs: [], invocation: 1, cleanup: false, decided: false };
     this.done = true;
     const next: RequestProgress = { ...progress, jobs: copyJobs(progress.jobs), invocation: progress.invocation + 1 };
     try {
@@ -261,7 +272,7 @@ export class RequestRun {
    */
   private async readStack(plan: Plan): Promise<{ stackStatus?: string; stackStatusError?: string } | { handoff: true }> {
     const budget = plan.action === 'invalidate' ? plan.settings.timeoutSeconds * 1000 : 0;
-    const startedAt = this.progress?.startedAt ?? this.rt.now();
+    const startedAt = this.progress?.startedAt ?? this.startedAt;
     const limit = startedAt + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
     let delay = FIRST_BACKOFF_MS;
     for (;;) {
@@ -283,8 +294,8 @@ export class RequestRun {
 
   /**
    * Until when delivering the answer is worth trying: while CloudFormation waits for it, which is the
-   * resource's ServiceTimeout (the timeout plus the answer margin) from the request's first
-   * invocation; then Lambda's run ends (see index.ts).
+   * resource's ServiceTimeout (the timeout plus the answer margin) from when CloudFormation sent
+   * the request; then Lambda's run ends (see index.ts).
    */
   private answerUntil(): number {
     const given = Number((this.event.ResourceProperties as { TimeoutSeconds?: unknown } | undefined)?.TimeoutSeconds);

@@ -1,35 +1,63 @@
 /**
- * The purge after a rollback. CloudFormation sends EventBridge a "CloudFormation Stack Status
- * Change" event at every stack status change, with durable delivery; the stack's rule matches
- * UPDATE_ROLLBACK_COMPLETE of its own stack (every resource is back, cleanup included, also after a
- * failed rollback continued later) and hands the handler every Invalidation of the template rolled
- * back to (CLOUDFORMATION.md, "Stack status events").
+ * The purge after a failed deploy. CloudFormation sends EventBridge a "CloudFormation Stack Status
+ * Change" event at every stack status change, with durable delivery; the stack's rule matches its
+ * own stack's `PURGE_STATUSES` (an update rolled back, cleanup included, also after a failed
+ * rollback continued later; or a deploy that failed with rollback disabled) and hands the handler
+ * every Invalidation of the template rolled back to (docs/cloudformation.md, "Stack status events").
+ *
+ * What the failed deploy itself named (an Invalidation moved to another distribution, wider paths,
+ * an Invalidation it created) is not in that template: the handler reads it from the stack's
+ * events, whose `ResourceProperties` hold the properties CloudFormation gave each Invalidation,
+ * resolved, back to the stack's last stable status. The role's policy allows every distribution of
+ * the account, so the template rolled back to may purge what only the failed deploy named.
  *
  * Each target is purged once, under a CallerReference made from the event's id: the same event
- * delivered twice, or retried by Lambda, creates nothing new, and every rollback gets new ones.
+ * delivered twice, or retried by Lambda, creates nothing new, and every failure gets new ones.
  * Nothing answers to anyone, so nothing is dropped quietly either: when this invocation runs out of
  * time the rest goes to a fresh one, and when that cannot be started, or a target could not be
- * submitted, the invocation fails, so that Lambda runs the event again (twice), then the
- * dead-letter queue keeps it.
+ * submitted, or the stack's events could not be read, the invocation fails, so that Lambda runs
+ * the event again (twice), then the dead-letter queue keeps it.
  */
-import { describeError } from './errors';
+import { describeError, isRetryable, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
 import type { Invocation, Progress, Runtime, Step } from './runtime';
-import { copyJobs, freshJob, invocation } from './runtime';
+import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/contract';
-import { ROLLBACK_COMPLETE_STATUS } from '../../src/contract';
+import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/contract';
 import { normalizePaths, planBatches } from '../../src/paths';
 
 /**
- * How long one delivery of the event keeps trying (hand-overs to fresh invocations included) to get
- * every purge accepted, from its first invocation: CloudFront's in-progress limits clear within
- * minutes as a rule. Past that the invocation fails; Lambda runs the event twice more, each with a
- * budget of its own, then the dead-letter queue keeps it. It counts from the delivery, not from the
- * event: EventBridge may deliver an event hours late, and the content is still to be purged then.
+ * How long the purge of one event keeps trying (hand-overs to fresh invocations and Lambda's retries
+ * included) to get every purge accepted, from when CloudFormation emitted the event: EventBridge
+ * may deliver it up to 24 hours late (the rule's maximum event age), and the content is still to be
+ * purged then, so an hour past that. CloudFront's in-progress limits clear within minutes as a rule.
  */
-export const ROLLBACK_PURGE_LIMIT_MS = 60 * 60 * 1000;
+export const ROLLBACK_PURGE_LIMIT_MS = 25 * 60 * 60 * 1000;
+
+/** How long reading the stack's events may take, retries included, before the purge goes on without them. */
+export const STACK_EVENTS_LIMIT_MS = 5 * 60 * 1000;
+
+/** Most pages of stack events read back to the stack's last stable status. */
+export const MAX_STACK_EVENT_PAGES = 50;
+
+/** The stack statuses a failed deploy started from: its events end there. */
+const STABLE_STATUSES = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE']);
+
+/** The type CloudFormation gives any custom resource, which its events may use instead of the template's. */
+const GENERIC_CUSTOM_RESOURCE_TYPE = 'AWS::CloudFormation::CustomResource';
+
+/** How much later than the EventBridge event's `time` the stack's own event may be stamped. */
+const CLOCK_SLACK_MS = 60_000;
+
+/** What a rollback purge's invocation hands the next one. */
+export interface RollbackProgress extends Progress {
+  /** What the failed deploy named, read from the stack's events by the first invocation. */
+  readonly found?: RollbackPurgeTarget[];
+  /** Why the stack's events could not be read in full, when they could not: the purge then fails in the end, to be run again. */
+  readonly unread?: string;
+}
 
 /** Whether a payload is the stack rule's rollback purge. */
 export function isRollbackPurgeEvent(payload: unknown): payload is RollbackPurgeEvent {
@@ -37,33 +65,52 @@ export function isRollbackPurgeEvent(payload: unknown): payload is RollbackPurge
 }
 
 /**
- * The jobs of a rollback purge, one per distinct target, or why the event is not one to act on.
- * Pure: the same event always gives the same jobs.
+ * Whether `given` names the stack whose id is `own`: its id, its id without the unique suffix, or
+ * its name (the event's documentation does not pin the form of `detail.stack-id`).
  */
-export function planRollbackPurge(
-  event: RollbackPurgeEvent, ownStackId: string | undefined,
-): { jobs: Job[]; fallbacks: string[] } | { ignore: string } {
+export function isOwnStack(given: string, own: string): boolean {
+  if (given === own) {
+    return true;
+  }
+  const match = /^(arn:[^:]+:cloudformation:[^:]*:[^:]*:stack\/([^/]+))\/[^/]+$/.exec(own);
+  return match !== null && (given === match[1] || given === match[2]);
+}
+
+/**
+ * Why the event is not one to act on, or undefined when it is.
+ */
+export function ignoreReason(event: RollbackPurgeEvent, ownStackId: string | undefined): string | undefined {
   const purge = event.rollbackPurge;
   if (typeof purge?.eventId !== 'string' || !purge.eventId || typeof purge.stackId !== 'string' || !Array.isArray(purge.targets)) {
-    return { ignore: 'the rollback purge event lacks its eventId, stackId or targets' };
+    return 'the rollback purge event lacks its eventId, stackId or targets';
   }
-  if (ownStackId !== undefined && purge.stackId !== ownStackId) {
-    return { ignore: `the event is about stack ${purge.stackId}, not this handler's stack ${ownStackId}` };
+  if (ownStackId !== undefined && !isOwnStack(purge.stackId, ownStackId)) {
+    return `the event is about stack ${purge.stackId}, not this handler's stack ${ownStackId}`;
   }
-  if (purge.status !== ROLLBACK_COMPLETE_STATUS) {
-    return { ignore: `the stack status ${JSON.stringify(purge.status)} is not ${ROLLBACK_COMPLETE_STATUS}` };
+  if (!PURGE_STATUSES.includes(purge.status)) {
+    return `the stack status ${JSON.stringify(purge.status)} is not one of ${PURGE_STATUSES.join(', ')}`;
   }
+  return undefined;
+}
+
+/**
+ * The jobs of a rollback purge, one per distinct target: those of the event's input, then those the
+ * failed deploy named (`found`). Pure: the same event and findings always give the same jobs.
+ */
+export function planRollbackPurge(event: RollbackPurgeEvent, found: readonly RollbackPurgeTarget[] = []): { jobs: Job[]; fallbacks: string[] } {
+  const purge = event.rollbackPurge;
   const jobs = new Map<string, Job>();
   const fallbacks: string[] = [];
-  for (const [i, target] of purge.targets.entries()) {
+  const all = [...purge.targets.map((t, i) => ({ t, name: `targets[${i}]` })), ...found.map((t, i) => ({ t, name: `failed deploy's Invalidation ${i + 1}` }))];
+  for (const { t: target, name } of all) {
     const distributionId = typeof target?.DistributionId === 'string' ? target.DistributionId : '';
     if (!/^[A-Za-z0-9]+$/.test(distributionId)) {
-      fallbacks.push(`targets[${i}]: DistributionId ${JSON.stringify(target?.DistributionId)} is not a distribution id; skipped`);
+      fallbacks.push(`${name}: DistributionId ${JSON.stringify(target?.DistributionId)?.slice(0, 200)} is not a distribution id; skipped`);
       continue;
     }
     const tenantId = typeof target.DistributionTenantId === 'string' && target.DistributionTenantId ? target.DistributionTenantId : undefined;
     const where = tenantId ? { distributionId, tenantId } : { distributionId };
-    const paths = rollbackPaths(target, (why) => fallbacks.push(`targets[${i}] (${describeTarget(where)}): ${why}; purging /* instead`));
+    const paths = rollbackPaths(target, (why) => fallbacks.push(`${name} (${describeTarget(where)}): ${why}; purging /* instead`));
     const reference = rollbackPurgeReference(where, paths, purge.stackId, purge.eventId);
     jobs.set(reference, { target: where, reference, batches: planBatches(paths).map((p, n) => ({ number: n + 1, paths: p })) });
   }
@@ -84,12 +131,34 @@ function rollbackPaths(target: RollbackPurgeTarget, fallback: (why: string) => v
   }
 }
 
+/**
+ * The Invalidation a stack event's `ResourceProperties` describe, as a purge target: its
+ * distribution, tenant and paths (a changedFiles Invalidation's whole prefix); undefined when the
+ * properties cannot be read.
+ */
+export function targetOfProperties(properties: string): RollbackPurgeTarget | undefined {
+  let parsed: { DistributionId?: unknown; DistributionTenantId?: unknown; Paths?: unknown; ChangedFiles?: { Root?: unknown } };
+  try {
+    parsed = JSON.parse(properties) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  // Another custom resource's properties, or not an Invalidation's.
+  if (typeof parsed?.DistributionId !== 'string' || !Array.isArray((parsed as { Trigger?: unknown }).Trigger)) {
+    return undefined;
+  }
+  const root = parsed.ChangedFiles?.Root;
+  const paths = typeof root === 'string' && root.startsWith('/') ? [`${root.endsWith('/') ? root : `${root}/`}*`] : parsed.Paths;
+  const target = { DistributionId: parsed.DistributionId, Paths: (Array.isArray(paths) ? paths : ['/*']) as string[] };
+  return typeof parsed.DistributionTenantId === 'string' && parsed.DistributionTenantId ? { ...target, DistributionTenantId: parsed.DistributionTenantId } : target;
+}
+
 export class RollbackPurgeRun {
   private readonly inv: Invocation;
 
   constructor(
     private readonly event: RollbackPurgeEvent,
-    private progress: Progress | undefined,
+    private progress: RollbackProgress | undefined,
     private readonly rt: Runtime,
     private readonly ownStackId?: string,
   ) {
@@ -112,43 +181,116 @@ export class RollbackPurgeRun {
 
   /** Purges every target; throws when the event should be delivered again (see the file's comment). */
   async run(): Promise<void> {
-    const planned = planRollbackPurge(this.event, this.ownStackId);
-    if ('ignore' in planned) {
-      this.rt.log('ignored a rollback purge event', { why: planned.ignore });
+    const ignore = ignoreReason(this.event, this.ownStackId);
+    if (ignore) {
+      this.rt.log('ignored a rollback purge event', { why: ignore });
       return;
     }
+    const purge = this.event.rollbackPurge;
+    const emitted = Date.parse(purge.time);
+    // From when CloudFormation emitted the event, whatever Lambda's queue and retries did since.
+    const startedAt = Number.isFinite(emitted) && emitted <= this.rt.now() ? emitted : this.rt.now();
+    const deadline = startedAt + ROLLBACK_PURGE_LIMIT_MS;
+    if (this.progress?.found === undefined) {
+      // The first invocation, or one that ran out of time reading the events before handing over.
+      const read = await this.readFailedDeploy(Math.min(deadline, this.rt.now() + STACK_EVENTS_LIMIT_MS));
+      if ('handoff' in read) {
+        return this.continueElsewhere(this.progress ?? { startedAt, jobs: [], invocation: 1 });
+      }
+      const jobs = planRollbackPurge(this.event, read.found).jobs.map((j) => freshJob(j.batches.length));
+      this.progress = { startedAt, invocation: this.progress?.invocation ?? 1, jobs, found: read.found, unread: read.error };
+    }
+    const progress = this.progress;
+    const planned = planRollbackPurge(this.event, progress.found);
     planned.fallbacks.forEach((why) => this.rt.log('rollback purge: a target could not be read as given', { why }));
-    const progress = this.progress ??= { startedAt: this.rt.now(), jobs: planned.jobs.map((j) => freshJob(j.batches.length)), invocation: 1 };
-    const deadline = progress.startedAt + ROLLBACK_PURGE_LIMIT_MS;
-    const failed: string[] = [];
+    const failed = progress.unread ? [progress.unread] : [];
     for (const [i, job] of planned.jobs.entries()) {
       const step: Step = await submitJob(this.inv, job, progress.jobs[i], deadline);
       if (step.kind === 'handoff') {
         return this.continueElsewhere(progress);
       }
       if (step.kind === 'ok') {
-        this.rt.log('purged after the rollback', { target: job.target, ids: progress.jobs[i].ids.join(','), callerReference: job.reference });
+        this.rt.log('purged after the failed deploy', { target: job.target, ids: progress.jobs[i].ids.join(','), callerReference: job.reference, status: purge.status });
       } else {
         const reason = step.kind === 'fail' ? step.reason : `Timed out: ${step.detail}`;
-        this.rt.log('could not purge after the rollback', { target: job.target, reason });
+        this.rt.log('could not purge after the failed deploy', { target: job.target, reason });
         failed.push(reason);
       }
     }
     // Lambda tries again twice (what was submitted is found again by its CallerReference), then the
     // dead-letter queue keeps the event for whoever looks after the stack.
     if (failed.length > 0) {
-      throw new Error(`The purge after the rollback of ${this.event.rollbackPurge.stackId} is not complete: ${failed.join('; ')}`);
+      throw new Error(`The purge after the failed deploy of ${purge.stackId} (${purge.status}) is not complete: ${failed.join('; ')}`);
     }
   }
 
-  private async continueElsewhere(progress: Progress): Promise<void> {
-    const next: Progress = { ...progress, jobs: copyJobs(progress.jobs), invocation: progress.invocation + 1 };
+  /**
+   * The Invalidations the failed deploy named, from the stack's events: every
+   * Custom::CloudFrontInvalidation event with properties between the event's status and the stack's
+   * last stable status before it. Reads are retried within `until`; what could not be read is an
+   * error, and the purge goes on with the template's targets.
+   */
+  private async readFailedDeploy(until: number): Promise<{ found: RollbackPurgeTarget[]; error?: string } | { handoff: true }> {
+    const purge = this.event.rollbackPurge;
+    const stackId = this.ownStackId ?? purge.stackId;
+    const emitted = Date.parse(purge.time);
+    const found = new Map<string, RollbackPurgeTarget>();
+    let reachedFailure = false;
+    let nextToken: string | undefined;
+    let delay = FIRST_BACKOFF_MS;
+    for (let page = 0; page < MAX_STACK_EVENT_PAGES;) {
+      let read;
+      try {
+        read = await this.rt.stackEvents(stackId, nextToken, callSignal(this.inv, until));
+      } catch (e) {
+        this.rt.log('could not read the stack events', { error: describeError(e) });
+        const step = this.rt.signal.aborted ? 'handoff' : isRetryable(e) ? (await pause(this.inv, delay, until)).kind : 'fail';
+        if (step === 'handoff') {
+          return { handoff: true };
+        }
+        if (step !== 'ok') {
+          return { found: [...found.values()], error: `could not read what the failed deploy named: ${serviceError('CloudFormation DescribeStackEvents', e)}` };
+        }
+        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+        continue;
+      }
+      page++;
+      for (const e of read.events) {
+        const stackLevel = e.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(e.logicalId, stackId);
+        if (!reachedFailure) {
+          // Newer events (a later deploy, if the event came late) are not this failure's.
+          reachedFailure = stackLevel && e.status === purge.status && (!Number.isFinite(emitted) || e.timestamp <= emitted + CLOCK_SLACK_MS);
+          continue;
+        }
+        if (stackLevel && STABLE_STATUSES.has(e.status)) {
+          return { found: [...found.values()] };
+        }
+        // CloudFormation has been seen to name a custom resource by the generic type in its events: the properties tell.
+        if ((e.resourceType === RESOURCE_TYPE || e.resourceType === GENERIC_CUSTOM_RESOURCE_TYPE) && e.properties) {
+          const target = targetOfProperties(e.properties);
+          if (target) {
+            found.set(JSON.stringify(target), target);
+          } else if (e.resourceType === RESOURCE_TYPE) {
+            this.rt.log('could not read the properties of an Invalidation in the stack events', { logicalId: e.logicalId });
+          }
+        }
+      }
+      if (!read.nextToken) {
+        return { found: [...found.values()], error: reachedFailure ? undefined : `the stack's events hold no ${purge.status} at ${purge.time}` };
+      }
+      nextToken = read.nextToken;
+    }
+    return { found: [...found.values()], error: `the stack's events of the failed deploy go back more than ${MAX_STACK_EVENT_PAGES} pages` };
+  }
+
+  private async continueElsewhere(progress: RollbackProgress): Promise<void> {
+    const next: RollbackProgress = { ...progress, jobs: copyJobs(progress.jobs), invocation: progress.invocation + 1 };
     try {
       await this.rt.continueLater(this.event, next);
-      this.rt.log('continuing the purge after the rollback in a new invocation', { invocation: next.invocation });
+      this.rt.log('continuing the purge after the failed deploy in a new invocation', { invocation: next.invocation });
     } catch (e) {
       // Lambda runs the event again; what was submitted is found again by its CallerReference.
-      throw new Error(`Could not continue the purge after the rollback in a new invocation: ${describeError(e)}`);
+      throw new Error(`Could not continue the purge after the failed deploy in a new invocation: ${describeError(e)}`);
     }
   }
 }

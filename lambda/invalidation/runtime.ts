@@ -18,6 +18,23 @@ export interface ResourceState {
   readonly physicalId?: string;
 }
 
+/** An event of the stack, as DescribeStackEvents gives it. */
+export interface StackEvent {
+  readonly logicalId: string;
+  readonly resourceType: string;
+  readonly status: string;
+  /** Epoch ms. */
+  readonly timestamp: number;
+  /** The resolved properties CloudFormation used, as JSON; on a resource's `*_IN_PROGRESS` events of a create or update. */
+  readonly properties?: string;
+}
+
+/** A page of the stack's events, newest first. */
+export interface StackEventsPage {
+  readonly events: readonly StackEvent[];
+  readonly nextToken?: string;
+}
+
 /** How far the invalidations of one job got. */
 export interface JobProgress {
   /** Invalidation id per batch; empty while not accepted. */
@@ -66,6 +83,8 @@ export interface Runtime {
    * resource; throws when it cannot be read.
    */
   resourceStatus(stackId: string, logicalId: string, signal: AbortSignal): Promise<ResourceState | undefined>;
+  /** A page of the stack's events, newest first; throws when it cannot be read. */
+  stackEvents(stackId: string, nextToken: string | undefined, signal: AbortSignal): Promise<StackEventsPage>;
   /** The text of an S3 object (a changedFiles manifest); throws when it cannot be read, S3's error code in `name`. */
   readObject(bucket: string, key: string, signal: AbortSignal): Promise<string>;
   /** Sends the answer to CloudFormation; throws when it could not be delivered. */

@@ -2,10 +2,10 @@
  * The CloudFormation calls of the handler. Bundled apart and loaded on first use (index.ts): a
  * Create never reads the stack, and does not pay for loading this client.
  */
-import { CloudFormationClient, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CloudFormationClient, DescribeStackEventsCommand, DescribeStackResourceCommand, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { requestHandler } from './request-handler';
 import { errorCode } from '../errors';
-import type { ResourceState, StackState } from '../runtime';
+import type { ResourceState, StackEventsPage, StackState } from '../runtime';
 
 const client = new CloudFormationClient({ requestHandler });
 
@@ -31,4 +31,19 @@ export async function resourceStatus(stackId: string, logicalId: string, signal:
     }
     throw e;
   }
+}
+
+/** A page of the stack's events, newest first; throws when it cannot be read. */
+export async function stackEvents(stackId: string, nextToken: string | undefined, signal: AbortSignal): Promise<StackEventsPage> {
+  const out = await client.send(new DescribeStackEventsCommand({ StackName: stackId, NextToken: nextToken }), { abortSignal: signal });
+  return {
+    events: (out.StackEvents ?? []).map((e) => ({
+      logicalId: e.LogicalResourceId ?? '',
+      resourceType: e.ResourceType ?? '',
+      status: e.ResourceStatus ?? '',
+      timestamp: e.Timestamp?.getTime() ?? 0,
+      properties: e.ResourceProperties,
+    })),
+    nextToken: out.NextToken || undefined,
+  };
 }
