@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -168,6 +168,10 @@ export class InvalidationProvider extends Construct {
         deadLetterQueue: deadLetters,
       })],
     });
+
+    Annotations.of(this).addInfo('If the deploy that first adds an Invalidation to this stack fails, its rollback removes the handler and '
+      + 'the rule that purges after failed deploys: content it changed outside the stack may stay stale at the edges until the next deploy. '
+      + 'Deploy again, or purge by hand (README, "Limitations"). `cdk deploy --hotswap` and `cdk watch` purge nothing.');
 
     this.applySettings(pendingSettings.get(stack) ?? {});
     pendingSettings.delete(stack);

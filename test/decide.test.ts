@@ -60,6 +60,8 @@ describe('deciding a request', () => {
 
   test('a Delete in a rollback\'s cleanup purges, never waiting; any other Delete, or one whose stack status is unknown, purges nothing', () => {
     expect(decision(changed('Delete'), { late: false, stackStatus: ROLLBACK_CLEANUP_STATUS })).toMatchObject({ kind: 'invalidate', cleanup: true, settings: { waitForCompletion: false } });
+    // The rollback of a failed first deploy deletes the library too: its Delete is the last chance to purge.
+    expect(decision(changed('Delete'), { late: false, stackStatus: 'ROLLBACK_IN_PROGRESS' })).toMatchObject({ kind: 'invalidate', cleanup: true });
     for (const stackStatus of ['DELETE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', undefined]) {
       expect(decision(changed('Delete'), { late: false, stackStatus })).toEqual({ kind: 'answer', status: 'Deleted' });
     }

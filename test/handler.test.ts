@@ -212,7 +212,9 @@ describe('I6: always answers, with a one-line reason naming the distribution and
     expect(answer.Reason).not.toMatch(/\n/);
   });
 
-  test('a distribution the handler\'s IAM policy does not cover fails, once retrying can no longer help, naming IAM and the action', async () => {
+  test('a distribution IAM denies (a permissions boundary, say) fails, once retrying can no longer help, naming IAM and the action', async () => {
+    const allowed = cloud.authorizer;
+    cloud.authorizer = (action, arn) => !arn.endsWith(`distribution/${NOT_GRANTED}`) && allowed(action, arn);
     const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ DistributionId: NOT_GRANTED, TimeoutSeconds: '3' }) as never }));
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(new RegExp(`^IAM does not allow the handler's role cloudfront:CreateInvalidation on distribution ${NOT_GRANTED}; retried for \\d+ s .*AccessDenied`));

@@ -881,6 +881,13 @@ describe('rollback rule', () => {
     }), { numRuns: 200 });
   });
 
+  test('says at synth, once per stack, what a failed first deploy and a hotswap leave unpurged', () => {
+    const { stack } = siteStack({ extra: (st, distribution) => new Invalidation(st, 'Second', { distribution, paths: ['/x'] }) });
+    const notes = Annotations.fromStack(stack).findInfo('*', Match.stringLikeRegexp('first adds an Invalidation'));
+    expect(notes.map((n) => n.id)).toEqual(['/Site/CloudFrontInvalidationProvider']);
+    expect(String(notes[0].entry.data)).toMatch(/rollback removes the handler.*README, "Limitations".*--hotswap/);
+  });
+
   test('names a distribution of another stack through its export', () => {
     const app = newApp();
     const sites = new Stack(app, 'Sites', { env: ENV });

@@ -5,9 +5,11 @@
  * - A Create, or an Update that changes the inputs while the stack goes forward, purges.
  * - An Update during a rollback purges nothing: the stack's EventBridge rule purges every
  *   Invalidation of the stack once the rollback is complete (see rollback.ts).
- * - A Delete purges nothing (I5), but in a rollback's cleanup: the Invalidation came with the update
- *   that failed, which may have purged new content now reverted, and the rule of the template rolled
- *   back to does not know it. That Delete submits before it answers, while its policy still exists.
+ * - A Delete purges nothing (I5), but when it takes back what a failed deploy created (`UNDO_STATUSES`):
+ *   the Invalidation came with the deploy that failed, which may have purged new content now
+ *   reverted. The stack's rule purges it again after the rollback (it reads the failed deploy's
+ *   Invalidations from the stack's events), but a rule that the failed deploy created goes with
+ *   the rollback, and this Delete is then the last chance. It submits before it answers.
  * - A request CloudFormation no longer waits for (its resource is not `*_IN_PROGRESS`) is a late
  *   duplicate: it is answered and does nothing.
  */
@@ -17,6 +19,12 @@ import { LEGACY_GUARD_RESOURCE_TYPE, RESOURCE_TYPE } from '../../src/contract';
 
 /** The stack status of a rollback's cleanup, when what the failed update created is deleted. */
 export const ROLLBACK_CLEANUP_STATUS = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';
+
+/**
+ * The stack statuses in which a Delete takes back what a failed deploy created: a rollback's
+ * cleanup, and the rollback of a failed first deploy, which deletes the library with the rest.
+ */
+export const UNDO_STATUSES = [ROLLBACK_CLEANUP_STATUS, 'ROLLBACK_IN_PROGRESS'];
 
 /** What the stack says about a request, read before deciding. */
 export interface Facts {
@@ -101,7 +109,7 @@ export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): 
   const status = facts.stackStatus;
   if (deleted) {
     // Unknown status: no purge, since an ordinary Delete must not purge, and a Delete never fails.
-    return status === ROLLBACK_CLEANUP_STATUS
+    return status !== undefined && UNDO_STATUSES.includes(status)
       ? { kind: 'invalidate', job: plan.job, settings: { ...plan.settings, waitForCompletion: false }, cleanup: true }
       : { kind: 'answer', status: 'Deleted' };
   }
