@@ -6,7 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { BusEvent, Rule, RuleTarget } from './emulator/eventbridge';
-import { EventBridgeEmulator, matchesPattern, stackStatusChangeEvent, targetInput, valueAtPath } from './emulator/eventbridge';
+import { EventBridgeEmulator, matchesPattern, stackStatusChangeEvent, targetInput, validateTarget, valueAtPath } from './emulator/eventbridge';
 import { LambdaEmulator } from './emulator/lambda';
 
 const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/0b1c2d3e-aaaa-bbbb-cccc-000011112222';
@@ -89,6 +89,29 @@ describe('input transformation', () => {
     expect(targetInput(target, statusEvent('UPDATE_COMPLETE'), RULE)).toEqual({ m: 'now UPDATE_COMPLETE by Site-Rule', n: null });
     expect(valueAtPath(statusEvent('X'), '$.resources[0]')).toBe(STACK_ID);
     expect(targetInput({ ...TARGET, InputTransformer: undefined }, statusEvent('X'), RULE)).toEqual(statusEvent('X'));
+  });
+});
+
+describe('PutTargets', () => {
+  function withTransformer(InputTemplate: string, InputPathsMap?: Record<string, string>): Rule {
+    return { ...RULE, targets: [{ ...TARGET, InputTransformer: { InputPathsMap, InputTemplate } }] };
+  }
+
+  test('refuses an InputTemplate over 8192 characters, over 100 InputPathsMap entries, and reserved names as keys, naming the target', () => {
+    const bus = new EventBridgeEmulator({ lambda: undefined as unknown as LambdaEmulator, tick: () => 0 });
+    const longest = `"${'x'.repeat(8190)}"`;
+    expect(() => bus.putRule(withTransformer(longest))).not.toThrow();
+    const tooLong = `"${'x'.repeat(8191)}"`;
+    expect(() => bus.putRule(withTransformer(tooLong))).toThrow(/^PutTargets on rule Site-Rule failed for target Target0: InputTemplate is 8193 characters long/);
+    const paths = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`v${i}`, '$.id']));
+    expect(() => bus.putRule(withTransformer('{"a":<v0>}', paths(100)))).not.toThrow();
+    expect(() => bus.putRule(withTransformer('{"a":<v0>}', paths(101)))).toThrow(/target Target0: InputPathsMap has 101 entries/);
+    for (const name of ['aws.events.rule-arn', 'aws.events.rule-name', 'aws.events.event.ingestion-time', 'aws.events.event', 'aws.events.event.json']) {
+      expect(() => bus.putRule(withTransformer('{"a":"b"}', { [name]: '$.id' }))).toThrow(new RegExp(`target Target0: InputPathsMap may not define the reserved name\\(s\\) ${name.replace(/\./g, '\\.')}$`));
+    }
+    // A refused PutTargets leaves the rule as it was.
+    expect(bus.rule(RULE_ARN)?.targets[0].InputTransformer?.InputTemplate).toBe('{"a":<v0>}');
+    expect(() => validateTarget(withTransformer(tooLong).targets[0], RULE)).toThrow(expect.objectContaining({ name: 'ValidationException' }));
   });
 });
 

@@ -28,6 +28,11 @@
  *   quotes takes the value as JSON (a string comes quoted); inside quotes, the text of the value.
  *   Reserved: `aws.events.rule-arn`, `aws.events.rule-name`, `aws.events.event.ingestion-time`,
  *   `aws.events.event` and `aws.events.event.json`.
+ * - PutTargets (API reference, InputTransformer and PutTargets) refuses a target whose InputTemplate
+ *   is longer than 8192 characters, whose InputPathsMap has more than 100 entries, or defines a
+ *   reserved name (keys may not start with `aws.`); the error names the target. CloudFormation
+ *   applies AWS::Events::Rule with PutRule and PutTargets, so the rule resource fails then. Here a
+ *   refused `putRule` throws a ValidationException and changes nothing.
  */
 import type { LambdaEmulator } from './lambda';
 
@@ -153,8 +158,12 @@ export class EventBridgeEmulator {
 
   public constructor(private readonly options: EventBridgeEmulatorOptions) {}
 
-  /** PutRule and PutTargets: creates or replaces a rule. */
+  /**
+   * PutRule and PutTargets: creates or replaces a rule. Throws a ValidationException, and changes
+   * nothing, when PutTargets would refuse a target (see `validateTarget`).
+   */
   public putRule(rule: Rule): void {
+    rule.targets.forEach((t) => validateTarget(t, rule));
     this.rules.set(rule.arn, rule);
   }
 
@@ -271,6 +280,52 @@ export class EventBridgeEmulator {
       outcome,
       reason,
     });
+  }
+}
+
+/** The error EventBridge answers a request it refuses with. */
+export class ValidationException extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'ValidationException';
+  }
+}
+
+/** The longest InputTemplate PutTargets takes (API reference, InputTransformer). */
+export const MAX_INPUT_TEMPLATE_LENGTH = 8192;
+/** The most entries an InputPathsMap may have (API reference, InputTransformer). */
+export const MAX_INPUT_PATHS = 100;
+/** The predefined variables, which an InputPathsMap may not define (User Guide, "Predefined variables"). */
+export const RESERVED_INPUT_NAMES: readonly string[] = [
+  'aws.events.rule-arn', 'aws.events.rule-name', 'aws.events.event.ingestion-time', 'aws.events.event', 'aws.events.event.json',
+];
+
+/**
+ * What PutTargets checks of a target before it takes it: throws a ValidationException naming the
+ * target and what is wrong with it.
+ */
+export function validateTarget(target: RuleTarget, rule: Pick<Rule, 'name'>): void {
+  const refuse = (problem: string): never => {
+    throw new ValidationException(`PutTargets on rule ${rule.name} failed for target ${target.Id}: ${problem}`);
+  };
+  const transformer = target.InputTransformer;
+  if (!transformer) {
+    return;
+  }
+  const { InputPathsMap = {}, InputTemplate } = transformer;
+  if (typeof InputTemplate !== 'string' || InputTemplate.length < 1) {
+    refuse('InputTemplate must be a string of at least 1 character');
+  }
+  if (InputTemplate.length > MAX_INPUT_TEMPLATE_LENGTH) {
+    refuse(`InputTemplate is ${InputTemplate.length} characters long, more than the ${MAX_INPUT_TEMPLATE_LENGTH} allowed`);
+  }
+  const names = Object.keys(InputPathsMap);
+  if (names.length > MAX_INPUT_PATHS) {
+    refuse(`InputPathsMap has ${names.length} entries, more than the ${MAX_INPUT_PATHS} allowed`);
+  }
+  const reserved = names.filter((n) => RESERVED_INPUT_NAMES.includes(n) || /^aws\./i.test(n));
+  if (reserved.length > 0) {
+    refuse(`InputPathsMap may not define the reserved name(s) ${reserved.join(', ')}`);
   }
 }
 
