@@ -113,6 +113,32 @@ describe('PutTargets', () => {
     expect(bus.rule(RULE_ARN)?.targets[0].InputTransformer?.InputTemplate).toBe('{"a":<v0>}');
     expect(() => validateTarget(withTransformer(tooLong).targets[0], RULE)).toThrow(expect.objectContaining({ name: 'ValidationException' }));
   });
+
+  test('refuses a JSON InputTemplate that is not JSON once its placeholders are filled in, and takes a plain-text one', () => {
+    const bus = new EventBridgeEmulator({ lambda: undefined as unknown as LambdaEmulator, tick: () => 0 });
+    const map = { k: '$.id' };
+    for (const template of [
+      '{"a":"say "hi" now"}', // a quote not escaped
+      '{"a":"C:\\path"}', // \p is no JSON escape
+      '{"a":"two\nlines"}', // a raw line feed inside a string
+      '{"a":"tab\there"}', // a raw tab inside a string
+      '{"a":<nothing>}', // not defined: left as written, outside quotes
+      '{<k>:1}', // a placeholder as an object key
+      '{"a":"<aws.events.event>"}', // the whole event, unescaped, inside quotes
+      '[<k>,]',
+    ]) {
+      expect(() => bus.putRule(withTransformer(template, map))).toThrow(/^PutTargets on rule Site-Rule failed for target Target0: InputTemplate is not valid JSON once its placeholders are filled in/);
+    }
+    expect(() => bus.putRule(RULE)).not.toThrow();
+    for (const template of [
+      '{"a":<k>,"b":"x <k> \\"<k>\\" <undefined> y","c":<aws.events.rule-arn>,"e":<aws.events.event.json>}',
+      ' [<k>, "<k>"]',
+      '<k> is in state "<aws.events.rule-name>" \\q {',
+    ]) {
+      expect(() => bus.putRule(withTransformer(template, map))).not.toThrow();
+    }
+    expect(bus.rule(RULE_ARN)?.targets[0].InputTransformer?.InputTemplate).toBe('<k> is in state "<aws.events.rule-name>" \\q {');
+  });
 });
 
 describe('delivery to a Lambda target', () => {

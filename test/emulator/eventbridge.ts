@@ -33,6 +33,10 @@
  *   reserved name (keys may not start with `aws.`); the error names the target. CloudFormation
  *   applies AWS::Events::Rule with PutRule and PutTargets, so the rule resource fails then. Here a
  *   refused `putRule` throws a ValidationException and changes nothing.
+ * - `<` and `>` cannot be escaped: every `<name>` is a placeholder. PutTargets fills a JSON template
+ *   (one starting with `{` or `[`) in and refuses it unless the result is JSON: a stray `"`, a
+ *   backslash that makes a bad escape, a raw control character in a string, an undefined `<name>`
+ *   outside quotes, a placeholder as an object key. A plain-text template is taken as it is.
  */
 import type { LambdaEmulator } from './lambda';
 
@@ -327,6 +331,19 @@ export function validateTarget(target: RuleTarget, rule: Pick<Rule, 'name'>): vo
   if (reserved.length > 0) {
     refuse(`InputPathsMap may not define the reserved name(s) ${reserved.join(', ')}`);
   }
+  // EventBridge fills the placeholders in and parses the result: one that names a value of the
+  // event stands for any value (null here: it may not be an object key), the whole event for an
+  // object; an undefined `<...>` stays as written.
+  const { json, text } = fillTemplate(InputTemplate, (name) => (
+    name === 'aws.events.event' || name === 'aws.events.event.json' ? { raw: '{"source":"sample"}' }
+      : names.includes(name) || RESERVED_INPUT_NAMES.includes(name) ? { value: null } : undefined));
+  if (json) {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      refuse(`InputTemplate is not valid JSON once its placeholders are filled in (${(e as Error).message})`);
+    }
+  }
 }
 
 /**
@@ -450,22 +467,44 @@ export function targetInput(target: RuleTarget, event: BusEvent, rule: Pick<Rule
     ['aws.events.event', JSON.stringify(withoutDetail)],
     ['aws.events.event.json', JSON.stringify({ ...withoutDetail, detail })],
   ]);
-  const json = /^\s*[{[]/.test(InputTemplate);
+  const { json, text } = fillTemplate(InputTemplate, (name) => (
+    raw.has(name) ? { raw: raw.get(name)! } : values.has(name) ? { value: values.get(name) } : undefined));
+  if (!json) {
+    return text;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a placeholder stands for: a value, or text put in as it is (the whole event). */
+type Filling = { readonly value: unknown } | { readonly raw: string };
+
+/**
+ * Fills in an InputTemplate: each `<name>` that `fill` knows is replaced, any other `<...>` is left
+ * as written (`<` and `>` cannot be escaped). In a JSON template (one that starts with `{` or `[`)
+ * a value outside quotes goes in as JSON (a path the event lacks gives null); inside quotes, and in
+ * a plain-text template, the value's text, escaped for the JSON string it is in.
+ */
+export function fillTemplate(template: string, fill: (name: string) => Filling | undefined): { readonly json: boolean; readonly text: string } {
+  const json = /^\s*[{[]/.test(template);
   let out = '';
   let inString = false;
-  for (let i = 0; i < InputTemplate.length; i++) {
-    const c = InputTemplate[i];
-    const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(InputTemplate.slice(i)) : null;
-    if (placeholder && (values.has(placeholder[1]) || raw.has(placeholder[1]))) {
-      const name = placeholder[1];
-      const value = values.get(name);
-      if (raw.has(name)) {
-        out += raw.get(name);
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(template.slice(i)) : null;
+    const filling = placeholder ? fill(placeholder[1]) : undefined;
+    if (placeholder && filling) {
+      if ('raw' in filling) {
+        out += filling.raw;
       } else if (json && !inString) {
         // Outside quotes: the value as JSON; a path the event lacks gives null.
-        out += value === undefined ? 'null' : JSON.stringify(value);
+        out += filling.value === undefined ? 'null' : JSON.stringify(filling.value);
       } else {
         // Inside quotes (or a plain-text template): the value's text, escaped for the string it is in.
+        const value = filling.value;
         const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
         out += json ? JSON.stringify(text).slice(1, -1) : text;
       }
@@ -475,18 +514,11 @@ export function targetInput(target: RuleTarget, event: BusEvent, rule: Pick<Rule
     if (json && c === '"') {
       inString = !inString;
     } else if (json && c === '\\' && inString) {
-      out += c + (InputTemplate[i + 1] ?? '');
+      out += c + (template[i + 1] ?? '');
       i++;
       continue;
     }
     out += c;
   }
-  if (!json) {
-    return out;
-  }
-  try {
-    return JSON.parse(out);
-  } catch {
-    return undefined;
-  }
+  return { json, text: out };
 }
