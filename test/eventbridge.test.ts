@@ -190,6 +190,22 @@ describe('delivery to a Lambda target', () => {
     expect(lambda.invocations).toEqual([]);
   });
 
+  test('fills in every defined placeholder at delivery, inside quotes too: a literal /promo<id>.html becomes the event id', async () => {
+    await start();
+    const target: RuleTarget = {
+      ...TARGET,
+      InputTransformer: {
+        InputPathsMap: { id: '$.id', reason: '$.detail.status-details.status-reason' },
+        InputTemplate: '{"paths":["/promo<id>.html","/<other>.html","/<aws.events.rule-name>"],"why":"<reason>","id":<id>}',
+      },
+    };
+    bus.putRule({ ...RULE, targets: [target] });
+    const event = stackStatusChangeEvent({ id: 'e7', stackId: STACK_ID, status: 'UPDATE_ROLLBACK_COMPLETE', reason: 'a "b" \\c', time: new Date(0) });
+    bus.putEvent(event);
+    await lambda.idle();
+    expect(lambda.invocations.map((i) => i.payload)).toEqual([{ paths: ['/promoe7.html', '/<other>.html', '/Site-Rule'], why: 'a "b" \\c', id: 'e7' }]);
+  });
+
   test('delivers the same event twice, with the same id, when asked', async () => {
     await start();
     bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE'), { twice: true });

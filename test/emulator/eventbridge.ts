@@ -25,7 +25,9 @@
  * - Input transformation (User Guide, "Amazon EventBridge input transformation"; API reference,
  *   InputTransformer): InputPathsMap names values of the event by JSON path (dot notation, dashes,
  *   array indices); InputTemplate replaces each `<name>`. In a JSON template a placeholder outside
- *   quotes takes the value as JSON (a string comes quoted); inside quotes, the text of the value.
+ *   quotes takes the value as JSON (a string comes quoted); inside quotes, the text of the value,
+ *   escaped for the JSON string. Every `<name>` that InputPathsMap defines or that is reserved is
+ *   filled in wherever it stands (a path's `/promo<id>.html` too); any other `<...>` stays as written.
  *   Reserved: `aws.events.rule-arn`, `aws.events.rule-name`, `aws.events.event.ingestion-time`,
  *   `aws.events.event` and `aws.events.event.json`.
  * - PutTargets (API reference, InputTransformer and PutTargets) refuses a target whose InputTemplate
