@@ -5,6 +5,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { LocalCloud } from './driver/local-cloud';
 import type { BusEvent, Rule, RuleTarget } from './emulator/eventbridge';
 import { EventBridgeEmulator, matchesPattern, stackStatusChangeEvent, targetInput, validateTarget, valueAtPath } from './emulator/eventbridge';
 import { LambdaEmulator } from './emulator/lambda';
@@ -206,6 +207,47 @@ describe('delivery to a Lambda target', () => {
     expect(lambda.invocations.map((i) => i.payload)).toEqual([{ paths: ['/promoe7.html', '/<other>.html', '/Site-Rule'], why: 'a "b" \\c', id: 'e7' }]);
   });
 
+  test('a new or changed rule matches events only once ruleChangeDelayMs has passed, the version before until then; a deleted one stops at once', async () => {
+    await start();
+    let now = 1000;
+    bus = new EventBridgeEmulator({ lambda, tick: () => ++tick, ruleChangeDelayMs: 500, now: () => now });
+    const sent = (status: string, id: string) => bus.putEvent(statusEvent(status, id));
+    bus.putRule(RULE);
+    sent('UPDATE_ROLLBACK_COMPLETE', 'new-too-soon');
+    now = 1499;
+    sent('UPDATE_ROLLBACK_COMPLETE', 'new-still-too-soon');
+    now = 1500;
+    sent('UPDATE_ROLLBACK_COMPLETE', 'new-in-effect');
+    // The change: another status, another input.
+    const changed: Rule = {
+      ...RULE,
+      eventPattern: { ...PATTERN, detail: { 'stack-id': [STACK_ID], 'status-details': { status: ['UPDATE_COMPLETE'] } } },
+      targets: [{ Id: 'Target0', Arn: FUNCTION_ARN, Input: '{"changed":true}' }],
+    };
+    bus.putRule(changed);
+    expect(bus.rule(RULE_ARN)).toBe(changed);
+    now = 1999;
+    sent('UPDATE_ROLLBACK_COMPLETE', 'old-version');
+    sent('UPDATE_COMPLETE', 'change-too-soon');
+    now = 2000;
+    sent('UPDATE_ROLLBACK_COMPLETE', 'old-version-gone');
+    sent('UPDATE_COMPLETE', 'change-in-effect');
+    bus.putRule(RULE);
+    bus.deleteRule(RULE_ARN);
+    sent('UPDATE_COMPLETE', 'deleted');
+    now = 3000;
+    sent('UPDATE_COMPLETE', 'still-deleted');
+    sent('UPDATE_ROLLBACK_COMPLETE', 'still-deleted-too');
+    await lambda.idle();
+    expect(bus.deliveries.map((d) => [d.eventId, Object.keys(d.payload as object)[0]])).toEqual([
+      ['new-in-effect', 'rollbackPurge'], ['old-version', 'rollbackPurge'], ['change-in-effect', 'changed'],
+    ]);
+    bus.ruleChangeDelayMs = 0;
+    bus.putRule(RULE);
+    sent('UPDATE_ROLLBACK_COMPLETE', 'at-once');
+    expect(bus.deliveries.map((d) => d.eventId).slice(3)).toEqual(['at-once']);
+  });
+
   test('delivers the same event twice, with the same id, when asked', async () => {
     await start();
     bus.putEvent(statusEvent('UPDATE_ROLLBACK_COMPLETE'), { twice: true });
@@ -255,5 +297,22 @@ describe('delivery to a Lambda target', () => {
     expect(bus.deliveries.map((d) => d.outcome)).toEqual(['invoked']);
     expect(bus.deadLetters).toEqual([]);
     expect(lambda.asyncFailures.map((f) => [f.functionName, f.deadLetterArn])).toEqual([['Site-Handler', undefined]]);
+  });
+});
+
+describe('the local cloud', () => {
+  test('hands EventBridge its ruleChangeDelayMs option', async () => {
+    const cloud = await LocalCloud.start({ ruleChangeDelayMs: 250 });
+    try {
+      expect(cloud.eventbridge.ruleChangeDelayMs).toBe(250);
+    } finally {
+      await cloud.close();
+    }
+    const defaults = await LocalCloud.start();
+    try {
+      expect(defaults.eventbridge.ruleChangeDelayMs).toBe(0);
+    } finally {
+      await defaults.close();
+    }
   });
 });

@@ -26,6 +26,8 @@ export interface LocalCloudOptions {
   readonly lambdaTimeoutMs?: number;
   /** Delays of Lambda's retries of failed asynchronous invocations. */
   readonly retryDelaysMs?: readonly [number, number];
+  /** How long a new or changed EventBridge rule takes to match events (PutRule). @default 0 */
+  readonly ruleChangeDelayMs?: number;
 }
 
 export const ACCOUNT_ID = '123456789012';
@@ -41,7 +43,9 @@ export class LocalCloud {
     const resourceStatus = (stackId: string, logicalId: string) => cloud.resourceStatuses(stackId, logicalId);
     cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus });
     const queueAccepts = (queueArn: string, ruleArn: string) => cloud.queueAccepts(queueArn, ruleArn);
-    cloud.eventbridge = new EventBridgeEmulator({ lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts });
+    cloud.eventbridge = new EventBridgeEmulator({
+      lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts, ruleChangeDelayMs: options.ruleChangeDelayMs,
+    });
     cloud.s3 = await S3Emulator.start({ authorize });
     return cloud;
   }

@@ -11,6 +11,10 @@
  *   same event (same `id`) may come twice, and late.
  * - The rule must exist when the event is sent: matching happens then, on the rules of that
  *   moment; a rule created by an update that rolls back is gone by UPDATE_ROLLBACK_COMPLETE.
+ * - A new or changed rule may not match events at once (API reference, PutRule): here a rule put
+ *   (its pattern, state and targets) takes effect `ruleChangeDelayMs` after the put; until then
+ *   events are matched against the version before (a new rule matches nothing). DescribeRule
+ *   (`rule`) shows the new version at once. A deleted rule stops matching at once.
  * - A Lambda target is invoked asynchronously: once Lambda has accepted the event, Lambda's own
  *   retries apply (lambda.ts). EventBridge needs the function's resource-based policy to allow
  *   `events.amazonaws.com` for the rule.
@@ -138,6 +142,16 @@ export interface EventBridgeEmulatorOptions {
    * AWS::SQS::QueuePolicy). @default - always
    */
   readonly queueAccepts?: (queueArn: string, ruleArn: string) => boolean;
+  /** How long a put rule (new or changed, its targets included) takes to match events. @default 0 */
+  readonly ruleChangeDelayMs?: number;
+  /** The clock that delay is measured on, in milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A version of a rule, and when it takes effect. */
+interface RuleVersion {
+  readonly rule: Rule;
+  readonly from: number;
 }
 
 interface Pending {
@@ -157,29 +171,45 @@ export class EventBridgeEmulator {
   public readonly deliveries: DeliveryRecord[] = [];
   /** What dead-letter queues received. */
   public readonly deadLetters: DeadLetter[] = [];
-  private readonly rules = new Map<string, Rule>();
+  /**
+   * How long a put rule (new or changed, its targets included) takes to match events; may be
+   * changed at any time, for the rules put after.
+   */
+  public ruleChangeDelayMs: number;
+  /** The versions of each rule: the one in effect first, then those still to take effect, in the order put. */
+  private readonly rules = new Map<string, RuleVersion[]>();
   private held: Pending[] = [];
   private timers = 0;
   private idleWaiters: Array<() => void> = [];
 
-  public constructor(private readonly options: EventBridgeEmulatorOptions) {}
+  public constructor(private readonly options: EventBridgeEmulatorOptions) {
+    this.ruleChangeDelayMs = options.ruleChangeDelayMs ?? 0;
+  }
 
   /**
-   * PutRule and PutTargets: creates or replaces a rule. Throws a ValidationException, and changes
-   * nothing, when PutTargets would refuse a target (see `validateTarget`).
+   * PutRule and PutTargets: creates or replaces a rule, which matches events once
+   * `ruleChangeDelayMs` has passed. Throws a ValidationException, and changes nothing, when
+   * PutTargets would refuse a target (see `validateTarget`).
    */
   public putRule(rule: Rule): void {
     rule.targets.forEach((t) => validateTarget(t, rule));
-    this.rules.set(rule.arn, rule);
+    const versions = this.rules.get(rule.arn) ?? [];
+    versions.push({ rule, from: this.now() + this.ruleChangeDelayMs });
+    this.rules.set(rule.arn, versions);
   }
 
-  /** DeleteRule. Events already matched to it are still delivered: matching happened when they were sent. */
+  /**
+   * DeleteRule: the rule stops matching at once. Events already matched to it are still delivered:
+   * matching happened when they were sent.
+   */
   public deleteRule(arn: string): void {
     this.rules.delete(arn);
   }
 
+  /** DescribeRule: the rule as last put, whether or not it matches events yet. */
   public rule(arn: string): Rule | undefined {
-    return this.rules.get(arn);
+    const versions = this.rules.get(arn);
+    return versions?.[versions.length - 1].rule;
   }
 
   /** Deliveries held for the next step. */
@@ -188,13 +218,13 @@ export class EventBridgeEmulator {
   }
 
   /**
-   * Puts an event on the bus: matches it against the rules that exist now, transforms each
+   * Puts an event on the bus: matches it against the rules in effect now, transforms each
    * matching target's input, and delivers it as the options say.
    */
   public putEvent(event: BusEvent, options: DeliveryOptions = {}): void {
     const sentAt = this.options.tick();
     this.events.push({ event, at: sentAt });
-    for (const rule of this.rules.values()) {
+    for (const rule of this.rulesInEffect()) {
       if ((rule.state ?? 'ENABLED') !== 'ENABLED' || !matchesPattern(rule.eventPattern, event)) {
         continue;
       }
@@ -216,6 +246,28 @@ export class EventBridgeEmulator {
         }
       }
     }
+  }
+
+  /** The version of each rule that matches events now: the last put whose time has come. */
+  private rulesInEffect(): Rule[] {
+    const now = this.now();
+    const out: Rule[] = [];
+    for (const versions of this.rules.values()) {
+      let i = versions.length - 1;
+      while (i >= 0 && versions[i].from > now) {
+        i--;
+      }
+      if (i >= 0) {
+        // Older versions will never match again.
+        versions.splice(0, i);
+        out.push(versions[0].rule);
+      }
+    }
+    return out;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /** Delivers what was held for the next step. */
