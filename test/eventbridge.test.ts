@@ -5,9 +5,10 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { LifecycleDriver } from './driver/driver';
 import { LocalCloud } from './driver/local-cloud';
-import type { BusEvent, Rule, RuleTarget } from './emulator/eventbridge';
-import { EventBridgeEmulator, matchesPattern, stackStatusChangeEvent, targetInput, validateTarget, valueAtPath } from './emulator/eventbridge';
+import type { BusEvent, Rule, RuleTarget, StackIdForm } from './emulator/eventbridge';
+import { EventBridgeEmulator, matchesPattern, stackIdInForm, stackStatusChangeEvent, targetInput, validateTarget, valueAtPath } from './emulator/eventbridge';
 import { LambdaEmulator } from './emulator/lambda';
 
 const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/0b1c2d3e-aaaa-bbbb-cccc-000011112222';
@@ -51,6 +52,17 @@ describe('stack status events', () => {
       'detail': { 'stack-id': STACK_ID, 'status-details': { 'status': 'UPDATE_ROLLBACK_COMPLETE', 'status-reason': '' } },
     });
   });
+
+  test('carry detail.stack-id in the form asked: the full ARN by default, the ARN without its unique id, or the name; resources keep the full id', () => {
+    const event = (stackIdForm?: StackIdForm) => stackStatusChangeEvent({ id: 'e1', stackId: STACK_ID, status: 'UPDATE_COMPLETE', time: new Date(0), stackIdForm });
+    expect([undefined, 'arn', 'arn-without-id', 'name'].map((f) => [event(f as StackIdForm).detail['stack-id'], event(f as StackIdForm).resources])).toEqual([
+      [STACK_ID, [STACK_ID]],
+      [STACK_ID, [STACK_ID]],
+      ['arn:aws:cloudformation:eu-west-1:123456789012:stack/Site', [STACK_ID]],
+      ['Site', [STACK_ID]],
+    ]);
+    expect(() => stackStatusChangeEvent({ id: 'e1', stackId: 'Site', status: 'X', time: new Date(0) })).toThrow(/not a full stack id/);
+  });
 });
 
 describe('event patterns', () => {
@@ -69,6 +81,23 @@ describe('event patterns', () => {
     expect(matchesPattern({ detail: { 'stack-id': [{ prefix: 'arn:aws:cloudformation:eu-west-1:' }] } }, event)).toBe(true);
     expect(matchesPattern({ detail: { 'status-details': { status: [{ 'anything-but': ['UPDATE_ROLLBACK_COMPLETE'] }] } } }, event)).toBe(false);
     expect(matchesPattern({ detail: { 'client-request-token': [{ exists: false }] } }, event)).toBe(true);
+  });
+
+  test('filter detail.stack-id in any of its forms with exact values, prefix, anything-but, alternatives and $or', () => {
+    const forms: StackIdForm[] = ['arn', 'arn-without-id', 'name'];
+    const matching = (pattern: Record<string, unknown>) => forms.filter((stackIdForm) => matchesPattern(pattern, stackStatusChangeEvent({
+      id: 'e1', stackId: STACK_ID, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date(0), stackIdForm,
+    })));
+    const stackId = (accepted: unknown[]) => ({ source: ['aws.cloudformation'], detail: { 'stack-id': accepted } });
+    // The library's rule: the full ARN, exactly.
+    expect(matching(PATTERN)).toEqual(['arn']);
+    expect(matching(stackId([{ prefix: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site' }]))).toEqual(['arn', 'arn-without-id']);
+    expect(matching(stackId([{ prefix: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/' }]))).toEqual(['arn']);
+    expect(matching(stackId([{ 'anything-but': { prefix: 'arn:' } }]))).toEqual(['name']);
+    expect(matching(stackId(['Site', STACK_ID]))).toEqual(['arn', 'name']);
+    expect(matching({ $or: [stackId(['Site']), stackId([{ suffix: 'stack/Site' }])] })).toEqual(['arn-without-id', 'name']);
+    expect(matching({ detail: { $or: [{ 'stack-id': ['Site'] }, { 'status-details': { status: ['UPDATE_COMPLETE'] } }] } })).toEqual(['name']);
+    expect(() => matching({ $or: [stackId(['Site'])] })).toThrow(/\$or must list at least two patterns/);
   });
 });
 
@@ -300,7 +329,7 @@ describe('delivery to a Lambda target', () => {
   });
 });
 
-describe('the local cloud', () => {
+describe('the local cloud and the lifecycle driver', () => {
   test('hands EventBridge its ruleChangeDelayMs option', async () => {
     const cloud = await LocalCloud.start({ ruleChangeDelayMs: 250 });
     try {
@@ -315,4 +344,29 @@ describe('the local cloud', () => {
       await defaults.close();
     }
   });
+
+  test('send stack status events with detail.stack-id in the form stackIdForm asks', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventbridge-test-'));
+    const stack = { stackName: 'Forms', template: { Resources: { P: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'v' } } } }, assemblyDir: dir, assetDirs: new Map() };
+    try {
+      for (const stackIdForm of [undefined, 'arn-without-id', 'name'] as const) {
+        const driver = await LifecycleDriver.start({ cloud: { stackIdForm } });
+        try {
+          expect(driver.cloud.stackIdForm).toBe(stackIdForm ?? 'arn');
+          await driver.deploy(stack);
+          const id = driver.stackId('Forms')!;
+          const events = driver.cloud.eventbridge.events.map((e) => e.event);
+          expect(events.map((e) => e.detail['status-details'])).toEqual([
+            { 'status': 'CREATE_IN_PROGRESS', 'status-reason': 'User Initiated' }, { 'status': 'CREATE_COMPLETE', 'status-reason': '' },
+          ]);
+          expect(events.map((e) => [e.detail['stack-id'], e.resources[0]])).toEqual(Array(2).fill([stackIdInForm(id, stackIdForm ?? 'arn'), id]));
+        } finally {
+          await driver.close();
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
 });

@@ -17,6 +17,7 @@ import type { ReceivedAnswer } from '../emulator/cloudformation';
 import { CloudFrontEmulator } from '../emulator/cloudfront';
 import type { CloudFrontEmulatorOptions } from '../emulator/cloudfront';
 import { EventBridgeEmulator } from '../emulator/eventbridge';
+import type { StackIdForm } from '../emulator/eventbridge';
 import { LambdaEmulator } from '../emulator/lambda';
 import { S3Emulator } from '../emulator/s3';
 
@@ -28,6 +29,8 @@ export interface LocalCloudOptions {
   readonly retryDelaysMs?: readonly [number, number];
   /** How long a new or changed EventBridge rule takes to match events (PutRule). @default 0 */
   readonly ruleChangeDelayMs?: number;
+  /** The form of `detail.stack-id` in the stack status events CloudFormation sends. @default 'arn' */
+  readonly stackIdForm?: StackIdForm;
 }
 
 export const ACCOUNT_ID = '123456789012';
@@ -64,6 +67,11 @@ export class LocalCloud {
   /** The next place in the sequence shared by CloudFront's requests and the driver's events. */
   public tick(): number {
     return ++this.sequence;
+  }
+
+  /** The form of `detail.stack-id` in stack status events. */
+  public get stackIdForm(): StackIdForm {
+    return this.options.stackIdForm ?? 'arn';
   }
 
   /** Physical ids of stack resources, for DescribeStackResource; the lifecycle driver supplies them. */

@@ -8,7 +8,10 @@
  * - CloudFormation sends a `CloudFormation Stack Status Change` event (`source` `aws.cloudformation`)
  *   at every stack status change; `detail` holds `stack-id` and `status-details` (`status`,
  *   `status-reason`); `resources` holds the stack id. Delivery is durable and at least once: the
- *   same event (same `id`) may come twice, and late.
+ *   same event (same `id`) may come twice, and late. The documentation calls `detail.stack-id` "the
+ *   unique stack ID" without pinning its form: the full stack ARN by default here, or (to show what
+ *   depends on it) the ARN without the trailing unique id, or the bare stack name; `resources`
+ *   keeps the full stack id.
  * - The rule must exist when the event is sent: matching happens then, on the rules of that
  *   moment; a rule created by an update that rolls back is gone by UPDATE_ROLLBACK_COMPLETE.
  * - A new or changed rule may not match events at once (API reference, PutRule): here a rule put
@@ -105,6 +108,7 @@ export interface DeliveryRecord {
   readonly detailType: string;
   /** `detail.status-details.status` of a stack status event. */
   readonly status?: string;
+  /** The stack's full id (from `resources`, whatever form `detail.stack-id` takes). */
   readonly stackId?: string;
   readonly ruleArn: string;
   readonly targetId: string;
@@ -326,7 +330,7 @@ export class EventBridgeEmulator {
       eventId: p.event.id,
       detailType: p.event['detail-type'],
       status: detail['status-details']?.status,
-      stackId: detail['stack-id'],
+      stackId: detail['stack-id'] === undefined ? undefined : p.event.resources[0] ?? detail['stack-id'],
       ruleArn: p.rule.arn,
       targetId: p.target.Id,
       targetArn: p.target.Arn,
@@ -401,15 +405,34 @@ export function validateTarget(target: RuleTarget, rule: Pick<Rule, 'name'>): vo
 }
 
 /**
+ * The forms `detail.stack-id` of a stack status event may take: the full stack ARN
+ * (`arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UNIQUE-ID`), that ARN without its unique id,
+ * or the stack's name.
+ */
+export type StackIdForm = 'arn' | 'arn-without-id' | 'name';
+
+/** A full stack id in one of the forms `detail.stack-id` may take. */
+export function stackIdInForm(stackId: string, form: StackIdForm): string {
+  const parts = /^(arn:[\w-]+:cloudformation:[^:]*:\d*:stack\/([^/]+))\/[^/]+$/.exec(stackId);
+  if (!parts) {
+    throw new Error(`${stackId} is not a full stack id (arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID)`);
+  }
+  return form === 'arn' ? stackId : form === 'arn-without-id' ? parts[1] : parts[2];
+}
+
+/**
  * The `CloudFormation Stack Status Change` event CloudFormation sends the default bus when a stack
  * reaches a status (CLOUDFORMATION.md, "Stack status events").
  */
 export function stackStatusChangeEvent(options: {
   readonly id: string;
+  /** The full stack id (ARN with its unique id). */
   readonly stackId: string;
   readonly status: string;
   readonly reason?: string;
   readonly time: Date;
+  /** The form of `detail.stack-id`; `resources` always holds the full stack id. @default 'arn' */
+  readonly stackIdForm?: StackIdForm;
 }): BusEvent {
   const [, , , region, account] = options.stackId.split(':');
   return {
@@ -423,7 +446,7 @@ export function stackStatusChangeEvent(options: {
     region,
     'resources': [options.stackId],
     'detail': {
-      'stack-id': options.stackId,
+      'stack-id': stackIdInForm(options.stackId, options.stackIdForm ?? 'arn'),
       'status-details': { 'status': options.status, 'status-reason': options.reason ?? '' },
     },
   };
@@ -433,10 +456,16 @@ export function stackStatusChangeEvent(options: {
  * Whether an event matches a pattern: every field the pattern names must match; an array lists the
  * accepted values (exact, or a `prefix`, `suffix`, `anything-but`, `exists` or `equals-ignore-case`
  * matcher), and an event array matches when any of its items does; an object matches the nested
- * object field by field.
+ * object field by field; `$or` lists patterns, at least two, of which one must match at that level.
  */
 export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
   return Object.entries(pattern).every(([key, accepted]) => {
+    if (key === '$or') {
+      if (!Array.isArray(accepted) || accepted.length < 2 || !accepted.every((a) => a && typeof a === 'object' && !Array.isArray(a))) {
+        throw new Error('invalid event pattern: $or must list at least two patterns');
+      }
+      return accepted.some((alternative: Record<string, unknown>) => matchesPattern(alternative, event));
+    }
     const value = event && typeof event === 'object' ? (event as Record<string, unknown>)[key] : undefined;
     if (Array.isArray(accepted)) {
       return matchesAny(accepted, value);
