@@ -369,4 +369,23 @@ describe('the local cloud and the lifecycle driver', () => {
     }
   });
 
+  test('a rule resource whose target PutTargets refuses stops the deploy with the ValidationException, naming the target', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventbridge-test-'));
+    const rule = {
+      Type: 'AWS::Events::Rule',
+      Properties: {
+        EventPattern: { source: ['aws.cloudformation'] },
+        Targets: [{ Id: 'Purge', Arn: FUNCTION_ARN, InputTransformer: { InputPathsMap: { id: '$.id' }, InputTemplate: '{"paths":["/a "b" <id>"]}' } }],
+      },
+    };
+    const driver = await LifecycleDriver.start();
+    try {
+      await expect(driver.deploy({ stackName: 'Bad', template: { Resources: { Rule: rule } }, assemblyDir: dir, assetDirs: new Map() }))
+        .rejects.toThrow(/^PutTargets on rule Bad-Rule-\w+ failed for target Purge: InputTemplate is not valid JSON/);
+      expect(driver.cloud.eventbridge.rule(String(driver.resource('Bad', 'Rule')?.attributes.Arn))).toBeUndefined();
+    } finally {
+      await driver.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
