@@ -1203,7 +1203,8 @@ export class LifecycleDriver {
     }
     const eventId = this.uuid();
     this.current?.events.push({ eventId, stackName: stack.name, stackId: stack.id, status, at });
-    this.cloud.eventbridge.putEvent(stackStatusChangeEvent({ id: eventId, stackId: stack.id, status, reason, time }), this.deliveryOptions());
+    const event = stackStatusChangeEvent({ id: eventId, stackId: stack.id, status, reason, time, stackIdForm: this.cloud.stackIdForm });
+    this.cloud.eventbridge.putEvent(event, this.deliveryOptions());
   }
 
   /** How the next event is delivered: as the step asks, else now and then twice or late, as the driver's faults say. */

@@ -17,6 +17,7 @@ import type { ReceivedAnswer } from '../emulator/cloudformation';
 import { CloudFrontEmulator } from '../emulator/cloudfront';
 import type { CloudFrontEmulatorOptions } from '../emulator/cloudfront';
 import { EventBridgeEmulator } from '../emulator/eventbridge';
+import type { StackIdForm } from '../emulator/eventbridge';
 import { LambdaEmulator } from '../emulator/lambda';
 import { S3Emulator } from '../emulator/s3';
 
@@ -26,6 +27,10 @@ export interface LocalCloudOptions {
   readonly lambdaTimeoutMs?: number;
   /** Delays of Lambda's retries of failed asynchronous invocations. */
   readonly retryDelaysMs?: readonly [number, number];
+  /** How long a new or changed EventBridge rule takes to match events (PutRule). @default 0 */
+  readonly ruleChangeDelayMs?: number;
+  /** The form of `detail.stack-id` in the stack status events CloudFormation sends. @default 'arn' */
+  readonly stackIdForm?: StackIdForm;
 }
 
 export const ACCOUNT_ID = '123456789012';
@@ -41,7 +46,9 @@ export class LocalCloud {
     const resourceStatus = (stackId: string, logicalId: string) => cloud.resourceStatuses(stackId, logicalId);
     cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus });
     const queueAccepts = (queueArn: string, ruleArn: string) => cloud.queueAccepts(queueArn, ruleArn);
-    cloud.eventbridge = new EventBridgeEmulator({ lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts });
+    cloud.eventbridge = new EventBridgeEmulator({
+      lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts, ruleChangeDelayMs: options.ruleChangeDelayMs,
+    });
     cloud.s3 = await S3Emulator.start({ authorize });
     return cloud;
   }
@@ -60,6 +67,11 @@ export class LocalCloud {
   /** The next place in the sequence shared by CloudFront's requests and the driver's events. */
   public tick(): number {
     return ++this.sequence;
+  }
+
+  /** The form of `detail.stack-id` in stack status events. */
+  public get stackIdForm(): StackIdForm {
+    return this.options.stackIdForm ?? 'arn';
   }
 
   /** Physical ids of stack resources, for DescribeStackResource; the lifecycle driver supplies them. */

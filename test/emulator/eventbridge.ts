@@ -8,9 +8,16 @@
  * - CloudFormation sends a `CloudFormation Stack Status Change` event (`source` `aws.cloudformation`)
  *   at every stack status change; `detail` holds `stack-id` and `status-details` (`status`,
  *   `status-reason`); `resources` holds the stack id. Delivery is durable and at least once: the
- *   same event (same `id`) may come twice, and late.
+ *   same event (same `id`) may come twice, and late. The documentation calls `detail.stack-id` "the
+ *   unique stack ID" without pinning its form: the full stack ARN by default here, or (to show what
+ *   depends on it) the ARN without the trailing unique id, or the bare stack name; `resources`
+ *   keeps the full stack id.
  * - The rule must exist when the event is sent: matching happens then, on the rules of that
  *   moment; a rule created by an update that rolls back is gone by UPDATE_ROLLBACK_COMPLETE.
+ * - A new or changed rule may not match events at once (API reference, PutRule): here a rule put
+ *   (its pattern, state and targets) takes effect `ruleChangeDelayMs` after the put; until then
+ *   events are matched against the version before (a new rule matches nothing). DescribeRule
+ *   (`rule`) shows the new version at once. A deleted rule stops matching at once.
  * - A Lambda target is invoked asynchronously: once Lambda has accepted the event, Lambda's own
  *   retries apply (lambda.ts). EventBridge needs the function's resource-based policy to allow
  *   `events.amazonaws.com` for the rule.
@@ -25,9 +32,20 @@
  * - Input transformation (User Guide, "Amazon EventBridge input transformation"; API reference,
  *   InputTransformer): InputPathsMap names values of the event by JSON path (dot notation, dashes,
  *   array indices); InputTemplate replaces each `<name>`. In a JSON template a placeholder outside
- *   quotes takes the value as JSON (a string comes quoted); inside quotes, the text of the value.
+ *   quotes takes the value as JSON (a string comes quoted); inside quotes, the text of the value,
+ *   escaped for the JSON string. Every `<name>` that InputPathsMap defines or that is reserved is
+ *   filled in wherever it stands (a path's `/promo<id>.html` too); any other `<...>` stays as written.
  *   Reserved: `aws.events.rule-arn`, `aws.events.rule-name`, `aws.events.event.ingestion-time`,
  *   `aws.events.event` and `aws.events.event.json`.
+ * - PutTargets (API reference, InputTransformer and PutTargets) refuses a target whose InputTemplate
+ *   is longer than 8192 characters, whose InputPathsMap has more than 100 entries, or defines a
+ *   reserved name (keys may not start with `aws.`); the error names the target. CloudFormation
+ *   applies AWS::Events::Rule with PutRule and PutTargets, so the rule resource fails then. Here a
+ *   refused `putRule` throws a ValidationException and changes nothing.
+ * - `<` and `>` cannot be escaped: every `<name>` is a placeholder. PutTargets fills a JSON template
+ *   (one starting with `{` or `[`) in and refuses it unless the result is JSON: a stray `"`, a
+ *   backslash that makes a bad escape, a raw control character in a string, an undefined `<name>`
+ *   outside quotes, a placeholder as an object key. A plain-text template is taken as it is.
  */
 import type { LambdaEmulator } from './lambda';
 
@@ -90,6 +108,7 @@ export interface DeliveryRecord {
   readonly detailType: string;
   /** `detail.status-details.status` of a stack status event. */
   readonly status?: string;
+  /** The stack's full id (from `resources`, whatever form `detail.stack-id` takes). */
   readonly stackId?: string;
   readonly ruleArn: string;
   readonly targetId: string;
@@ -127,6 +146,16 @@ export interface EventBridgeEmulatorOptions {
    * AWS::SQS::QueuePolicy). @default - always
    */
   readonly queueAccepts?: (queueArn: string, ruleArn: string) => boolean;
+  /** How long a put rule (new or changed, its targets included) takes to match events. @default 0 */
+  readonly ruleChangeDelayMs?: number;
+  /** The clock that delay is measured on, in milliseconds. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A version of a rule, and when it takes effect. */
+interface RuleVersion {
+  readonly rule: Rule;
+  readonly from: number;
 }
 
 interface Pending {
@@ -146,25 +175,45 @@ export class EventBridgeEmulator {
   public readonly deliveries: DeliveryRecord[] = [];
   /** What dead-letter queues received. */
   public readonly deadLetters: DeadLetter[] = [];
-  private readonly rules = new Map<string, Rule>();
+  /**
+   * How long a put rule (new or changed, its targets included) takes to match events; may be
+   * changed at any time, for the rules put after.
+   */
+  public ruleChangeDelayMs: number;
+  /** The versions of each rule: the one in effect first, then those still to take effect, in the order put. */
+  private readonly rules = new Map<string, RuleVersion[]>();
   private held: Pending[] = [];
   private timers = 0;
   private idleWaiters: Array<() => void> = [];
 
-  public constructor(private readonly options: EventBridgeEmulatorOptions) {}
-
-  /** PutRule and PutTargets: creates or replaces a rule. */
-  public putRule(rule: Rule): void {
-    this.rules.set(rule.arn, rule);
+  public constructor(private readonly options: EventBridgeEmulatorOptions) {
+    this.ruleChangeDelayMs = options.ruleChangeDelayMs ?? 0;
   }
 
-  /** DeleteRule. Events already matched to it are still delivered: matching happened when they were sent. */
+  /**
+   * PutRule and PutTargets: creates or replaces a rule, which matches events once
+   * `ruleChangeDelayMs` has passed. Throws a ValidationException, and changes nothing, when
+   * PutTargets would refuse a target (see `validateTarget`).
+   */
+  public putRule(rule: Rule): void {
+    rule.targets.forEach((t) => validateTarget(t, rule));
+    const versions = this.rules.get(rule.arn) ?? [];
+    versions.push({ rule, from: this.now() + this.ruleChangeDelayMs });
+    this.rules.set(rule.arn, versions);
+  }
+
+  /**
+   * DeleteRule: the rule stops matching at once. Events already matched to it are still delivered:
+   * matching happened when they were sent.
+   */
   public deleteRule(arn: string): void {
     this.rules.delete(arn);
   }
 
+  /** DescribeRule: the rule as last put, whether or not it matches events yet. */
   public rule(arn: string): Rule | undefined {
-    return this.rules.get(arn);
+    const versions = this.rules.get(arn);
+    return versions?.[versions.length - 1].rule;
   }
 
   /** Deliveries held for the next step. */
@@ -173,13 +222,13 @@ export class EventBridgeEmulator {
   }
 
   /**
-   * Puts an event on the bus: matches it against the rules that exist now, transforms each
+   * Puts an event on the bus: matches it against the rules in effect now, transforms each
    * matching target's input, and delivers it as the options say.
    */
   public putEvent(event: BusEvent, options: DeliveryOptions = {}): void {
     const sentAt = this.options.tick();
     this.events.push({ event, at: sentAt });
-    for (const rule of this.rules.values()) {
+    for (const rule of this.rulesInEffect()) {
       if ((rule.state ?? 'ENABLED') !== 'ENABLED' || !matchesPattern(rule.eventPattern, event)) {
         continue;
       }
@@ -201,6 +250,28 @@ export class EventBridgeEmulator {
         }
       }
     }
+  }
+
+  /** The version of each rule that matches events now: the last put whose time has come. */
+  private rulesInEffect(): Rule[] {
+    const now = this.now();
+    const out: Rule[] = [];
+    for (const versions of this.rules.values()) {
+      let i = versions.length - 1;
+      while (i >= 0 && versions[i].from > now) {
+        i--;
+      }
+      if (i >= 0) {
+        // Older versions will never match again.
+        versions.splice(0, i);
+        out.push(versions[0].rule);
+      }
+    }
+    return out;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   /** Delivers what was held for the next step. */
@@ -259,7 +330,7 @@ export class EventBridgeEmulator {
       eventId: p.event.id,
       detailType: p.event['detail-type'],
       status: detail['status-details']?.status,
-      stackId: detail['stack-id'],
+      stackId: detail['stack-id'] === undefined ? undefined : p.event.resources[0] ?? detail['stack-id'],
       ruleArn: p.rule.arn,
       targetId: p.target.Id,
       targetArn: p.target.Arn,
@@ -274,16 +345,94 @@ export class EventBridgeEmulator {
   }
 }
 
+/** The error EventBridge answers a request it refuses with. */
+export class ValidationException extends Error {
+  public constructor(message: string) {
+    super(message);
+    this.name = 'ValidationException';
+  }
+}
+
+/** The longest InputTemplate PutTargets takes (API reference, InputTransformer). */
+export const MAX_INPUT_TEMPLATE_LENGTH = 8192;
+/** The most entries an InputPathsMap may have (API reference, InputTransformer). */
+export const MAX_INPUT_PATHS = 100;
+/** The predefined variables, which an InputPathsMap may not define (User Guide, "Predefined variables"). */
+export const RESERVED_INPUT_NAMES: readonly string[] = [
+  'aws.events.rule-arn', 'aws.events.rule-name', 'aws.events.event.ingestion-time', 'aws.events.event', 'aws.events.event.json',
+];
+
+/**
+ * What PutTargets checks of a target before it takes it: throws a ValidationException naming the
+ * target and what is wrong with it.
+ */
+export function validateTarget(target: RuleTarget, rule: Pick<Rule, 'name'>): void {
+  const refuse = (problem: string): never => {
+    throw new ValidationException(`PutTargets on rule ${rule.name} failed for target ${target.Id}: ${problem}`);
+  };
+  const transformer = target.InputTransformer;
+  if (!transformer) {
+    return;
+  }
+  const { InputPathsMap = {}, InputTemplate } = transformer;
+  if (typeof InputTemplate !== 'string' || InputTemplate.length < 1) {
+    refuse('InputTemplate must be a string of at least 1 character');
+  }
+  if (InputTemplate.length > MAX_INPUT_TEMPLATE_LENGTH) {
+    refuse(`InputTemplate is ${InputTemplate.length} characters long, more than the ${MAX_INPUT_TEMPLATE_LENGTH} allowed`);
+  }
+  const names = Object.keys(InputPathsMap);
+  if (names.length > MAX_INPUT_PATHS) {
+    refuse(`InputPathsMap has ${names.length} entries, more than the ${MAX_INPUT_PATHS} allowed`);
+  }
+  const reserved = names.filter((n) => RESERVED_INPUT_NAMES.includes(n) || /^aws\./i.test(n));
+  if (reserved.length > 0) {
+    refuse(`InputPathsMap may not define the reserved name(s) ${reserved.join(', ')}`);
+  }
+  // EventBridge fills the placeholders in and parses the result: one that names a value of the
+  // event stands for any value (null here: it may not be an object key), the whole event for an
+  // object; an undefined `<...>` stays as written.
+  const { json, text } = fillTemplate(InputTemplate, (name) => (
+    name === 'aws.events.event' || name === 'aws.events.event.json' ? { raw: '{"source":"sample"}' }
+      : names.includes(name) || RESERVED_INPUT_NAMES.includes(name) ? { value: null } : undefined));
+  if (json) {
+    try {
+      JSON.parse(text);
+    } catch (e) {
+      refuse(`InputTemplate is not valid JSON once its placeholders are filled in (${(e as Error).message})`);
+    }
+  }
+}
+
+/**
+ * The forms `detail.stack-id` of a stack status event may take: the full stack ARN
+ * (`arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/UNIQUE-ID`), that ARN without its unique id,
+ * or the stack's name.
+ */
+export type StackIdForm = 'arn' | 'arn-without-id' | 'name';
+
+/** A full stack id in one of the forms `detail.stack-id` may take. */
+export function stackIdInForm(stackId: string, form: StackIdForm): string {
+  const parts = /^(arn:[\w-]+:cloudformation:[^:]*:\d*:stack\/([^/]+))\/[^/]+$/.exec(stackId);
+  if (!parts) {
+    throw new Error(`${stackId} is not a full stack id (arn:aws:cloudformation:REGION:ACCOUNT:stack/NAME/ID)`);
+  }
+  return form === 'arn' ? stackId : form === 'arn-without-id' ? parts[1] : parts[2];
+}
+
 /**
  * The `CloudFormation Stack Status Change` event CloudFormation sends the default bus when a stack
  * reaches a status (CLOUDFORMATION.md, "Stack status events").
  */
 export function stackStatusChangeEvent(options: {
   readonly id: string;
+  /** The full stack id (ARN with its unique id). */
   readonly stackId: string;
   readonly status: string;
   readonly reason?: string;
   readonly time: Date;
+  /** The form of `detail.stack-id`; `resources` always holds the full stack id. @default 'arn' */
+  readonly stackIdForm?: StackIdForm;
 }): BusEvent {
   const [, , , region, account] = options.stackId.split(':');
   return {
@@ -297,7 +446,7 @@ export function stackStatusChangeEvent(options: {
     region,
     'resources': [options.stackId],
     'detail': {
-      'stack-id': options.stackId,
+      'stack-id': stackIdInForm(options.stackId, options.stackIdForm ?? 'arn'),
       'status-details': { 'status': options.status, 'status-reason': options.reason ?? '' },
     },
   };
@@ -307,10 +456,16 @@ export function stackStatusChangeEvent(options: {
  * Whether an event matches a pattern: every field the pattern names must match; an array lists the
  * accepted values (exact, or a `prefix`, `suffix`, `anything-but`, `exists` or `equals-ignore-case`
  * matcher), and an event array matches when any of its items does; an object matches the nested
- * object field by field.
+ * object field by field; `$or` lists patterns, at least two, of which one must match at that level.
  */
 export function matchesPattern(pattern: Record<string, unknown>, event: unknown): boolean {
   return Object.entries(pattern).every(([key, accepted]) => {
+    if (key === '$or') {
+      if (!Array.isArray(accepted) || accepted.length < 2 || !accepted.every((a) => a && typeof a === 'object' && !Array.isArray(a))) {
+        throw new Error('invalid event pattern: $or must list at least two patterns');
+      }
+      return accepted.some((alternative: Record<string, unknown>) => matchesPattern(alternative, event));
+    }
     const value = event && typeof event === 'object' ? (event as Record<string, unknown>)[key] : undefined;
     if (Array.isArray(accepted)) {
       return matchesAny(accepted, value);
@@ -395,22 +550,44 @@ export function targetInput(target: RuleTarget, event: BusEvent, rule: Pick<Rule
     ['aws.events.event', JSON.stringify(withoutDetail)],
     ['aws.events.event.json', JSON.stringify({ ...withoutDetail, detail })],
   ]);
-  const json = /^\s*[{[]/.test(InputTemplate);
+  const { json, text } = fillTemplate(InputTemplate, (name) => (
+    raw.has(name) ? { raw: raw.get(name)! } : values.has(name) ? { value: values.get(name) } : undefined));
+  if (!json) {
+    return text;
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a placeholder stands for: a value, or text put in as it is (the whole event). */
+type Filling = { readonly value: unknown } | { readonly raw: string };
+
+/**
+ * Fills in an InputTemplate: each `<name>` that `fill` knows is replaced, any other `<...>` is left
+ * as written (`<` and `>` cannot be escaped). In a JSON template (one that starts with `{` or `[`)
+ * a value outside quotes goes in as JSON (a path the event lacks gives null); inside quotes, and in
+ * a plain-text template, the value's text, escaped for the JSON string it is in.
+ */
+export function fillTemplate(template: string, fill: (name: string) => Filling | undefined): { readonly json: boolean; readonly text: string } {
+  const json = /^\s*[{[]/.test(template);
   let out = '';
   let inString = false;
-  for (let i = 0; i < InputTemplate.length; i++) {
-    const c = InputTemplate[i];
-    const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(InputTemplate.slice(i)) : null;
-    if (placeholder && (values.has(placeholder[1]) || raw.has(placeholder[1]))) {
-      const name = placeholder[1];
-      const value = values.get(name);
-      if (raw.has(name)) {
-        out += raw.get(name);
+  for (let i = 0; i < template.length; i++) {
+    const c = template[i];
+    const placeholder = c === '<' ? /^<([A-Za-z0-9_.-]+)>/.exec(template.slice(i)) : null;
+    const filling = placeholder ? fill(placeholder[1]) : undefined;
+    if (placeholder && filling) {
+      if ('raw' in filling) {
+        out += filling.raw;
       } else if (json && !inString) {
         // Outside quotes: the value as JSON; a path the event lacks gives null.
-        out += value === undefined ? 'null' : JSON.stringify(value);
+        out += filling.value === undefined ? 'null' : JSON.stringify(filling.value);
       } else {
         // Inside quotes (or a plain-text template): the value's text, escaped for the string it is in.
+        const value = filling.value;
         const text = value === undefined || value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
         out += json ? JSON.stringify(text).slice(1, -1) : text;
       }
@@ -420,18 +597,11 @@ export function targetInput(target: RuleTarget, event: BusEvent, rule: Pick<Rule
     if (json && c === '"') {
       inString = !inString;
     } else if (json && c === '\\' && inString) {
-      out += c + (InputTemplate[i + 1] ?? '');
+      out += c + (template[i + 1] ?? '');
       i++;
       continue;
     }
     out += c;
   }
-  if (!json) {
-    return out;
-  }
-  try {
-    return JSON.parse(out);
-  } catch {
-    return undefined;
-  }
+  return { json, text: out };
 }
