@@ -7,6 +7,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CloudFormationClient, DescribeStackEventsCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
+import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import type { SynthesizedStack, Template } from './driver/assembly';
 import type { EventDelivery, RequestRecord, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
@@ -53,10 +55,12 @@ interface Shape {
   readonly permission?: boolean;
   /** An extra resource, to fail or to be created by the update. */
   readonly extra?: string;
+  /** Statements of an IAM policy on the handler's role. */
+  readonly statements?: unknown[];
 }
 
 /** A stack shaped like the library's: content, an anchor after it, the custom resource, the handler, the rule and its DLQ. */
-function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra }: Shape): SynthesizedStack {
+function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements }: Shape): SynthesizedStack {
   const resources: Template['Resources'] = {
     Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
     Handler: {
@@ -129,6 +133,9 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
   }
   if (extra) {
     resources[extra] = { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: version }, DependsOn: ['Content'] };
+  }
+  if (statements) {
+    resources.HandlerPolicy = { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'handler', Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: statements } } };
   }
   return { stackName: STACK, template: { Resources: resources }, assemblyDir: codeDir, assetDirs: new Map([['handler.zip', codeDir]]) };
 }
@@ -260,6 +267,84 @@ describe('events delivered at least once', () => {
     } finally {
       await seeded.close();
     }
+  });
+});
+
+describe('DescribeStackEvents', () => {
+  const client = () => new CloudFormationClient({
+    region: 'eu-west-1', endpoint: driver.cloud.cloudformation.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 3,
+  });
+  const readEvents = { Effect: 'Allow', Action: 'cloudformation:DescribeStackEvents', Resource: `arn:aws:cloudformation:eu-west-1:123456789012:stack/${STACK}/*` };
+  /** Chronological: status, logical id, resource properties (parsed) of the resource's events. */
+  const of = (events: StackEvent[], id: string) => [...events].reverse().filter((e) => e.LogicalResourceId === id)
+    .map((e) => {
+      const properties = e.ResourceProperties === undefined ? undefined : JSON.parse(e.ResourceProperties);
+      return [e.ResourceStatus, properties?.Trigger ?? properties?.Value];
+    });
+
+  test('lists every resource and stack status change, newest first, a page at a time, by stack name or id, with the properties used and why a resource failed', async () => {
+    await driver.close();
+    driver = await LifecycleDriver.start({ cloud: { eventsPageSize: 5 } });
+    await driver.deploy(stack({ version: 'v1', statements: [readEvents] }));
+    const step = await driver.deploy(stack({ version: 'v2', extra: 'Tail', statements: [readEvents] }), { fail: ['Tail'] });
+
+    const pages: StackEvent[][] = [];
+    for await (const page of paginateDescribeStackEvents({ client: client() }, { StackName: STACK })) {
+      pages.push(page.StackEvents ?? []);
+    }
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.slice(0, -1).every((p) => p.length === 5)).toBe(true);
+    const events = pages.flat();
+    const byId = await client().send(new DescribeStackEventsCommand({ StackName: driver.stackId(STACK) }));
+    expect(byId.StackEvents).toEqual(events.slice(0, 5));
+    expect(byId.NextToken).toBeDefined();
+    expect(events.map((e) => e.EventId)).toEqual(driver.stackEvents(STACK).map((e) => e.EventId));
+    expect(new Set(events.map((e) => e.EventId)).size).toBe(events.length);
+    const times = events.map((e) => e.Timestamp!.getTime());
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(events.every((e) => e.StackId === driver.stackId(STACK) && e.StackName === STACK)).toBe(true);
+
+    // The stack's own events, one per status change, newest first.
+    const own = events.filter((e) => e.ResourceType === 'AWS::CloudFormation::Stack');
+    expect(own.every((e) => e.LogicalResourceId === STACK && e.PhysicalResourceId === driver.stackId(STACK))).toBe(true);
+    expect(own.map((e) => e.ResourceStatus).reverse()).toEqual(driver.steps.flatMap((s) => s.events.map((e) => e.status)));
+    expect(own[0].ResourceStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(own.find((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_IN_PROGRESS')!.ResourceStatusReason).toMatch(/failed to update: \[Tail\]/);
+
+    // The custom resource: created, updated forward, and back by the rollback with the properties put back.
+    expect(of(events, 'Purge')).toEqual([
+      ['CREATE_IN_PROGRESS', ['v1']], ['CREATE_COMPLETE', undefined],
+      ['UPDATE_IN_PROGRESS', ['v2']], ['UPDATE_COMPLETE', undefined],
+      ['UPDATE_IN_PROGRESS', ['v1']], ['UPDATE_COMPLETE', undefined],
+    ]);
+    const purge = [...events].reverse().filter((e) => e.LogicalResourceId === 'Purge');
+    expect(purge.map((e) => e.PhysicalResourceId)).toEqual(['', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1']);
+    expect(purge[0].ResourceType).toBe('Custom::CloudFrontInvalidation');
+    expect(JSON.parse(purge[0].ResourceProperties!)).toMatchObject({ DistributionId: 'E1', Paths: ['/*'], ServiceToken: expect.stringMatching(/^arn:aws:lambda:/) });
+    // The resource that failed, with the reason; what the update created, deleted by the rollback's cleanup.
+    expect(of(events, 'Tail')).toEqual([['CREATE_IN_PROGRESS', 'v2'], ['CREATE_FAILED', undefined]]);
+    expect([...events].find((e) => e.LogicalResourceId === 'Tail' && e.ResourceStatus === 'CREATE_FAILED')!.ResourceStatusReason).toMatch(/Failure injected/);
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(of(events, 'Content').map(([status]) => status)).toEqual([
+      'CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE',
+    ]);
+  });
+
+  test('is refused without IAM for it, says so for a stack that does not exist, and can be throttled', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    await expect(client().send(new DescribeStackEventsCommand({ StackName: STACK }))).rejects.toThrow(/not authorized to perform: cloudformation:DescribeStackEvents/);
+    await driver.deploy(stack({ version: 'v2', statements: [readEvents] }));
+    let throttled = 0;
+    driver.cloud.cloudformation.throttleDescribeStackEvents = () => ++throttled <= 1;
+    const out = await client().send(new DescribeStackEventsCommand({ StackName: STACK }));
+    expect(out.StackEvents![0]).toMatchObject({ LogicalResourceId: STACK, ResourceStatus: 'UPDATE_COMPLETE' });
+    expect(driver.cloud.cloudformation.eventsCalls.map((c) => c.status)).toEqual(['Throttling', 'UPDATE_COMPLETE']);
+    // A deleted stack's events are listed by its id only.
+    const id = driver.stackId(STACK)!;
+    await driver.destroy(STACK);
+    driver.cloud.authorizer = () => true;
+    await expect(client().send(new DescribeStackEventsCommand({ StackName: STACK }))).rejects.toThrow(`Stack [${STACK}] does not exist`);
+    expect((await client().send(new DescribeStackEventsCommand({ StackName: id }))).StackEvents![0].ResourceStatus).toBe('DELETE_COMPLETE');
   });
 });
 

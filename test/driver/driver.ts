@@ -9,8 +9,9 @@
  * deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
  * (updates back to the old properties, in either order, then deletes what the update created),
  * stopping at UPDATE_ROLLBACK_FAILED when a resource cannot be put back, until
- * ContinueUpdateRollback; cleans up after success; and sends EventBridge a stack status event at
- * every status change (CLOUDFORMATION.md, "Stack status events").
+ * ContinueUpdateRollback; cleans up after success; sends EventBridge a stack status event at
+ * every status change (CLOUDFORMATION.md, "Stack status events"); and records every stack event,
+ * the resources' status changes and the stack's, for DescribeStackEvents.
  * It is the only code that knows it is not AWS.
  */
 import { createHash } from 'crypto';
@@ -22,7 +23,7 @@ import type { ResolveContext } from './intrinsics';
 import { resolve } from './intrinsics';
 import type { LocalCloudOptions } from './local-cloud';
 import { ACCOUNT_ID, LocalCloud, REGION } from './local-cloud';
-import type { CustomResourceAnswer } from '../emulator/cloudformation';
+import type { CustomResourceAnswer, StackEvent } from '../emulator/cloudformation';
 import type { EmulatedInvalidation } from '../emulator/cloudfront';
 import type { DeliveryOptions, DeliveryRecord, Rule, RuleTarget } from '../emulator/eventbridge';
 import { stackStatusChangeEvent } from '../emulator/eventbridge';
@@ -130,6 +131,8 @@ export interface RequestRecord {
   readonly properties: Record<string, unknown>;
   /** OldResourceProperties as sent (Update). */
   readonly oldProperties?: Record<string, unknown>;
+  /** PhysicalResourceId as sent (Update, Delete). */
+  readonly physicalId?: string;
   answer?: CustomResourceAnswer;
   /** When the first answer arrived, in the sequence shared with CloudFront's requests. */
   answeredAt?: number;
@@ -394,6 +397,12 @@ export class LifecycleDriver {
     return this.stacks.get(stackName)?.status;
   }
 
+  /** A stack's events so far, newest first, as DescribeStackEvents lists them. */
+  public stackEvents(stackName: string): readonly StackEvent[] {
+    const stack = this.stacks.get(stackName);
+    return (stack && this.cloud.cloudformation.stackEvents(stack.id)) ?? [];
+  }
+
   /** The name of the nested stack that a parent's AWS::CloudFormation::Stack resource holds. */
   public nestedStackName(parentName: string, logicalId: string): string | undefined {
     return [...this.stacks.values()].find((s) => s.parent?.stack.name === parentName && s.parent.logicalId === logicalId && !s.status.startsWith('DELETE'))?.name;
@@ -558,6 +567,9 @@ export class LifecycleDriver {
         continue;
       }
       if (options.fail?.includes(id) && !stack.parent) {
+        const verb = existing ? 'UPDATE' : 'CREATE';
+        this.resourceEvent(stack, id, def.Type, `${verb}_IN_PROGRESS`, { physicalId: existing?.physicalId, properties });
+        this.resourceEvent(stack, id, def.Type, `${verb}_FAILED`, { physicalId: existing?.physicalId, reason: INJECTED_FAILURE });
         this.note(stack, id, def.Type, 'fail', 'deploy');
         return id;
       }
@@ -613,6 +625,8 @@ export class LifecycleDriver {
       const current = stack.resources.get(id)!;
       if (how.skip.includes(id)) {
         t.remaining.shift();
+        // ContinueUpdateRollback's ResourcesToSkip: taken as rolled back, left as it is.
+        this.resourceEvent(stack, id, current.type, 'UPDATE_COMPLETE', { physicalId: current.physicalId, reason: 'Resource skipped during UpdateRollback' });
         this.note(stack, id, current.type, 'skip', 'rollback');
         continue;
       }
@@ -623,14 +637,20 @@ export class LifecycleDriver {
       const old = t.before.get(id)!;
       let ok: boolean;
       if (how.fail.includes(id)) {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_IN_PROGRESS', { physicalId: current.physicalId, properties: old.properties });
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', { physicalId: current.physicalId, reason: INJECTED_FAILURE });
         this.note(stack, id, def.Type, 'fail', 'rollback');
         ok = false;
       } else if (def.Type === NESTED_STACK_TYPE) {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_IN_PROGRESS', { physicalId: current.physicalId, properties: old.properties });
         ok = await this.rollBackNested(stack, id, how.skip);
         if (ok) {
           current.properties = old.properties;
           current.attributes = { ...old.attributes };
+          this.resourceEvent(stack, id, def.Type, 'UPDATE_COMPLETE', { physicalId: current.physicalId });
           this.note(stack, id, def.Type, 'revert', 'rollback');
+        } else {
+          this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', { physicalId: current.physicalId, reason: `Embedded stack ${current.physicalId} was not successfully rolled back` });
         }
       } else {
         ok = await this.change(stack, t.oldSynthesized!, id, def, old.properties, current, 'rollback', {});
@@ -715,9 +735,12 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, phase: Phase,
     options: DeployOptions,
   ): Promise<boolean> {
+    this.resourceEvent(stack, id, def.Type, 'CREATE_IN_PROGRESS', { properties });
     if (def.Type === INVALIDATION_TYPE) {
-      const answer = await this.sendRequest(stack, id, def.Type, 'Create', properties, undefined, undefined, phase, options);
+      const record = await this.sendRequest(stack, id, def.Type, 'Create', properties, undefined, undefined, phase, options);
+      const answer = record.answer;
       if (answer?.Status !== 'SUCCESS') {
+        this.resourceEvent(stack, id, def.Type, 'CREATE_FAILED', { physicalId: answer?.PhysicalResourceId, reason: failureReason(record) });
         return false;
       }
       stack.resources.set(id, { logicalId: id, type: def.Type, physicalId: answer.PhysicalResourceId, properties, attributes: { ...answer.Data } });
@@ -730,7 +753,9 @@ export class LifecycleDriver {
       const nested = this.nestedTemplate(synthesized, child, properties);
       const failure = await this.forward(child, nested, this.nestedParameters(nested, properties), options);
       if (failure !== undefined) {
-        this.setStatus(child, 'CREATE_FAILED', `The following resource(s) failed to create: [${failure}]. `);
+        const reason = `The following resource(s) failed to create: [${failure}]. `;
+        this.setStatus(child, 'CREATE_FAILED', reason);
+        this.resourceEvent(stack, id, def.Type, 'CREATE_FAILED', { physicalId: child.id, reason: `Embedded stack ${child.id} was not successfully created: ${reason}` });
         // The parent's rollback deletes it, with what it got to create.
         stack.transition?.created.push(id);
         return false;
@@ -744,6 +769,7 @@ export class LifecycleDriver {
       this.apply(stack, synthesized, deployed, phase);
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Create', phase, properties });
     }
+    this.resourceEvent(stack, id, def.Type, 'CREATE_COMPLETE', { physicalId: stack.resources.get(id)!.physicalId });
     this.note(stack, id, def.Type, 'create', phase);
     return true;
   }
@@ -752,9 +778,12 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, existing: Deployed,
     phase: Phase, options: DeployOptions,
   ): Promise<boolean> {
+    this.resourceEvent(stack, id, def.Type, 'UPDATE_IN_PROGRESS', { physicalId: existing.physicalId, properties });
     if (def.Type === INVALIDATION_TYPE) {
-      const answer = await this.sendRequest(stack, id, def.Type, 'Update', properties, existing.properties, existing.physicalId, phase, options);
+      const record = await this.sendRequest(stack, id, def.Type, 'Update', properties, existing.properties, existing.physicalId, phase, options);
+      const answer = record.answer;
       if (answer?.Status !== 'SUCCESS') {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', { physicalId: existing.physicalId, reason: failureReason(record) });
         return false;
       }
       if (answer.PhysicalResourceId !== existing.physicalId) {
@@ -769,6 +798,10 @@ export class LifecycleDriver {
       const nested = this.nestedTemplate(synthesized, child, properties);
       const failure = await this.forward(child, nested, this.nestedParameters(nested, properties), options);
       if (failure !== undefined) {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', {
+          physicalId: existing.physicalId,
+          reason: `Embedded stack ${child.id} was not successfully updated. Currently in ${child.status} with reason: The following resource(s) failed to update: [${failure}]. `,
+        });
         return false;
       }
       // Its cleanup waits for the parent's.
@@ -785,17 +818,22 @@ export class LifecycleDriver {
       this.apply(stack, synthesized, existing, phase);
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Update', phase, properties, oldProperties });
     }
+    this.resourceEvent(stack, id, def.Type, 'UPDATE_COMPLETE', { physicalId: existing.physicalId });
     this.note(stack, id, def.Type, phase === 'rollback' ? 'revert' : 'update', phase);
     return true;
   }
 
   private async remove(stack: StackState, id: string, phase: Phase): Promise<void> {
     const deployed = stack.resources.get(id)!;
+    this.resourceEvent(stack, id, deployed.type, 'DELETE_IN_PROGRESS', { physicalId: deployed.physicalId });
+    let failed: string | undefined;
     switch (deployed.type) {
-      case INVALIDATION_TYPE:
+      case INVALIDATION_TYPE: {
         // CloudFormation retries a failing cleanup Delete and then moves on; the handler must never fail one.
-        await this.sendRequest(stack, id, deployed.type, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
+        const record = await this.sendRequest(stack, id, deployed.type, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
+        failed = record.answer?.Status === 'SUCCESS' ? undefined : failureReason(record);
         break;
+      }
       case NESTED_STACK_TYPE: {
         const child = this.stacks.get(deployed.physicalId.split('/')[1]);
         if (child && !child.status.startsWith('DELETE')) {
@@ -832,17 +870,30 @@ export class LifecycleDriver {
       await this.options.customResources?.[deployed.type]?.({ stackName: stack.name, logicalId: id, requestType: 'Delete', phase, properties: deployed.properties });
     }
     stack.resources.delete(id);
+    this.resourceEvent(stack, id, deployed.type, failed === undefined ? 'DELETE_COMPLETE' : 'DELETE_FAILED', { physicalId: deployed.physicalId, reason: failed });
     this.note(stack, id, deployed.type, 'delete', phase);
   }
 
   private async sendRequest(
     stack: StackState, logicalId: string, resourceType: string, requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>,
     oldProperties: Record<string, unknown> | undefined, physicalId: string | undefined, phase: Phase, options: DeployOptions,
-  ): Promise<CustomResourceAnswer | undefined> {
+  ): Promise<RequestRecord> {
     const serviceToken = String(properties.ServiceToken);
     const functionName = serviceToken.split(':').pop()!;
+    const requestId = this.uuid();
+    const stackStatus = stack.status;
+    const sentAt = this.clock();
     const record: RequestRecord = {
-      logicalId, resourceType, requestType, requestId: this.uuid(), phase, stackStatus: stack.status, sentAt: this.clock(), properties, oldProperties,
+      logicalId,
+      resourceType,
+      requestType,
+      requestId,
+      phase,
+      stackStatus,
+      sentAt,
+      properties,
+      oldProperties,
+      physicalId,
     };
     this.current!.requests.push(record);
     const { url, token } = this.cloud.cloudformation.newResponseUrl();
@@ -883,7 +934,7 @@ export class LifecycleDriver {
     } else {
       this.statuses.set(statusKey, `${requestType.toUpperCase()}_${record.answer?.Status === 'SUCCESS' ? 'COMPLETE' : 'FAILED'}`);
     }
-    return record.answer;
+    return record;
   }
 
   /** Delivers a request once more, as Lambda may long after it was answered; its answer is collected at the end of the step. */
@@ -1203,6 +1254,17 @@ export class LifecycleDriver {
     }
     const eventId = this.uuid();
     this.current?.events.push({ eventId, stackName: stack.name, stackId: stack.id, status, at });
+    this.cloud.cloudformation.addStackEvent({
+      StackId: stack.id,
+      EventId: eventId,
+      StackName: stack.name,
+      LogicalResourceId: stack.name,
+      PhysicalResourceId: stack.id,
+      ResourceType: NESTED_STACK_TYPE,
+      Timestamp: time,
+      ResourceStatus: status,
+      ...(reason ? { ResourceStatusReason: reason } : {}),
+    });
     this.cloud.eventbridge.putEvent(stackStatusChangeEvent({ id: eventId, stackId: stack.id, status, reason, time }), this.deliveryOptions());
   }
 
@@ -1228,6 +1290,31 @@ export class LifecycleDriver {
     }
   }
 
+  /**
+   * Records a resource's status change as a stack event: its properties as CloudFormation resolved
+   * them on CREATE_IN_PROGRESS and UPDATE_IN_PROGRESS, the reason when it failed or was skipped.
+   */
+  private resourceEvent(
+    stack: StackState, logicalId: string, type: string, status: string,
+    extra: { physicalId?: string; properties?: Record<string, unknown>; reason?: string } = {},
+  ): void {
+    // Strictly after the last event: each has a time of its own, and so an id of its own.
+    this.lastStatusTime = Math.max(Date.now(), this.lastStatusTime + 1);
+    const time = new Date(this.lastStatusTime);
+    this.cloud.cloudformation.addStackEvent({
+      StackId: stack.id,
+      EventId: `${logicalId}-${status}-${time.toISOString()}`,
+      StackName: stack.name,
+      LogicalResourceId: logicalId,
+      PhysicalResourceId: extra.physicalId ?? '',
+      ResourceType: type,
+      Timestamp: time,
+      ResourceStatus: status,
+      ...(extra.reason !== undefined ? { ResourceStatusReason: extra.reason } : {}),
+      ...(extra.properties !== undefined ? { ResourceProperties: JSON.stringify(extra.properties) } : {}),
+    });
+  }
+
   private note(stack: StackState, logicalId: string, type: string, action: ResourceChange['action'], phase: Phase): void {
     this.current?.changes.push({ logicalId, type, action, phase, at: this.clock(), stackName: stack.name });
   }
@@ -1241,6 +1328,17 @@ export class LifecycleDriver {
     const h = this.prng.alphanumeric(32).toLowerCase();
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
   }
+}
+
+/** The ResourceStatusReason of a resource the test makes fail. */
+const INJECTED_FAILURE = 'Resource handler returned message: "Failure injected by the test"';
+
+/** The ResourceStatusReason CloudFormation gives a custom resource whose request failed or went unanswered. */
+function failureReason(record: RequestRecord): string {
+  if (record.answer) {
+    return `Received response status [${record.answer.Status}] from custom resource. Message returned: ${record.answer.Reason ?? ''} (RequestId: ${record.requestId})`;
+  }
+  return `CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [${record.requestId}].`;
 }
 
 /** Logical ids in an order where every resource comes after what it refers to or depends on. */

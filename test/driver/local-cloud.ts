@@ -26,6 +26,8 @@ export interface LocalCloudOptions {
   readonly lambdaTimeoutMs?: number;
   /** Delays of Lambda's retries of failed asynchronous invocations. */
   readonly retryDelaysMs?: readonly [number, number];
+  /** How many events a DescribeStackEvents page holds at most. @default 100 */
+  readonly eventsPageSize?: number;
 }
 
 export const ACCOUNT_ID = '123456789012';
@@ -39,7 +41,7 @@ export class LocalCloud {
     cloud.lambda = await LambdaEmulator.start({ authorize, retryDelaysMs: options.retryDelaysMs });
     const physicalId = (stackId: string, logicalId: string) => cloud.physicalIds(stackId, logicalId);
     const resourceStatus = (stackId: string, logicalId: string) => cloud.resourceStatuses(stackId, logicalId);
-    cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus });
+    cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus, eventsPageSize: options.eventsPageSize });
     const queueAccepts = (queueArn: string, ruleArn: string) => cloud.queueAccepts(queueArn, ruleArn);
     cloud.eventbridge = new EventBridgeEmulator({ lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts });
     cloud.s3 = await S3Emulator.start({ authorize });
