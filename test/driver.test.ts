@@ -57,10 +57,12 @@ interface Shape {
   readonly extra?: string;
   /** Statements of an IAM policy on the handler's role. */
   readonly statements?: unknown[];
+  /** Further resources. */
+  readonly more?: Template['Resources'];
 }
 
 /** A stack shaped like the library's: content, an anchor after it, the custom resource, the handler, the rule and its DLQ. */
-function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements }: Shape): SynthesizedStack {
+function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements, more }: Shape): SynthesizedStack {
   const resources: Template['Resources'] = {
     Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
     Handler: {
@@ -137,6 +139,7 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
   if (statements) {
     resources.HandlerPolicy = { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'handler', Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: statements } } };
   }
+  Object.assign(resources, more);
   return { stackName: STACK, template: { Resources: resources }, assemblyDir: codeDir, assetDirs: new Map([['handler.zip', codeDir]]) };
 }
 
@@ -267,6 +270,77 @@ describe('events delivered at least once', () => {
     } finally {
       await seeded.close();
     }
+  });
+});
+
+describe('IAM', () => {
+  const E1 = 'arn:aws:cloudfront::123456789012:distribution/E1';
+  const STACK_ARN = `arn:aws:cloudformation:eu-west-1:123456789012:stack/${STACK}/*`;
+  const allowE1 = { Effect: 'Allow', Action: 'cloudfront:CreateInvalidation', Resource: E1 };
+  const allowE2 = { Effect: 'Allow', Action: 'cloudfront:CreateInvalidation', Resource: 'arn:aws:cloudfront::123456789012:distribution/E2' };
+  interface Seen { readonly phase: string; readonly status?: string; readonly e1: boolean; readonly events: boolean }
+
+  /** A driver whose Custom::Probe resources note what the handler's IAM allows when CloudFormation reaches them. */
+  async function probing(iamPropagationMs?: number): Promise<Seen[]> {
+    await driver.close();
+    const seen: Seen[] = [];
+    driver = await LifecycleDriver.start({
+      iamPropagationMs,
+      customResources: {
+        'Custom::Probe': async (call) => {
+          seen.push({
+            phase: call.phase,
+            status: driver.stackStatus(STACK),
+            e1: driver.cloud.authorizer('cloudfront:CreateInvalidation', E1),
+            events: driver.cloud.authorizer('cloudformation:DescribeStackEvents', driver.stackId(STACK)!),
+          });
+        },
+      },
+    });
+    return seen;
+  }
+  const probe = (version: string, dependsOn: string[]) => ({ Probe: { Type: 'Custom::Probe', Properties: { ServiceToken: 'x', Trigger: version }, DependsOn: dependsOn } });
+  const extraPolicy = {
+    ExtraPolicy: {
+      Type: 'AWS::IAM::Policy',
+      Properties: { PolicyName: 'extra', Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'cloudformation:DescribeStackEvents', Resource: STACK_ARN }] } },
+    },
+  };
+
+  test('takes effect in CloudFormation\'s order: as the update applies a policy, as the rollback puts it back, and as the rollback\'s cleanup deletes the one it created', async () => {
+    const seen = await probing();
+    await driver.deploy(stack({ version: 'v1', statements: [allowE1], more: probe('v1', ['HandlerPolicy']) }));
+    const failing = stack({ version: 'v2', extra: 'Tail', statements: [allowE2], more: { ...extraPolicy, ...probe('v2', ['HandlerPolicy', 'ExtraPolicy']) } });
+    const step = await driver.deploy(failing, { fail: ['Tail'] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(seen).toEqual([
+      { phase: 'deploy', status: 'CREATE_IN_PROGRESS', e1: true, events: false },
+      // The update's policies, changed and new, apply before what depends on them.
+      { phase: 'deploy', status: 'UPDATE_IN_PROGRESS', e1: false, events: true },
+      // The rollback put the changed policy back first; the new one lasts until the cleanup.
+      { phase: 'rollback', status: 'UPDATE_ROLLBACK_IN_PROGRESS', e1: true, events: true },
+    ]);
+    expect(driver.cloud.authorizer('cloudformation:DescribeStackEvents', driver.stackId(STACK)!)).toBe(false);
+    const history = [...driver.stackEvents(STACK)].reverse();
+    const cleanup = history.findIndex((e) => e.LogicalResourceId === STACK && e.ResourceStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    const deleted = history.findIndex((e) => e.LogicalResourceId === 'ExtraPolicy' && e.ResourceStatus === 'DELETE_COMPLETE');
+    expect(cleanup).toBeGreaterThan(0);
+    expect(deleted).toBeGreaterThan(cleanup);
+  });
+
+  test('takes effect late: a change reaches the handlers iamPropagationMs after CloudFormation applied it', async () => {
+    const seen = await probing(300);
+    await driver.deploy(stack({ version: 'v1', statements: [allowE1], more: probe('v1', ['HandlerPolicy']) }));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(false);
+    await new Promise((wake) => setTimeout(wake, 350));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(true);
+    await driver.deploy(stack({ version: 'v2', statements: [allowE2], more: probe('v2', ['HandlerPolicy']) }));
+    // Just applied, neither the grant nor the revocation is seen yet.
+    expect(seen.map((s) => [s.status, s.e1])).toEqual([['CREATE_IN_PROGRESS', false], ['UPDATE_IN_PROGRESS', true]]);
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(true);
+    await new Promise((wake) => setTimeout(wake, 350));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(false);
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', 'arn:aws:cloudfront::123456789012:distribution/E2')).toBe(true);
   });
 });
 

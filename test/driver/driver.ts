@@ -5,7 +5,7 @@
  * state; sends the stack's Custom::CloudFrontInvalidation resources Create, Update and Delete
  * requests the way CloudFormation does (asynchronous invocation, presigned ResponseURL, waiting up
  * to the resource's ServiceTimeout); applies IAM policies, Lambda permissions, queue policies and
- * EventBridge rules as they are deployed; keeps what each BucketDeployment put in its bucket;
+ * EventBridge rules as they are deployed (IAM's changes reaching the handlers late, if asked); keeps what each BucketDeployment put in its bucket;
  * deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
  * (updates back to the old properties, in either order, then deletes what the update created),
  * stopping at UPDATE_ROLLBACK_FAILED when a resource cannot be put back, until
@@ -53,6 +53,12 @@ export interface DriverOptions {
   readonly rollbackOrder?: RollbackOrder;
   /** Longest wait for a custom resource's answer, whatever its ServiceTimeout. @default 120000 */
   readonly answerTimeoutMs?: number;
+  /**
+   * How long a change of IAM (a policy or a role's inline policies created, updated or deleted) takes
+   * to reach the handlers' authorizer after the driver applied it: IAM is eventually consistent, and
+   * a grant may take seconds. @default 0
+   */
+  readonly iamPropagationMs?: number;
   /** Seed for stack and request ids, and for event faults, so that runs repeat exactly. @default 1 */
   readonly seed?: number;
   /** Stack status events delivered twice or late, at random. */
@@ -281,8 +287,11 @@ export class LifecycleDriver {
   private readonly stacks = new Map<string, StackState>();
   private readonly exports = new Map<string, unknown>();
   private readonly prng: Prng;
-  /** Applied IAM policies: statements by policy resource, with the roles they attach to. */
-  private readonly policies = new Map<string, { roles: string[]; statements: unknown[] }>();
+  /**
+   * Applied IAM policies by policy resource: each version (statements, with the roles they attach
+   * to; none once deleted) with the time it reaches the authorizer, oldest first.
+   */
+  private readonly policies = new Map<string, Array<{ from: number; policy?: { roles: string[]; statements: unknown[] } }>>();
   /** Names of the roles invalidation handlers run as. */
   private readonly handlerRoles = new Set<string>();
   /** Current content per bucket/prefix. */
@@ -860,10 +869,10 @@ export class LifecycleDriver {
         this.queuePolicies.delete(`${stack.name}/${id}`);
         break;
       case 'AWS::IAM::Policy':
-        this.policies.delete(`${stack.name}/${id}`);
+        this.setPolicy(`${stack.name}/${id}`, undefined);
         break;
       case 'AWS::IAM::Role':
-        this.policies.delete(`${stack.name}/${id}/inline`);
+        this.setPolicy(`${stack.name}/${id}/inline`, undefined);
         break;
     }
     if (deployed.type !== INVALIDATION_TYPE) {
@@ -1091,12 +1100,12 @@ export class LifecycleDriver {
       case 'AWS::IAM::Policy': {
         const roles = (p.Roles ?? []) as string[];
         const statements = (p.PolicyDocument as { Statement: unknown[] }).Statement;
-        this.policies.set(`${stack.name}/${deployed.logicalId}`, { roles, statements });
+        this.setPolicy(`${stack.name}/${deployed.logicalId}`, { roles, statements });
         break;
       }
       case 'AWS::IAM::Role': {
         const inline = (p.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
-        this.policies.set(`${stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements: inline.flatMap((x) => x.PolicyDocument.Statement) });
+        this.setPolicy(`${stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements: inline.flatMap((x) => x.PolicyDocument.Statement) });
         break;
       }
       case 'Custom::CDKBucketDeployment': {
@@ -1170,10 +1179,21 @@ export class LifecycleDriver {
     return out;
   }
 
-  /** IAM as deployed: the statements of the applied policies attached to the handlers' roles. */
+  /** A policy applied (or deleted, when undefined): the authorizer sees the change `iamPropagationMs` later. */
+  private setPolicy(key: string, policy: { roles: string[]; statements: unknown[] } | undefined): void {
+    const now = Date.now();
+    const versions = this.policies.get(key) ?? [];
+    // The versions superseded by one already in effect are gone for good.
+    const current = versions.reduce((last, v, i) => (v.from <= now ? i : last), 0);
+    this.policies.set(key, [...versions.slice(current), { from: now + (this.options.iamPropagationMs ?? 0), policy }]);
+  }
+
+  /** IAM as the handlers see it now: the statements of the policies in effect attached to their roles. */
   private authorize(action: string, arn: string): boolean {
+    const now = Date.now();
     const statements = [...this.policies.values()]
-      .filter((p) => p.roles.some((r) => this.handlerRoles.has(r)))
+      .map((versions) => versions.filter((v) => v.from <= now).pop()?.policy)
+      .filter((p): p is { roles: string[]; statements: unknown[] } => p !== undefined && p.roles.some((r) => this.handlerRoles.has(r)))
       .flatMap((p) => p.statements) as Parameters<typeof authorizer>[0];
     return authorizer(statements)(action, arn);
   }
