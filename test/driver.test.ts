@@ -59,10 +59,26 @@ interface Shape {
   readonly statements?: unknown[];
   /** Further resources. */
   readonly more?: Template['Resources'];
+  /** The BucketDeployment: its logical id, RetainOnDelete, and a bucket of the stack tagged as CDK tags its destination. */
+  readonly content?: { readonly id?: string; readonly retainOnDelete?: unknown; readonly ownedBucket?: boolean };
+}
+
+/** A folder of site files for each version, as a BucketDeployment's source. */
+function siteFiles(version: string): string {
+  const dir = path.join(codeDir, 'site', version);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'index.html'), version);
+  return dir;
+}
+
+/** A BucketDeployment of a version's files. */
+function deployment(version: string, props: Record<string, unknown> = {}): Template['Resources'][string] {
+  return { Type: 'Custom::CDKBucketDeployment', Properties: { ServiceToken: 'x', DestinationBucketName: 'site', SourceObjectKeys: [version], ...props } };
 }
 
 /** A stack shaped like the library's: content, an anchor after it, the custom resource, the handler, the rule and its DLQ. */
-function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements, more }: Shape): SynthesizedStack {
+function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements, more, content = {} }: Shape): SynthesizedStack {
+  const contentId = content.id ?? 'Content';
   const resources: Template['Resources'] = {
     Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
     Handler: {
@@ -75,8 +91,11 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
         Environment: { Variables: { INVALIDATION_STACK_ID: { Ref: 'AWS::StackId' } } },
       },
     },
-    Content: { Type: 'Custom::CDKBucketDeployment', Properties: { ServiceToken: 'x', DestinationBucketName: 'site', SourceObjectKeys: [version] } },
-    Anchor: { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: ['Content'] },
+    [contentId]: deployment(version, {
+      ...(content.retainOnDelete === undefined ? {} : { RetainOnDelete: content.retainOnDelete }),
+      ...(content.ownedBucket ? { DestinationBucketName: { Ref: 'Bucket' } } : {}),
+    }),
+    Anchor: { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: [contentId] },
     Purge: {
       Type: 'Custom::CloudFrontInvalidation',
       Properties: { ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] }, DistributionId: 'E1', Paths: ['/*'], Trigger: [version] },
@@ -133,14 +152,18 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
       };
     }
   }
+  if (content.ownedBucket) {
+    resources.Bucket = { Type: 'AWS::S3::Bucket', Properties: { Tags: [{ Key: `aws-cdk:cr-owned:${contentId.slice(0, 8)}`, Value: 'true' }] } };
+  }
   if (extra) {
-    resources[extra] = { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: version }, DependsOn: ['Content'] };
+    resources[extra] = { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: version }, DependsOn: [contentId] };
   }
   if (statements) {
     resources.HandlerPolicy = { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'handler', Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: statements } } };
   }
   Object.assign(resources, more);
-  return { stackName: STACK, template: { Resources: resources }, assemblyDir: codeDir, assetDirs: new Map([['handler.zip', codeDir]]) };
+  const assetDirs = new Map([['handler.zip', codeDir], ...['v1', 'v2', 'v3'].map((v): [string, string] => [v, siteFiles(v)])]);
+  return { stackName: STACK, template: { Resources: resources }, assemblyDir: codeDir, assetDirs };
 }
 
 const statuses = (step: StepReport) => step.events.filter((e) => e.stackName === STACK).map((e) => e.status);
@@ -341,6 +364,47 @@ describe('IAM', () => {
     await new Promise((wake) => setTimeout(wake, 350));
     expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(false);
     expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', 'arn:aws:cloudfront::123456789012:distribution/E2')).toBe(true);
+  });
+});
+
+describe('a BucketDeployment with RetainOnDelete false', () => {
+  const removals = (step: StepReport) => step.content.filter((c) => c.version === 'removed').map((c) => [c.bucket, c.prefix, c.phase, c.changedKeys]);
+
+  test('removes its files when deleted (with the stack, by a rollback\'s cleanup, or as the old one of a rename) unless a deployment\'s tag owns the bucket; retaining, it keeps them', async () => {
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false' } }));
+    const deleted = await driver.destroy(STACK);
+    expect(removals(deleted)).toEqual([['site', '', 'delete', ['index.html']]]);
+
+    // RetainOnDelete true, or left out: the files stay.
+    for (const retainOnDelete of [undefined, 'true', true]) {
+      await driver.deploy(stack({ version: 'v1', content: { retainOnDelete } }));
+      expect(removals(await driver.destroy(STACK))).toEqual([]);
+    }
+
+    // A deployment to another prefix that the failed update created: the cleanup removes its files, and only those.
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: false } }));
+    const assets = { Assets: deployment('v2', { DestinationBucketKeyPrefix: 'assets/', RetainOnDelete: false }) };
+    const rolledBack = await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: false }, more: assets, extra: 'Tail' }), { fail: ['Tail'] });
+    expect(rolledBack.content.map((c) => [c.prefix, c.version === 'removed', c.phase])).toEqual([['assets/', false, 'deploy'], ['assets/', true, 'rollback']]);
+    expect(removals(rolledBack)).toEqual([['site', 'assets/', 'rollback', ['assets/index.html']]]);
+
+    // Renamed: the old one's Delete in the cleanup empties what the new one just deployed there.
+    const renamed = await driver.deploy(stack({ version: 'v1', content: { id: 'Files', retainOnDelete: 'false' } }));
+    expect(renamed.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(removals(renamed)).toEqual([['site', '', 'cleanup', ['index.html']]]);
+    await driver.destroy(STACK);
+
+    // CDK's tag on a destination bucket of the stack owns it: a rename removes nothing.
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false', ownedBucket: true } }));
+    const owned = await driver.deploy(stack({ version: 'v2', content: { id: 'Files', retainOnDelete: 'false', ownedBucket: true } }));
+    expect([owned.stackStatus, removals(owned)]).toEqual(['UPDATE_COMPLETE', []]);
+    expect(owned.content.map((c) => c.changedKeys)).toEqual([['index.html']]);
+  });
+
+  test('removes the files of the old destination when an Update moves them', async () => {
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false' } }));
+    const moved = await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false' }, more: { Content: deployment('v1', { RetainOnDelete: 'false', DestinationBucketKeyPrefix: 'www/' }) } }));
+    expect(moved.content.map((c) => [c.prefix, c.version === 'removed', c.changedKeys])).toEqual([['', true, ['index.html']], ['www/', false, undefined]]);
   });
 });
 

@@ -5,8 +5,9 @@
  * state; sends the stack's Custom::CloudFrontInvalidation resources Create, Update and Delete
  * requests the way CloudFormation does (asynchronous invocation, presigned ResponseURL, waiting up
  * to the resource's ServiceTimeout); applies IAM policies, Lambda permissions, queue policies and
- * EventBridge rules as they are deployed (IAM's changes reaching the handlers late, if asked); keeps what each BucketDeployment put in its bucket;
- * deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
+ * EventBridge rules as they are deployed (IAM's changes reaching the handlers late, if asked);
+ * keeps what each BucketDeployment put in its bucket, and what its Delete removes there when it
+ * does not retain its files; deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
  * (updates back to the old properties, in either order, then deletes what the update created),
  * stopping at UPDATE_ROLLBACK_FAILED when a resource cannot be put back, until
  * ContinueUpdateRollback; cleans up after success; sends EventBridge a stack status event at
@@ -165,7 +166,7 @@ export interface ResourceChange {
 export interface ContentChange {
   readonly bucket: string;
   readonly prefix: string;
-  /** A short hash of the sources deployed there. */
+  /** A short hash of the sources deployed there; `removed` when a BucketDeployment's Delete or move removed the files. */
   readonly version: string;
   /** Distributions with an origin on the bucket. */
   readonly distributions: readonly string[];
@@ -824,7 +825,7 @@ export class LifecycleDriver {
         existing.physicalId = String(properties.Name);
         existing.attributes = { ...existing.attributes, Value: properties.Value };
       }
-      this.apply(stack, synthesized, existing, phase);
+      this.apply(stack, synthesized, existing, phase, oldProperties);
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Update', phase, properties, oldProperties });
     }
     this.resourceEvent(stack, id, def.Type, 'UPDATE_COMPLETE', { physicalId: existing.physicalId });
@@ -874,6 +875,15 @@ export class LifecycleDriver {
       case 'AWS::IAM::Role':
         this.setPolicy(`${stack.name}/${id}/inline`, undefined);
         break;
+      case 'Custom::CDKBucketDeployment': {
+        // RetainOnDelete false: the handler empties the destination, unless a BucketDeployment's tag on the bucket owns it.
+        const bucket = String(deployed.properties.DestinationBucketName);
+        const prefix = keyPrefix(deployed.properties);
+        if (!retainsOnDelete(deployed.properties) && !this.bucketOwned(bucket, prefix)) {
+          this.removeContent(bucket, prefix, phase);
+        }
+        break;
+      }
     }
     if (deployed.type !== INVALIDATION_TYPE) {
       await this.options.customResources?.[deployed.type]?.({ stackName: stack.name, logicalId: id, requestType: 'Delete', phase, properties: deployed.properties });
@@ -1054,7 +1064,7 @@ export class LifecycleDriver {
   }
 
   /** What deploying a resource does beyond existing: code to run, permissions, rules, files in a bucket. */
-  private apply(stack: StackState, synthesized: SynthesizedStack, deployed: Deployed, phase: Phase): void {
+  private apply(stack: StackState, synthesized: SynthesizedStack, deployed: Deployed, phase: Phase, oldProperties?: Record<string, unknown>): void {
     const p = deployed.properties;
     switch (deployed.type) {
       case 'AWS::Lambda::Function': {
@@ -1111,6 +1121,13 @@ export class LifecycleDriver {
       case 'Custom::CDKBucketDeployment': {
         const bucket = String(p.DestinationBucketName);
         const prefix = String(p.DestinationBucketKeyPrefix ?? '');
+        // An Update that moves the files without retaining them first removes the old destination, owned or not.
+        if (oldProperties && !retainsOnDelete(p)) {
+          const [oldBucket, oldPrefix] = [String(oldProperties.DestinationBucketName ?? ''), keyPrefix(oldProperties)];
+          if (oldBucket !== '' && (oldBucket !== bucket || oldPrefix !== keyPrefix(p))) {
+            this.removeContent(oldBucket, oldPrefix, phase);
+          }
+        }
         const version = createHash('sha256').update(JSON.stringify([p.SourceObjectKeys, p.SourceMarkers ?? null])).digest('hex').slice(0, 8);
         const key = `${bucket}/${prefix}`;
         if (this.content.get(key) !== version) {
@@ -1127,6 +1144,38 @@ export class LifecycleDriver {
         break;
       }
     }
+  }
+
+  /**
+   * What the BucketDeployment handler's `aws s3 rm s3://<bucket>/<prefix> --recursive` does: every
+   * file under the prefix is gone, recorded as a change of content like a deploy.
+   */
+  private removeContent(bucket: string, prefix: string, phase: Phase): void {
+    for (const key of [...this.content.keys()]) {
+      const at = key.indexOf('/');
+      const keyBucket = key.slice(0, at);
+      const contentPrefix = key.slice(at + 1);
+      if (keyBucket !== bucket || !(contentPrefix === '/' ? '' : contentPrefix).startsWith(prefix)) {
+        continue;
+      }
+      const files = this.contentFiles.get(key);
+      this.content.delete(key);
+      // Known to be empty now: whatever lands there next is new, file by file.
+      this.contentFiles.set(key, new Map());
+      const changedKeys = files ? [...files.keys()].sort() : undefined;
+      this.current!.content.push({ bucket, prefix: contentPrefix, version: 'removed', distributions: this.distributionsServing(bucket), phase, at: this.clock(), changedKeys });
+    }
+  }
+
+  /**
+   * The BucketDeployment handler's `bucket_owned`: whether the bucket carries a tag of a
+   * BucketDeployment (`aws-cdk:cr-owned[:<prefix>]...`, which CDK puts on every destination bucket
+   * it defines), in which case a Delete leaves the files for the bucket's own removal.
+   */
+  private bucketOwned(bucket: string, prefix: string): boolean {
+    const tag = prefix === '' ? 'aws-cdk:cr-owned' : `aws-cdk:cr-owned:${prefix}`;
+    return [...this.stacks.values()].some((stack) => [...stack.resources.values()].some((r) => r.type === 'AWS::S3::Bucket' && r.physicalId === bucket
+      && ((r.properties.Tags ?? []) as Array<{ Key?: unknown }>).some((t) => String(t.Key).startsWith(tag))));
   }
 
   /**
@@ -1348,6 +1397,17 @@ export class LifecycleDriver {
     const h = this.prng.alphanumeric(32).toLowerCase();
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
   }
+}
+
+/** Whether a BucketDeployment keeps its files when deleted: RetainOnDelete, a string to its handler, is "true" unless set otherwise. */
+function retainsOnDelete(properties: Record<string, unknown>): boolean {
+  return String(properties.RetainOnDelete ?? 'true') === 'true';
+}
+
+/** A BucketDeployment's destination prefix as its handler takes it: "/" is no prefix. */
+function keyPrefix(properties: Record<string, unknown>): string {
+  const prefix = String(properties.DestinationBucketKeyPrefix ?? '');
+  return prefix === '/' ? '' : prefix;
 }
 
 /** The ResourceStatusReason of a resource the test makes fail. */
