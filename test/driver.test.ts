@@ -12,7 +12,7 @@ import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import type { SynthesizedStack, Template } from './driver/assembly';
 import type { EventDelivery, RequestRecord, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
-import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, uncoveredChanges } from './driver/invariants';
+import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, replacements, uncoveredChanges } from './driver/invariants';
 
 const STACK = 'DriverTest';
 let codeDir: string;
@@ -27,7 +27,7 @@ exports.handler = async (event) => {
   const failed = event.ResourceProperties.Fail === 'true';
   const body = JSON.stringify({
     Status: failed ? 'FAILED' : 'SUCCESS', Reason: failed ? 'asked to fail' : undefined,
-    PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId + '-1',
+    PhysicalResourceId: event.ResourceProperties.NewId || event.PhysicalResourceId || event.LogicalResourceId + '-1',
     StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Status: 'Done' },
   });
   await fetch(event.ResponseURL, { method: 'PUT', body });
@@ -59,6 +59,8 @@ interface Shape {
   readonly statements?: unknown[];
   /** Further resources. */
   readonly more?: Template['Resources'];
+  /** The invalidation: its logical id, policies, and the physical id it answers (a new one replaces it). */
+  readonly purge?: { readonly id?: string; readonly DeletionPolicy?: string; readonly UpdateReplacePolicy?: string; readonly newId?: string };
   /** The BucketDeployment: its logical id, RetainOnDelete, and a bucket of the stack tagged as CDK tags its destination. */
   readonly content?: { readonly id?: string; readonly retainOnDelete?: unknown; readonly ownedBucket?: boolean };
 }
@@ -71,14 +73,23 @@ function siteFiles(version: string): string {
   return dir;
 }
 
+/** An invalidation of the stand-in handler, which answers `newId` as its physical id if given. */
+function purgeResource(version: string, newId?: string): Template['Resources'][string] {
+  return {
+    Type: 'Custom::CloudFrontInvalidation',
+    Properties: { ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] }, DistributionId: 'E1', Paths: ['/*'], Trigger: [version], ...(newId ? { NewId: newId } : {}) },
+  };
+}
+
 /** A BucketDeployment of a version's files. */
 function deployment(version: string, props: Record<string, unknown> = {}): Template['Resources'][string] {
   return { Type: 'Custom::CDKBucketDeployment', Properties: { ServiceToken: 'x', DestinationBucketName: 'site', SourceObjectKeys: [version], ...props } };
 }
 
 /** A stack shaped like the library's: content, an anchor after it, the custom resource, the handler, the rule and its DLQ. */
-function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements, more, content = {} }: Shape): SynthesizedStack {
+function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements, more, content = {}, purge = {} }: Shape): SynthesizedStack {
   const contentId = content.id ?? 'Content';
+  const { id: purgeId = 'Purge', newId, ...policies } = purge;
   const resources: Template['Resources'] = {
     Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
     Handler: {
@@ -96,11 +107,7 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
       ...(content.ownedBucket ? { DestinationBucketName: { Ref: 'Bucket' } } : {}),
     }),
     Anchor: { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: [contentId] },
-    Purge: {
-      Type: 'Custom::CloudFrontInvalidation',
-      Properties: { ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] }, DistributionId: 'E1', Paths: ['/*'], Trigger: [version] },
-      DependsOn: ['Anchor'],
-    },
+    [purgeId]: { ...purgeResource(version, newId), DependsOn: ['Anchor'], ...policies },
     Dlq: { Type: 'AWS::SQS::Queue' },
   };
   if (rule) {
@@ -364,6 +371,58 @@ describe('IAM', () => {
     await new Promise((wake) => setTimeout(wake, 350));
     expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(false);
     expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', 'arn:aws:cloudfront::123456789012:distribution/E2')).toBe(true);
+  });
+});
+
+describe('DeletionPolicy and UpdateReplacePolicy', () => {
+  const sent = (step: StepReport) => step.requests.map((r) => [r.requestType, r.logicalId, r.physicalId, r.phase]);
+  const skipped = (step: StepReport) => step.changes.filter((c) => c.action === 'skip').map((c) => [c.logicalId, c.phase]);
+
+  test('Retain keeps a resource that leaves the template or goes with the stack: no Delete', async () => {
+    await driver.deploy(stack({ version: 'v1', purge: { DeletionPolicy: 'Retain' } }));
+    const renamed = await driver.deploy(stack({ version: 'v1', purge: { id: 'Refresh', DeletionPolicy: 'Retain' } }));
+    expect(sent(renamed)).toEqual([['Create', 'Refresh', undefined, 'deploy']]);
+    expect(skipped(renamed)).toEqual([['Purge', 'cleanup']]);
+    expect(driver.resource(STACK, 'Purge')).toBeUndefined();
+    expect(driver.stackEvents(STACK).find((e) => e.LogicalResourceId === 'Purge')).toMatchObject({ ResourceStatus: 'DELETE_SKIPPED', PhysicalResourceId: 'Purge-1' });
+    const deleted = await driver.destroy(STACK);
+    expect(sent(deleted)).toEqual([]);
+    expect(skipped(deleted)).toEqual([['Refresh', 'delete']]);
+  });
+
+  test('Retain keeps what a failed update or creation created through its rollback; RetainExceptOnCreate deletes it then, and only then', async () => {
+    const created = (policy: string) => ({ Extra: { ...purgeResource('v2'), DeletionPolicy: policy } });
+    await driver.deploy(stack({ version: 'v1' }));
+    const retained = await driver.deploy(stack({ version: 'v2', more: created('Retain'), extra: 'Tail' }), { fail: ['Tail'] });
+    expect(sent(retained).filter(([type]) => type !== 'Update')).toEqual([['Create', 'Extra', undefined, 'deploy']]);
+    expect(skipped(retained)).toEqual([['Extra', 'rollback']]);
+    const deleted = await driver.deploy(stack({ version: 'v2', more: created('RetainExceptOnCreate'), extra: 'Tail' }), { fail: ['Tail'] });
+    expect(sent(deleted).filter(([type]) => type !== 'Update')).toEqual([['Create', 'Extra', undefined, 'deploy'], ['Delete', 'Extra', 'Extra-1', 'rollback']]);
+    // Created by an update that succeeded, it outlives the stack.
+    await driver.deploy(stack({ version: 'v2', more: created('RetainExceptOnCreate') }));
+    const gone = await driver.destroy(STACK);
+    expect(sent(gone)).toEqual([['Delete', 'Purge', 'Purge-1', 'delete']]);
+    expect(skipped(gone)).toEqual([['Extra', 'delete']]);
+
+    // A failed creation's rollback.
+    for (const [policy, deletes] of [['Retain', []], ['RetainExceptOnCreate', [['Delete', 'Purge', 'Purge-1', 'rollback']]]] as const) {
+      const step = await driver.deploy(stack({ version: 'v1', purge: { DeletionPolicy: policy }, extra: 'Tail' }), { fail: ['Tail'] });
+      expect(step.stackStatus).toBe('ROLLBACK_COMPLETE');
+      expect(sent(step).filter(([type]) => type === 'Delete')).toEqual(deletes);
+    }
+  });
+
+  test('a custom resource that answers a new physical id is replaced: the cleanup deletes the old one, unless UpdateReplacePolicy is Retain', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const replaced = await driver.deploy(stack({ version: 'v2', purge: { newId: 'Purge-2' } }));
+    expect(sent(replaced)).toEqual([['Update', 'Purge', 'Purge-1', 'deploy'], ['Delete', 'Purge', 'Purge-1', 'cleanup']]);
+    expect(replaced.requests[1].properties.Trigger).toEqual(['v1']);
+    expect(driver.resource(STACK, 'Purge')!.physicalId).toBe('Purge-2');
+    expect(replacements(replaced)).toHaveLength(1);
+    const kept = await driver.deploy(stack({ version: 'v3', purge: { newId: 'Purge-3', UpdateReplacePolicy: 'Retain' } }));
+    expect(sent(kept)).toEqual([['Update', 'Purge', 'Purge-2', 'deploy']]);
+    expect(skipped(kept)).toEqual([['Purge', 'cleanup']]);
+    expect(driver.stackEvents(STACK).find((e) => e.ResourceStatus === 'DELETE_SKIPPED')).toMatchObject({ LogicalResourceId: 'Purge', PhysicalResourceId: 'Purge-2' });
   });
 });
 

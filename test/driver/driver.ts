@@ -124,6 +124,18 @@ export interface ContinueRollbackOptions {
 
 export type Phase = 'deploy' | 'rollback' | 'cleanup' | 'delete' | 'redelivery';
 
+/** How a resource is deleted: which of its policies applies, and whether the operation that deletes it created it. */
+interface Removal {
+  /** Its definition in the template that gives its DeletionPolicy and UpdateReplacePolicy. */
+  readonly def?: TemplateResource;
+  /** Created by the operation now deleting it (a rollback's cleanup, a failed creation's rollback): RetainExceptOnCreate deletes it. */
+  readonly createdNow?: boolean;
+  /** RollbackStack's RetainExceptOnCreate: what the operation created is deleted even with DeletionPolicy Retain. */
+  readonly retainExceptOnCreate?: boolean;
+  /** The old resource of a replacement: UpdateReplacePolicy applies, and the logical id stays the stack's. */
+  readonly replaced?: boolean;
+}
+
 export interface RequestRecord {
   readonly logicalId: string;
   readonly resourceType: string;
@@ -154,6 +166,10 @@ export interface RequestRecord {
 export interface ResourceChange {
   readonly logicalId: string;
   readonly type: string;
+  /**
+   * `skip`: left as it is, either skipped by ContinueUpdateRollback (ResourcesToSkip) or, in a
+   * deletion, retained (DELETE_SKIPPED: DeletionPolicy or UpdateReplacePolicy Retain).
+   */
   readonly action: 'create' | 'update' | 'delete' | 'fail' | 'revert' | 'skip';
   readonly phase: Phase;
   /** When the change finished, in the sequence shared with CloudFront's requests. */
@@ -243,6 +259,11 @@ interface Transition {
   readonly touched: string[];
   /** Resources the update created, in order. */
   readonly created: string[];
+  /**
+   * Resources replaced (a custom resource that answered a new physical id, an SSM parameter renamed):
+   * the old resource, deleted by the cleanup of the update (`deploy`) or of its rollback (`rollback`).
+   */
+  readonly replaced: Array<{ readonly old: Deployed; readonly phase: Phase }>;
   /** What the rollback still has to put back, in its order. */
   remaining?: string[];
   /** The resource that failed to roll back, which ContinueUpdateRollback may skip. */
@@ -525,7 +546,7 @@ export class LifecycleDriver {
     if (creating) {
       this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
       for (const id of [...stack.transition!.created].reverse()) {
-        await this.remove(stack, id, 'rollback');
+        await this.remove(stack, id, 'rollback', { def: synthesized.template.Resources[id], createdNow: true });
       }
       stack.transition = undefined;
       stack.template = undefined;
@@ -562,6 +583,7 @@ export class LifecycleDriver {
       before: new Map([...stack.resources].map(([id, r]) => [id, { ...r, attributes: { ...r.attributes } }])),
       touched: [],
       created: [],
+      replaced: [],
     };
     stack.transition = transition;
     stack.parameters = parameters;
@@ -610,9 +632,14 @@ export class LifecycleDriver {
         await this.cleanUp(child);
       }
     }
-    for (const id of deploymentOrder(t.oldTemplate!).reverse()) {
+    // Removed resources, and the old resources of replacements, dependents first.
+    const merged: Template = { Resources: { ...t.oldTemplate!.Resources, ...t.template.Resources } };
+    for (const id of deploymentOrder(merged).reverse()) {
+      for (const { old } of t.replaced.filter((r) => r.phase === 'deploy' && r.old.logicalId === id)) {
+        await this.removeResource(stack, old, 'cleanup', { def: t.template.Resources[id], replaced: true });
+      }
       if (!(id in t.template.Resources) && stack.resources.has(id)) {
-        await this.remove(stack, id, 'cleanup');
+        await this.remove(stack, id, 'cleanup', { def: t.oldTemplate!.Resources[id] });
       }
     }
     stack.transition = undefined;
@@ -687,8 +714,12 @@ export class LifecycleDriver {
         await this.finishRollback(child);
       }
     }
+    // What the rollback replaced (the resources the update had put in their place), then what the update created.
+    for (const { old } of [...t.replaced].reverse().filter((r) => r.phase === 'rollback')) {
+      await this.removeResource(stack, old, 'rollback', { def: t.template.Resources[old.logicalId], replaced: true, createdNow: true });
+    }
     for (const id of [...t.created].reverse()) {
-      await this.remove(stack, id, 'rollback');
+      await this.remove(stack, id, 'rollback', { def: t.template.Resources[id], createdNow: true });
     }
     stack.template = t.oldTemplate;
     stack.synthesized = t.oldSynthesized;
@@ -725,15 +756,18 @@ export class LifecycleDriver {
       .filter((s): s is StackState => s !== undefined);
   }
 
-  /** Deletes a whole stack, dependents first: the resources of a failed update not rolled back included. */
-  private async deleteStack(stack: StackState, phase: Phase): Promise<void> {
+  /**
+   * Deletes a whole stack, dependents first: the resources of a failed update not rolled back
+   * included, each as the newest template that has it says (DeletionPolicy).
+   */
+  private async deleteStack(stack: StackState, phase: Phase, createdNow = false): Promise<void> {
     this.setStatus(stack, 'DELETE_IN_PROGRESS', 'User Initiated');
     const templates = [stack.transition?.template, stack.template].filter((t): t is Template => t !== undefined);
-    const merged: Template = { Resources: Object.assign({}, ...templates.reverse().map((t) => t.Resources)) };
+    const merged: Template = { Resources: Object.assign({}, ...[...templates].reverse().map((t) => t.Resources)) };
     const order = deploymentOrder(merged).reverse();
     for (const id of [...order, ...stack.resources.keys()]) {
       if (stack.resources.has(id)) {
-        await this.remove(stack, id, phase);
+        await this.remove(stack, id, phase, { def: templates.find((t) => id in t.Resources)?.Resources[id], createdNow });
       }
     }
     stack.transition = undefined;
@@ -797,7 +831,7 @@ export class LifecycleDriver {
         return false;
       }
       if (answer.PhysicalResourceId !== existing.physicalId) {
-        throw new Error(`${id} answered a new physical id on ${phase}: a replacement, which this handler must never ask for`);
+        this.replace(stack, existing, answer.PhysicalResourceId, phase);
       }
       existing.properties = properties;
       existing.attributes = { ...answer.Data };
@@ -822,6 +856,7 @@ export class LifecycleDriver {
       existing.properties = properties;
       // A new name replaces an SSM parameter: a new physical id, which whatever refers to it sees.
       if (def.Type === 'AWS::SSM::Parameter' && properties.Name !== undefined && properties.Name !== oldProperties.Name) {
+        this.replace(stack, { ...existing, properties: oldProperties }, String(properties.Name), phase);
         existing.physicalId = String(properties.Name);
         existing.attributes = { ...existing.attributes, Value: properties.Value };
       }
@@ -833,8 +868,40 @@ export class LifecycleDriver {
     return true;
   }
 
-  private async remove(stack: StackState, id: string, phase: Phase): Promise<void> {
-    const deployed = stack.resources.get(id)!;
+  /**
+   * An update that gave a resource a new physical id replaced it: CloudFormation keeps the old one
+   * until the cleanup, which deletes it (as its UpdateReplacePolicy says).
+   */
+  private replace(stack: StackState, existing: Deployed, physicalId: string, phase: Phase): void {
+    stack.transition?.replaced.push({ old: { ...existing, attributes: { ...existing.attributes } }, phase });
+    existing.physicalId = physicalId;
+    this.resourceEvent(stack, existing.logicalId, existing.type, 'UPDATE_IN_PROGRESS', {
+      physicalId, reason: 'Requested update requires the creation of a new physical resource; hence creating one.',
+    });
+  }
+
+  /** Deletes a resource of the stack, as its DeletionPolicy says (see `Removal`). */
+  private async remove(stack: StackState, id: string, phase: Phase, how: Removal): Promise<void> {
+    await this.removeResource(stack, stack.resources.get(id)!, phase, how);
+  }
+
+  /**
+   * Deletes a resource, or leaves it be when its policy retains it (DELETE_SKIPPED: no Delete
+   * request, nothing undone). The stack forgets it, unless it is the old resource of a replacement,
+   * whose logical id now names the new one.
+   */
+  private async removeResource(stack: StackState, deployed: Deployed, phase: Phase, how: Removal): Promise<void> {
+    const id = deployed.logicalId;
+    const policy = how.replaced ? how.def?.UpdateReplacePolicy : how.def?.DeletionPolicy;
+    const retained = policy === 'Retain' ? !(how.createdNow && how.retainExceptOnCreate) : policy === 'RetainExceptOnCreate' && !how.createdNow;
+    if (!how.replaced && stack.resources.get(id) === deployed) {
+      stack.resources.delete(id);
+    }
+    if (retained) {
+      this.resourceEvent(stack, id, deployed.type, 'DELETE_SKIPPED', { physicalId: deployed.physicalId });
+      this.note(stack, id, deployed.type, 'skip', phase);
+      return;
+    }
     this.resourceEvent(stack, id, deployed.type, 'DELETE_IN_PROGRESS', { physicalId: deployed.physicalId });
     let failed: string | undefined;
     switch (deployed.type) {
@@ -847,7 +914,7 @@ export class LifecycleDriver {
       case NESTED_STACK_TYPE: {
         const child = this.stacks.get(deployed.physicalId.split('/')[1]);
         if (child && !child.status.startsWith('DELETE')) {
-          await this.deleteStack(child, phase);
+          await this.deleteStack(child, phase, how.createdNow ?? false);
         }
         break;
       }
@@ -888,7 +955,6 @@ export class LifecycleDriver {
     if (deployed.type !== INVALIDATION_TYPE) {
       await this.options.customResources?.[deployed.type]?.({ stackName: stack.name, logicalId: id, requestType: 'Delete', phase, properties: deployed.properties });
     }
-    stack.resources.delete(id);
     this.resourceEvent(stack, id, deployed.type, failed === undefined ? 'DELETE_COMPLETE' : 'DELETE_FAILED', { physicalId: deployed.physicalId, reason: failed });
     this.note(stack, id, deployed.type, 'delete', phase);
   }
