@@ -60,7 +60,15 @@ interface Shape {
   /** Further resources. */
   readonly more?: Template['Resources'];
   /** The invalidation: its logical id, policies, and the physical id it answers (a new one replaces it). */
-  readonly purge?: { readonly id?: string; readonly DeletionPolicy?: string; readonly UpdateReplacePolicy?: string; readonly newId?: string };
+  readonly purge?: {
+    readonly id?: string;
+    readonly DeletionPolicy?: string;
+    readonly UpdateReplacePolicy?: string;
+    /** The physical id its handler answers. */
+    readonly newId?: string;
+    /** Its handler answers FAILED. */
+    readonly fail?: boolean;
+  };
   /** The BucketDeployment: its logical id, RetainOnDelete, and a bucket of the stack tagged as CDK tags its destination. */
   readonly content?: { readonly id?: string; readonly retainOnDelete?: unknown; readonly ownedBucket?: boolean };
 }
@@ -74,10 +82,17 @@ function siteFiles(version: string): string {
 }
 
 /** An invalidation of the stand-in handler, which answers `newId` as its physical id if given. */
-function purgeResource(version: string, newId?: string): Template['Resources'][string] {
+function purgeResource(version: string, newId?: string, fail?: boolean): Template['Resources'][string] {
   return {
     Type: 'Custom::CloudFrontInvalidation',
-    Properties: { ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] }, DistributionId: 'E1', Paths: ['/*'], Trigger: [version], ...(newId ? { NewId: newId } : {}) },
+    Properties: {
+      ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] },
+      DistributionId: 'E1',
+      Paths: ['/*'],
+      Trigger: [version],
+      ...(newId ? { NewId: newId } : {}),
+      ...(fail ? { Fail: 'true' } : {}),
+    },
   };
 }
 
@@ -89,7 +104,7 @@ function deployment(version: string, props: Record<string, unknown> = {}): Templ
 /** A stack shaped like the library's: content, an anchor after it, the custom resource, the handler, the rule and its DLQ. */
 function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements, more, content = {}, purge = {} }: Shape): SynthesizedStack {
   const contentId = content.id ?? 'Content';
-  const { id: purgeId = 'Purge', newId, ...policies } = purge;
+  const { id: purgeId = 'Purge', newId, fail, ...policies } = purge;
   const resources: Template['Resources'] = {
     Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
     Handler: {
@@ -107,7 +122,7 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
       ...(content.ownedBucket ? { DestinationBucketName: { Ref: 'Bucket' } } : {}),
     }),
     Anchor: { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: [contentId] },
-    [purgeId]: { ...purgeResource(version, newId), DependsOn: ['Anchor'], ...policies },
+    [purgeId]: { ...purgeResource(version, newId, fail), DependsOn: ['Anchor'], ...policies },
     Dlq: { Type: 'AWS::SQS::Queue' },
   };
   if (rule) {
@@ -371,6 +386,90 @@ describe('IAM', () => {
     await new Promise((wake) => setTimeout(wake, 350));
     expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(false);
     expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', 'arn:aws:cloudfront::123456789012:distribution/E2')).toBe(true);
+  });
+});
+
+describe('rollback disabled, RollbackStack, and failed creations', () => {
+  /** Each request, with the old trigger an Update names, or the trigger of another. */
+  const sent = (step: StepReport) => step.requests.map((r) => [r.requestType, r.logicalId, r.phase, (r.oldProperties ?? r.properties).Trigger]);
+  const created = { Created: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'new' } } };
+  const contentVersion = () => (driver.resource(STACK, 'Content')!.properties.SourceObjectKeys as string[])[0];
+
+  test('a failed update with rollback disabled ends UPDATE_FAILED, keeping what it did and the failed resource as it was; a new deploy carries on from there', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const failed = await driver.deploy(stack({ version: 'v2', more: created, purge: { fail: true } }), { disableRollback: true });
+    expect(statuses(failed)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_FAILED']);
+    expect(JSON.stringify(driver.cloud.eventbridge.events.map((e) => e.event.detail))).toContain('"status":"UPDATE_FAILED"');
+    expect([failed.stackStatus, failed.rollbackPending]).toEqual(['UPDATE_FAILED', true]);
+    expect(failed.changes.filter((c) => c.phase !== 'deploy')).toEqual([]);
+    expect([contentVersion(), driver.resource(STACK, 'Created')?.physicalId !== undefined]).toEqual(['v2', true]);
+    expect(driver.resource(STACK, 'Purge')!.properties.Trigger).toEqual(['v1']);
+    expect(driver.stackEvents(STACK)[0]).toMatchObject({ ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: expect.stringContaining('[Purge]') });
+
+    // The next deploy sends each resource what it has now as its old properties, and cleans up what neither template keeps.
+    const fixed = await driver.deploy(stack({ version: 'v3' }));
+    expect(statuses(fixed)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(sent(fixed)).toEqual([['Update', 'Purge', 'deploy', ['v1']]]);
+    expect(fixed.content.map((c) => c.changedKeys)).toEqual([['index.html']]);
+    expect(fixed.changes.filter((c) => c.phase === 'cleanup').map((c) => [c.logicalId, c.action])).toEqual([['Created', 'delete']]);
+    expect(fixed.rollbackPending).toBe(false);
+  });
+
+  test('RollbackStack puts every resource back to the last stable template, then deletes what the failed updates created; a failing deploy after UPDATE_FAILED rolls back there too', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    await expect(driver.rollbackStack(STACK)).rejects.toThrow(/only a stack in CREATE_FAILED or UPDATE_FAILED/);
+    await driver.deploy(stack({ version: 'v2', more: created, purge: { fail: true } }), { disableRollback: true });
+    const rolledBack = await driver.rollbackStack(STACK);
+    expect(statuses(rolledBack)).toEqual(['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    // The invalidation kept its old properties: nothing to put back.
+    expect(sent(rolledBack)).toEqual([]);
+    expect(rolledBack.content.map((c) => [c.phase, c.changedKeys])).toEqual([['rollback', ['index.html']]]);
+    expect([contentVersion(), driver.resource(STACK, 'Created')]).toEqual(['v1', undefined]);
+    expect(purges(rolledBack).map((p) => p.status)).toEqual(['UPDATE_ROLLBACK_COMPLETE']);
+    const history = [...driver.stackEvents(STACK)].reverse();
+    const back = history.findIndex((e) => e.LogicalResourceId === 'Content' && e.ResourceStatus === 'UPDATE_IN_PROGRESS' && e.ResourceProperties?.includes('"v1"'));
+    const cleanup = history.findIndex((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    const deleted = history.findIndex((e) => e.LogicalResourceId === 'Created' && e.ResourceStatus === 'DELETE_COMPLETE');
+    expect(0 < back && back < cleanup && cleanup < deleted).toBe(true);
+
+    // Failed twice, the second time with rollback enabled: back to v1, not to what the first failure left.
+    await driver.deploy(stack({ version: 'v2', more: created, purge: { fail: true } }), { disableRollback: true });
+    const again = await driver.deploy(stack({ version: 'v3', more: created, extra: 'Tail' }), { fail: ['Tail'] });
+    expect(statuses(again)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    expect(sent(again)).toEqual([['Update', 'Purge', 'deploy', ['v1']], ['Update', 'Purge', 'rollback', ['v3']]]);
+    expect([contentVersion(), driver.resource(STACK, 'Created'), driver.resource(STACK, 'Purge')!.properties.Trigger]).toEqual(['v1', undefined, ['v1']]);
+  });
+
+  test('a failed creation rolls back, deleting everything it created dependents first, the custom resource whose Create failed too; with rollback disabled it ends CREATE_FAILED until rolled back', async () => {
+    const failed = await driver.deploy(stack({ version: 'v1', purge: { fail: true } }));
+    expect(statuses(failed)).toEqual(['CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
+    expect(sent(failed)).toEqual([['Create', 'Purge', 'deploy', ['v1']], ['Delete', 'Purge', 'rollback', ['v1']]]);
+    expect(failed.requests[1]).toMatchObject({ physicalId: 'Purge-1', stackStatus: 'ROLLBACK_IN_PROGRESS' });
+    const creates = failed.changes.filter((c) => c.action === 'create').map((c) => c.logicalId);
+    const deletes = failed.changes.filter((c) => c.action === 'delete').map((c) => c.logicalId);
+    expect(deletes).toEqual(['Purge', ...creates.reverse()]);
+
+    // `cdk deploy` deletes a stack whose creation rolled back, and creates it anew.
+    const oldId = driver.stackId(STACK);
+    const redeployed = await driver.deploy(stack({ version: 'v1', purge: { fail: true } }), { disableRollback: true });
+    expect(redeployed.events.map((e) => [e.stackId === oldId, e.status])).toEqual([
+      [true, 'DELETE_IN_PROGRESS'], [true, 'DELETE_COMPLETE'], [false, 'CREATE_IN_PROGRESS'], [false, 'CREATE_FAILED'],
+    ]);
+    expect(driver.resource(STACK, 'Handler')).toBeDefined();
+    expect(redeployed.rollbackPending).toBe(true);
+    const rolledBack = await driver.rollbackStack(STACK);
+    expect(statuses(rolledBack)).toEqual(['ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
+    expect(sent(rolledBack)).toEqual([['Delete', 'Purge', 'rollback', ['v1']]]);
+    expect(driver.resource(STACK, 'Handler')).toBeUndefined();
+    expect(statuses(await driver.destroy(STACK))).toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+
+    // From CREATE_FAILED, a deploy updates the stack: the resource whose Create failed goes in the cleanup.
+    await driver.deploy(stack({ version: 'v1', purge: { fail: true } }), { disableRollback: true });
+    const fixed = await driver.deploy(stack({ version: 'v1', purge: { newId: 'Purge-2' } }));
+    expect(statuses(fixed)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(fixed.requests.map((r) => [r.requestType, r.physicalId ?? r.answer?.PhysicalResourceId, r.stackStatus])).toEqual([
+      ['Create', 'Purge-2', 'UPDATE_IN_PROGRESS'], ['Delete', 'Purge-1', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'],
+    ]);
   });
 });
 

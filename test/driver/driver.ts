@@ -109,7 +109,22 @@ export interface DeployOptions {
   readonly staleDuplicate?: boolean;
   /** How long a rollback takes over each resource it puts back, as a slow resource would. @default 0 */
   readonly rollbackStepMs?: number;
+  /**
+   * DisableRollback (`cdk deploy --no-rollback`): a deploy that fails stops at UPDATE_FAILED (or
+   * CREATE_FAILED), keeping what it created and updated, the resource that failed as it was, with
+   * no cleanup; then `rollbackStack`, another deploy, or `destroy`. @default false
+   */
+  readonly disableRollback?: boolean;
   /** How this step's stack status events are delivered (on top of the driver's `eventFaults`). */
+  readonly events?: DeliveryOptions;
+}
+
+export interface RollbackStackOptions {
+  /** Resources that fail to roll back: the stack ends UPDATE_ROLLBACK_FAILED, until `continueUpdateRollback`. */
+  readonly fail?: readonly string[];
+  /** RetainExceptOnCreate: what the failed operations created is deleted even with DeletionPolicy Retain. @default false */
+  readonly retainExceptOnCreate?: boolean;
+  /** How this step's stack status events are delivered. */
   readonly events?: DeliveryOptions;
 }
 
@@ -233,7 +248,10 @@ export interface StepReport {
   readonly deliveries: readonly EventDelivery[];
   /** Deliveries held back, to come once the next step has begun. */
   readonly heldDeliveries: number;
-  /** Whether a stack is left in UPDATE_ROLLBACK_FAILED, its rollback to be continued. */
+  /**
+   * Whether a stack is left where its changes wait for a later step: UPDATE_ROLLBACK_FAILED (its
+   * rollback to be continued), or UPDATE_FAILED or CREATE_FAILED (to be rolled back or deployed again).
+   */
   readonly rollbackPending: boolean;
 }
 
@@ -245,14 +263,21 @@ interface Deployed {
   attributes: Record<string, unknown>;
 }
 
-/** An update under way: what it started from, what it did, and how far its rollback got. */
+/**
+ * An update under way: what it started from (the last stable state), what it did, and how far its
+ * rollback got. An update that failed without rolling back (UPDATE_FAILED, CREATE_FAILED) stays,
+ * and the next deploy carries on from it: its rollback goes back to the same stable state.
+ */
 interface Transition {
   readonly creating: boolean;
+  /** The last stable template; none when the stack was never created whole. */
   readonly oldTemplate?: Template;
   readonly oldSynthesized?: SynthesizedStack;
   readonly oldParameters: Record<string, string>;
   readonly template: Template;
   readonly synthesized: SynthesizedStack;
+  /** The templates of the failed updates this one carries on from, newest first. */
+  readonly earlier: readonly Template[];
   /** Resources as they were before the update. */
   readonly before: Map<string, Deployed>;
   /** Existing resources the update changed (or tried to), in order. */
@@ -264,6 +289,13 @@ interface Transition {
    * the old resource, deleted by the cleanup of the update (`deploy`) or of its rollback (`rollback`).
    */
   readonly replaced: Array<{ readonly old: Deployed; readonly phase: Phase }>;
+  /**
+   * Custom resources whose Create failed with a physical id in the answer: they exist, and the
+   * rollback, the next update's cleanup or the stack's deletion deletes them.
+   */
+  readonly failedCreates: Deployed[];
+  /** RollbackStack's RetainExceptOnCreate. */
+  retainExceptOnCreate?: boolean;
   /** What the rollback still has to put back, in its order. */
   remaining?: string[];
   /** The resource that failed to roll back, which ContinueUpdateRollback may skip. */
@@ -353,13 +385,20 @@ export class LifecycleDriver {
     if (stack?.status === 'UPDATE_ROLLBACK_FAILED') {
       throw new Error(`Stack:${stack.id} is in UPDATE_ROLLBACK_FAILED state and can not be updated.`);
     }
-    if (!stack || stack.status.startsWith('DELETE')) {
+    // A stack whose creation rolled back cannot be updated: `cdk deploy` deletes it, then creates it anew.
+    const rolledBack = stack?.status === 'ROLLBACK_COMPLETE' ? stack : undefined;
+    if (!stack || stack.status.startsWith('DELETE') || rolledBack) {
       stack = this.newStack(synthesized.stackName, `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${synthesized.stackName}/${this.uuid()}`);
     }
     const target = stack;
     // `cdk deploy` publishes the assets before CloudFormation deploys the template.
     this.cloud.publishFileAssets(synthesized.assemblyDir);
-    return this.step(target, options.events, () => this.update(target, synthesized, options));
+    return this.step(target, options.events, async () => {
+      if (rolledBack) {
+        await this.deleteStack(rolledBack, 'delete');
+      }
+      await this.update(target, synthesized, options);
+    });
   }
 
   /**
@@ -382,10 +421,33 @@ export class LifecycleDriver {
     });
   }
 
+  /**
+   * RollbackStack (`cdk rollback`): rolls a stack left UPDATE_FAILED back to its last stable
+   * template (UPDATE_ROLLBACK_IN_PROGRESS, the cleanup of what the failed updates created,
+   * UPDATE_ROLLBACK_COMPLETE), or one left CREATE_FAILED, or UPDATE_FAILED with no stable state,
+   * to nothing (ROLLBACK_IN_PROGRESS, everything deleted, ROLLBACK_COMPLETE).
+   */
+  public async rollbackStack(stackName: string, options: RollbackStackOptions = {}): Promise<StepReport> {
+    const stack = this.stacks.get(stackName);
+    if (!stack || !['UPDATE_FAILED', 'CREATE_FAILED'].includes(stack.status) || !stack.transition) {
+      throw new Error(`Stack ${stackName} is in ${stack?.status ?? 'no'} state: only a stack in CREATE_FAILED or UPDATE_FAILED can be rolled back`);
+    }
+    const t = stack.transition;
+    t.retainExceptOnCreate = options.retainExceptOnCreate;
+    return this.step(stack, options.events, async () => {
+      if (t.oldTemplate === undefined) {
+        await this.rollBackCreation(stack, 'User Initiated');
+      } else {
+        this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS', 'User Initiated');
+        await this.rollBack(stack, { fail: options.fail ?? [], skip: [] });
+      }
+    });
+  }
+
   /** Deletes a stack: every resource, dependents first. */
   public async destroy(stackName: string): Promise<StepReport> {
     const stack = this.stacks.get(stackName);
-    if (!stack?.template) {
+    if (!stack || stack.status === 'REVIEW_IN_PROGRESS' || stack.status === 'DELETE_COMPLETE') {
       throw new Error(`stack ${stackName} is not deployed`);
     }
     return this.step(stack, undefined, () => this.deleteStack(stack, 'delete'));
@@ -489,7 +551,7 @@ export class LifecycleDriver {
       events: current.events,
       deliveries: this.eventDeliveries(eventbridge.deliveries.slice(firstDelivery)),
       heldDeliveries: eventbridge.heldCount,
-      rollbackPending: [...this.stacks.values()].some((s) => s.status === 'UPDATE_ROLLBACK_FAILED'),
+      rollbackPending: [...this.stacks.values()].some((s) => ['UPDATE_ROLLBACK_FAILED', 'UPDATE_FAILED', 'CREATE_FAILED'].includes(s.status)),
     };
     this.current = undefined;
     this.steps.push(report);
@@ -522,10 +584,12 @@ export class LifecycleDriver {
   }
 
   private async update(stack: StackState, synthesized: SynthesizedStack, options: DeployOptions): Promise<void> {
-    const creating = stack.template === undefined;
+    // From UPDATE_FAILED or CREATE_FAILED, an update carries on from the failed one.
+    const resuming = stack.status === 'UPDATE_FAILED' || stack.status === 'CREATE_FAILED';
+    const creating = stack.template === undefined && !resuming;
     const previous = this.lastSent;
     const parameters = { ...this.parameterValues(synthesized.template), ...options.parameters };
-    if (!creating && JSON.stringify([stack.template, stack.parameters]) === JSON.stringify([synthesized.template, parameters])) {
+    if (!creating && !resuming && JSON.stringify([stack.template, stack.parameters]) === JSON.stringify([synthesized.template, parameters])) {
       // The same template and parameter values: "No updates are to be performed", and no status change.
       stack.synthesized = synthesized;
       return;
@@ -543,14 +607,13 @@ export class LifecycleDriver {
       return;
     }
     const reason = `The following resource(s) failed to ${creating ? 'create' : 'update'}: [${failure}]. `;
-    if (creating) {
-      this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
-      for (const id of [...stack.transition!.created].reverse()) {
-        await this.remove(stack, id, 'rollback', { def: synthesized.template.Resources[id], createdNow: true });
-      }
-      stack.transition = undefined;
-      stack.template = undefined;
-      this.setStatus(stack, 'ROLLBACK_COMPLETE');
+    if (options.disableRollback) {
+      // What was done stays as it is, until a rollback, another deploy, or the stack's deletion.
+      this.setStatus(stack, creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', reason);
+      return;
+    }
+    if (stack.transition!.oldTemplate === undefined) {
+      await this.rollBackCreation(stack, reason);
       return;
     }
     this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS', reason);
@@ -566,6 +629,33 @@ export class LifecycleDriver {
   }
 
   /**
+   * The rollback of a stack never created whole (a failed creation, or RollbackStack with no stable
+   * state): everything it created deleted, dependents first, a custom resource whose Create failed
+   * included; ROLLBACK_COMPLETE.
+   */
+  private async rollBackCreation(stack: StackState, reason: string): Promise<void> {
+    const t = stack.transition!;
+    this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
+    await this.removeCreated(stack, t, 'rollback');
+    stack.transition = undefined;
+    stack.template = undefined;
+    this.setStatus(stack, 'ROLLBACK_COMPLETE');
+  }
+
+  /** What the failed operations created, deleted in reverse order: the ones whose creation failed (the last tried) first. */
+  private async removeCreated(stack: StackState, t: Transition, phase: Phase): Promise<void> {
+    const how = (id: string): Removal => ({ def: definition(t, id), createdNow: true, retainExceptOnCreate: t.retainExceptOnCreate });
+    for (const failed of [...t.failedCreates].reverse()) {
+      await this.removeResource(stack, failed, phase, how(failed.logicalId));
+    }
+    for (const id of [...t.created].reverse()) {
+      if (stack.resources.has(id)) {
+        await this.remove(stack, id, phase, how(id));
+      }
+    }
+  }
+
+  /**
    * The forward pass of an update: every resource whose properties changed is created or updated,
    * dependencies first, until one fails. Returns the one that failed.
    */
@@ -573,17 +663,26 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, parameters: Record<string, string>, options: DeployOptions,
   ): Promise<string | undefined> {
     const template = synthesized.template;
+    // An update that failed without rolling back: this one carries on from it, back to the same stable state.
+    const carried = stack.transition;
     const transition: Transition = {
-      creating: stack.template === undefined,
-      oldTemplate: stack.template,
-      oldSynthesized: stack.synthesized,
-      oldParameters: stack.parameters,
+      creating: carried?.creating ?? stack.template === undefined,
+      oldTemplate: carried ? carried.oldTemplate : stack.template,
+      oldSynthesized: carried ? carried.oldSynthesized : stack.synthesized,
+      oldParameters: carried ? carried.oldParameters : stack.parameters,
       template,
       synthesized,
-      before: new Map([...stack.resources].map(([id, r]) => [id, { ...r, attributes: { ...r.attributes } }])),
-      touched: [],
-      created: [],
-      replaced: [],
+      earlier: carried ? [carried.template, ...carried.earlier] : [],
+      before: carried?.before ?? new Map([...stack.resources].map(([id, r]) => [id, { ...r, attributes: { ...r.attributes } }])),
+      touched: [...carried?.touched ?? []],
+      created: [...carried?.created ?? []],
+      replaced: [...carried?.replaced ?? []],
+      failedCreates: [...carried?.failedCreates ?? []],
+    };
+    const track = (list: string[], id: string) => {
+      if (!transition.created.includes(id) && !list.includes(id)) {
+        list.push(id);
+      }
     };
     stack.transition = transition;
     stack.parameters = parameters;
@@ -609,14 +708,14 @@ export class LifecycleDriver {
         ? await this.change(stack, synthesized, id, def, properties, existing, 'deploy', options)
         : await this.create(stack, synthesized, id, def, properties, 'deploy', options);
       if (!ok) {
-        if (existing) {
+        if (existing && !options.disableRollback) {
           // A resource whose update failed is rolled back too: its Update back names what was tried.
           existing.properties = properties;
-          transition.touched.push(id);
+          track(transition.touched, id);
         }
         return id;
       }
-      (existing ? transition.touched : transition.created).push(id);
+      track(existing ? transition.touched : transition.created, id);
     }
     stack.template = template;
     stack.synthesized = synthesized;
@@ -632,15 +731,19 @@ export class LifecycleDriver {
         await this.cleanUp(child);
       }
     }
-    // Removed resources, and the old resources of replacements, dependents first.
-    const merged: Template = { Resources: { ...t.oldTemplate!.Resources, ...t.template.Resources } };
+    // Removed resources, and the old resources of replacements, dependents first; then what failed to be created.
+    const resources = [t.oldTemplate?.Resources, ...[...t.earlier].reverse().map((e) => e.Resources), t.template.Resources];
+    const merged: Template = { Resources: Object.assign({}, ...resources) };
     for (const id of deploymentOrder(merged).reverse()) {
       for (const { old } of t.replaced.filter((r) => r.phase === 'deploy' && r.old.logicalId === id)) {
         await this.removeResource(stack, old, 'cleanup', { def: t.template.Resources[id], replaced: true });
       }
       if (!(id in t.template.Resources) && stack.resources.has(id)) {
-        await this.remove(stack, id, 'cleanup', { def: t.oldTemplate!.Resources[id] });
+        await this.remove(stack, id, 'cleanup', { def: definition(t, id) });
       }
+    }
+    for (const failed of [...t.failedCreates].reverse()) {
+      await this.removeResource(stack, failed, 'cleanup', { def: definition(t, failed.logicalId) });
     }
     stack.transition = undefined;
     this.setStatus(stack, 'UPDATE_COMPLETE');
@@ -716,11 +819,9 @@ export class LifecycleDriver {
     }
     // What the rollback replaced (the resources the update had put in their place), then what the update created.
     for (const { old } of [...t.replaced].reverse().filter((r) => r.phase === 'rollback')) {
-      await this.removeResource(stack, old, 'rollback', { def: t.template.Resources[old.logicalId], replaced: true, createdNow: true });
+      await this.removeResource(stack, old, 'rollback', { def: definition(t, old.logicalId), replaced: true, createdNow: true });
     }
-    for (const id of [...t.created].reverse()) {
-      await this.remove(stack, id, 'rollback', { def: t.template.Resources[id], createdNow: true });
-    }
+    await this.removeCreated(stack, t, 'rollback');
     stack.template = t.oldTemplate;
     stack.synthesized = t.oldSynthesized;
     stack.parameters = t.oldParameters;
@@ -762,13 +863,18 @@ export class LifecycleDriver {
    */
   private async deleteStack(stack: StackState, phase: Phase, createdNow = false): Promise<void> {
     this.setStatus(stack, 'DELETE_IN_PROGRESS', 'User Initiated');
-    const templates = [stack.transition?.template, stack.template].filter((t): t is Template => t !== undefined);
-    const merged: Template = { Resources: Object.assign({}, ...[...templates].reverse().map((t) => t.Resources)) };
+    const t = stack.transition;
+    const templates = [t?.template, ...t?.earlier ?? [], stack.template].filter((x): x is Template => x !== undefined);
+    const merged: Template = { Resources: Object.assign({}, ...[...templates].reverse().map((x) => x.Resources)) };
     const order = deploymentOrder(merged).reverse();
+    const def = (id: string) => templates.find((x) => id in x.Resources)?.Resources[id];
     for (const id of [...order, ...stack.resources.keys()]) {
       if (stack.resources.has(id)) {
-        await this.remove(stack, id, phase, { def: templates.find((t) => id in t.Resources)?.Resources[id], createdNow });
+        await this.remove(stack, id, phase, { def: def(id), createdNow });
       }
+    }
+    for (const failed of [...t?.failedCreates ?? []].reverse()) {
+      await this.removeResource(stack, failed, phase, { def: def(failed.logicalId), createdNow });
     }
     stack.transition = undefined;
     stack.template = undefined;
@@ -785,6 +891,10 @@ export class LifecycleDriver {
       const answer = record.answer;
       if (answer?.Status !== 'SUCCESS') {
         this.resourceEvent(stack, id, def.Type, 'CREATE_FAILED', { physicalId: answer?.PhysicalResourceId, reason: failureReason(record) });
+        if (answer?.PhysicalResourceId) {
+          // It exists, under the physical id it answered: whatever deletes what the operation created deletes it too.
+          stack.transition?.failedCreates.push({ logicalId: id, type: def.Type, physicalId: answer.PhysicalResourceId, properties, attributes: {} });
+        }
         return false;
       }
       stack.resources.set(id, { logicalId: id, type: def.Type, physicalId: answer.PhysicalResourceId, properties, attributes: { ...answer.Data } });
@@ -887,14 +997,14 @@ export class LifecycleDriver {
 
   /**
    * Deletes a resource, or leaves it be when its policy retains it (DELETE_SKIPPED: no Delete
-   * request, nothing undone). The stack forgets it, unless it is the old resource of a replacement,
-   * whose logical id now names the new one.
+   * request, nothing undone). The stack forgets it, unless its logical id now names another (the old
+   * resource of a replacement, one whose creation failed).
    */
   private async removeResource(stack: StackState, deployed: Deployed, phase: Phase, how: Removal): Promise<void> {
     const id = deployed.logicalId;
     const policy = how.replaced ? how.def?.UpdateReplacePolicy : how.def?.DeletionPolicy;
     const retained = policy === 'Retain' ? !(how.createdNow && how.retainExceptOnCreate) : policy === 'RetainExceptOnCreate' && !how.createdNow;
-    if (!how.replaced && stack.resources.get(id) === deployed) {
+    if (stack.resources.get(id) === deployed) {
       stack.resources.delete(id);
     }
     if (retained) {
@@ -1463,6 +1573,11 @@ export class LifecycleDriver {
     const h = this.prng.alphanumeric(32).toLowerCase();
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
   }
+}
+
+/** A resource's definition in the newest template of an update (or of the failed ones it carries on from) that has it. */
+function definition(t: Transition, id: string): TemplateResource | undefined {
+  return [t.template, ...t.earlier, t.oldTemplate].find((x) => x !== undefined && id in x.Resources)?.Resources[id];
 }
 
 /** Whether a BucketDeployment keeps its files when deleted: RetainOnDelete, a string to its handler, is "true" unless set otherwise. */
