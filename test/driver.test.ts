@@ -7,10 +7,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CloudFormationClient, DescribeStackEventsCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
+import type { StackEvent } from '@aws-sdk/client-cloudformation';
 import type { SynthesizedStack, Template } from './driver/assembly';
 import type { EventDelivery, RequestRecord, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
-import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, uncoveredChanges } from './driver/invariants';
+import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, replacements, uncoveredChanges } from './driver/invariants';
 
 const STACK = 'DriverTest';
 let codeDir: string;
@@ -25,7 +27,7 @@ exports.handler = async (event) => {
   const failed = event.ResourceProperties.Fail === 'true';
   const body = JSON.stringify({
     Status: failed ? 'FAILED' : 'SUCCESS', Reason: failed ? 'asked to fail' : undefined,
-    PhysicalResourceId: event.PhysicalResourceId || event.LogicalResourceId + '-1',
+    PhysicalResourceId: event.ResourceProperties.NewId || event.PhysicalResourceId || event.LogicalResourceId + '-1',
     StackId: event.StackId, RequestId: event.RequestId, LogicalResourceId: event.LogicalResourceId, Data: { Status: 'Done' },
   });
   await fetch(event.ResponseURL, { method: 'PUT', body });
@@ -53,10 +55,56 @@ interface Shape {
   readonly permission?: boolean;
   /** An extra resource, to fail or to be created by the update. */
   readonly extra?: string;
+  /** Statements of an IAM policy on the handler's role. */
+  readonly statements?: unknown[];
+  /** Further resources. */
+  readonly more?: Template['Resources'];
+  /** The invalidation: its logical id, policies, and the physical id it answers (a new one replaces it). */
+  readonly purge?: {
+    readonly id?: string;
+    readonly DeletionPolicy?: string;
+    readonly UpdateReplacePolicy?: string;
+    /** The physical id its handler answers. */
+    readonly newId?: string;
+    /** Its handler answers FAILED. */
+    readonly fail?: boolean;
+  };
+  /** The BucketDeployment: its logical id, RetainOnDelete, and a bucket of the stack tagged as CDK tags its destination. */
+  readonly content?: { readonly id?: string; readonly retainOnDelete?: unknown; readonly ownedBucket?: boolean };
+}
+
+/** A folder of site files for each version, as a BucketDeployment's source. */
+function siteFiles(version: string): string {
+  const dir = path.join(codeDir, 'site', version);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'index.html'), version);
+  return dir;
+}
+
+/** An invalidation of the stand-in handler, which answers `newId` as its physical id if given. */
+function purgeResource(version: string, newId?: string, fail?: boolean): Template['Resources'][string] {
+  return {
+    Type: 'Custom::CloudFrontInvalidation',
+    Properties: {
+      ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] },
+      DistributionId: 'E1',
+      Paths: ['/*'],
+      Trigger: [version],
+      ...(newId ? { NewId: newId } : {}),
+      ...(fail ? { Fail: 'true' } : {}),
+    },
+  };
+}
+
+/** A BucketDeployment of a version's files. */
+function deployment(version: string, props: Record<string, unknown> = {}): Template['Resources'][string] {
+  return { Type: 'Custom::CDKBucketDeployment', Properties: { ServiceToken: 'x', DestinationBucketName: 'site', SourceObjectKeys: [version], ...props } };
 }
 
 /** A stack shaped like the library's: content, an anchor after it, the custom resource, the handler, the rule and its DLQ. */
-function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra }: Shape): SynthesizedStack {
+function stack({ version, rulePaths = ['/*'], rule = true, permission = true, extra, statements, more, content = {}, purge = {} }: Shape): SynthesizedStack {
+  const contentId = content.id ?? 'Content';
+  const { id: purgeId = 'Purge', newId, fail, ...policies } = purge;
   const resources: Template['Resources'] = {
     Role: { Type: 'AWS::IAM::Role', Properties: { AssumeRolePolicyDocument: {} } },
     Handler: {
@@ -69,13 +117,12 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
         Environment: { Variables: { INVALIDATION_STACK_ID: { Ref: 'AWS::StackId' } } },
       },
     },
-    Content: { Type: 'Custom::CDKBucketDeployment', Properties: { ServiceToken: 'x', DestinationBucketName: 'site', SourceObjectKeys: [version] } },
-    Anchor: { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: ['Content'] },
-    Purge: {
-      Type: 'Custom::CloudFrontInvalidation',
-      Properties: { ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] }, DistributionId: 'E1', Paths: ['/*'], Trigger: [version] },
-      DependsOn: ['Anchor'],
-    },
+    [contentId]: deployment(version, {
+      ...(content.retainOnDelete === undefined ? {} : { RetainOnDelete: content.retainOnDelete }),
+      ...(content.ownedBucket ? { DestinationBucketName: { Ref: 'Bucket' } } : {}),
+    }),
+    Anchor: { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: [contentId] },
+    [purgeId]: { ...purgeResource(version, newId, fail), DependsOn: ['Anchor'], ...policies },
     Dlq: { Type: 'AWS::SQS::Queue' },
   };
   if (rule) {
@@ -127,10 +174,18 @@ function stack({ version, rulePaths = ['/*'], rule = true, permission = true, ex
       };
     }
   }
-  if (extra) {
-    resources[extra] = { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: version }, DependsOn: ['Content'] };
+  if (content.ownedBucket) {
+    resources.Bucket = { Type: 'AWS::S3::Bucket', Properties: { Tags: [{ Key: `aws-cdk:cr-owned:${contentId.slice(0, 8)}`, Value: 'true' }] } };
   }
-  return { stackName: STACK, template: { Resources: resources }, assemblyDir: codeDir, assetDirs: new Map([['handler.zip', codeDir]]) };
+  if (extra) {
+    resources[extra] = { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: version }, DependsOn: [contentId] };
+  }
+  if (statements) {
+    resources.HandlerPolicy = { Type: 'AWS::IAM::Policy', Properties: { PolicyName: 'handler', Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: statements } } };
+  }
+  Object.assign(resources, more);
+  const assetDirs = new Map([['handler.zip', codeDir], ...['v1', 'v2', 'v3'].map((v): [string, string] => [v, siteFiles(v)])]);
+  return { stackName: STACK, template: { Resources: resources }, assemblyDir: codeDir, assetDirs };
 }
 
 const statuses = (step: StepReport) => step.events.filter((e) => e.stackName === STACK).map((e) => e.status);
@@ -260,6 +315,332 @@ describe('events delivered at least once', () => {
     } finally {
       await seeded.close();
     }
+  });
+});
+
+describe('IAM', () => {
+  const E1 = 'arn:aws:cloudfront::123456789012:distribution/E1';
+  const STACK_ARN = `arn:aws:cloudformation:eu-west-1:123456789012:stack/${STACK}/*`;
+  const allowE1 = { Effect: 'Allow', Action: 'cloudfront:CreateInvalidation', Resource: E1 };
+  const allowE2 = { Effect: 'Allow', Action: 'cloudfront:CreateInvalidation', Resource: 'arn:aws:cloudfront::123456789012:distribution/E2' };
+  interface Seen { readonly phase: string; readonly status?: string; readonly e1: boolean; readonly events: boolean }
+
+  /** A driver whose Custom::Probe resources note what the handler's IAM allows when CloudFormation reaches them. */
+  async function probing(iamPropagationMs?: number): Promise<Seen[]> {
+    await driver.close();
+    const seen: Seen[] = [];
+    driver = await LifecycleDriver.start({
+      iamPropagationMs,
+      customResources: {
+        'Custom::Probe': async (call) => {
+          seen.push({
+            phase: call.phase,
+            status: driver.stackStatus(STACK),
+            e1: driver.cloud.authorizer('cloudfront:CreateInvalidation', E1),
+            events: driver.cloud.authorizer('cloudformation:DescribeStackEvents', driver.stackId(STACK)!),
+          });
+        },
+      },
+    });
+    return seen;
+  }
+  const probe = (version: string, dependsOn: string[]) => ({ Probe: { Type: 'Custom::Probe', Properties: { ServiceToken: 'x', Trigger: version }, DependsOn: dependsOn } });
+  const extraPolicy = {
+    ExtraPolicy: {
+      Type: 'AWS::IAM::Policy',
+      Properties: { PolicyName: 'extra', Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [{ Effect: 'Allow', Action: 'cloudformation:DescribeStackEvents', Resource: STACK_ARN }] } },
+    },
+  };
+
+  test('takes effect in CloudFormation\'s order: as the update applies a policy, as the rollback puts it back, and as the rollback\'s cleanup deletes the one it created', async () => {
+    const seen = await probing();
+    await driver.deploy(stack({ version: 'v1', statements: [allowE1], more: probe('v1', ['HandlerPolicy']) }));
+    const failing = stack({ version: 'v2', extra: 'Tail', statements: [allowE2], more: { ...extraPolicy, ...probe('v2', ['HandlerPolicy', 'ExtraPolicy']) } });
+    const step = await driver.deploy(failing, { fail: ['Tail'] });
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(seen).toEqual([
+      { phase: 'deploy', status: 'CREATE_IN_PROGRESS', e1: true, events: false },
+      // The update's policies, changed and new, apply before what depends on them.
+      { phase: 'deploy', status: 'UPDATE_IN_PROGRESS', e1: false, events: true },
+      // The rollback put the changed policy back first; the new one lasts until the cleanup.
+      { phase: 'rollback', status: 'UPDATE_ROLLBACK_IN_PROGRESS', e1: true, events: true },
+    ]);
+    expect(driver.cloud.authorizer('cloudformation:DescribeStackEvents', driver.stackId(STACK)!)).toBe(false);
+    const history = [...driver.stackEvents(STACK)].reverse();
+    const cleanup = history.findIndex((e) => e.LogicalResourceId === STACK && e.ResourceStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    const deleted = history.findIndex((e) => e.LogicalResourceId === 'ExtraPolicy' && e.ResourceStatus === 'DELETE_COMPLETE');
+    expect(cleanup).toBeGreaterThan(0);
+    expect(deleted).toBeGreaterThan(cleanup);
+  });
+
+  test('takes effect late: a change reaches the handlers iamPropagationMs after CloudFormation applied it', async () => {
+    const seen = await probing(300);
+    await driver.deploy(stack({ version: 'v1', statements: [allowE1], more: probe('v1', ['HandlerPolicy']) }));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(false);
+    await new Promise((wake) => setTimeout(wake, 350));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(true);
+    await driver.deploy(stack({ version: 'v2', statements: [allowE2], more: probe('v2', ['HandlerPolicy']) }));
+    // Just applied, neither the grant nor the revocation is seen yet.
+    expect(seen.map((s) => [s.status, s.e1])).toEqual([['CREATE_IN_PROGRESS', false], ['UPDATE_IN_PROGRESS', true]]);
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(true);
+    await new Promise((wake) => setTimeout(wake, 350));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', E1)).toBe(false);
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', 'arn:aws:cloudfront::123456789012:distribution/E2')).toBe(true);
+  });
+});
+
+describe('rollback disabled, RollbackStack, and failed creations', () => {
+  /** Each request, with the old trigger an Update names, or the trigger of another. */
+  const sent = (step: StepReport) => step.requests.map((r) => [r.requestType, r.logicalId, r.phase, (r.oldProperties ?? r.properties).Trigger]);
+  const created = { Created: { Type: 'AWS::SSM::Parameter', Properties: { Type: 'String', Value: 'new' } } };
+  const contentVersion = () => (driver.resource(STACK, 'Content')!.properties.SourceObjectKeys as string[])[0];
+
+  test('a failed update with rollback disabled ends UPDATE_FAILED, keeping what it did and the failed resource as it was; a new deploy carries on from there', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const failed = await driver.deploy(stack({ version: 'v2', more: created, purge: { fail: true } }), { disableRollback: true });
+    expect(statuses(failed)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_FAILED']);
+    expect(JSON.stringify(driver.cloud.eventbridge.events.map((e) => e.event.detail))).toContain('"status":"UPDATE_FAILED"');
+    expect([failed.stackStatus, failed.rollbackPending]).toEqual(['UPDATE_FAILED', true]);
+    expect(failed.changes.filter((c) => c.phase !== 'deploy')).toEqual([]);
+    expect([contentVersion(), driver.resource(STACK, 'Created')?.physicalId !== undefined]).toEqual(['v2', true]);
+    expect(driver.resource(STACK, 'Purge')!.properties.Trigger).toEqual(['v1']);
+    expect(driver.stackEvents(STACK)[0]).toMatchObject({ ResourceStatus: 'UPDATE_FAILED', ResourceStatusReason: expect.stringContaining('[Purge]') });
+
+    // The next deploy sends each resource what it has now as its old properties, and cleans up what neither template keeps.
+    const fixed = await driver.deploy(stack({ version: 'v3' }));
+    expect(statuses(fixed)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(sent(fixed)).toEqual([['Update', 'Purge', 'deploy', ['v1']]]);
+    expect(fixed.content.map((c) => c.changedKeys)).toEqual([['index.html']]);
+    expect(fixed.changes.filter((c) => c.phase === 'cleanup').map((c) => [c.logicalId, c.action])).toEqual([['Created', 'delete']]);
+    expect(fixed.rollbackPending).toBe(false);
+  });
+
+  test('RollbackStack puts every resource back to the last stable template, then deletes what the failed updates created; a failing deploy after UPDATE_FAILED rolls back there too', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    await expect(driver.rollbackStack(STACK)).rejects.toThrow(/only a stack in CREATE_FAILED or UPDATE_FAILED/);
+    await driver.deploy(stack({ version: 'v2', more: created, purge: { fail: true } }), { disableRollback: true });
+    const rolledBack = await driver.rollbackStack(STACK);
+    expect(statuses(rolledBack)).toEqual(['UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    // The invalidation kept its old properties: nothing to put back.
+    expect(sent(rolledBack)).toEqual([]);
+    expect(rolledBack.content.map((c) => [c.phase, c.changedKeys])).toEqual([['rollback', ['index.html']]]);
+    expect([contentVersion(), driver.resource(STACK, 'Created')]).toEqual(['v1', undefined]);
+    expect(purges(rolledBack).map((p) => p.status)).toEqual(['UPDATE_ROLLBACK_COMPLETE']);
+    const history = [...driver.stackEvents(STACK)].reverse();
+    const back = history.findIndex((e) => e.LogicalResourceId === 'Content' && e.ResourceStatus === 'UPDATE_IN_PROGRESS' && e.ResourceProperties?.includes('"v1"'));
+    const cleanup = history.findIndex((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
+    const deleted = history.findIndex((e) => e.LogicalResourceId === 'Created' && e.ResourceStatus === 'DELETE_COMPLETE');
+    expect(0 < back && back < cleanup && cleanup < deleted).toBe(true);
+
+    // Failed twice, the second time with rollback enabled: back to v1, not to what the first failure left.
+    await driver.deploy(stack({ version: 'v2', more: created, purge: { fail: true } }), { disableRollback: true });
+    const again = await driver.deploy(stack({ version: 'v3', more: created, extra: 'Tail' }), { fail: ['Tail'] });
+    expect(statuses(again)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_ROLLBACK_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_ROLLBACK_COMPLETE']);
+    expect(sent(again)).toEqual([['Update', 'Purge', 'deploy', ['v1']], ['Update', 'Purge', 'rollback', ['v3']]]);
+    expect([contentVersion(), driver.resource(STACK, 'Created'), driver.resource(STACK, 'Purge')!.properties.Trigger]).toEqual(['v1', undefined, ['v1']]);
+  });
+
+  test('a failed creation rolls back, deleting everything it created dependents first, the custom resource whose Create failed too; with rollback disabled it ends CREATE_FAILED until rolled back', async () => {
+    const failed = await driver.deploy(stack({ version: 'v1', purge: { fail: true } }));
+    expect(statuses(failed)).toEqual(['CREATE_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
+    expect(sent(failed)).toEqual([['Create', 'Purge', 'deploy', ['v1']], ['Delete', 'Purge', 'rollback', ['v1']]]);
+    expect(failed.requests[1]).toMatchObject({ physicalId: 'Purge-1', stackStatus: 'ROLLBACK_IN_PROGRESS' });
+    const creates = failed.changes.filter((c) => c.action === 'create').map((c) => c.logicalId);
+    const deletes = failed.changes.filter((c) => c.action === 'delete').map((c) => c.logicalId);
+    expect(deletes).toEqual(['Purge', ...creates.reverse()]);
+
+    // `cdk deploy` deletes a stack whose creation rolled back, and creates it anew.
+    const oldId = driver.stackId(STACK);
+    const redeployed = await driver.deploy(stack({ version: 'v1', purge: { fail: true } }), { disableRollback: true });
+    expect(redeployed.events.map((e) => [e.stackId === oldId, e.status])).toEqual([
+      [true, 'DELETE_IN_PROGRESS'], [true, 'DELETE_COMPLETE'], [false, 'CREATE_IN_PROGRESS'], [false, 'CREATE_FAILED'],
+    ]);
+    expect(driver.resource(STACK, 'Handler')).toBeDefined();
+    expect(redeployed.rollbackPending).toBe(true);
+    const rolledBack = await driver.rollbackStack(STACK);
+    expect(statuses(rolledBack)).toEqual(['ROLLBACK_IN_PROGRESS', 'ROLLBACK_COMPLETE']);
+    expect(sent(rolledBack)).toEqual([['Delete', 'Purge', 'rollback', ['v1']]]);
+    expect(driver.resource(STACK, 'Handler')).toBeUndefined();
+    expect(statuses(await driver.destroy(STACK))).toEqual(['DELETE_IN_PROGRESS', 'DELETE_COMPLETE']);
+
+    // From CREATE_FAILED, a deploy updates the stack: the resource whose Create failed goes in the cleanup.
+    await driver.deploy(stack({ version: 'v1', purge: { fail: true } }), { disableRollback: true });
+    const fixed = await driver.deploy(stack({ version: 'v1', purge: { newId: 'Purge-2' } }));
+    expect(statuses(fixed)).toEqual(['UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', 'UPDATE_COMPLETE']);
+    expect(fixed.requests.map((r) => [r.requestType, r.physicalId ?? r.answer?.PhysicalResourceId, r.stackStatus])).toEqual([
+      ['Create', 'Purge-2', 'UPDATE_IN_PROGRESS'], ['Delete', 'Purge-1', 'UPDATE_COMPLETE_CLEANUP_IN_PROGRESS'],
+    ]);
+  });
+});
+
+describe('DeletionPolicy and UpdateReplacePolicy', () => {
+  const sent = (step: StepReport) => step.requests.map((r) => [r.requestType, r.logicalId, r.physicalId, r.phase]);
+  const skipped = (step: StepReport) => step.changes.filter((c) => c.action === 'skip').map((c) => [c.logicalId, c.phase]);
+
+  test('Retain keeps a resource that leaves the template or goes with the stack: no Delete', async () => {
+    await driver.deploy(stack({ version: 'v1', purge: { DeletionPolicy: 'Retain' } }));
+    const renamed = await driver.deploy(stack({ version: 'v1', purge: { id: 'Refresh', DeletionPolicy: 'Retain' } }));
+    expect(sent(renamed)).toEqual([['Create', 'Refresh', undefined, 'deploy']]);
+    expect(skipped(renamed)).toEqual([['Purge', 'cleanup']]);
+    expect(driver.resource(STACK, 'Purge')).toBeUndefined();
+    expect(driver.stackEvents(STACK).find((e) => e.LogicalResourceId === 'Purge')).toMatchObject({ ResourceStatus: 'DELETE_SKIPPED', PhysicalResourceId: 'Purge-1' });
+    const deleted = await driver.destroy(STACK);
+    expect(sent(deleted)).toEqual([]);
+    expect(skipped(deleted)).toEqual([['Refresh', 'delete']]);
+  });
+
+  test('Retain keeps what a failed update or creation created through its rollback; RetainExceptOnCreate deletes it then, and only then', async () => {
+    const created = (policy: string) => ({ Extra: { ...purgeResource('v2'), DeletionPolicy: policy } });
+    await driver.deploy(stack({ version: 'v1' }));
+    const retained = await driver.deploy(stack({ version: 'v2', more: created('Retain'), extra: 'Tail' }), { fail: ['Tail'] });
+    expect(sent(retained).filter(([type]) => type !== 'Update')).toEqual([['Create', 'Extra', undefined, 'deploy']]);
+    expect(skipped(retained)).toEqual([['Extra', 'rollback']]);
+    const deleted = await driver.deploy(stack({ version: 'v2', more: created('RetainExceptOnCreate'), extra: 'Tail' }), { fail: ['Tail'] });
+    expect(sent(deleted).filter(([type]) => type !== 'Update')).toEqual([['Create', 'Extra', undefined, 'deploy'], ['Delete', 'Extra', 'Extra-1', 'rollback']]);
+    // Created by an update that succeeded, it outlives the stack.
+    await driver.deploy(stack({ version: 'v2', more: created('RetainExceptOnCreate') }));
+    const gone = await driver.destroy(STACK);
+    expect(sent(gone)).toEqual([['Delete', 'Purge', 'Purge-1', 'delete']]);
+    expect(skipped(gone)).toEqual([['Extra', 'delete']]);
+
+    // A failed creation's rollback.
+    for (const [policy, deletes] of [['Retain', []], ['RetainExceptOnCreate', [['Delete', 'Purge', 'Purge-1', 'rollback']]]] as const) {
+      const step = await driver.deploy(stack({ version: 'v1', purge: { DeletionPolicy: policy }, extra: 'Tail' }), { fail: ['Tail'] });
+      expect(step.stackStatus).toBe('ROLLBACK_COMPLETE');
+      expect(sent(step).filter(([type]) => type === 'Delete')).toEqual(deletes);
+    }
+  });
+
+  test('a custom resource that answers a new physical id is replaced: the cleanup deletes the old one, unless UpdateReplacePolicy is Retain', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    const replaced = await driver.deploy(stack({ version: 'v2', purge: { newId: 'Purge-2' } }));
+    expect(sent(replaced)).toEqual([['Update', 'Purge', 'Purge-1', 'deploy'], ['Delete', 'Purge', 'Purge-1', 'cleanup']]);
+    expect(replaced.requests[1].properties.Trigger).toEqual(['v1']);
+    expect(driver.resource(STACK, 'Purge')!.physicalId).toBe('Purge-2');
+    expect(replacements(replaced)).toHaveLength(1);
+    const kept = await driver.deploy(stack({ version: 'v3', purge: { newId: 'Purge-3', UpdateReplacePolicy: 'Retain' } }));
+    expect(sent(kept)).toEqual([['Update', 'Purge', 'Purge-2', 'deploy']]);
+    expect(skipped(kept)).toEqual([['Purge', 'cleanup']]);
+    expect(driver.stackEvents(STACK).find((e) => e.ResourceStatus === 'DELETE_SKIPPED')).toMatchObject({ LogicalResourceId: 'Purge', PhysicalResourceId: 'Purge-2' });
+  });
+});
+
+describe('a BucketDeployment with RetainOnDelete false', () => {
+  const removals = (step: StepReport) => step.content.filter((c) => c.version === 'removed').map((c) => [c.bucket, c.prefix, c.phase, c.changedKeys]);
+
+  test('removes its files when deleted (with the stack, by a rollback\'s cleanup, or as the old one of a rename) unless a deployment\'s tag owns the bucket; retaining, it keeps them', async () => {
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false' } }));
+    const deleted = await driver.destroy(STACK);
+    expect(removals(deleted)).toEqual([['site', '', 'delete', ['index.html']]]);
+
+    // RetainOnDelete true, or left out: the files stay.
+    for (const retainOnDelete of [undefined, 'true', true]) {
+      await driver.deploy(stack({ version: 'v1', content: { retainOnDelete } }));
+      expect(removals(await driver.destroy(STACK))).toEqual([]);
+    }
+
+    // A deployment to another prefix that the failed update created: the cleanup removes its files, and only those.
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: false } }));
+    const assets = { Assets: deployment('v2', { DestinationBucketKeyPrefix: 'assets/', RetainOnDelete: false }) };
+    const rolledBack = await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: false }, more: assets, extra: 'Tail' }), { fail: ['Tail'] });
+    expect(rolledBack.content.map((c) => [c.prefix, c.version === 'removed', c.phase])).toEqual([['assets/', false, 'deploy'], ['assets/', true, 'rollback']]);
+    expect(removals(rolledBack)).toEqual([['site', 'assets/', 'rollback', ['assets/index.html']]]);
+
+    // Renamed: the old one's Delete in the cleanup empties what the new one just deployed there.
+    const renamed = await driver.deploy(stack({ version: 'v1', content: { id: 'Files', retainOnDelete: 'false' } }));
+    expect(renamed.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(removals(renamed)).toEqual([['site', '', 'cleanup', ['index.html']]]);
+    await driver.destroy(STACK);
+
+    // CDK's tag on a destination bucket of the stack owns it: a rename removes nothing.
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false', ownedBucket: true } }));
+    const owned = await driver.deploy(stack({ version: 'v2', content: { id: 'Files', retainOnDelete: 'false', ownedBucket: true } }));
+    expect([owned.stackStatus, removals(owned)]).toEqual(['UPDATE_COMPLETE', []]);
+    expect(owned.content.map((c) => c.changedKeys)).toEqual([['index.html']]);
+  });
+
+  test('removes the files of the old destination when an Update moves them', async () => {
+    await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false' } }));
+    const moved = await driver.deploy(stack({ version: 'v1', content: { retainOnDelete: 'false' }, more: { Content: deployment('v1', { RetainOnDelete: 'false', DestinationBucketKeyPrefix: 'www/' }) } }));
+    expect(moved.content.map((c) => [c.prefix, c.version === 'removed', c.changedKeys])).toEqual([['', true, ['index.html']], ['www/', false, undefined]]);
+  });
+});
+
+describe('DescribeStackEvents', () => {
+  const client = () => new CloudFormationClient({
+    region: 'eu-west-1', endpoint: driver.cloud.cloudformation.endpoint, credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 3,
+  });
+  const readEvents = { Effect: 'Allow', Action: 'cloudformation:DescribeStackEvents', Resource: `arn:aws:cloudformation:eu-west-1:123456789012:stack/${STACK}/*` };
+  /** Chronological: status, logical id, resource properties (parsed) of the resource's events. */
+  const of = (events: StackEvent[], id: string) => [...events].reverse().filter((e) => e.LogicalResourceId === id)
+    .map((e) => {
+      const properties = e.ResourceProperties === undefined ? undefined : JSON.parse(e.ResourceProperties);
+      return [e.ResourceStatus, properties?.Trigger ?? properties?.Value];
+    });
+
+  test('lists every resource and stack status change, newest first, a page at a time, by stack name or id, with the properties used and why a resource failed', async () => {
+    await driver.close();
+    driver = await LifecycleDriver.start({ cloud: { eventsPageSize: 5 } });
+    await driver.deploy(stack({ version: 'v1', statements: [readEvents] }));
+    const step = await driver.deploy(stack({ version: 'v2', extra: 'Tail', statements: [readEvents] }), { fail: ['Tail'] });
+
+    const pages: StackEvent[][] = [];
+    for await (const page of paginateDescribeStackEvents({ client: client() }, { StackName: STACK })) {
+      pages.push(page.StackEvents ?? []);
+    }
+    expect(pages.length).toBeGreaterThan(2);
+    expect(pages.slice(0, -1).every((p) => p.length === 5)).toBe(true);
+    const events = pages.flat();
+    const byId = await client().send(new DescribeStackEventsCommand({ StackName: driver.stackId(STACK) }));
+    expect(byId.StackEvents).toEqual(events.slice(0, 5));
+    expect(byId.NextToken).toBeDefined();
+    expect(events.map((e) => e.EventId)).toEqual(driver.stackEvents(STACK).map((e) => e.EventId));
+    expect(new Set(events.map((e) => e.EventId)).size).toBe(events.length);
+    const times = events.map((e) => e.Timestamp!.getTime());
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+    expect(events.every((e) => e.StackId === driver.stackId(STACK) && e.StackName === STACK)).toBe(true);
+
+    // The stack's own events, one per status change, newest first.
+    const own = events.filter((e) => e.ResourceType === 'AWS::CloudFormation::Stack');
+    expect(own.every((e) => e.LogicalResourceId === STACK && e.PhysicalResourceId === driver.stackId(STACK))).toBe(true);
+    expect(own.map((e) => e.ResourceStatus).reverse()).toEqual(driver.steps.flatMap((s) => s.events.map((e) => e.status)));
+    expect(own[0].ResourceStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(own.find((e) => e.ResourceStatus === 'UPDATE_ROLLBACK_IN_PROGRESS')!.ResourceStatusReason).toMatch(/failed to update: \[Tail\]/);
+
+    // The custom resource: created, updated forward, and back by the rollback with the properties put back.
+    expect(of(events, 'Purge')).toEqual([
+      ['CREATE_IN_PROGRESS', ['v1']], ['CREATE_COMPLETE', undefined],
+      ['UPDATE_IN_PROGRESS', ['v2']], ['UPDATE_COMPLETE', undefined],
+      ['UPDATE_IN_PROGRESS', ['v1']], ['UPDATE_COMPLETE', undefined],
+    ]);
+    const purge = [...events].reverse().filter((e) => e.LogicalResourceId === 'Purge');
+    expect(purge.map((e) => e.PhysicalResourceId)).toEqual(['', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1']);
+    expect(purge[0].ResourceType).toBe('Custom::CloudFrontInvalidation');
+    expect(JSON.parse(purge[0].ResourceProperties!)).toMatchObject({ DistributionId: 'E1', Paths: ['/*'], ServiceToken: expect.stringMatching(/^arn:aws:lambda:/) });
+    // The resource that failed, with the reason; what the update created, deleted by the rollback's cleanup.
+    expect(of(events, 'Tail')).toEqual([['CREATE_IN_PROGRESS', 'v2'], ['CREATE_FAILED', undefined]]);
+    expect([...events].find((e) => e.LogicalResourceId === 'Tail' && e.ResourceStatus === 'CREATE_FAILED')!.ResourceStatusReason).toMatch(/Failure injected/);
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(of(events, 'Content').map(([status]) => status)).toEqual([
+      'CREATE_IN_PROGRESS', 'CREATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE',
+    ]);
+  });
+
+  test('is refused without IAM for it, says so for a stack that does not exist, and can be throttled', async () => {
+    await driver.deploy(stack({ version: 'v1' }));
+    await expect(client().send(new DescribeStackEventsCommand({ StackName: STACK }))).rejects.toThrow(/not authorized to perform: cloudformation:DescribeStackEvents/);
+    await driver.deploy(stack({ version: 'v2', statements: [readEvents] }));
+    let throttled = 0;
+    driver.cloud.cloudformation.throttleDescribeStackEvents = () => ++throttled <= 1;
+    const out = await client().send(new DescribeStackEventsCommand({ StackName: STACK }));
+    expect(out.StackEvents![0]).toMatchObject({ LogicalResourceId: STACK, ResourceStatus: 'UPDATE_COMPLETE' });
+    expect(driver.cloud.cloudformation.eventsCalls.map((c) => c.status)).toEqual(['Throttling', 'UPDATE_COMPLETE']);
+    // A deleted stack's events are listed by its id only.
+    const id = driver.stackId(STACK)!;
+    await driver.destroy(STACK);
+    driver.cloud.authorizer = () => true;
+    await expect(client().send(new DescribeStackEventsCommand({ StackName: STACK }))).rejects.toThrow(`Stack [${STACK}] does not exist`);
+    expect((await client().send(new DescribeStackEventsCommand({ StackName: id }))).StackEvents![0].ResourceStatus).toBe('DELETE_COMPLETE');
   });
 });
 

@@ -52,6 +52,10 @@ export interface TemplateResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly DependsOn?: string | string[];
+  /** `Delete` (the default), `Retain`, `RetainExceptOnCreate` or `Snapshot`. */
+  readonly DeletionPolicy?: string;
+  /** `Delete` (the default), `Retain` or `Snapshot`. */
+  readonly UpdateReplacePolicy?: string;
   readonly Condition?: string;
   readonly Metadata?: Record<string, unknown>;
 }

@@ -5,12 +5,14 @@
  * state; sends the stack's Custom::CloudFrontInvalidation resources Create, Update and Delete
  * requests the way CloudFormation does (asynchronous invocation, presigned ResponseURL, waiting up
  * to the resource's ServiceTimeout); applies IAM policies, Lambda permissions, queue policies and
- * EventBridge rules as they are deployed; keeps what each BucketDeployment put in its bucket;
- * deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
+ * EventBridge rules as they are deployed (IAM's changes reaching the handlers late, if asked);
+ * keeps what each BucketDeployment put in its bucket, and what its Delete removes there when it
+ * does not retain its files; deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
  * (updates back to the old properties, in either order, then deletes what the update created),
  * stopping at UPDATE_ROLLBACK_FAILED when a resource cannot be put back, until
- * ContinueUpdateRollback; cleans up after success; and sends EventBridge a stack status event at
- * every status change (CLOUDFORMATION.md, "Stack status events").
+ * ContinueUpdateRollback; cleans up after success; sends EventBridge a stack status event at
+ * every status change (CLOUDFORMATION.md, "Stack status events"); and records every stack event,
+ * the resources' status changes and the stack's, for DescribeStackEvents.
  * It is the only code that knows it is not AWS.
  */
 import { createHash } from 'crypto';
@@ -22,7 +24,7 @@ import type { ResolveContext } from './intrinsics';
 import { resolve } from './intrinsics';
 import type { LocalCloudOptions } from './local-cloud';
 import { ACCOUNT_ID, LocalCloud, REGION } from './local-cloud';
-import type { CustomResourceAnswer } from '../emulator/cloudformation';
+import type { CustomResourceAnswer, StackEvent } from '../emulator/cloudformation';
 import type { EmulatedInvalidation } from '../emulator/cloudfront';
 import type { DeliveryOptions, DeliveryRecord, Rule, RuleTarget } from '../emulator/eventbridge';
 import { stackStatusChangeEvent } from '../emulator/eventbridge';
@@ -52,6 +54,12 @@ export interface DriverOptions {
   readonly rollbackOrder?: RollbackOrder;
   /** Longest wait for a custom resource's answer, whatever its ServiceTimeout. @default 120000 */
   readonly answerTimeoutMs?: number;
+  /**
+   * How long a change of IAM (a policy or a role's inline policies created, updated or deleted) takes
+   * to reach the handlers' authorizer after the driver applied it: IAM is eventually consistent, and
+   * a grant may take seconds. @default 0
+   */
+  readonly iamPropagationMs?: number;
   /** Seed for stack and request ids, and for event faults, so that runs repeat exactly. @default 1 */
   readonly seed?: number;
   /** Stack status events delivered twice or late, at random. */
@@ -101,7 +109,22 @@ export interface DeployOptions {
   readonly staleDuplicate?: boolean;
   /** How long a rollback takes over each resource it puts back, as a slow resource would. @default 0 */
   readonly rollbackStepMs?: number;
+  /**
+   * DisableRollback (`cdk deploy --no-rollback`): a deploy that fails stops at UPDATE_FAILED (or
+   * CREATE_FAILED), keeping what it created and updated, the resource that failed as it was, with
+   * no cleanup; then `rollbackStack`, another deploy, or `destroy`. @default false
+   */
+  readonly disableRollback?: boolean;
   /** How this step's stack status events are delivered (on top of the driver's `eventFaults`). */
+  readonly events?: DeliveryOptions;
+}
+
+export interface RollbackStackOptions {
+  /** Resources that fail to roll back: the stack ends UPDATE_ROLLBACK_FAILED, until `continueUpdateRollback`. */
+  readonly fail?: readonly string[];
+  /** RetainExceptOnCreate: what the failed operations created is deleted even with DeletionPolicy Retain. @default false */
+  readonly retainExceptOnCreate?: boolean;
+  /** How this step's stack status events are delivered. */
   readonly events?: DeliveryOptions;
 }
 
@@ -115,6 +138,18 @@ export interface ContinueRollbackOptions {
 }
 
 export type Phase = 'deploy' | 'rollback' | 'cleanup' | 'delete' | 'redelivery';
+
+/** How a resource is deleted: which of its policies applies, and whether the operation that deletes it created it. */
+interface Removal {
+  /** Its definition in the template that gives its DeletionPolicy and UpdateReplacePolicy. */
+  readonly def?: TemplateResource;
+  /** Created by the operation now deleting it (a rollback's cleanup, a failed creation's rollback): RetainExceptOnCreate deletes it. */
+  readonly createdNow?: boolean;
+  /** RollbackStack's RetainExceptOnCreate: what the operation created is deleted even with DeletionPolicy Retain. */
+  readonly retainExceptOnCreate?: boolean;
+  /** The old resource of a replacement: UpdateReplacePolicy applies, and the logical id stays the stack's. */
+  readonly replaced?: boolean;
+}
 
 export interface RequestRecord {
   readonly logicalId: string;
@@ -130,6 +165,8 @@ export interface RequestRecord {
   readonly properties: Record<string, unknown>;
   /** OldResourceProperties as sent (Update). */
   readonly oldProperties?: Record<string, unknown>;
+  /** PhysicalResourceId as sent (Update, Delete). */
+  readonly physicalId?: string;
   answer?: CustomResourceAnswer;
   /** When the first answer arrived, in the sequence shared with CloudFront's requests. */
   answeredAt?: number;
@@ -144,6 +181,10 @@ export interface RequestRecord {
 export interface ResourceChange {
   readonly logicalId: string;
   readonly type: string;
+  /**
+   * `skip`: left as it is, either skipped by ContinueUpdateRollback (ResourcesToSkip) or, in a
+   * deletion, retained (DELETE_SKIPPED: DeletionPolicy or UpdateReplacePolicy Retain).
+   */
   readonly action: 'create' | 'update' | 'delete' | 'fail' | 'revert' | 'skip';
   readonly phase: Phase;
   /** When the change finished, in the sequence shared with CloudFront's requests. */
@@ -156,7 +197,7 @@ export interface ResourceChange {
 export interface ContentChange {
   readonly bucket: string;
   readonly prefix: string;
-  /** A short hash of the sources deployed there. */
+  /** A short hash of the sources deployed there; `removed` when a BucketDeployment's Delete or move removed the files. */
   readonly version: string;
   /** Distributions with an origin on the bucket. */
   readonly distributions: readonly string[];
@@ -207,7 +248,10 @@ export interface StepReport {
   readonly deliveries: readonly EventDelivery[];
   /** Deliveries held back, to come once the next step has begun. */
   readonly heldDeliveries: number;
-  /** Whether a stack is left in UPDATE_ROLLBACK_FAILED, its rollback to be continued. */
+  /**
+   * Whether a stack is left where its changes wait for a later step: UPDATE_ROLLBACK_FAILED (its
+   * rollback to be continued), or UPDATE_FAILED or CREATE_FAILED (to be rolled back or deployed again).
+   */
   readonly rollbackPending: boolean;
 }
 
@@ -219,20 +263,39 @@ interface Deployed {
   attributes: Record<string, unknown>;
 }
 
-/** An update under way: what it started from, what it did, and how far its rollback got. */
+/**
+ * An update under way: what it started from (the last stable state), what it did, and how far its
+ * rollback got. An update that failed without rolling back (UPDATE_FAILED, CREATE_FAILED) stays,
+ * and the next deploy carries on from it: its rollback goes back to the same stable state.
+ */
 interface Transition {
   readonly creating: boolean;
+  /** The last stable template; none when the stack was never created whole. */
   readonly oldTemplate?: Template;
   readonly oldSynthesized?: SynthesizedStack;
   readonly oldParameters: Record<string, string>;
   readonly template: Template;
   readonly synthesized: SynthesizedStack;
+  /** The templates of the failed updates this one carries on from, newest first. */
+  readonly earlier: readonly Template[];
   /** Resources as they were before the update. */
   readonly before: Map<string, Deployed>;
   /** Existing resources the update changed (or tried to), in order. */
   readonly touched: string[];
   /** Resources the update created, in order. */
   readonly created: string[];
+  /**
+   * Resources replaced (a custom resource that answered a new physical id, an SSM parameter renamed):
+   * the old resource, deleted by the cleanup of the update (`deploy`) or of its rollback (`rollback`).
+   */
+  readonly replaced: Array<{ readonly old: Deployed; readonly phase: Phase }>;
+  /**
+   * Custom resources whose Create failed with a physical id in the answer: they exist, and the
+   * rollback, the next update's cleanup or the stack's deletion deletes them.
+   */
+  readonly failedCreates: Deployed[];
+  /** RollbackStack's RetainExceptOnCreate. */
+  retainExceptOnCreate?: boolean;
   /** What the rollback still has to put back, in its order. */
   remaining?: string[];
   /** The resource that failed to roll back, which ContinueUpdateRollback may skip. */
@@ -278,8 +341,11 @@ export class LifecycleDriver {
   private readonly stacks = new Map<string, StackState>();
   private readonly exports = new Map<string, unknown>();
   private readonly prng: Prng;
-  /** Applied IAM policies: statements by policy resource, with the roles they attach to. */
-  private readonly policies = new Map<string, { roles: string[]; statements: unknown[] }>();
+  /**
+   * Applied IAM policies by policy resource: each version (statements, with the roles they attach
+   * to; none once deleted) with the time it reaches the authorizer, oldest first.
+   */
+  private readonly policies = new Map<string, Array<{ from: number; policy?: { roles: string[]; statements: unknown[] } }>>();
   /** Names of the roles invalidation handlers run as. */
   private readonly handlerRoles = new Set<string>();
   /** Current content per bucket/prefix. */
@@ -319,13 +385,20 @@ export class LifecycleDriver {
     if (stack?.status === 'UPDATE_ROLLBACK_FAILED') {
       throw new Error(`Stack:${stack.id} is in UPDATE_ROLLBACK_FAILED state and can not be updated.`);
     }
-    if (!stack || stack.status.startsWith('DELETE')) {
+    // A stack whose creation rolled back cannot be updated: `cdk deploy` deletes it, then creates it anew.
+    const rolledBack = stack?.status === 'ROLLBACK_COMPLETE' ? stack : undefined;
+    if (!stack || stack.status.startsWith('DELETE') || rolledBack) {
       stack = this.newStack(synthesized.stackName, `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${synthesized.stackName}/${this.uuid()}`);
     }
     const target = stack;
     // `cdk deploy` publishes the assets before CloudFormation deploys the template.
     this.cloud.publishFileAssets(synthesized.assemblyDir);
-    return this.step(target, options.events, () => this.update(target, synthesized, options));
+    return this.step(target, options.events, async () => {
+      if (rolledBack) {
+        await this.deleteStack(rolledBack, 'delete');
+      }
+      await this.update(target, synthesized, options);
+    });
   }
 
   /**
@@ -348,10 +421,33 @@ export class LifecycleDriver {
     });
   }
 
+  /**
+   * RollbackStack (`cdk rollback`): rolls a stack left UPDATE_FAILED back to its last stable
+   * template (UPDATE_ROLLBACK_IN_PROGRESS, the cleanup of what the failed updates created,
+   * UPDATE_ROLLBACK_COMPLETE), or one left CREATE_FAILED, or UPDATE_FAILED with no stable state,
+   * to nothing (ROLLBACK_IN_PROGRESS, everything deleted, ROLLBACK_COMPLETE).
+   */
+  public async rollbackStack(stackName: string, options: RollbackStackOptions = {}): Promise<StepReport> {
+    const stack = this.stacks.get(stackName);
+    if (!stack || !['UPDATE_FAILED', 'CREATE_FAILED'].includes(stack.status) || !stack.transition) {
+      throw new Error(`Stack ${stackName} is in ${stack?.status ?? 'no'} state: only a stack in CREATE_FAILED or UPDATE_FAILED can be rolled back`);
+    }
+    const t = stack.transition;
+    t.retainExceptOnCreate = options.retainExceptOnCreate;
+    return this.step(stack, options.events, async () => {
+      if (t.oldTemplate === undefined) {
+        await this.rollBackCreation(stack, 'User Initiated');
+      } else {
+        this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS', 'User Initiated');
+        await this.rollBack(stack, { fail: options.fail ?? [], skip: [] });
+      }
+    });
+  }
+
   /** Deletes a stack: every resource, dependents first. */
   public async destroy(stackName: string): Promise<StepReport> {
     const stack = this.stacks.get(stackName);
-    if (!stack?.template) {
+    if (!stack || stack.status === 'REVIEW_IN_PROGRESS' || stack.status === 'DELETE_COMPLETE') {
       throw new Error(`stack ${stackName} is not deployed`);
     }
     return this.step(stack, undefined, () => this.deleteStack(stack, 'delete'));
@@ -392,6 +488,12 @@ export class LifecycleDriver {
 
   public stackStatus(stackName: string): string | undefined {
     return this.stacks.get(stackName)?.status;
+  }
+
+  /** A stack's events so far, newest first, as DescribeStackEvents lists them. */
+  public stackEvents(stackName: string): readonly StackEvent[] {
+    const stack = this.stacks.get(stackName);
+    return (stack && this.cloud.cloudformation.stackEvents(stack.id)) ?? [];
   }
 
   /** The name of the nested stack that a parent's AWS::CloudFormation::Stack resource holds. */
@@ -449,7 +551,7 @@ export class LifecycleDriver {
       events: current.events,
       deliveries: this.eventDeliveries(eventbridge.deliveries.slice(firstDelivery)),
       heldDeliveries: eventbridge.heldCount,
-      rollbackPending: [...this.stacks.values()].some((s) => s.status === 'UPDATE_ROLLBACK_FAILED'),
+      rollbackPending: [...this.stacks.values()].some((s) => ['UPDATE_ROLLBACK_FAILED', 'UPDATE_FAILED', 'CREATE_FAILED'].includes(s.status)),
     };
     this.current = undefined;
     this.steps.push(report);
@@ -482,10 +584,12 @@ export class LifecycleDriver {
   }
 
   private async update(stack: StackState, synthesized: SynthesizedStack, options: DeployOptions): Promise<void> {
-    const creating = stack.template === undefined;
+    // From UPDATE_FAILED or CREATE_FAILED, an update carries on from the failed one.
+    const resuming = stack.status === 'UPDATE_FAILED' || stack.status === 'CREATE_FAILED';
+    const creating = stack.template === undefined && !resuming;
     const previous = this.lastSent;
     const parameters = { ...this.parameterValues(synthesized.template), ...options.parameters };
-    if (!creating && JSON.stringify([stack.template, stack.parameters]) === JSON.stringify([synthesized.template, parameters])) {
+    if (!creating && !resuming && JSON.stringify([stack.template, stack.parameters]) === JSON.stringify([synthesized.template, parameters])) {
       // The same template and parameter values: "No updates are to be performed", and no status change.
       stack.synthesized = synthesized;
       return;
@@ -503,14 +607,13 @@ export class LifecycleDriver {
       return;
     }
     const reason = `The following resource(s) failed to ${creating ? 'create' : 'update'}: [${failure}]. `;
-    if (creating) {
-      this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
-      for (const id of [...stack.transition!.created].reverse()) {
-        await this.remove(stack, id, 'rollback');
-      }
-      stack.transition = undefined;
-      stack.template = undefined;
-      this.setStatus(stack, 'ROLLBACK_COMPLETE');
+    if (options.disableRollback) {
+      // What was done stays as it is, until a rollback, another deploy, or the stack's deletion.
+      this.setStatus(stack, creating ? 'CREATE_FAILED' : 'UPDATE_FAILED', reason);
+      return;
+    }
+    if (stack.transition!.oldTemplate === undefined) {
+      await this.rollBackCreation(stack, reason);
       return;
     }
     this.setStatus(stack, 'UPDATE_ROLLBACK_IN_PROGRESS', reason);
@@ -526,6 +629,33 @@ export class LifecycleDriver {
   }
 
   /**
+   * The rollback of a stack never created whole (a failed creation, or RollbackStack with no stable
+   * state): everything it created deleted, dependents first, a custom resource whose Create failed
+   * included; ROLLBACK_COMPLETE.
+   */
+  private async rollBackCreation(stack: StackState, reason: string): Promise<void> {
+    const t = stack.transition!;
+    this.setStatus(stack, 'ROLLBACK_IN_PROGRESS', reason);
+    await this.removeCreated(stack, t, 'rollback');
+    stack.transition = undefined;
+    stack.template = undefined;
+    this.setStatus(stack, 'ROLLBACK_COMPLETE');
+  }
+
+  /** What the failed operations created, deleted in reverse order: the ones whose creation failed (the last tried) first. */
+  private async removeCreated(stack: StackState, t: Transition, phase: Phase): Promise<void> {
+    const how = (id: string): Removal => ({ def: definition(t, id), createdNow: true, retainExceptOnCreate: t.retainExceptOnCreate });
+    for (const failed of [...t.failedCreates].reverse()) {
+      await this.removeResource(stack, failed, phase, how(failed.logicalId));
+    }
+    for (const id of [...t.created].reverse()) {
+      if (stack.resources.has(id)) {
+        await this.remove(stack, id, phase, how(id));
+      }
+    }
+  }
+
+  /**
    * The forward pass of an update: every resource whose properties changed is created or updated,
    * dependencies first, until one fails. Returns the one that failed.
    */
@@ -533,16 +663,26 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, parameters: Record<string, string>, options: DeployOptions,
   ): Promise<string | undefined> {
     const template = synthesized.template;
+    // An update that failed without rolling back: this one carries on from it, back to the same stable state.
+    const carried = stack.transition;
     const transition: Transition = {
-      creating: stack.template === undefined,
-      oldTemplate: stack.template,
-      oldSynthesized: stack.synthesized,
-      oldParameters: stack.parameters,
+      creating: carried?.creating ?? stack.template === undefined,
+      oldTemplate: carried ? carried.oldTemplate : stack.template,
+      oldSynthesized: carried ? carried.oldSynthesized : stack.synthesized,
+      oldParameters: carried ? carried.oldParameters : stack.parameters,
       template,
       synthesized,
-      before: new Map([...stack.resources].map(([id, r]) => [id, { ...r, attributes: { ...r.attributes } }])),
-      touched: [],
-      created: [],
+      earlier: carried ? [carried.template, ...carried.earlier] : [],
+      before: carried?.before ?? new Map([...stack.resources].map(([id, r]) => [id, { ...r, attributes: { ...r.attributes } }])),
+      touched: [...carried?.touched ?? []],
+      created: [...carried?.created ?? []],
+      replaced: [...carried?.replaced ?? []],
+      failedCreates: [...carried?.failedCreates ?? []],
+    };
+    const track = (list: string[], id: string) => {
+      if (!transition.created.includes(id) && !list.includes(id)) {
+        list.push(id);
+      }
     };
     stack.transition = transition;
     stack.parameters = parameters;
@@ -558,6 +698,9 @@ export class LifecycleDriver {
         continue;
       }
       if (options.fail?.includes(id) && !stack.parent) {
+        const verb = existing ? 'UPDATE' : 'CREATE';
+        this.resourceEvent(stack, id, def.Type, `${verb}_IN_PROGRESS`, { physicalId: existing?.physicalId, properties });
+        this.resourceEvent(stack, id, def.Type, `${verb}_FAILED`, { physicalId: existing?.physicalId, reason: INJECTED_FAILURE });
         this.note(stack, id, def.Type, 'fail', 'deploy');
         return id;
       }
@@ -565,14 +708,14 @@ export class LifecycleDriver {
         ? await this.change(stack, synthesized, id, def, properties, existing, 'deploy', options)
         : await this.create(stack, synthesized, id, def, properties, 'deploy', options);
       if (!ok) {
-        if (existing) {
+        if (existing && !options.disableRollback) {
           // A resource whose update failed is rolled back too: its Update back names what was tried.
           existing.properties = properties;
-          transition.touched.push(id);
+          track(transition.touched, id);
         }
         return id;
       }
-      (existing ? transition.touched : transition.created).push(id);
+      track(existing ? transition.touched : transition.created, id);
     }
     stack.template = template;
     stack.synthesized = synthesized;
@@ -588,10 +731,19 @@ export class LifecycleDriver {
         await this.cleanUp(child);
       }
     }
-    for (const id of deploymentOrder(t.oldTemplate!).reverse()) {
-      if (!(id in t.template.Resources) && stack.resources.has(id)) {
-        await this.remove(stack, id, 'cleanup');
+    // Removed resources, and the old resources of replacements, dependents first; then what failed to be created.
+    const resources = [t.oldTemplate?.Resources, ...[...t.earlier].reverse().map((e) => e.Resources), t.template.Resources];
+    const merged: Template = { Resources: Object.assign({}, ...resources) };
+    for (const id of deploymentOrder(merged).reverse()) {
+      for (const { old } of t.replaced.filter((r) => r.phase === 'deploy' && r.old.logicalId === id)) {
+        await this.removeResource(stack, old, 'cleanup', { def: t.template.Resources[id], replaced: true });
       }
+      if (!(id in t.template.Resources) && stack.resources.has(id)) {
+        await this.remove(stack, id, 'cleanup', { def: definition(t, id) });
+      }
+    }
+    for (const failed of [...t.failedCreates].reverse()) {
+      await this.removeResource(stack, failed, 'cleanup', { def: definition(t, failed.logicalId) });
     }
     stack.transition = undefined;
     this.setStatus(stack, 'UPDATE_COMPLETE');
@@ -613,6 +765,8 @@ export class LifecycleDriver {
       const current = stack.resources.get(id)!;
       if (how.skip.includes(id)) {
         t.remaining.shift();
+        // ContinueUpdateRollback's ResourcesToSkip: taken as rolled back, left as it is.
+        this.resourceEvent(stack, id, current.type, 'UPDATE_COMPLETE', { physicalId: current.physicalId, reason: 'Resource skipped during UpdateRollback' });
         this.note(stack, id, current.type, 'skip', 'rollback');
         continue;
       }
@@ -623,14 +777,20 @@ export class LifecycleDriver {
       const old = t.before.get(id)!;
       let ok: boolean;
       if (how.fail.includes(id)) {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_IN_PROGRESS', { physicalId: current.physicalId, properties: old.properties });
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', { physicalId: current.physicalId, reason: INJECTED_FAILURE });
         this.note(stack, id, def.Type, 'fail', 'rollback');
         ok = false;
       } else if (def.Type === NESTED_STACK_TYPE) {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_IN_PROGRESS', { physicalId: current.physicalId, properties: old.properties });
         ok = await this.rollBackNested(stack, id, how.skip);
         if (ok) {
           current.properties = old.properties;
           current.attributes = { ...old.attributes };
+          this.resourceEvent(stack, id, def.Type, 'UPDATE_COMPLETE', { physicalId: current.physicalId });
           this.note(stack, id, def.Type, 'revert', 'rollback');
+        } else {
+          this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', { physicalId: current.physicalId, reason: `Embedded stack ${current.physicalId} was not successfully rolled back` });
         }
       } else {
         ok = await this.change(stack, t.oldSynthesized!, id, def, old.properties, current, 'rollback', {});
@@ -657,9 +817,11 @@ export class LifecycleDriver {
         await this.finishRollback(child);
       }
     }
-    for (const id of [...t.created].reverse()) {
-      await this.remove(stack, id, 'rollback');
+    // What the rollback replaced (the resources the update had put in their place), then what the update created.
+    for (const { old } of [...t.replaced].reverse().filter((r) => r.phase === 'rollback')) {
+      await this.removeResource(stack, old, 'rollback', { def: definition(t, old.logicalId), replaced: true, createdNow: true });
     }
+    await this.removeCreated(stack, t, 'rollback');
     stack.template = t.oldTemplate;
     stack.synthesized = t.oldSynthesized;
     stack.parameters = t.oldParameters;
@@ -695,16 +857,24 @@ export class LifecycleDriver {
       .filter((s): s is StackState => s !== undefined);
   }
 
-  /** Deletes a whole stack, dependents first: the resources of a failed update not rolled back included. */
-  private async deleteStack(stack: StackState, phase: Phase): Promise<void> {
+  /**
+   * Deletes a whole stack, dependents first: the resources of a failed update not rolled back
+   * included, each as the newest template that has it says (DeletionPolicy).
+   */
+  private async deleteStack(stack: StackState, phase: Phase, createdNow = false): Promise<void> {
     this.setStatus(stack, 'DELETE_IN_PROGRESS', 'User Initiated');
-    const templates = [stack.transition?.template, stack.template].filter((t): t is Template => t !== undefined);
-    const merged: Template = { Resources: Object.assign({}, ...templates.reverse().map((t) => t.Resources)) };
+    const t = stack.transition;
+    const templates = [t?.template, ...t?.earlier ?? [], stack.template].filter((x): x is Template => x !== undefined);
+    const merged: Template = { Resources: Object.assign({}, ...[...templates].reverse().map((x) => x.Resources)) };
     const order = deploymentOrder(merged).reverse();
+    const def = (id: string) => templates.find((x) => id in x.Resources)?.Resources[id];
     for (const id of [...order, ...stack.resources.keys()]) {
       if (stack.resources.has(id)) {
-        await this.remove(stack, id, phase);
+        await this.remove(stack, id, phase, { def: def(id), createdNow });
       }
+    }
+    for (const failed of [...t?.failedCreates ?? []].reverse()) {
+      await this.removeResource(stack, failed, phase, { def: def(failed.logicalId), createdNow });
     }
     stack.transition = undefined;
     stack.template = undefined;
@@ -715,9 +885,16 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, phase: Phase,
     options: DeployOptions,
   ): Promise<boolean> {
+    this.resourceEvent(stack, id, def.Type, 'CREATE_IN_PROGRESS', { properties });
     if (def.Type === INVALIDATION_TYPE) {
-      const answer = await this.sendRequest(stack, id, def.Type, 'Create', properties, undefined, undefined, phase, options);
+      const record = await this.sendRequest(stack, id, def.Type, 'Create', properties, undefined, undefined, phase, options);
+      const answer = record.answer;
       if (answer?.Status !== 'SUCCESS') {
+        this.resourceEvent(stack, id, def.Type, 'CREATE_FAILED', { physicalId: answer?.PhysicalResourceId, reason: failureReason(record) });
+        if (answer?.PhysicalResourceId) {
+          // It exists, under the physical id it answered: whatever deletes what the operation created deletes it too.
+          stack.transition?.failedCreates.push({ logicalId: id, type: def.Type, physicalId: answer.PhysicalResourceId, properties, attributes: {} });
+        }
         return false;
       }
       stack.resources.set(id, { logicalId: id, type: def.Type, physicalId: answer.PhysicalResourceId, properties, attributes: { ...answer.Data } });
@@ -730,7 +907,9 @@ export class LifecycleDriver {
       const nested = this.nestedTemplate(synthesized, child, properties);
       const failure = await this.forward(child, nested, this.nestedParameters(nested, properties), options);
       if (failure !== undefined) {
-        this.setStatus(child, 'CREATE_FAILED', `The following resource(s) failed to create: [${failure}]. `);
+        const reason = `The following resource(s) failed to create: [${failure}]. `;
+        this.setStatus(child, 'CREATE_FAILED', reason);
+        this.resourceEvent(stack, id, def.Type, 'CREATE_FAILED', { physicalId: child.id, reason: `Embedded stack ${child.id} was not successfully created: ${reason}` });
         // The parent's rollback deletes it, with what it got to create.
         stack.transition?.created.push(id);
         return false;
@@ -744,6 +923,7 @@ export class LifecycleDriver {
       this.apply(stack, synthesized, deployed, phase);
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Create', phase, properties });
     }
+    this.resourceEvent(stack, id, def.Type, 'CREATE_COMPLETE', { physicalId: stack.resources.get(id)!.physicalId });
     this.note(stack, id, def.Type, 'create', phase);
     return true;
   }
@@ -752,13 +932,16 @@ export class LifecycleDriver {
     stack: StackState, synthesized: SynthesizedStack, id: string, def: TemplateResource, properties: Record<string, unknown>, existing: Deployed,
     phase: Phase, options: DeployOptions,
   ): Promise<boolean> {
+    this.resourceEvent(stack, id, def.Type, 'UPDATE_IN_PROGRESS', { physicalId: existing.physicalId, properties });
     if (def.Type === INVALIDATION_TYPE) {
-      const answer = await this.sendRequest(stack, id, def.Type, 'Update', properties, existing.properties, existing.physicalId, phase, options);
+      const record = await this.sendRequest(stack, id, def.Type, 'Update', properties, existing.properties, existing.physicalId, phase, options);
+      const answer = record.answer;
       if (answer?.Status !== 'SUCCESS') {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', { physicalId: existing.physicalId, reason: failureReason(record) });
         return false;
       }
       if (answer.PhysicalResourceId !== existing.physicalId) {
-        throw new Error(`${id} answered a new physical id on ${phase}: a replacement, which this handler must never ask for`);
+        this.replace(stack, existing, answer.PhysicalResourceId, phase);
       }
       existing.properties = properties;
       existing.attributes = { ...answer.Data };
@@ -769,6 +952,10 @@ export class LifecycleDriver {
       const nested = this.nestedTemplate(synthesized, child, properties);
       const failure = await this.forward(child, nested, this.nestedParameters(nested, properties), options);
       if (failure !== undefined) {
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', {
+          physicalId: existing.physicalId,
+          reason: `Embedded stack ${child.id} was not successfully updated. Currently in ${child.status} with reason: The following resource(s) failed to update: [${failure}]. `,
+        });
         return false;
       }
       // Its cleanup waits for the parent's.
@@ -779,27 +966,65 @@ export class LifecycleDriver {
       existing.properties = properties;
       // A new name replaces an SSM parameter: a new physical id, which whatever refers to it sees.
       if (def.Type === 'AWS::SSM::Parameter' && properties.Name !== undefined && properties.Name !== oldProperties.Name) {
+        this.replace(stack, { ...existing, properties: oldProperties }, String(properties.Name), phase);
         existing.physicalId = String(properties.Name);
         existing.attributes = { ...existing.attributes, Value: properties.Value };
       }
-      this.apply(stack, synthesized, existing, phase);
+      this.apply(stack, synthesized, existing, phase, oldProperties);
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Update', phase, properties, oldProperties });
     }
+    this.resourceEvent(stack, id, def.Type, 'UPDATE_COMPLETE', { physicalId: existing.physicalId });
     this.note(stack, id, def.Type, phase === 'rollback' ? 'revert' : 'update', phase);
     return true;
   }
 
-  private async remove(stack: StackState, id: string, phase: Phase): Promise<void> {
-    const deployed = stack.resources.get(id)!;
+  /**
+   * An update that gave a resource a new physical id replaced it: CloudFormation keeps the old one
+   * until the cleanup, which deletes it (as its UpdateReplacePolicy says).
+   */
+  private replace(stack: StackState, existing: Deployed, physicalId: string, phase: Phase): void {
+    stack.transition?.replaced.push({ old: { ...existing, attributes: { ...existing.attributes } }, phase });
+    existing.physicalId = physicalId;
+    this.resourceEvent(stack, existing.logicalId, existing.type, 'UPDATE_IN_PROGRESS', {
+      physicalId, reason: 'Requested update requires the creation of a new physical resource; hence creating one.',
+    });
+  }
+
+  /** Deletes a resource of the stack, as its DeletionPolicy says (see `Removal`). */
+  private async remove(stack: StackState, id: string, phase: Phase, how: Removal): Promise<void> {
+    await this.removeResource(stack, stack.resources.get(id)!, phase, how);
+  }
+
+  /**
+   * Deletes a resource, or leaves it be when its policy retains it (DELETE_SKIPPED: no Delete
+   * request, nothing undone). The stack forgets it, unless its logical id now names another (the old
+   * resource of a replacement, one whose creation failed).
+   */
+  private async removeResource(stack: StackState, deployed: Deployed, phase: Phase, how: Removal): Promise<void> {
+    const id = deployed.logicalId;
+    const policy = how.replaced ? how.def?.UpdateReplacePolicy : how.def?.DeletionPolicy;
+    const retained = policy === 'Retain' ? !(how.createdNow && how.retainExceptOnCreate) : policy === 'RetainExceptOnCreate' && !how.createdNow;
+    if (stack.resources.get(id) === deployed) {
+      stack.resources.delete(id);
+    }
+    if (retained) {
+      this.resourceEvent(stack, id, deployed.type, 'DELETE_SKIPPED', { physicalId: deployed.physicalId });
+      this.note(stack, id, deployed.type, 'skip', phase);
+      return;
+    }
+    this.resourceEvent(stack, id, deployed.type, 'DELETE_IN_PROGRESS', { physicalId: deployed.physicalId });
+    let failed: string | undefined;
     switch (deployed.type) {
-      case INVALIDATION_TYPE:
+      case INVALIDATION_TYPE: {
         // CloudFormation retries a failing cleanup Delete and then moves on; the handler must never fail one.
-        await this.sendRequest(stack, id, deployed.type, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
+        const record = await this.sendRequest(stack, id, deployed.type, 'Delete', deployed.properties, undefined, deployed.physicalId, phase, {});
+        failed = record.answer?.Status === 'SUCCESS' ? undefined : failureReason(record);
         break;
+      }
       case NESTED_STACK_TYPE: {
         const child = this.stacks.get(deployed.physicalId.split('/')[1]);
         if (child && !child.status.startsWith('DELETE')) {
-          await this.deleteStack(child, phase);
+          await this.deleteStack(child, phase, how.createdNow ?? false);
         }
         break;
       }
@@ -822,27 +1047,48 @@ export class LifecycleDriver {
         this.queuePolicies.delete(`${stack.name}/${id}`);
         break;
       case 'AWS::IAM::Policy':
-        this.policies.delete(`${stack.name}/${id}`);
+        this.setPolicy(`${stack.name}/${id}`, undefined);
         break;
       case 'AWS::IAM::Role':
-        this.policies.delete(`${stack.name}/${id}/inline`);
+        this.setPolicy(`${stack.name}/${id}/inline`, undefined);
         break;
+      case 'Custom::CDKBucketDeployment': {
+        // RetainOnDelete false: the handler empties the destination, unless a BucketDeployment's tag on the bucket owns it.
+        const bucket = String(deployed.properties.DestinationBucketName);
+        const prefix = keyPrefix(deployed.properties);
+        if (!retainsOnDelete(deployed.properties) && !this.bucketOwned(bucket, prefix)) {
+          this.removeContent(bucket, prefix, phase);
+        }
+        break;
+      }
     }
     if (deployed.type !== INVALIDATION_TYPE) {
       await this.options.customResources?.[deployed.type]?.({ stackName: stack.name, logicalId: id, requestType: 'Delete', phase, properties: deployed.properties });
     }
-    stack.resources.delete(id);
+    this.resourceEvent(stack, id, deployed.type, failed === undefined ? 'DELETE_COMPLETE' : 'DELETE_FAILED', { physicalId: deployed.physicalId, reason: failed });
     this.note(stack, id, deployed.type, 'delete', phase);
   }
 
   private async sendRequest(
     stack: StackState, logicalId: string, resourceType: string, requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>,
     oldProperties: Record<string, unknown> | undefined, physicalId: string | undefined, phase: Phase, options: DeployOptions,
-  ): Promise<CustomResourceAnswer | undefined> {
+  ): Promise<RequestRecord> {
     const serviceToken = String(properties.ServiceToken);
     const functionName = serviceToken.split(':').pop()!;
+    const requestId = this.uuid();
+    const stackStatus = stack.status;
+    const sentAt = this.clock();
     const record: RequestRecord = {
-      logicalId, resourceType, requestType, requestId: this.uuid(), phase, stackStatus: stack.status, sentAt: this.clock(), properties, oldProperties,
+      logicalId,
+      resourceType,
+      requestType,
+      requestId,
+      phase,
+      stackStatus,
+      sentAt,
+      properties,
+      oldProperties,
+      physicalId,
     };
     this.current!.requests.push(record);
     const { url, token } = this.cloud.cloudformation.newResponseUrl();
@@ -883,7 +1129,7 @@ export class LifecycleDriver {
     } else {
       this.statuses.set(statusKey, `${requestType.toUpperCase()}_${record.answer?.Status === 'SUCCESS' ? 'COMPLETE' : 'FAILED'}`);
     }
-    return record.answer;
+    return record;
   }
 
   /** Delivers a request once more, as Lambda may long after it was answered; its answer is collected at the end of the step. */
@@ -994,7 +1240,7 @@ export class LifecycleDriver {
   }
 
   /** What deploying a resource does beyond existing: code to run, permissions, rules, files in a bucket. */
-  private apply(stack: StackState, synthesized: SynthesizedStack, deployed: Deployed, phase: Phase): void {
+  private apply(stack: StackState, synthesized: SynthesizedStack, deployed: Deployed, phase: Phase, oldProperties?: Record<string, unknown>): void {
     const p = deployed.properties;
     switch (deployed.type) {
       case 'AWS::Lambda::Function': {
@@ -1040,17 +1286,24 @@ export class LifecycleDriver {
       case 'AWS::IAM::Policy': {
         const roles = (p.Roles ?? []) as string[];
         const statements = (p.PolicyDocument as { Statement: unknown[] }).Statement;
-        this.policies.set(`${stack.name}/${deployed.logicalId}`, { roles, statements });
+        this.setPolicy(`${stack.name}/${deployed.logicalId}`, { roles, statements });
         break;
       }
       case 'AWS::IAM::Role': {
         const inline = (p.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
-        this.policies.set(`${stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements: inline.flatMap((x) => x.PolicyDocument.Statement) });
+        this.setPolicy(`${stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements: inline.flatMap((x) => x.PolicyDocument.Statement) });
         break;
       }
       case 'Custom::CDKBucketDeployment': {
         const bucket = String(p.DestinationBucketName);
         const prefix = String(p.DestinationBucketKeyPrefix ?? '');
+        // An Update that moves the files without retaining them first removes the old destination, owned or not.
+        if (oldProperties && !retainsOnDelete(p)) {
+          const [oldBucket, oldPrefix] = [String(oldProperties.DestinationBucketName ?? ''), keyPrefix(oldProperties)];
+          if (oldBucket !== '' && (oldBucket !== bucket || oldPrefix !== keyPrefix(p))) {
+            this.removeContent(oldBucket, oldPrefix, phase);
+          }
+        }
         const version = createHash('sha256').update(JSON.stringify([p.SourceObjectKeys, p.SourceMarkers ?? null])).digest('hex').slice(0, 8);
         const key = `${bucket}/${prefix}`;
         if (this.content.get(key) !== version) {
@@ -1067,6 +1320,38 @@ export class LifecycleDriver {
         break;
       }
     }
+  }
+
+  /**
+   * What the BucketDeployment handler's `aws s3 rm s3://<bucket>/<prefix> --recursive` does: every
+   * file under the prefix is gone, recorded as a change of content like a deploy.
+   */
+  private removeContent(bucket: string, prefix: string, phase: Phase): void {
+    for (const key of [...this.content.keys()]) {
+      const at = key.indexOf('/');
+      const keyBucket = key.slice(0, at);
+      const contentPrefix = key.slice(at + 1);
+      if (keyBucket !== bucket || !(contentPrefix === '/' ? '' : contentPrefix).startsWith(prefix)) {
+        continue;
+      }
+      const files = this.contentFiles.get(key);
+      this.content.delete(key);
+      // Known to be empty now: whatever lands there next is new, file by file.
+      this.contentFiles.set(key, new Map());
+      const changedKeys = files ? [...files.keys()].sort() : undefined;
+      this.current!.content.push({ bucket, prefix: contentPrefix, version: 'removed', distributions: this.distributionsServing(bucket), phase, at: this.clock(), changedKeys });
+    }
+  }
+
+  /**
+   * The BucketDeployment handler's `bucket_owned`: whether the bucket carries a tag of a
+   * BucketDeployment (`aws-cdk:cr-owned[:<prefix>]...`, which CDK puts on every destination bucket
+   * it defines), in which case a Delete leaves the files for the bucket's own removal.
+   */
+  private bucketOwned(bucket: string, prefix: string): boolean {
+    const tag = prefix === '' ? 'aws-cdk:cr-owned' : `aws-cdk:cr-owned:${prefix}`;
+    return [...this.stacks.values()].some((stack) => [...stack.resources.values()].some((r) => r.type === 'AWS::S3::Bucket' && r.physicalId === bucket
+      && ((r.properties.Tags ?? []) as Array<{ Key?: unknown }>).some((t) => String(t.Key).startsWith(tag))));
   }
 
   /**
@@ -1119,10 +1404,21 @@ export class LifecycleDriver {
     return out;
   }
 
-  /** IAM as deployed: the statements of the applied policies attached to the handlers' roles. */
+  /** A policy applied (or deleted, when undefined): the authorizer sees the change `iamPropagationMs` later. */
+  private setPolicy(key: string, policy: { roles: string[]; statements: unknown[] } | undefined): void {
+    const now = Date.now();
+    const versions = this.policies.get(key) ?? [];
+    // The versions superseded by one already in effect are gone for good.
+    const current = versions.reduce((last, v, i) => (v.from <= now ? i : last), 0);
+    this.policies.set(key, [...versions.slice(current), { from: now + (this.options.iamPropagationMs ?? 0), policy }]);
+  }
+
+  /** IAM as the handlers see it now: the statements of the policies in effect attached to their roles. */
   private authorize(action: string, arn: string): boolean {
+    const now = Date.now();
     const statements = [...this.policies.values()]
-      .filter((p) => p.roles.some((r) => this.handlerRoles.has(r)))
+      .map((versions) => versions.filter((v) => v.from <= now).pop()?.policy)
+      .filter((p): p is { roles: string[]; statements: unknown[] } => p !== undefined && p.roles.some((r) => this.handlerRoles.has(r)))
       .flatMap((p) => p.statements) as Parameters<typeof authorizer>[0];
     return authorizer(statements)(action, arn);
   }
@@ -1203,6 +1499,17 @@ export class LifecycleDriver {
     }
     const eventId = this.uuid();
     this.current?.events.push({ eventId, stackName: stack.name, stackId: stack.id, status, at });
+    this.cloud.cloudformation.addStackEvent({
+      StackId: stack.id,
+      EventId: eventId,
+      StackName: stack.name,
+      LogicalResourceId: stack.name,
+      PhysicalResourceId: stack.id,
+      ResourceType: NESTED_STACK_TYPE,
+      Timestamp: time,
+      ResourceStatus: status,
+      ...(reason ? { ResourceStatusReason: reason } : {}),
+    });
     const event = stackStatusChangeEvent({ id: eventId, stackId: stack.id, status, reason, time, stackIdForm: this.cloud.stackIdForm });
     this.cloud.eventbridge.putEvent(event, this.deliveryOptions());
   }
@@ -1229,6 +1536,31 @@ export class LifecycleDriver {
     }
   }
 
+  /**
+   * Records a resource's status change as a stack event: its properties as CloudFormation resolved
+   * them on CREATE_IN_PROGRESS and UPDATE_IN_PROGRESS, the reason when it failed or was skipped.
+   */
+  private resourceEvent(
+    stack: StackState, logicalId: string, type: string, status: string,
+    extra: { physicalId?: string; properties?: Record<string, unknown>; reason?: string } = {},
+  ): void {
+    // Strictly after the last event: each has a time of its own, and so an id of its own.
+    this.lastStatusTime = Math.max(Date.now(), this.lastStatusTime + 1);
+    const time = new Date(this.lastStatusTime);
+    this.cloud.cloudformation.addStackEvent({
+      StackId: stack.id,
+      EventId: `${logicalId}-${status}-${time.toISOString()}`,
+      StackName: stack.name,
+      LogicalResourceId: logicalId,
+      PhysicalResourceId: extra.physicalId ?? '',
+      ResourceType: type,
+      Timestamp: time,
+      ResourceStatus: status,
+      ...(extra.reason !== undefined ? { ResourceStatusReason: extra.reason } : {}),
+      ...(extra.properties !== undefined ? { ResourceProperties: JSON.stringify(extra.properties) } : {}),
+    });
+  }
+
   private note(stack: StackState, logicalId: string, type: string, action: ResourceChange['action'], phase: Phase): void {
     this.current?.changes.push({ logicalId, type, action, phase, at: this.clock(), stackName: stack.name });
   }
@@ -1242,6 +1574,33 @@ export class LifecycleDriver {
     const h = this.prng.alphanumeric(32).toLowerCase();
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
   }
+}
+
+/** A resource's definition in the newest template of an update (or of the failed ones it carries on from) that has it. */
+function definition(t: Transition, id: string): TemplateResource | undefined {
+  return [t.template, ...t.earlier, t.oldTemplate].find((x) => x !== undefined && id in x.Resources)?.Resources[id];
+}
+
+/** Whether a BucketDeployment keeps its files when deleted: RetainOnDelete, a string to its handler, is "true" unless set otherwise. */
+function retainsOnDelete(properties: Record<string, unknown>): boolean {
+  return String(properties.RetainOnDelete ?? 'true') === 'true';
+}
+
+/** A BucketDeployment's destination prefix as its handler takes it: "/" is no prefix. */
+function keyPrefix(properties: Record<string, unknown>): string {
+  const prefix = String(properties.DestinationBucketKeyPrefix ?? '');
+  return prefix === '/' ? '' : prefix;
+}
+
+/** The ResourceStatusReason of a resource the test makes fail. */
+const INJECTED_FAILURE = 'Resource handler returned message: "Failure injected by the test"';
+
+/** The ResourceStatusReason CloudFormation gives a custom resource whose request failed or went unanswered. */
+function failureReason(record: RequestRecord): string {
+  if (record.answer) {
+    return `Received response status [${record.answer.Status}] from custom resource. Message returned: ${record.answer.Reason ?? ''} (RequestId: ${record.requestId})`;
+  }
+  return `CloudFormation did not receive a response from your Custom Resource. Please check your logs for requestId [${record.requestId}].`;
 }
 
 /** Logical ids in an order where every resource comes after what it refers to or depends on. */

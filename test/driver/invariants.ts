@@ -178,6 +178,17 @@ export function unhandledEvents(step: StepReport): string[] {
     .map((d) => `the ${d.status ?? d.detailType} event ${d.eventId} for ${d.targetArn} was ${d.outcome === 'invoked' ? `not handled after ${d.attempts} attempt(s)` : `${d.outcome}: ${d.reason}`}`);
 }
 
+/**
+ * The handler never asks for a replacement: an Update it answers keeps the physical id
+ * CloudFormation sent, else CloudFormation replaces the resource and deletes the old one.
+ */
+export function replacements(step: StepReport): string[] {
+  return step.requests
+    .filter((r) => r.resourceType === 'Custom::CloudFrontInvalidation' && r.requestType === 'Update' && r.answer?.Status === 'SUCCESS'
+      && r.physicalId !== undefined && r.answer.PhysicalResourceId !== r.physicalId)
+    .map((r) => `${r.logicalId} answered a new physical id on ${r.phase} (${r.physicalId} to ${r.answer!.PhysicalResourceId}): CloudFormation replaced it`);
+}
+
 /** I7: CloudFront's in-progress limits held at every submission. */
 export function limitBreaches(cloudfront: CloudFrontEmulator): string[] {
   return [...cloudfront.peaks].filter(([, p]) => p.wildcards > 15 || p.paths > 3000)
@@ -195,6 +206,7 @@ function stepViolations(step: StepReport, cloudfront: CloudFrontEmulator): strin
     ...failedDeletes(step),
     ...unanswered(step),
     ...extraAnswers(step),
+    ...replacements(step),
     ...unhandledEvents(step),
     ...limitBreaches(cloudfront),
   ];

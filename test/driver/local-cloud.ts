@@ -31,6 +31,8 @@ export interface LocalCloudOptions {
   readonly ruleChangeDelayMs?: number;
   /** The form of `detail.stack-id` in the stack status events CloudFormation sends. @default 'arn' */
   readonly stackIdForm?: StackIdForm;
+  /** How many events a DescribeStackEvents page holds at most. @default 100 */
+  readonly eventsPageSize?: number;
 }
 
 export const ACCOUNT_ID = '123456789012';
@@ -44,7 +46,7 @@ export class LocalCloud {
     cloud.lambda = await LambdaEmulator.start({ authorize, retryDelaysMs: options.retryDelaysMs });
     const physicalId = (stackId: string, logicalId: string) => cloud.physicalIds(stackId, logicalId);
     const resourceStatus = (stackId: string, logicalId: string) => cloud.resourceStatuses(stackId, logicalId);
-    cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus });
+    cloud.cloudformation = await CloudFormationEmulator.start({ authorize, physicalId, resourceStatus, eventsPageSize: options.eventsPageSize });
     const queueAccepts = (queueArn: string, ruleArn: string) => cloud.queueAccepts(queueArn, ruleArn);
     cloud.eventbridge = new EventBridgeEmulator({
       lambda: cloud.lambda, tick: () => cloud.tick(), queueAccepts, ruleChangeDelayMs: options.ruleChangeDelayMs,

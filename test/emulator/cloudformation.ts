@@ -1,7 +1,8 @@
 /**
  * CloudFormation's side of the custom-resource protocol: the presigned ResponseURLs it hands out and
  * the answers that come back to them, and DescribeStacks (awsQuery) for the stack's status, which
- * the handler reads through AWS_ENDPOINT_URL_CLOUDFORMATION.
+ * the handler reads through AWS_ENDPOINT_URL_CLOUDFORMATION; DescribeStackResource; and
+ * DescribeStackEvents, the stack's event history as the lifecycle driver records it.
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
@@ -27,12 +28,30 @@ export interface ReceivedAnswer {
   readonly contentType: string | undefined;
 }
 
+/** A stack event, as DescribeStackEvents returns it: a resource's status change, or the stack's own. */
+export interface StackEvent {
+  readonly StackId: string;
+  readonly EventId: string;
+  readonly StackName: string;
+  readonly LogicalResourceId: string;
+  /** Empty while a resource is being created and has none yet. */
+  readonly PhysicalResourceId: string;
+  readonly ResourceType: string;
+  readonly Timestamp: Date;
+  readonly ResourceStatus: string;
+  readonly ResourceStatusReason?: string;
+  /** The resolved properties CloudFormation used, as JSON: on CREATE_IN_PROGRESS and UPDATE_IN_PROGRESS. */
+  readonly ResourceProperties?: string;
+}
+
 export interface CloudFormationEmulatorOptions {
   readonly authorize?: (action: string, resourceArn: string) => boolean;
   /** A resource's physical id in a stack, for DescribeStackResource. */
   readonly physicalId?: (stackId: string, logicalId: string) => string | undefined;
   /** A resource's status in a stack, for DescribeStackResource; a resource with neither id nor status does not exist. */
   readonly resourceStatus?: (stackId: string, logicalId: string) => string | undefined;
+  /** How many events a DescribeStackEvents page holds at most. @default 100 */
+  readonly eventsPageSize?: number;
 }
 
 export class CloudFormationEmulator {
@@ -51,6 +70,10 @@ export class CloudFormationEmulator {
    * such a call before the handler sees the error).
    */
   public throttleDescribeStacks: ((call: { stackId: string; status?: string }) => boolean) | undefined;
+  /** Every DescribeStackEvents call: the StackName given, and how it went (the stack's status, `Throttling`, or undefined for no such stack). */
+  public readonly eventsCalls: Array<{ stackName: string; status?: string }> = [];
+  /** Decides, per DescribeStackEvents call, whether it fails with Throttling instead. */
+  public throttleDescribeStackEvents: ((call: { stackName: string; status?: string }) => boolean) | undefined;
   /**
    * Decides, per answer PUT, whether the ResponseURL misbehaves instead of taking it: `ServerError`
    * answers 500 (the answer is not taken), `Drip` sends a byte now and then and never finishes.
@@ -61,6 +84,8 @@ export class CloudFormationEmulator {
   /** Called with every answer as it arrives, before the sender gets its response. */
   public onAnswer: ((token: string, answer: CustomResourceAnswer) => void) | undefined;
   private readonly stacks = new Map<string, { name: string; status: string; lastUpdatedTime?: string }>();
+  /** Every stack's events, oldest first, by stack id. */
+  private readonly events = new Map<string, StackEvent[]>();
   private readonly waiters = new Map<string, Array<(a: ReceivedAnswer) => void>>();
   private readonly server: http.Server;
 
@@ -82,6 +107,28 @@ export class CloudFormationEmulator {
 
   public stackStatus(stackId: string): string | undefined {
     return this.stacks.get(stackId)?.status;
+  }
+
+  /** Records a stack event (the stack must have had a status set). */
+  public addStackEvent(event: StackEvent): void {
+    this.events.set(event.StackId, [...(this.events.get(event.StackId) ?? []), event]);
+  }
+
+  /**
+   * A stack's events, newest first, as DescribeStackEvents lists them: by stack id (deleted stacks
+   * included) or by the name of a stack that is not deleted.
+   */
+  public stackEvents(stackName: string): StackEvent[] | undefined {
+    const stackId = this.stackIdOf(stackName);
+    return stackId === undefined ? undefined : [...(this.events.get(stackId) ?? [])].reverse();
+  }
+
+  /** The id of the stack a StackName names: a stack id, or the name of a stack not deleted (the newest, if several). */
+  private stackIdOf(stackName: string): string | undefined {
+    if (this.stacks.has(stackName)) {
+      return stackName;
+    }
+    return [...this.stacks].reverse().find(([, s]) => s.name === stackName && s.status !== 'DELETE_COMPLETE')?.[0];
   }
 
   /**
@@ -182,6 +229,9 @@ export class CloudFormationEmulator {
       return error(403, 'MissingAuthenticationToken', 'Missing SigV4 signature for service cloudformation');
     }
     const action = params.get('Action') ?? '';
+    if (action === 'DescribeStackEvents') {
+      return this.describeStackEvents(params, res, xml, error);
+    }
     if (action !== 'DescribeStacks' && action !== 'DescribeStackResource') {
       return error(400, 'InvalidAction', `Action ${action} is not emulated`);
     }
@@ -238,6 +288,68 @@ export class CloudFormationEmulator {
               ...(stack.lastUpdatedTime ? { LastUpdatedTime: stack.lastUpdatedTime } : {}),
             }],
           },
+        },
+        'ResponseMetadata': { RequestId: randomUUID() },
+      },
+    }));
+  }
+
+  /**
+   * DescribeStackEvents: newest first, a page at a time; a NextToken names the first event of the
+   * next page, so events added meanwhile do not shift the pages still to come.
+   */
+  private describeStackEvents(
+    params: URLSearchParams, res: http.ServerResponse, xml: (doc: Record<string, unknown>) => string,
+    error: (status: number, code: string, message: string) => void,
+  ): void {
+    const stackName = params.get('StackName') ?? '';
+    const stackId = this.stackIdOf(stackName);
+    if (this.options.authorize && !this.options.authorize('cloudformation:DescribeStackEvents', stackId ?? stackName)) {
+      return error(403, 'AccessDenied', `User is not authorized to perform: cloudformation:DescribeStackEvents on resource: ${stackId ?? stackName}`);
+    }
+    const status = stackId === undefined ? undefined : this.stacks.get(stackId)?.status;
+    if (this.throttleDescribeStackEvents?.({ stackName, status })) {
+      this.eventsCalls.push({ stackName, status: 'Throttling' });
+      return error(400, 'Throttling', 'Rate exceeded');
+    }
+    this.eventsCalls.push({ stackName, status });
+    if (stackId === undefined) {
+      return error(400, 'ValidationError', `Stack [${stackName}] does not exist`);
+    }
+    const all = this.events.get(stackId) ?? [];
+    // Positions count from the oldest event: the next page starts at the one before `start`.
+    let start = all.length;
+    const token = params.get('NextToken');
+    if (token) {
+      const parsed = /^(\d+):(.+)$/.exec(Buffer.from(token, 'base64').toString('utf8'));
+      if (!parsed || parsed[2] !== stackId || Number(parsed[1]) > all.length) {
+        return error(400, 'ValidationError', 'Invalid NextToken');
+      }
+      start = Number(parsed[1]);
+    }
+    const size = this.options.eventsPageSize ?? 100;
+    const page = all.slice(Math.max(0, start - size), start).reverse();
+    const next = start - size > 0 ? Buffer.from(`${start - size}:${stackId}`).toString('base64') : undefined;
+    res.writeHead(200, { 'content-type': 'text/xml' });
+    res.end(xml({
+      DescribeStackEventsResponse: {
+        '@_xmlns': 'http://cloudformation.amazonaws.com/doc/2010-05-15/',
+        'DescribeStackEventsResult': {
+          StackEvents: {
+            member: page.map((e) => ({
+              StackId: e.StackId,
+              EventId: e.EventId,
+              StackName: e.StackName,
+              LogicalResourceId: e.LogicalResourceId,
+              PhysicalResourceId: e.PhysicalResourceId,
+              ResourceType: e.ResourceType,
+              Timestamp: e.Timestamp.toISOString(),
+              ResourceStatus: e.ResourceStatus,
+              ...(e.ResourceStatusReason !== undefined ? { ResourceStatusReason: e.ResourceStatusReason } : {}),
+              ...(e.ResourceProperties !== undefined ? { ResourceProperties: e.ResourceProperties } : {}),
+            })),
+          },
+          ...(next ? { NextToken: next } : {}),
         },
         'ResponseMetadata': { RequestId: randomUUID() },
       },
