@@ -197,6 +197,7 @@ export class RollbackPurgeRun {
       if ('handoff' in read) {
         return this.continueElsewhere(this.progress ?? { startedAt, jobs: [], invocation: 1 });
       }
+      this.rt.log('read the failed deploy\'s Invalidations from the stack events', { found: read.found, error: read.error });
       const jobs = planRollbackPurge(this.event, read.found).jobs.map((j) => freshJob(j.batches.length));
       this.progress = { startedAt, invocation: this.progress?.invocation ?? 1, jobs, found: read.found, unread: read.error };
     }

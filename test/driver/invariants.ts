@@ -7,8 +7,11 @@ import type { ContentChange, EventDelivery, RequestRecord, StepReport } from './
 import { normalizePaths, planBatches } from '../../src/paths';
 import type { CloudFrontEmulator } from '../emulator/cloudfront';
 
-/** The stack status after which the stack's rule hands the handler the rollback purge. */
-const ROLLBACK_COMPLETE = 'UPDATE_ROLLBACK_COMPLETE';
+/** The stack statuses after which the stack's rule hands the handler the purge after a failed deploy. */
+const PURGE_STATUSES = ['UPDATE_ROLLBACK_COMPLETE', 'UPDATE_FAILED', 'CREATE_FAILED'];
+
+/** The stack statuses in which a Delete takes back what a failed deploy created, and purges. */
+const UNDO_STATUSES = ['UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS', 'ROLLBACK_IN_PROGRESS'];
 
 /** Whether an invalidation's paths cover everything under a key prefix of the origin. */
 export function coversPrefix(paths: readonly string[], prefix: string): boolean {
@@ -87,7 +90,7 @@ export function allowedInvalidations(r: RequestRecord): number {
     return 0;
   }
   if (r.requestType === 'Delete') {
-    return r.stackStatus === 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS' ? batches(r.properties.Paths) : 0;
+    return UNDO_STATUSES.includes(r.stackStatus) ? batches(r.properties.Paths) : 0;
   }
   if (r.stackStatus.startsWith('UPDATE_ROLLBACK_') || (r.requestType === 'Update' && sameInputs(r.oldProperties, r.properties))) {
     return 0;
@@ -95,17 +98,15 @@ export function allowedInvalidations(r: RequestRecord): number {
   return batches(r.properties.Paths);
 }
 
-/** The targets a rollback purge names, equal ones once. */
-function purgeTargets(payload: unknown): Array<{ DistributionId?: unknown; DistributionTenantId?: unknown; Paths?: unknown }> {
-  const targets = (payload as { rollbackPurge?: { targets?: unknown } } | undefined)?.rollbackPurge?.targets;
-  if (!Array.isArray(targets)) {
-    return [];
-  }
+type Target = { DistributionId?: unknown; DistributionTenantId?: unknown; Paths?: unknown };
+
+/** Targets, equal ones once. */
+function distinctTargets(targets: readonly Target[]): Target[] {
   const seen = new Set<string>();
-  return targets.filter((t: { DistributionId?: unknown; DistributionTenantId?: unknown; Paths?: unknown }) => {
+  return targets.filter((t) => {
     let key: string;
     try {
-      key = JSON.stringify([t.DistributionId, t.DistributionTenantId ?? null, normalizePaths(t.Paths as string[])]);
+      key = JSON.stringify([t.DistributionId, t.DistributionTenantId || null, normalizePaths(t.Paths as string[])]);
     } catch {
       key = JSON.stringify(t);
     }
@@ -113,29 +114,46 @@ function purgeTargets(payload: unknown): Array<{ DistributionId?: unknown; Distr
   });
 }
 
+/** The targets the rule's input names. */
+function purgeTargets(payload: unknown): Target[] {
+  const targets = (payload as { rollbackPurge?: { targets?: unknown } } | undefined)?.rollbackPurge?.targets;
+  return Array.isArray(targets) ? targets as Target[] : [];
+}
+
+/** What the Invalidations of these requests named, in their properties and old properties: what a failed deploy may have named. */
+function requestedTargets(requests: readonly RequestRecord[]): Target[] {
+  return requests.flatMap((r) => [r.properties, r.oldProperties])
+    .filter((p): p is Record<string, unknown> => !!p && typeof p.DistributionId === 'string')
+    .map((p) => {
+      const root = (p.ChangedFiles as { Root?: unknown } | undefined)?.Root;
+      return { DistributionId: p.DistributionId, DistributionTenantId: p.DistributionTenantId, Paths: typeof root === 'string' ? [`${root}*`] : p.Paths };
+    });
+}
+
 /**
  * The most invalidations the stack status events delivered during a step may create: for each
- * distinct UPDATE_ROLLBACK_COMPLETE event that reached its target for the first time (not handled
- * in an earlier step), one per batch of each distinct target it names; a second delivery of the
- * same event none, and any other status none.
+ * distinct purge event (`PURGE_STATUSES`) that reached its target for the first time (not handled
+ * in an earlier step), one per batch of each distinct target it names or the step's requests named
+ * (the handler adds what the failed deploy named, from the stack's events); a second delivery of
+ * the same event none, and any other status none.
  */
-export function allowedForDeliveries(deliveries: readonly EventDelivery[]): number {
+export function allowedForDeliveries(deliveries: readonly EventDelivery[], requests: readonly RequestRecord[] = []): number {
   const seen = new Set<string>();
   let allowed = 0;
   for (const d of deliveries) {
     const key = `${d.eventId} ${d.targetArn}`;
-    if (d.outcome !== 'invoked' || d.handledBefore || d.status !== ROLLBACK_COMPLETE || seen.has(key)) {
+    if (d.outcome !== 'invoked' || d.handledBefore || !PURGE_STATUSES.includes(d.status ?? '') || seen.has(key)) {
       continue;
     }
     seen.add(key);
-    allowed += purgeTargets(d.payload).reduce((n, t) => n + batches(t.Paths), 0);
+    allowed += distinctTargets([...purgeTargets(d.payload), ...requestedTargets(requests)]).reduce((n, t) => n + batches(t.Paths), 0);
   }
   return allowed;
 }
 
 /** I2 and I3: a step creates no more invalidations than its requests and events may. */
 export function duplicateInvalidations(step: StepReport): string[] {
-  const allowed = step.requests.reduce((n, r) => n + allowedInvalidations(r), 0) + allowedForDeliveries(step.deliveries ?? []);
+  const allowed = step.requests.reduce((n, r) => n + allowedInvalidations(r), 0) + allowedForDeliveries(step.deliveries ?? [], step.requests);
   if (step.invalidations.length > allowed) {
     return [`${step.invalidations.length} invalidations were created where the requests and events allowed ${allowed}`];
   }
