@@ -5,7 +5,7 @@
  * DeletionPolicy, deploys with rollback disabled), the real bundled handler and SDK clients.
  * The numbers in the names are those of the cases in README, "Failed deploys" and "Limitations".
  */
-import { Aspects, CfnParameter, Fn, RemovalPolicy } from 'aws-cdk-lib';
+import { Aspects, CfnParameter, Duration, Fn, RemovalPolicy } from 'aws-cdk-lib';
 import type { IAspect } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -20,6 +20,7 @@ import type { SynthesizedStack } from './driver/assembly';
 import type { DriverOptions, StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
 import { coversPrefix, violations } from './driver/invariants';
+import { stackStatusChangeEvent } from './emulator/eventbridge';
 
 let driver: LifecycleDriver;
 
@@ -207,6 +208,42 @@ describe('the rule\'s input holds for every value a user can give', () => {
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(purgedAfterLastChange(step, physicalId(failing, 'Cdn')).map((i) => i.paths)).toEqual([['/*']]);
     expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+
+    // A stack whose name starts with this one's is another stack: its event reaches no handler here.
+    const before = driver.cloud.lambda.invocations.length;
+    const other = `arn:aws:cloudformation:eu-west-1:123456789012:stack/${STACK_NAME}Staging/0b1c2d3e-0000-1111-2222-333344445555`;
+    driver.cloud.eventbridge.putEvent(stackStatusChangeEvent({ id: 'other-stack', stackId: other, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date(), stackIdForm }), {});
+    await driver.cloud.eventbridge.idle();
+    await driver.cloud.lambda.idle();
+    expect(driver.cloud.lambda.invocations.length).toBe(before);
+  });
+});
+
+describe('every deadline counts from when CloudFormation sent the request', () => {
+  const waiting = (site: string) => synthSite({ site, invalidation: { waitForCompletion: true, timeout: Duration.seconds(30) } });
+
+  test('(8) a request that spent most of its ServiceTimeout in Lambda\'s queue still answers before CloudFormation stops waiting', async () => {
+    await start({ cloud: { cloudfront: { completionDelayMs: 20_000 } } });
+    await driver.deploy(synthSite({ site: 'v1' }));
+    // ServiceTimeout 150 s (30 s and the answer margin), sent 140 s before Lambda starts it: 10 s left.
+    const step = await driver.deploy(waiting('v2'), { requestAgeMs: 140_000 });
+    const update = step.requests.find((r) => r.phase === 'deploy')!;
+    expect(update.unanswered).toBeFalsy();
+    expect(update.answer).toMatchObject({ Status: 'FAILED', Reason: expect.stringMatching(/^Timed out after 30 s/) });
+  });
+
+  test('(8) a request CloudFormation no longer waits for is left alone: no purge, no answer', async () => {
+    await start();
+    await driver.deploy(synthSite({ site: 'v1' }));
+    const step = await driver.deploy(waiting('v2'), { requestAgeMs: 151_000 });
+    const update = step.requests.find((r) => r.phase === 'deploy')!;
+    expect(update.unanswered).toBe(true);
+    await driver.cloud.lambda.idle();
+    expect(update.answers ?? []).toEqual([]);
+    expect(driver.cloud.cloudfront.requests.filter((r) => r.created && r.callerReference === update.answer?.Data?.CallerReference)).toEqual([]);
+    // CloudFormation failed the resource; the rollback that follows is purged by the stack's rule, as any.
+    expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+    expect(violations(step, driver.cloud.cloudfront)).toEqual([`Update of ${update.logicalId} (deploy) got no answer`]);
   });
 });
 
@@ -251,5 +288,11 @@ describe('what cannot be purged, and says so', () => {
     const deletes = step.requests.filter((r) => r.requestType === 'Delete');
     expect(deletes.map((r) => [r.stackStatus, r.answer?.Status])).toEqual([['ROLLBACK_IN_PROGRESS', 'SUCCESS']]);
     expect(step.invalidations).toHaveLength(2);
+
+    await driver.destroy(STACK_NAME);
+    const never = synthSite({ site: 'v1', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v1' }) });
+    const failed = await driver.deploy(never, { fail: [logicalIdOf(never, 'Version')] });
+    expect(failed.stackStatus).toBe('ROLLBACK_COMPLETE');
+    expect([failed.requests, failed.invalidations, failed.deliveries]).toEqual([[], [], []]);
   });
 });

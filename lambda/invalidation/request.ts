@@ -117,6 +117,12 @@ export class RequestRun {
       this.done = true;
       return;
     }
+    const budget = plan.action === 'invalidate' ? plan.settings.timeoutSeconds * 1000 : undefined;
+    if (!this.progress && budget !== undefined && this.rt.now() >= this.startedAt + budget) {
+      // The whole timeout went by before this invocation began (Lambda's queue, earlier attempts): say so, rather than fail at the first call.
+      const ago = Math.round((this.rt.now() - this.startedAt) / 1000);
+      return this.reply('FAILED', `Timed out after ${budget / 1000} s: CloudFormation sent this request ${ago} s before the handler could start on it`);
+    }
     let decision: Decision;
     if (this.progress?.decided && plan.action === 'invalidate') {
       // A continuation: the decision was made by an earlier invocation.

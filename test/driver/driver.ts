@@ -103,6 +103,12 @@ export interface DeployOptions {
    */
   readonly lateDuplicates?: boolean;
   /**
+   * How long ago CloudFormation sent each request of this step when Lambda starts it: time the
+   * request spent in Lambda's asynchronous queue. Its ResponseURL is signed that long ago, and
+   * CloudFormation waits for the answer only for what is left of the ServiceTimeout. @default 0
+   */
+  readonly requestAgeMs?: number;
+  /**
    * If the deploy rolls back, delivers the last request of an earlier step once more as the
    * rollback begins: a late duplicate of an older update.
    */
@@ -1091,7 +1097,8 @@ export class LifecycleDriver {
       physicalId,
     };
     this.current!.requests.push(record);
-    const { url, token } = this.cloud.cloudformation.newResponseUrl();
+    const age = options.requestAgeMs ?? 0;
+    const { url, token } = this.cloud.cloudformation.newResponseUrl(Date.now() - age);
     this.tokens.set(record, token);
     const event = {
       RequestType: requestType,
@@ -1118,7 +1125,7 @@ export class LifecycleDriver {
     }
     const serviceTimeoutMs = Number(properties.ServiceTimeout ?? 3600) * 1000;
     try {
-      const received = await this.cloud.cloudformation.awaitAnswer(token, Math.min(serviceTimeoutMs, this.options.answerTimeoutMs ?? 120_000));
+      const received = await this.cloud.cloudformation.awaitAnswer(token, Math.max(0, Math.min(serviceTimeoutMs - age, this.options.answerTimeoutMs ?? 120_000)));
       record.answer = received.answer;
       record.answeredAt = this.clock();
     } catch {

@@ -132,13 +132,16 @@ export class CloudFormationEmulator {
   }
 
   /**
-   * A fresh presigned ResponseURL. Its query string stands for the signature a real one carries:
-   * it must never show up in a log.
+   * A fresh presigned ResponseURL, signed at `signedAt` (epoch ms). Its query string stands for the
+   * signature a real one carries: it must never show up in a log.
    */
-  public newResponseUrl(): { url: string; token: string; secret: string } {
+  public newResponseUrl(signedAt = Date.now()): { url: string; token: string; secret: string } {
     const token = randomUUID();
     const secret = `sig${randomUUID().replace(/-/g, '')}`;
-    return { url: `${this.endpoint}/cloudformation-response/${token}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=${secret}`, token, secret };
+    // Signed when CloudFormation sends the request, valid for two hours (docs/cloudformation.md, "ResponseURL").
+    const date = new Date(signedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const query = `X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Date=${date}&X-Amz-Expires=7200&X-Amz-Signature=${secret}`;
+    return { url: `${this.endpoint}/cloudformation-response/${token}?${query}`, token, secret };
   }
 
   /** Resolves with the first answer for the token (at once if it came already), or rejects after `timeoutMs`. */
