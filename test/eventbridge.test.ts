@@ -369,7 +369,7 @@ describe('the local cloud and the lifecycle driver', () => {
     }
   });
 
-  test('a rule resource whose target PutTargets refuses stops the deploy with the ValidationException, naming the target', async () => {
+  test('a rule resource whose target PutTargets refuses fails with the ValidationException, naming the target, and the stack rolls back', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'eventbridge-test-'));
     const rule = {
       Type: 'AWS::Events::Rule',
@@ -380,9 +380,12 @@ describe('the local cloud and the lifecycle driver', () => {
     };
     const driver = await LifecycleDriver.start();
     try {
-      await expect(driver.deploy({ stackName: 'Bad', template: { Resources: { Rule: rule } }, assemblyDir: dir, assetDirs: new Map() }))
-        .rejects.toThrow(/^PutTargets on rule Bad-Rule-\w+ failed for target Purge: InputTemplate is not valid JSON/);
-      expect(driver.cloud.eventbridge.rule(String(driver.resource('Bad', 'Rule')?.attributes.Arn))).toBeUndefined();
+      const step = await driver.deploy({ stackName: 'Bad', template: { Resources: { Rule: rule } }, assemblyDir: dir, assetDirs: new Map() });
+      expect(step.stackStatus).toBe('ROLLBACK_COMPLETE');
+      const events = driver.cloud.cloudformation.stackEvents('Bad') ?? [];
+      const failed = events.find((e) => e.LogicalResourceId === 'Rule' && e.ResourceStatus === 'CREATE_FAILED');
+      expect(failed?.ResourceStatusReason).toMatch(/PutTargets on rule Bad-Rule-\w+ failed for target Purge: InputTemplate is not valid JSON/);
+      expect(driver.resource('Bad', 'Rule')).toBeUndefined();
     } finally {
       await driver.close();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -24,8 +24,35 @@ async function start(options: { lambdaTimeoutMs?: number } = {}): Promise<void> 
 
 afterEach(() => stopHandlerCloud(cloud));
 
-function rollbackEvent(targets: RollbackPurgeTarget[], eventId = randomUUID()): RollbackPurgeEvent {
-  return { rollbackPurge: { eventId, stackId: STACK_ID, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date().toISOString(), targets } };
+const STACK_NAME = STACK_ID.split('/')[1];
+
+/** Records a stack event as CloudFormation would: the stack's own when `logicalId` is the stack's name. */
+function stackEvent(status: string, at: number, resource: { logicalId?: string; properties?: Record<string, unknown> } = {}): void {
+  const logicalId = resource.logicalId ?? STACK_NAME;
+  cloud.cloudformation.addStackEvent({
+    StackId: STACK_ID,
+    EventId: randomUUID(),
+    StackName: STACK_NAME,
+    LogicalResourceId: logicalId,
+    PhysicalResourceId: logicalId === STACK_NAME ? STACK_ID : '',
+    ResourceType: logicalId === STACK_NAME ? 'AWS::CloudFormation::Stack' : 'Custom::CloudFrontInvalidation',
+    Timestamp: new Date(at),
+    ResourceStatus: status,
+    ...(resource.properties ? { ResourceProperties: JSON.stringify(resource.properties) } : {}),
+  });
+}
+
+/**
+ * The event of a rollback that completed at `time`, and the stack's events of that update: it
+ * started from UPDATE_COMPLETE, its Invalidations got `named` (properties of each), and it rolled back.
+ */
+function rollbackEvent(targets: RollbackPurgeTarget[], eventId = randomUUID(), time = Date.now(), named: Array<Record<string, unknown>> = []): RollbackPurgeEvent {
+  stackEvent('UPDATE_COMPLETE', time - 5000);
+  stackEvent('UPDATE_IN_PROGRESS', time - 4000);
+  named.forEach((properties, i) => stackEvent('UPDATE_IN_PROGRESS', time - 3000 + i, { logicalId: `Invalidation${i}`, properties }));
+  stackEvent('UPDATE_ROLLBACK_IN_PROGRESS', time - 2000);
+  stackEvent('UPDATE_ROLLBACK_COMPLETE', time);
+  return { rollbackPurge: { eventId, stackId: STACK_ID, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date(time).toISOString(), targets } };
 }
 
 async function deliver(event: RollbackPurgeEvent): Promise<void> {
@@ -79,12 +106,27 @@ describe('the purge after a rollback', () => {
     expect(cloud.cloudfront.invalidations(SITE).filter((i) => !i.paths[0].startsWith('/other')).map((i) => i.paths)).toEqual([['/*']]);
   });
 
-  test('needs nothing of CloudFormation: denied DescribeStacks and DescribeStackResource do not stop it', async () => {
+  test('purges what the failed update named too, read from the stack\'s events back to its last stable status, and nothing older', async () => {
+    await start();
+    const invalidation = (DistributionId: string, Paths: string[]) => ({ ServiceToken: fn.arn, DistributionId, Paths, Trigger: ['x'] });
+    // An older update's Invalidation, before the stack's last stable status: not this failure's.
+    const now = Date.now();
+    stackEvent('UPDATE_IN_PROGRESS', now - 9000);
+    stackEvent('UPDATE_IN_PROGRESS', now - 8000, { logicalId: 'Older', properties: invalidation(OTHER, ['/older']) });
+    await deliver(rollbackEvent([TARGETS[0]], randomUUID(), now, [invalidation(OTHER, ['/moved/*']), invalidation(SITE, ['/*'])]));
+    expect(cloud.lambda.invocations.map((i) => i.outcome)).toEqual(['ok']);
+    expect(cloud.cloudfront.invalidations(SITE).map((i) => i.paths)).toEqual([['/*']]);
+    expect(cloud.cloudfront.invalidations(OTHER).map((i) => i.paths)).toEqual([['/moved/*']]);
+  });
+
+  test('stack events that cannot be read (DescribeStackEvents denied): the template\'s targets are purged, and the invocation fails for Lambda to run it again', async () => {
     await start();
     const allow = cloud.authorizer;
     cloud.authorizer = (action, arn) => !action.startsWith('cloudformation:') && allow(action, arn);
     await deliver(rollbackEvent(TARGETS));
     expect(cloud.cloudfront.invalidations()).toHaveLength(2);
+    expect(cloud.lambda.invocations.map((i) => i.outcome)).toEqual(['error', 'error', 'error']);
+    expect(cloud.lambda.invocations[0].error).toMatch(/could not read what the failed deploy named: CloudFormation DescribeStackEvents AccessDenied/);
   });
 
   test('a distribution that is gone fails the invocation (so the dead-letter queue keeps the event) and still purges the others', async () => {
@@ -101,8 +143,7 @@ describe('the purge after a rollback', () => {
 describe('late events', () => {
   test('an event delivered hours after the rollback still purges', async () => {
     await start();
-    const event = rollbackEvent([TARGETS[0]]);
-    await deliver({ rollbackPurge: { ...event.rollbackPurge, time: new Date(Date.now() - 20 * 3600_000).toISOString() } });
+    await deliver(rollbackEvent([TARGETS[0]], randomUUID(), Date.now() - 20 * 3600_000));
     expect(cloud.lambda.invocations.map((i) => i.outcome)).toEqual(['ok']);
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
   });

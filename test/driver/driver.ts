@@ -27,7 +27,7 @@ import { ACCOUNT_ID, LocalCloud, REGION } from './local-cloud';
 import type { CustomResourceAnswer, StackEvent } from '../emulator/cloudformation';
 import type { EmulatedInvalidation } from '../emulator/cloudfront';
 import type { DeliveryOptions, DeliveryRecord, Rule, RuleTarget } from '../emulator/eventbridge';
-import { stackStatusChangeEvent } from '../emulator/eventbridge';
+import { stackStatusChangeEvent, ValidationException } from '../emulator/eventbridge';
 import { Prng } from '../emulator/prng';
 
 const INVALIDATION_TYPE = 'Custom::CloudFrontInvalidation';
@@ -926,7 +926,12 @@ export class LifecycleDriver {
     } else {
       const deployed = this.fake(stack, id, def.Type, properties);
       stack.resources.set(id, deployed);
-      this.apply(stack, synthesized, deployed, phase);
+      const refused = this.refusedApply(() => this.apply(stack, synthesized, deployed, phase));
+      if (refused !== undefined) {
+        stack.resources.delete(id);
+        this.resourceEvent(stack, id, def.Type, 'CREATE_FAILED', { reason: refused });
+        return false;
+      }
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Create', phase, properties });
     }
     this.resourceEvent(stack, id, def.Type, 'CREATE_COMPLETE', { physicalId: stack.resources.get(id)!.physicalId });
@@ -976,12 +981,33 @@ export class LifecycleDriver {
         existing.physicalId = String(properties.Name);
         existing.attributes = { ...existing.attributes, Value: properties.Value };
       }
-      this.apply(stack, synthesized, existing, phase, oldProperties);
+      const refused = this.refusedApply(() => this.apply(stack, synthesized, existing, phase, oldProperties));
+      if (refused !== undefined) {
+        existing.properties = oldProperties;
+        this.resourceEvent(stack, id, def.Type, 'UPDATE_FAILED', { physicalId: existing.physicalId, reason: refused });
+        return false;
+      }
       await this.options.customResources?.[def.Type]?.({ stackName: stack.name, logicalId: id, requestType: 'Update', phase, properties, oldProperties });
     }
     this.resourceEvent(stack, id, def.Type, 'UPDATE_COMPLETE', { physicalId: existing.physicalId });
     this.note(stack, id, def.Type, phase === 'rollback' ? 'revert' : 'update', phase);
     return true;
+  }
+
+  /**
+   * Applies a resource, unless its service refuses it (EventBridge's PutTargets, say): then the
+   * service's message, for the resource's failure, with nothing applied.
+   */
+  private refusedApply(apply: () => void): string | undefined {
+    try {
+      apply();
+      return undefined;
+    } catch (e) {
+      if (e instanceof ValidationException) {
+        return `Resource handler returned message: "${e.message}"`;
+      }
+      throw e;
+    }
   }
 
   /**
