@@ -92,6 +92,21 @@ const scenarios: Scenario[] = [
     check: (r) => [...expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE'), ...purgedByRuleAfterRevert(r)],
   },
   {
+    title: 'Deploy of v3 with --no-rollback fails before the purge: the stack stops at UPDATE_FAILED with v3',
+    expected: 1,
+    run: (d) => {
+      const failing = withVersion('v3');
+      return d.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], disableRollback: true });
+    },
+    check: (r) => [...expectStatus(r, 'UPDATE_FAILED'), ...purgedByRuleAfterLastContent(r, 'UPDATE_FAILED')],
+  },
+  {
+    title: 'cdk rollback, later: the files go back to v2',
+    expected: 1,
+    run: (d) => d.rollbackStack(STACK_NAME),
+    check: (r) => [...expectStatus(r, 'UPDATE_ROLLBACK_COMPLETE'), ...purgedByRuleAfterRevert(r)],
+  },
+  {
     title: 'Stack deleted',
     expected: 0,
     run: (d) => d.destroy(STACK_NAME),
@@ -129,6 +144,14 @@ function withVersion(site: string): SynthesizedStack {
 
 function bucketDeploymentOf(stack: SynthesizedStack): string {
   return Object.keys(stack.template.Resources).find((id) => stack.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!;
+}
+
+/** One invalidation by the stack's rule after `status`, after the step's last change of content. */
+function purgedByRuleAfterLastContent(r: StepReport, status: string): string[] {
+  const at = r.events.find((e) => e.stackName === STACK_NAME && e.status === status)?.at;
+  const last = Math.max(...r.content.map((c) => c.at));
+  const purges = at === undefined ? [] : r.invalidations.filter((i) => i.createdAtRequest > at && i.createdAtRequest > last);
+  return purges.length === 1 ? [] : [`the stack's rule made ${purges.length} invalidation(s) after ${status} and the last files, 1 expected`];
 }
 
 /** When the stack reached UPDATE_ROLLBACK_COMPLETE, the status the stack's rule acts on. */
@@ -191,13 +214,13 @@ function describeStatuses(r: StepReport): string {
 
 function describeDeliveries(r: StepReport): string[] {
   if (r.deliveries.length === 0) {
-    return ['(nothing: its rule acts on UPDATE_ROLLBACK_COMPLETE only)'];
+    return ['(nothing: its rule acts on UPDATE_ROLLBACK_COMPLETE, UPDATE_FAILED and CREATE_FAILED only)'];
   }
   return r.deliveries.map((d) => {
     const purge = (d.payload as { rollbackPurge?: { targets?: Array<{ DistributionId: string; Paths: string[] }> } }).rollbackPurge;
     const targets = (purge?.targets ?? []).map((t) => `${t.DistributionId} ${t.Paths.join(' ')}`).join('; ');
     const outcome = d.outcome === 'invoked' ? (d.handled ? 'handled' : `not handled after ${d.attempts} attempt(s)`) : `${d.outcome}: ${d.reason}`;
-    return `${d.status} event ${d.eventId.slice(0, 8)} -> rollback purge of ${targets} -> ${outcome}`;
+    return `${d.status} event ${d.eventId.slice(0, 8)} -> purge of ${targets} and what the failed deploy named -> ${outcome}`;
   });
 }
 
