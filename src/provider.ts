@@ -170,7 +170,8 @@ export class InvalidationProvider extends Construct {
     });
 
     Annotations.of(this).addInfo('If the deploy that first adds an Invalidation to this stack fails, its rollback removes the handler and '
-      + 'the rule that purges after failed deploys: content it changed outside the stack may stay stale at the edges until the next deploy. '
+      + 'the rule that purges after failed deploys, and a failed deploy that never reached an Invalidation it adds leaves that '
+      + 'Invalidation\'s distribution unnamed: content changed there may stay stale at the edges until the next deploy. '
       + 'Deploy again, or purge by hand (README, "Limitations"). `cdk deploy --hotswap` and `cdk watch` purge nothing.');
 
     this.applySettings(pendingSettings.get(stack) ?? {});
