@@ -22,8 +22,8 @@ export interface InvalidationProps {
    * The distribution whose edge caches to purge: one defined in this app (any stack, nested stacks
    * included), or one imported with `Distribution.fromDistributionAttributes`.
    *
-   * It must belong to the account of the Invalidation's stack: the handler's IAM policy names it
-   * in that account. A distribution whose stack (or, when imported, whose `env.account` or
+   * It must belong to the account of the Invalidation's stack: the handler's IAM policy covers the
+   * distributions of that account (README, "Permissions"). A distribution whose stack (or, when imported, whose `env.account` or
    * literal ARN) names another account is an error at synth, when both accounts are known.
    */
   readonly distribution: cloudfront.IDistribution;
@@ -112,7 +112,8 @@ export interface InvalidationProps {
  * All invalidations of a stack share a fixed set of resources, created with the first: the handler
  * function (with its role, policies, log group and dead-letter queue), an anchor resource that
  * waits for the rest of the stack, and an EventBridge rule that purges every invalidation of the
- * stack again once an update has rolled back. The user's own resources are left as they are.
+ * stack again, and whatever the failed deploy purged, once a deploy has failed and rolled back (or
+ * stopped, with rollback disabled). The user's own resources are left as they are.
  */
 export class Invalidation extends Construct {
   /**
@@ -250,7 +251,7 @@ export class Invalidation extends Construct {
       this.resource.node.addDependency(...binding.after);
     }
     checkSetup({ scope: this, distribution: props.distribution, followsStack: binding.followsStack });
-    // What a rollback reverts is not known from the rule's input: a changedFiles Invalidation purges its whole prefix then.
+    // What a failed deploy changed is not known from the rule's input: a changedFiles Invalidation purges its whole prefix then.
     const rollbackPaths = changedFiles ? [`${changedFiles.root}*`] : paths;
     provider.addRollbackTarget({
       DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: rollbackPaths,
