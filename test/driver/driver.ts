@@ -7,12 +7,15 @@
  * to the resource's ServiceTimeout); applies IAM policies, Lambda permissions, queue policies and
  * EventBridge rules as they are deployed (IAM's changes reaching the handlers late, if asked);
  * keeps what each BucketDeployment put in its bucket, and what its Delete removes there when it
- * does not retain its files; deploys nested stacks from their templates in the cloud assembly; rolls a failed update back
- * (updates back to the old properties, in either order, then deletes what the update created),
- * stopping at UPDATE_ROLLBACK_FAILED when a resource cannot be put back, until
- * ContinueUpdateRollback; cleans up after success; sends EventBridge a stack status event at
- * every status change (CLOUDFORMATION.md, "Stack status events"); and records every stack event,
- * the resources' status changes and the stack's, for DescribeStackEvents.
+ * does not retain its files; deploys nested stacks from their templates in the cloud assembly;
+ * rolls a failed update back (updates back to the old properties, in either order, then deletes
+ * what the update created), stopping at UPDATE_ROLLBACK_FAILED when a resource cannot be put back,
+ * until ContinueUpdateRollback; with rollback disabled, stops at UPDATE_FAILED or CREATE_FAILED
+ * until RollbackStack or another deploy; rolls a failed creation back to nothing; cleans up after
+ * success; replaces a custom resource that answers a new physical id; keeps what a DeletionPolicy
+ * or UpdateReplacePolicy retains; sends EventBridge a stack status event at every status change
+ * (CLOUDFORMATION.md, "Stack status events"); and records every stack event, the resources'
+ * status changes and the stack's, for DescribeStackEvents.
  * It is the only code that knows it is not AWS.
  */
 import { createHash } from 'crypto';

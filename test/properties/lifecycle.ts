@@ -2,13 +2,19 @@
  * Property-based lifecycle testing: random sequences of deploys, redeliveries, rollbacks (some
  * failing, continued later), replacements and deletions of the example site, played by the
  * lifecycle driver under injected CloudFront faults, slow completion, and stack status events
- * delivered twice or late, with every invariant checked after every step.
+ * delivered twice or late, with every invariant checked after every step. Knobs (`Knobs`, off
+ * unless asked for) add late IAM, deploys with rollback disabled followed by RollbackStack or a
+ * fixing deploy, Invalidations retained on deletion, and BucketDeployments that do not retain
+ * their files.
  * Used by test/properties.test.ts (a fixed seed, CI-sized) and test/properties/run.ts (any size).
  */
+import * as path from 'path';
+import { CfnResource, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as fc from 'fast-check';
 import { InvalidationTrigger } from '../../src';
-import { logicalIdOf, STACK_NAME, synthSite } from '../demo/app';
+import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import type { RollbackOrder, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
@@ -37,48 +43,90 @@ export type Step =
     readonly staleDuplicate: boolean;
     /** How this step's stack status events are delivered. */
     readonly events: EventDelivery;
+    /** Rollback disabled (knob `disableRollback`): a failure ends UPDATE_FAILED or CREATE_FAILED. */
+    readonly disableRollback?: boolean;
+    /** The Invalidation's DeletionPolicy and UpdateReplacePolicy are Retain (knob `retainInvalidations`). */
+    readonly retainInvalidation?: boolean;
+    /** Whether the site's BucketDeployment retains its files on Delete (knob `bucketRetainOnDelete`; CDK's default is true). */
+    readonly retainFiles?: boolean;
+    /** A second BucketDeployment, of assets under `assets/`, that does not retain its files (knob `bucketRetainOnDelete`). */
+    readonly assets?: boolean;
   }
   | { readonly kind: 'redeliver' }
   | { readonly kind: 'continue' }
+  /** RollbackStack, for a stack left UPDATE_FAILED or CREATE_FAILED (knob `disableRollback`). */
+  | { readonly kind: 'rollback' }
   | { readonly kind: 'destroy' };
+
+/**
+ * Behaviours of CloudFormation (and of the BucketDeployment handler) the sequences may draw, each
+ * off unless asked for: with all of them off, the sequences are the ones drawn before they existed.
+ */
+export interface Knobs {
+  /** IAM's changes reach the handler late: each sequence draws `iamPropagationMs` from 0, 300 and 2000. */
+  readonly iamPropagation?: boolean;
+  /** Deploys with rollback disabled, and RollbackStack steps; a deploy after a failure fixes the stack. */
+  readonly disableRollback?: boolean;
+  /** DeletionPolicy Retain (via `applyRemovalPolicy`) on the Invalidation of some deploys. */
+  readonly retainInvalidations?: boolean;
+  /** BucketDeployments with retainOnDelete false: the site's on some deploys, and an assets one that comes and goes. */
+  readonly bucketRetainOnDelete?: boolean;
+}
 
 /** Stack status events as EventBridge may deliver them: once, twice, late by a delay, or once the next step has begun. */
 export type EventDelivery = 'once' | 'twice' | 'late' | 'next-step';
 
-export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  {
-    weight: 8,
-    arbitrary: fc.record({
-      kind: fc.constant('deploy' as const),
-      site: fc.constantFrom('v1' as const, 'v2' as const, 'v3' as const),
-      invalidationId: fc.constantFrom('Purge' as const, 'Purge' as const, 'Purge' as const, 'Refresh' as const),
-      trigger: fc.constantFrom('stack' as const, 'stack' as const, 'stack' as const, 'values' as const),
-      waitForCompletion: fc.boolean(),
-      recordPurge: fc.boolean(),
-      failure: fc.constantFrom<Failure>('none', 'none', 'none', 'before-purge', 'after-purge', 'in-content'),
-      failRollback: fc.constantFrom(false, false, false, true),
-      duplicateDelivery: fc.boolean(),
-      lateDuplicates: fc.boolean(),
-      staleDuplicate: fc.constantFrom(false, false, true),
-      events: fc.constantFrom<EventDelivery>('once', 'once', 'once', 'twice', 'late', 'next-step'),
-    }),
-  },
-  { weight: 2, arbitrary: fc.constant({ kind: 'redeliver' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'continue' as const }) },
-  { weight: 1, arbitrary: fc.constant({ kind: 'destroy' as const }) },
-);
+type DeployStep = Extract<Step, { kind: 'deploy' }>;
+
+/** The steps a sequence draws from, with the knobs asked for. */
+export function stepArbitraryFor(knobs: Knobs = {}): fc.Arbitrary<Step> {
+  // Fields only drawn when their knob is on, so that without knobs the draws are as they always were.
+  const deploy = fc.record({
+    kind: fc.constant('deploy' as const),
+    site: fc.constantFrom('v1' as const, 'v2' as const, 'v3' as const),
+    invalidationId: fc.constantFrom('Purge' as const, 'Purge' as const, 'Purge' as const, 'Refresh' as const),
+    trigger: fc.constantFrom('stack' as const, 'stack' as const, 'stack' as const, 'values' as const),
+    waitForCompletion: fc.boolean(),
+    recordPurge: fc.boolean(),
+    failure: fc.constantFrom<Failure>('none', 'none', 'none', 'before-purge', 'after-purge', 'in-content'),
+    failRollback: fc.constantFrom(false, false, false, true),
+    duplicateDelivery: fc.boolean(),
+    lateDuplicates: fc.boolean(),
+    staleDuplicate: fc.constantFrom(false, false, true),
+    events: fc.constantFrom<EventDelivery>('once', 'once', 'once', 'twice', 'late', 'next-step'),
+    ...(knobs.disableRollback ? { disableRollback: fc.boolean() } : {}),
+    ...(knobs.retainInvalidations ? { retainInvalidation: fc.boolean() } : {}),
+    ...(knobs.bucketRetainOnDelete ? { retainFiles: fc.boolean(), assets: fc.boolean() } : {}),
+  }) as fc.Arbitrary<DeployStep>;
+  return fc.oneof(
+    { weight: 8, arbitrary: deploy as fc.Arbitrary<Step> },
+    { weight: 2, arbitrary: fc.constant({ kind: 'redeliver' as const }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'continue' as const }) },
+    { weight: 1, arbitrary: fc.constant({ kind: 'destroy' as const }) },
+    ...(knobs.disableRollback ? [{ weight: 1, arbitrary: fc.constant({ kind: 'rollback' as const }) }] : []),
+  );
+}
+
+export const stepArbitrary: fc.Arbitrary<Step> = stepArbitraryFor();
 
 export interface RunSettings {
   readonly completionDelayMs: number;
   readonly rollbackOrder: RollbackOrder;
   readonly faultSeed: number;
+  /** How late IAM's changes reach the handler (knob `iamPropagation`). @default 0 */
+  readonly iamPropagationMs?: number;
 }
 
-export const settingsArbitrary: fc.Arbitrary<RunSettings> = fc.record({
-  completionDelayMs: fc.integer({ min: 0, max: 4000 }),
-  rollbackOrder: fc.constantFrom<RollbackOrder>('dependencies-first', 'dependents-first'),
-  faultSeed: fc.integer({ min: 1, max: 2 ** 30 }),
-});
+export function settingsArbitraryFor(knobs: Knobs = {}): fc.Arbitrary<RunSettings> {
+  return fc.record({
+    completionDelayMs: fc.integer({ min: 0, max: 4000 }),
+    rollbackOrder: fc.constantFrom<RollbackOrder>('dependencies-first', 'dependents-first'),
+    faultSeed: fc.integer({ min: 1, max: 2 ** 30 }),
+    ...(knobs.iamPropagation ? { iamPropagationMs: fc.constantFrom(0, 300, 2000) } : {}),
+  }) as fc.Arbitrary<RunSettings>;
+}
+
+export const settingsArbitrary: fc.Arbitrary<RunSettings> = settingsArbitraryFor();
 
 export interface Figures {
   steps: number;
@@ -118,6 +166,16 @@ export interface Figures {
   invalidations: number;
   handlerInvocations: number;
   handOvers: number;
+  /** Deploys with rollback disabled that failed (UPDATE_FAILED, CREATE_FAILED), RollbackStack calls, and deploys that fixed such a stack. */
+  failedWithoutRollback: number;
+  rollbackStacks: number;
+  fixingDeploys: number;
+  /** Deletions skipped because a policy retained the resource, Invalidations' and others'. */
+  retainedResources: number;
+  /** Removals of files by a BucketDeployment that does not retain them. */
+  filesRemoved: number;
+  /** CloudFront requests IAM refused (a grant not yet propagated, or one revoked). */
+  iamDenials: number;
   /** Invariant violations found (a passing run has none). */
   violations: number;
   unanswered: number;
@@ -129,7 +187,8 @@ export function emptyFigures(): Figures {
     'steps', 'deploys', 'valueTriggerDeploys', 'rollbacks', 'rollbacksBeforePurge', 'rollbacksAfterPurge', 'failedRollbacks', 'continuedRollbacks',
     'replacements', 'redeliveries', 'duplicateDeliveries', 'staleDuplicates', 'deletions', 'eventDeliveries', 'eventsDeliveredTwice', 'eventsDeliveredLate',
     'rollbackPurges', 'cloudFrontRequests', 'injectedFaults', 'cloudFormationFaults', 'invokeDenials', 'handOffFailures', 'killsAfterAnswer',
-    'answerFaults', 'invalidations', 'handlerInvocations', 'handOvers', 'violations', 'unanswered', 'peakWildcardsInProgress',
+    'answerFaults', 'invalidations', 'handlerInvocations', 'handOvers', 'failedWithoutRollback', 'rollbackStacks', 'fixingDeploys', 'retainedResources',
+    'filesRemoved', 'iamDenials', 'violations', 'unanswered', 'peakWildcardsInProgress',
   ];
   return Object.fromEntries(names.map((n) => [n, 0])) as unknown as Figures;
 }
@@ -165,8 +224,11 @@ function injectPlatformFaults(driver: LifecycleDriver, rate: number, seed: numbe
 const synthesized = new Map<string, SynthesizedStack>();
 
 /** The example site for a step, synthesized once per distinct configuration. */
-function stackFor(step: Extract<Step, { kind: 'deploy' }>): SynthesizedStack {
-  const key = JSON.stringify([step.site, step.invalidationId, step.trigger, step.waitForCompletion, step.recordPurge, step.failure]);
+function stackFor(step: DeployStep): SynthesizedStack {
+  const key = JSON.stringify([
+    step.site, step.invalidationId, step.trigger, step.waitForCompletion, step.recordPurge, step.failure,
+    step.retainInvalidation, step.retainFiles, step.assets,
+  ]);
   let stack = synthesized.get(key);
   if (!stack) {
     stack = synthSite({
@@ -185,6 +247,22 @@ function stackFor(step: Extract<Step, { kind: 'deploy' }>): SynthesizedStack {
           // A resource new in this deploy that the driver fails: after the files land, before the purge.
           new ssm.StringParameter(s, 'Version', { stringValue: step.site });
         }
+        if (step.retainInvalidation) {
+          // RemovalPolicy.RETAIN: DeletionPolicy and UpdateReplacePolicy Retain.
+          cfnResourcesOf(parts.invalidation, 'Custom::CloudFrontInvalidation').forEach((r) => r.applyRemovalPolicy(RemovalPolicy.RETAIN));
+        }
+        if (step.retainFiles === false) {
+          cfnResourcesOf(parts.deployment, 'Custom::CDKBucketDeployment').forEach((r) => r.addPropertyOverride('RetainOnDelete', false));
+        }
+        if (step.assets) {
+          const assets = new s3deploy.BucketDeployment(s, 'Assets', {
+            sources: [s3deploy.Source.asset(path.join(SITE_DIR, step.site))],
+            destinationBucket: parts.bucket,
+            destinationKeyPrefix: 'assets/',
+            retainOnDelete: false,
+          });
+          parts.invalidation.executeAfter(assets);
+        }
       },
     });
     synthesized.set(key, stack);
@@ -192,7 +270,12 @@ function stackFor(step: Extract<Step, { kind: 'deploy' }>): SynthesizedStack {
   return stack;
 }
 
-function failing(step: Extract<Step, { kind: 'deploy' }>, stack: SynthesizedStack): string[] {
+/** The CloudFormation resources of a type under a construct. */
+function cfnResourcesOf(scope: { node: { findAll(): readonly unknown[] } }, type: string): CfnResource[] {
+  return scope.node.findAll().filter((c): c is CfnResource => CfnResource.isCfnResource(c as never) && (c as CfnResource).cfnResourceType === type);
+}
+
+function failing(step: DeployStep, stack: SynthesizedStack): string[] {
   switch (step.failure) {
     case 'before-purge':
       return [logicalIdOf(stack, 'Version')];
@@ -225,6 +308,7 @@ const DELIVERY = {
 export async function playSequence(steps: readonly Step[], settings: RunSettings, faultRate: number, figures: Figures): Promise<string[]> {
   const driver = await LifecycleDriver.start({
     rollbackOrder: settings.rollbackOrder,
+    iamPropagationMs: settings.iamPropagationMs,
     answerTimeoutMs: 120_000,
     cloud: {
       // Short enough that waits and fault backoffs often need a fresh invocation.
@@ -249,6 +333,9 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
     figures.eventsDeliveredTwice += report.deliveries.filter((d) => d.copy > 1).length;
     figures.eventsDeliveredLate += report.deliveries.filter((d) => d.late).length;
     figures.rollbackPurges += report.deliveries.filter((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE' && d.copy === 1 && d.handled && !d.handledBefore).length;
+    // The sequences skip no resource in a continued rollback: every skip is a retained resource.
+    figures.retainedResources += report.changes.filter((c) => c.action === 'skip').length;
+    figures.filesRemoved += report.content.filter((c) => c.version === 'removed').length;
     for (const v of checker.check(report)) {
       problems.push(`step ${n} (${what}): ${v}`);
     }
@@ -261,6 +348,17 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
     }
     record(n, 'continue the rollback', report);
   };
+  /** Whether a deploy with rollback disabled left the stack waiting for RollbackStack or a fixing deploy. */
+  const failedWithoutRollback = () => ['UPDATE_FAILED', 'CREATE_FAILED'].includes(driver.stackStatus(STACK_NAME) ?? '');
+  const rollbackStack = async (n: number) => {
+    const report = await driver.rollbackStack(STACK_NAME);
+    figures.rollbackStacks++;
+    if (!['UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE'].includes(report.stackStatus)) {
+      problems.push(`step ${n}: RollbackStack ended ${report.stackStatus}`);
+    }
+    deployed = report.stackStatus !== 'ROLLBACK_COMPLETE';
+    record(n, 'roll the stack back (RollbackStack)', report);
+  };
   try {
     for (const [i, step] of steps.entries()) {
       const n = i + 1;
@@ -269,17 +367,24 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
         if (driver.stackStatus(STACK_NAME) === 'UPDATE_ROLLBACK_FAILED') {
           await continueRollback(n);
         }
+        figures.fixingDeploys += failedWithoutRollback() ? 1 : 0;
         const stack = stackFor(step);
-        const { duplicateDelivery, lateDuplicates, staleDuplicate } = step;
+        const { duplicateDelivery, lateDuplicates, staleDuplicate, disableRollback } = step;
         const failRollback = step.failRollback ? [bucketDeploymentOf(stack)] : [];
         const events = DELIVERY[step.events];
-        report = await driver.deploy(stack, { fail: failing(step, stack), failRollback, duplicateDelivery, lateDuplicates, staleDuplicate, events });
+        const fail = failing(step, stack);
+        report = await driver.deploy(stack, { fail, failRollback, duplicateDelivery, lateDuplicates, staleDuplicate, events, disableRollback });
         figures.deploys++;
         figures.valueTriggerDeploys += step.trigger === 'values' ? 1 : 0;
         figures.duplicateDeliveries += step.duplicateDelivery ? 1 : 0;
         const failed = report.changes.some((c) => c.action === 'fail' && c.phase === 'deploy');
-        const rolledBack = report.events.some((e) => e.status.includes('ROLLBACK'));
-        if (failed) {
+        const rolledBack = report.events.some((e) => e.status.includes('ROLLBACK')) || failedWithoutRollback();
+        figures.failedWithoutRollback += failedWithoutRollback() ? 1 : 0;
+        if (failed && disableRollback) {
+          if (!failedWithoutRollback()) {
+            problems.push(`step ${n}: a failed deploy with rollback disabled ended ${report.stackStatus}`);
+          }
+        } else if (failed) {
           figures.rollbacks++;
           figures.rollbacksBeforePurge += step.failure === 'before-purge' ? 1 : 0;
           figures.rollbacksAfterPurge += step.failure === 'after-purge' ? 1 : 0;
@@ -307,6 +412,9 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
           lastInvalidationId = step.invalidationId;
         } else if (report.stackStatus === 'ROLLBACK_COMPLETE') {
           deployed = false;
+        } else if (failedWithoutRollback()) {
+          // It exists, and can be rolled back, fixed or deleted.
+          deployed = true;
         }
       } else if (step.kind === 'redeliver') {
         if (!deployed || driver.steps.length === 0) {
@@ -317,6 +425,11 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
       } else if (step.kind === 'continue') {
         if (driver.stackStatus(STACK_NAME) === 'UPDATE_ROLLBACK_FAILED') {
           await continueRollback(n);
+        }
+        continue;
+      } else if (step.kind === 'rollback') {
+        if (failedWithoutRollback()) {
+          await rollbackStack(n);
         }
         continue;
       } else {
@@ -332,9 +445,12 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
       }
       record(n, describe(step), report);
     }
-    // Every purge gets its chance: a failed rollback is continued, events held back are delivered.
+    // Every purge gets its chance: a failed rollback is continued, a failure left without rollback is rolled back, events held back are delivered.
     if (driver.stackStatus(STACK_NAME) === 'UPDATE_ROLLBACK_FAILED') {
       await continueRollback(steps.length + 1);
+    }
+    if (failedWithoutRollback()) {
+      await rollbackStack(steps.length + 1);
     }
     if (driver.steps.length > 0 && driver.steps[driver.steps.length - 1].heldDeliveries > 0) {
       record(steps.length + 1, 'events held back delivered', await driver.deliverHeldEvents(STACK_NAME));
@@ -346,6 +462,7 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
     const requests = driver.cloud.cloudfront.requests;
     figures.cloudFrontRequests += requests.length;
     figures.injectedFaults += requests.filter((r) => r.fault).length;
+    figures.iamDenials += requests.filter((r) => r.errorCode === 'AccessDenied').length;
     figures.handlerInvocations += driver.cloud.lambda.invocations.length;
     figures.handOvers += driver.cloud.lambda.invocations.filter((i) => i.source === 'invoke-api').length;
     for (const peak of driver.cloud.cloudfront.peaks.values()) {
@@ -361,6 +478,9 @@ export function describe(step: Step): string {
   if (step.kind === 'continue') {
     return 'continue the rollback';
   }
+  if (step.kind === 'rollback') {
+    return 'roll the stack back (RollbackStack)';
+  }
   if (step.kind !== 'deploy') {
     return step.kind;
   }
@@ -375,6 +495,10 @@ export function describe(step: Step): string {
     step.lateDuplicates && step.failure !== 'none' ? 'late duplicates' : '',
     step.staleDuplicate && step.failure !== 'none' ? 'an older request again' : '',
     step.events !== 'once' ? `events ${step.events}` : '',
+    step.disableRollback ? 'rollback disabled' : '',
+    step.retainInvalidation ? 'the Invalidation retained' : '',
+    step.retainFiles === false ? 'files not retained' : '',
+    step.assets ? 'with assets' : '',
   ].filter(Boolean);
   return `deploy ${step.site}${extras.length ? ` (${extras.join(', ')})` : ''}`;
 }
@@ -384,6 +508,8 @@ export interface CheckOptions {
   readonly runs: number;
   readonly stepsPerRun: number;
   readonly faultRate: number;
+  /** Behaviours to draw besides the default ones. @default none */
+  readonly knobs?: Knobs;
   /** Called after each sequence with the figures so far. */
   readonly progress?: (figures: Figures, run: number) => void;
 }
@@ -392,9 +518,9 @@ export interface CheckOptions {
 export async function checkLifecycle(options: CheckOptions): Promise<Figures> {
   const figures = emptyFigures();
   let run = 0;
-  const sequences = fc.array(stepArbitrary, { minLength: options.stepsPerRun, maxLength: options.stepsPerRun });
+  const sequences = fc.array(stepArbitraryFor(options.knobs), { minLength: options.stepsPerRun, maxLength: options.stepsPerRun });
   await fc.assert(
-    fc.asyncProperty(sequences, settingsArbitrary, async (steps, settings) => {
+    fc.asyncProperty(sequences, settingsArbitraryFor(options.knobs), async (steps, settings) => {
       const problems = await playSequence(steps, settings, options.faultRate, figures);
       options.progress?.(figures, ++run);
       if (problems.length > 0) {
