@@ -221,6 +221,20 @@ describe('I6: always answers, with a one-line reason naming the distribution and
     expect(cloud.cloudfront.invalidations(NOT_GRANTED)).toHaveLength(0);
   });
 
+  test('while waiting, a GetInvalidation denied for a few seconds (a policy not applied yet) is read again, and the wait completes', async () => {
+    await cloud.close();
+    cloud = await LocalCloud.start({ cloudfront: { completionDelayMs: 1500 } });
+    cloud.cloudfront.addDistribution({ id: SITE });
+    fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
+    ({ props, makeEvent } = requests(fn.arn));
+    const allowed = cloud.authorizer;
+    let denials = 0;
+    cloud.authorizer = (action, arn) => (action === 'cloudfront:GetInvalidation' && denials < 2 ? (denials++, false) : allowed(action, arn));
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ WaitForCompletion: 'true', TimeoutSeconds: '60' }) as never }));
+    expect(denials).toBe(2);
+    expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Completed' } });
+  });
+
   test('a path CloudFront would refuse, known only at deploy time, fails naming the item', async () => {
     const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/ok', 'resolved-without-slash'] }) as never }));
     expect(answer.Status).toBe('FAILED');

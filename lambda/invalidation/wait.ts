@@ -8,6 +8,7 @@ import type { Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
 import { callSignal, FIRST_BACKOFF_MS, OK, pause } from './runtime';
+import { ACCESS_DENIED_RETRY_MS } from './submit';
 
 /** Waits for every accepted batch of the job to complete, recording it in `progress`. */
 export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
@@ -25,6 +26,8 @@ export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress,
 async function awaitBatch(inv: Invocation, job: Job, number: number, progress: JobProgress, deadline: number): Promise<Step> {
   const { rt } = inv;
   const id = progress.ids[number - 1];
+  // A policy created in the same deploy may not apply yet to this read either (see ACCESS_DENIED_RETRY_MS).
+  let deniedSince: number | undefined;
   for (;;) {
     const seconds = Math.floor((Math.min(deadline, inv.workUntil) - rt.now()) / 1000);
     try {
@@ -38,7 +41,9 @@ async function awaitBatch(inv: Invocation, job: Job, number: number, progress: J
       if (rt.signal.aborted) {
         return { kind: 'handoff' };
       }
-      if (!isRetryable(e)) {
+      const denied = errorCode(e) === 'AccessDenied';
+      deniedSince = denied ? deniedSince ?? rt.now() : undefined;
+      if (denied ? rt.now() - deniedSince! >= ACCESS_DENIED_RETRY_MS : !isRetryable(e)) {
         return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(job.target)}: ${serviceError('CloudFront', e)}` };
       }
       rt.log('retrying', { batch: number, error: errorCode(e) });
