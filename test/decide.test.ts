@@ -6,9 +6,9 @@ import type { Facts } from '../lambda/invalidation/decide';
 import { decide, needsLateCheck, needsStackStatus, ROLLBACK_CLEANUP_STATUS } from '../lambda/invalidation/decide';
 import { planRequest } from '../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
+import { requestSentAt } from '../lambda/invalidation/protocol';
 import { RequestRun } from '../lambda/invalidation/request';
 import { ignoreReason, isOwnStack, planRollbackPurge, targetOfProperties } from '../lambda/invalidation/rollback';
-import { requestSentAt } from '../lambda/invalidation/protocol';
 import type { RollbackPurgeEvent } from '../src/contract';
 import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../src/contract';
 

@@ -5,13 +5,12 @@
  * DeletionPolicy, deploys with rollback disabled), the real bundled handler and SDK clients.
  * The numbers in the names are those of the cases in README, "Failed deploys" and "Limitations".
  */
-import { Aspects, CfnParameter, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { IAspect } from 'aws-cdk-lib';
+import { Aspects, CfnParameter, Duration, RemovalPolicy, CfnResource } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { CfnResource } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { Invalidation } from '../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
@@ -135,7 +134,9 @@ describe('the purge after a failed deploy reaches what only the failed deploy na
 
   test('(9) an Invalidation the failed update added under an app-wide Retain policy gets no Delete; the rule still purges what it named', async () => {
     await start();
-    const retainAll: IAspect = { visit: (node: IConstruct) => (node instanceof CfnResource ? node.applyRemovalPolicy(RemovalPolicy.RETAIN) : undefined) };
+    const retainAll: IAspect = {
+      visit: (node: IConstruct) => (node instanceof CfnResource ? node.applyRemovalPolicy(RemovalPolicy.RETAIN) : undefined),
+    };
     const v1 = synthSite({ site: 'v1', extend: (stack, parts) => { secondCdn(stack, parts); Aspects.of(stack).add(retainAll); } });
     await driver.deploy(v1);
     const failing = synthSite({

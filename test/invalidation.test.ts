@@ -17,8 +17,8 @@ import * as fc from 'fast-check';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import type { InvalidationProps } from '../src';
 import * as fingerprints from '../src/fingerprint';
-import * as render from '../src/render';
 import { normalizePaths } from '../src/paths';
+import * as render from '../src/render';
 import { fitRollbackTargets, MAX_ID_LENGTH, MAX_INPUT_TEMPLATE_LENGTH, rollbackPurgeTemplate } from '../src/rollback-targets';
 import { resolve } from './driver/intrinsics';
 
@@ -858,16 +858,22 @@ describe('rollback rule', () => {
       const stack = new Stack(newApp(), 'Site', { env: ENV });
       const distributionId = new CfnParameter(stack, 'DistributionId').valueAsString;
       const tenantId = new CfnParameter(stack, 'TenantId').valueAsString;
-      const path = `/${literal.replace(/\*/g, '')}`;
+      const literalPath = `/${literal.replace(/\*/g, '')}`;
       const tag = `#${literal.replace(/[^\x21-\x7e]|[,*]/g, '') || 't'}`;
       const targets = fitRollbackTargets(stack, [
-        { DistributionId: distributionId, Paths: [path, tag] },
+        { DistributionId: distributionId, Paths: [literalPath, tag] },
         { DistributionId: distributionId, DistributionTenantId: tenantId, Paths: [`/${tenantId}`] },
       ]);
       const values: Record<string, string> = { DistributionId: distributionValue, TenantId: tenantValue };
       const resolved = resolve(stack.resolve(rollbackPurgeTemplate(targets).text), {
-        accountId: '123456789012', region: 'eu-west-1', partition: 'aws', stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1', stackName: 'Site',
-        ref: (id: string) => values[id], getAtt: () => undefined, importValue: () => undefined,
+        accountId: '123456789012',
+        region: 'eu-west-1',
+        partition: 'aws',
+        stackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1',
+        stackName: 'Site',
+        ref: (id: string) => values[id],
+        getAtt: () => undefined,
+        importValue: () => undefined,
       } as never) as string;
       expect(resolved.length).toBeLessThanOrEqual(MAX_INPUT_TEMPLATE_LENGTH);
       // EventBridge fills in the placeholders it knows, and nothing else.
@@ -875,7 +881,7 @@ describe('rollback rule', () => {
       const input = JSON.parse(resolved.replace(/<([A-Za-z0-9_.-]+)>/g, (whole, name: string) => (name in event ? JSON.stringify(event[name]) : whole)));
       expect(input.rollbackPurge.eventId).toBe('ev-1');
       expect(input.rollbackPurge.targets).toEqual([
-        { DistributionId: distributionValue, Paths: normalizePaths([path, tag]) },
+        { DistributionId: distributionValue, Paths: normalizePaths([literalPath, tag]) },
         { DistributionId: distributionValue, DistributionTenantId: tenantValue, Paths: ['/*'] },
       ]);
     }), { numRuns: 200 });

@@ -21,10 +21,12 @@ function findings(stack: Stack) {
 }
 
 /** The acknowledgements the library's own resources carry: resource, rule and what it applies to. */
-function acknowledgements(template: { Resources: Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: Array<{ id: string; reason: string; applies_to?: unknown }> } } }> }) {
+type Acknowledged = { rules_to_suppress: Array<{ id: string; reason: string; applies_to?: unknown }> };
+function acknowledgements(template: { Resources: Record<string, { Metadata?: { cdk_nag?: Acknowledged } }> }) {
   return Object.entries(template.Resources)
     .filter(([id]) => /^(Purge|Feed|Tenant|CloudFrontInvalidationProvider)/.test(id))
-    .flatMap(([id, r]) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).map((rule) => ({ id, rule: rule.id, reason: rule.reason, appliesTo: rule.applies_to })));
+    .flatMap(([id, r]) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? [])
+      .map((rule) => ({ id, rule: rule.id, reason: rule.reason, appliesTo: rule.applies_to })));
 }
 
 const ACCOUNT_WIDE_CLOUDFRONT = {

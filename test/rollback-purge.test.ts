@@ -46,7 +46,9 @@ function stackEvent(status: string, at: number, resource: { logicalId?: string; 
  * The event of a rollback that completed at `time`, and the stack's events of that update: it
  * started from UPDATE_COMPLETE, its Invalidations got `named` (properties of each), and it rolled back.
  */
-function rollbackEvent(targets: RollbackPurgeTarget[], eventId = randomUUID(), time = Date.now(), named: Array<Record<string, unknown>> = []): RollbackPurgeEvent {
+function rollbackEvent(
+  targets: RollbackPurgeTarget[], eventId = randomUUID(), time = Date.now(), named: Array<Record<string, unknown>> = [],
+): RollbackPurgeEvent {
   stackEvent('UPDATE_COMPLETE', time - 5000);
   stackEvent('UPDATE_IN_PROGRESS', time - 4000);
   named.forEach((properties, i) => stackEvent('UPDATE_IN_PROGRESS', time - 3000 + i, { logicalId: `Invalidation${i}`, properties }));

@@ -462,6 +462,11 @@ export class LifecycleDriver {
     return this.step(stack, undefined, () => this.deleteStack(stack, 'delete'));
   }
 
+  /** Whether any request went to an invalidation handler yet: one that `redeliverLast` can deliver again. */
+  public get sentAny(): boolean {
+    return this.lastSent !== undefined;
+  }
+
   /** Delivers the most recent request to an invalidation handler once more, as Lambda may. */
   public async redeliverLast(stackName: string): Promise<StepReport> {
     const last = this.lastSent;
@@ -1154,7 +1159,8 @@ export class LifecycleDriver {
     }
     const serviceTimeoutMs = Number(properties.ServiceTimeout ?? 3600) * 1000;
     try {
-      const received = await this.cloud.cloudformation.awaitAnswer(token, Math.max(0, Math.min(serviceTimeoutMs - age, this.options.answerTimeoutMs ?? 120_000)));
+      const waitMs = Math.max(0, Math.min(serviceTimeoutMs - age, this.options.answerTimeoutMs ?? 120_000));
+      const received = await this.cloud.cloudformation.awaitAnswer(token, waitMs);
       record.answer = received.answer;
       record.answeredAt = this.clock();
     } catch {

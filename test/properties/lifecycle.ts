@@ -20,6 +20,7 @@ import type { RollbackOrder, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { InvariantChecker } from '../driver/invariants';
 import type { FaultKind } from '../emulator/cloudfront';
+import type { StackIdForm } from '../emulator/eventbridge';
 import { Prng } from '../emulator/prng';
 
 /** Where a deploy is made to fail, if anywhere. */
@@ -73,9 +74,18 @@ export interface Knobs {
   readonly disableRollback?: boolean;
   /** DeletionPolicy Retain (via `applyRemovalPolicy`) on the Invalidation of some deploys. */
   readonly retainInvalidations?: boolean;
-  /** BucketDeployments with retainOnDelete false: the site's on some deploys, and an assets one that comes and goes. */
+  /** BucketDeployments with retainOnDelete false: the site's on some deploys, and an assets one on every deploy of some sequences. */
   readonly bucketRetainOnDelete?: boolean;
+  /** The form of `detail.stack-id` in the stack status events, drawn per sequence: full ARN, ARN without its unique id, or name. */
+  readonly stackIdForms?: boolean;
+  /** EventBridge applies a changed rule late (PutRule): each sequence draws `ruleChangeDelayMs` from 0, 50 and 150. */
+  readonly ruleChangeDelay?: boolean;
 }
+
+/** Every knob. */
+export const ALL_KNOBS: Required<Knobs> = {
+  iamPropagation: true, disableRollback: true, retainInvalidations: true, bucketRetainOnDelete: true, stackIdForms: true, ruleChangeDelay: true,
+};
 
 /** Stack status events as EventBridge may deliver them: once, twice, late by a delay, or once the next step has begun. */
 export type EventDelivery = 'once' | 'twice' | 'late' | 'next-step';
@@ -121,6 +131,10 @@ export interface RunSettings {
   readonly iamPropagationMs?: number;
   /** Every deploy of the sequence has the assets deployment (knob `bucketRetainOnDelete`). @default false */
   readonly assets?: boolean;
+  /** The form of the stack id in status events (knob `stackIdForms`). @default 'arn' */
+  readonly stackIdForm?: StackIdForm;
+  /** How late EventBridge applies a changed rule (knob `ruleChangeDelay`). @default 0 */
+  readonly ruleChangeDelayMs?: number;
 }
 
 export function settingsArbitraryFor(knobs: Knobs = {}): fc.Arbitrary<RunSettings> {
@@ -130,6 +144,8 @@ export function settingsArbitraryFor(knobs: Knobs = {}): fc.Arbitrary<RunSetting
     faultSeed: fc.integer({ min: 1, max: 2 ** 30 }),
     ...(knobs.iamPropagation ? { iamPropagationMs: fc.constantFrom(0, 300, 2000) } : {}),
     ...(knobs.bucketRetainOnDelete ? { assets: fc.boolean() } : {}),
+    ...(knobs.stackIdForms ? { stackIdForm: fc.constantFrom<StackIdForm>('arn', 'arn-without-id', 'name') } : {}),
+    ...(knobs.ruleChangeDelay ? { ruleChangeDelayMs: fc.constantFrom(0, 50, 150) } : {}),
   }) as fc.Arbitrary<RunSettings>;
 }
 
@@ -321,6 +337,8 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
       // Short enough that waits and fault backoffs often need a fresh invocation.
       lambdaTimeoutMs: 5000,
       retryDelaysMs: [50, 100],
+      stackIdForm: settings.stackIdForm,
+      ruleChangeDelayMs: settings.ruleChangeDelayMs,
       cloudfront: {
         completionDelayMs: settings.completionDelayMs,
         faults: { rate: faultRate, seed: settings.faultSeed, kinds: FAULTS, slowMs: 300 },
@@ -424,7 +442,8 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
           deployed = true;
         }
       } else if (step.kind === 'redeliver') {
-        if (!deployed || driver.steps.length === 0) {
+        // A stack that failed before its Invalidation's turn (rollback disabled) has sent no request yet.
+        if (!deployed || driver.steps.length === 0 || !driver.sentAny) {
           continue;
         }
         report = await driver.redeliverLast(STACK_NAME);

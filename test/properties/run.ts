@@ -1,9 +1,10 @@
 /**
  * `npm run properties -- [steps] [seed] [fault rate] [knobs]`: the property-based lifecycle test at
  * any size, printing the figures. Runs of 10 steps, each on a fresh local cloud. Knobs, comma
- * separated (or `all`): `iam` (late IAM), `no-rollback` (rollback disabled, RollbackStack),
- * `retain` (Invalidations retained on deletion), `files` (BucketDeployments that do not retain
- * their files).
+ * separated, `all` (the default) or `none`: `iam` (late IAM), `no-rollback` (rollback disabled,
+ * RollbackStack), `retain` (Invalidations retained on deletion), `files` (BucketDeployments that
+ * do not retain their files), `stack-id` (the stack id's form in status events), `rules` (rule
+ * changes applied late).
  */
 import type { Knobs } from './lifecycle';
 import { checkLifecycle } from './lifecycle';
@@ -14,10 +15,15 @@ const KNOBS: Record<string, keyof Knobs> = {
   'no-rollback': 'disableRollback',
   'retain': 'retainInvalidations',
   'files': 'bucketRetainOnDelete',
+  'stack-id': 'stackIdForms',
+  'rules': 'ruleChangeDelay',
 };
 
 function knobs(arg: string | undefined): Knobs {
-  const names = arg === 'all' ? Object.keys(KNOBS) : (arg ?? '').split(',').filter(Boolean);
+  if (arg === 'none') {
+    return {};
+  }
+  const names = arg === undefined || arg === 'all' ? Object.keys(KNOBS) : arg.split(',').filter(Boolean);
   const unknown = names.filter((n) => !(n in KNOBS));
   if (unknown.length > 0) {
     throw new Error(`unknown knob(s) ${unknown.join(', ')}: use ${Object.keys(KNOBS).join(', ')} or all`);
