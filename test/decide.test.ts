@@ -8,7 +8,7 @@ import { planRequest } from '../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
 import { requestSentAt } from '../lambda/invalidation/protocol';
 import { RequestRun } from '../lambda/invalidation/request';
-import { ignoreReason, isOwnStack, planRollbackPurge, targetOfProperties } from '../lambda/invalidation/rollback';
+import { ignoreReason, isOwnStack, namedInEvents, planRollbackPurge, targetOfProperties } from '../lambda/invalidation/rollback';
 import type { RollbackPurgeEvent } from '../src/contract';
 import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../src/contract';
 
@@ -172,6 +172,44 @@ describe('planning the purge after a rollback', () => {
     expect(isOwnStack('arn:aws:cloudformation:eu-west-1:123456789012:stack/SiteB', own)).toBe(false);
     expect(isOwnStack('Sit', own)).toBe(false);
     expect(isOwnStack('arn:aws:cloudformation:us-east-1:123456789012:stack/Site', own)).toBe(false);
+  });
+});
+
+describe('what a failed deploy named, from the stack\'s events', () => {
+  const stackEvent = (status: string, timestamp: number, resource?: { type: string; properties: unknown }) => ({
+    logicalId: resource ? `R${timestamp}` : 'Site',
+    resourceType: resource?.type ?? 'AWS::CloudFormation::Stack',
+    status,
+    timestamp,
+    properties: resource ? JSON.stringify(resource.properties) : undefined,
+  });
+  const invalidation = (DistributionId: string, Paths: string[]) => ({ type: 'Custom::CloudFrontInvalidation', properties: { DistributionId, Paths, Trigger: [] } });
+  const purge = (time: number) => ({ eventId: 'ev', stackId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date(time).toISOString(), targets: [] });
+
+  test('takes the failure whose status is closest to the event\'s time, back to the stable status before it', () => {
+    // Newest first: a later failure (E3), the one the event is about (E2), a stable status, an older deploy (E1).
+    const events = [
+      stackEvent('UPDATE_ROLLBACK_COMPLETE', 9000),
+      stackEvent('UPDATE_IN_PROGRESS', 8500, invalidation('E3', ['/*'])),
+      stackEvent('UPDATE_IN_PROGRESS', 8000),
+      stackEvent('UPDATE_ROLLBACK_COMPLETE', 5000),
+      stackEvent('UPDATE_IN_PROGRESS', 4500, invalidation('E2', ['/a'])),
+      stackEvent('UPDATE_IN_PROGRESS', 4000),
+      stackEvent('UPDATE_COMPLETE', 3000),
+      stackEvent('UPDATE_IN_PROGRESS', 2000, invalidation('E1', ['/*'])),
+    ];
+    expect(namedInEvents(events, purge(5000), STACK).found).toEqual([{ DistributionId: 'E2', Paths: ['/a'] }]);
+    expect(namedInEvents(events, purge(9000), STACK).found).toEqual([{ DistributionId: 'E3', Paths: ['/*'] }]);
+    // Long before any of them: not among these events.
+    expect(namedInEvents(events, purge(-70_000), STACK).error).toMatch(/hold no UPDATE_ROLLBACK_COMPLETE/);
+  });
+
+  test('reads the targets the stack\'s rule was given in the failed deploy, which name Invalidations the deploy never reached', () => {
+    const template = '{"rollbackPurge":{"eventId":<id>,"stackId":<stackId>,"status":<status>,"time":<time>,"targets":[{"DistributionId":"E9","Paths":["/moved/*"]}]}}';
+    const rule = { type: 'AWS::Events::Rule', properties: { EventPattern: {}, Targets: [{ Id: 'Target0', InputTransformer: { InputPathsMap: {}, InputTemplate: template } }] } };
+    const other = { type: 'AWS::Events::Rule', properties: { Targets: [{ Id: 'T', InputTransformer: { InputTemplate: '{"other":<id>}' } }] } };
+    const events = [stackEvent('UPDATE_ROLLBACK_COMPLETE', 5000), stackEvent('UPDATE_IN_PROGRESS', 4500, rule), stackEvent('UPDATE_IN_PROGRESS', 4400, other), stackEvent('UPDATE_COMPLETE', 3000)];
+    expect(namedInEvents(events, purge(5000), STACK).found).toEqual([{ DistributionId: 'E9', Paths: ['/moved/*'] }]);
   });
 });
 

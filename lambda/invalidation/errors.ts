@@ -40,6 +40,32 @@ export function isRetryable(e: unknown): boolean {
 }
 
 /**
+ * How long an AccessDenied is retried. IAM is eventually consistent: a policy created or changed in
+ * the same deploy can take seconds to apply, and the first calls after it may be denied
+ * (docs/cloudformation.md, "Rollback order (IAM policies included)"; aws-cdk#37675). AWS gives no bound; two minutes covers what is
+ * reported, and a denial that lasts longer is a missing permission.
+ */
+export const ACCESS_DENIED_RETRY_MS = 120_000;
+
+/**
+ * Whether a call's error is worth retrying, AccessDenied included for `ACCESS_DENIED_RETRY_MS` from
+ * the first denial of the series (one tracker per loop of calls).
+ */
+export function deniedFor(rt: { now(): number }): { retryable(e: unknown): boolean } {
+  let since: number | undefined;
+  return {
+    retryable(e: unknown): boolean {
+      if (errorCode(e) !== 'AccessDenied') {
+        since = undefined;
+        return isRetryable(e);
+      }
+      since ??= rt.now();
+      return rt.now() - since < ACCESS_DENIED_RETRY_MS;
+    },
+  };
+}
+
+/**
  * What went wrong with a call to an AWS service, naming the service: `CloudFront AccessDenied:
  * message` when the service answered with an error, `could not reach CloudFront (ECONNREFUSED:
  * message)` when no answer came.

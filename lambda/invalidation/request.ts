@@ -5,7 +5,7 @@
  */
 import type { Decision } from './decide';
 import { decide, needsLateCheck, needsStackStatus, refusal } from './decide';
-import { describeError, isRetryable, serviceError } from './errors';
+import { deniedFor, describeError, serviceError } from './errors';
 import { changedFilesPlan } from './manifests';
 import type { Job, Plan, Settings } from './plan';
 import { describeTarget, newPhysicalId, planRequest, withPaths } from './plan';
@@ -252,7 +252,7 @@ export class RequestRun {
    * it waits for the answer, so a request for a resource in any other state (or gone) was answered
    * by an earlier delivery; so was one naming another physical id than the resource now has (an
    * earlier resource of the same logical id, replaced or deleted since). When that cannot be read,
-   * the request is live: its CallerReference still keeps a second delivery from creating anything new.
+   * an Update is live and a Delete late (see below).
    */
   private async isLate(): Promise<boolean> {
     let resource: ResourceState | undefined;
@@ -260,8 +260,13 @@ export class RequestRun {
       const until = this.rt.now() + RESOURCE_STATUS_LIMIT_MS;
       resource = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId, callSignal(this.inv, until));
     } catch (e) {
-      this.rt.log('could not read the resource status', { error: describeError(e) });
-      return false;
+      // An Update is taken as live: its CallerReference still keeps a second delivery from creating
+      // anything new. A Delete, which purges only in a rollback's cleanup (where a stale delivery of an
+      // older Delete would purge under a new reference), is taken as late: the stack's rule purges
+      // what the failed deploy named once the rollback is over.
+      const late = this.event.RequestType === 'Delete';
+      this.rt.log('could not read the resource status', { error: describeError(e), takenAs: late ? 'late' : 'live' });
+      return late;
     }
     const otherResource = resource?.physicalId !== undefined && resource.physicalId !== this.event.PhysicalResourceId;
     const late = resource?.status === undefined || !resource.status.endsWith('_IN_PROGRESS') || otherResource;
@@ -281,12 +286,13 @@ export class RequestRun {
     const startedAt = this.progress?.startedAt ?? this.startedAt;
     const limit = startedAt + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
     let delay = FIRST_BACKOFF_MS;
+    const denial = deniedFor(this.rt);
     for (;;) {
       try {
         return { stackStatus: (await this.rt.stackStatus(this.event.StackId, callSignal(this.inv, limit))).status };
       } catch (e) {
         this.rt.log('could not read the stack status', { error: describeError(e) });
-        const step = this.rt.signal.aborted ? 'handoff' : isRetryable(e) ? (await pause(this.inv, delay, limit)).kind : 'fail';
+        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.inv, delay, limit)).kind : 'fail';
         if (step === 'handoff') {
           return { handoff: true };
         }

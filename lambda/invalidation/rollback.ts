@@ -18,10 +18,10 @@
  * submitted, or the stack's events could not be read, the invocation fails, so that Lambda runs
  * the event again (twice), then the dead-letter queue keeps it.
  */
-import { describeError, isRetryable, serviceError } from './errors';
+import { deniedFor, describeError, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
-import type { Invocation, Progress, Runtime, Step } from './runtime';
+import type { Invocation, Progress, Runtime, StackEvent, StackEventsPage, Step } from './runtime';
 import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/contract';
@@ -153,6 +153,82 @@ export function targetOfProperties(properties: string): RollbackPurgeTarget | un
   return typeof parsed.DistributionTenantId === 'string' && parsed.DistributionTenantId ? { ...target, DistributionTenantId: parsed.DistributionTenantId } : target;
 }
 
+/**
+ * What the failed deploy named, from the stack's events (newest first): the stack-level event of
+ * the purge's status closest in time to the EventBridge event, then, back to the stack's last
+ * stable status before it, every Invalidation's `ResourceProperties` and the targets that the
+ * stack's rule was given in that deploy (the rule's InputTemplate, which lists every Invalidation
+ * of the failed template, also those the deploy never reached). An error when the status is not
+ * found.
+ */
+export function namedInEvents(
+  events: readonly StackEvent[], purge: RollbackPurgeEvent['rollbackPurge'], stackId: string,
+): { found: RollbackPurgeTarget[]; error?: string; unreadable: string[] } {
+  const emitted = Date.parse(purge.time);
+  const stackLevel = (e: StackEvent) => e.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(e.logicalId, stackId);
+  let start = -1;
+  events.forEach((e, i) => {
+    const distance = (x: StackEvent) => (Number.isFinite(emitted) ? Math.abs(x.timestamp - emitted) : i);
+    if (stackLevel(e) && e.status === purge.status && (!Number.isFinite(emitted) || e.timestamp <= emitted + CLOCK_SLACK_MS)
+      && (start === -1 || distance(e) < distance(events[start]))) {
+      start = i;
+    }
+  });
+  if (start === -1) {
+    return { found: [], error: `the stack's events hold no ${purge.status} at ${purge.time}`, unreadable: [] };
+  }
+  const found = new Map<string, RollbackPurgeTarget>();
+  const unreadable: string[] = [];
+  for (const e of events.slice(start + 1)) {
+    if (stackLevel(e) && STABLE_STATUSES.has(e.status)) {
+      break;
+    }
+    if (!e.properties) {
+      continue;
+    }
+    let targets: RollbackPurgeTarget[] | undefined;
+    if (e.resourceType === RESOURCE_TYPE || e.resourceType === GENERIC_CUSTOM_RESOURCE_TYPE) {
+      // CloudFormation has been seen to name a custom resource by the generic type in its events: the properties tell.
+      const target = targetOfProperties(e.properties);
+      targets = target ? [target] : undefined;
+      if (!target && e.resourceType === RESOURCE_TYPE) {
+        unreadable.push(e.logicalId);
+      }
+    } else if (e.resourceType === 'AWS::Events::Rule') {
+      targets = targetsOfRuleProperties(e.properties);
+    }
+    for (const target of targets ?? []) {
+      found.set(JSON.stringify(target), target);
+    }
+  }
+  return { found: [...found.values()], unreadable };
+}
+
+/**
+ * The purge targets a rule's properties carry, when the rule is the stack's purge rule (its
+ * InputTemplate holds `rollbackPurge`): the template's placeholders filled in, its targets read.
+ */
+export function targetsOfRuleProperties(properties: string): RollbackPurgeTarget[] | undefined {
+  let parsed: { Targets?: Array<{ InputTransformer?: { InputTemplate?: unknown } }> };
+  try {
+    parsed = JSON.parse(properties) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  for (const target of Array.isArray(parsed?.Targets) ? parsed.Targets : []) {
+    const template = target?.InputTransformer?.InputTemplate;
+    if (typeof template === 'string' && template.startsWith('{"rollbackPurge"')) {
+      try {
+        const input = JSON.parse(template.replace(/<[A-Za-z0-9_.-]+>/g, '""')) as RollbackPurgeEvent;
+        return Array.isArray(input.rollbackPurge?.targets) ? input.rollbackPurge.targets : undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
 export class RollbackPurgeRun {
   private readonly inv: Invocation;
 
@@ -226,62 +302,50 @@ export class RollbackPurgeRun {
   }
 
   /**
-   * The Invalidations the failed deploy named, from the stack's events: every
-   * Custom::CloudFrontInvalidation event with properties between the event's status and the stack's
-   * last stable status before it. Reads are retried within `until`; what could not be read is an
-   * error, and the purge goes on with the template's targets.
+   * What the failed deploy named, from the stack's events (`namedInEvents`). Reads are retried
+   * within `until`; what could not be read is an error, and the purge goes on with the template's
+   * targets.
    */
   private async readFailedDeploy(until: number): Promise<{ found: RollbackPurgeTarget[]; error?: string } | { handoff: true }> {
     const purge = this.event.rollbackPurge;
     const stackId = this.ownStackId ?? purge.stackId;
     const emitted = Date.parse(purge.time);
-    const found = new Map<string, RollbackPurgeTarget>();
-    let reachedFailure = false;
+    const events: StackEvent[] = [];
+    const stackLevel = (e: StackEvent) => e.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(e.logicalId, stackId);
     let nextToken: string | undefined;
+    const denial = deniedFor(this.rt);
     let delay = FIRST_BACKOFF_MS;
-    for (let page = 0; page < MAX_STACK_EVENT_PAGES;) {
-      let read;
+    for (let page = 0; ;) {
+      if (page === MAX_STACK_EVENT_PAGES) {
+        return { ...namedInEvents(events, purge, stackId), error: `the stack's events of the failed deploy go back more than ${MAX_STACK_EVENT_PAGES} pages` };
+      }
+      let read: StackEventsPage;
       try {
         read = await this.rt.stackEvents(stackId, nextToken, callSignal(this.inv, until));
       } catch (e) {
         this.rt.log('could not read the stack events', { error: describeError(e) });
-        const step = this.rt.signal.aborted ? 'handoff' : isRetryable(e) ? (await pause(this.inv, delay, until)).kind : 'fail';
+        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.inv, delay, until)).kind : 'fail';
         if (step === 'handoff') {
           return { handoff: true };
         }
         if (step !== 'ok') {
-          return { found: [...found.values()], error: `could not read what the failed deploy named: ${serviceError('CloudFormation DescribeStackEvents', e)}` };
+          return { found: [], error: `could not read what the failed deploy named: ${serviceError('CloudFormation DescribeStackEvents', e)}` };
         }
         delay = Math.min(delay * 2, MAX_BACKOFF_MS);
         continue;
       }
       page++;
-      for (const e of read.events) {
-        const stackLevel = e.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(e.logicalId, stackId);
-        if (!reachedFailure) {
-          // Newer events (a later deploy, if the event came late) are not this failure's.
-          reachedFailure = stackLevel && e.status === purge.status && (!Number.isFinite(emitted) || e.timestamp <= emitted + CLOCK_SLACK_MS);
-          continue;
-        }
-        if (stackLevel && STABLE_STATUSES.has(e.status)) {
-          return { found: [...found.values()] };
-        }
-        // CloudFormation has been seen to name a custom resource by the generic type in its events: the properties tell.
-        if ((e.resourceType === RESOURCE_TYPE || e.resourceType === GENERIC_CUSTOM_RESOURCE_TYPE) && e.properties) {
-          const target = targetOfProperties(e.properties);
-          if (target) {
-            found.set(JSON.stringify(target), target);
-          } else if (e.resourceType === RESOURCE_TYPE) {
-            this.rt.log('could not read the properties of an Invalidation in the stack events', { logicalId: e.logicalId });
-          }
-        }
-      }
-      if (!read.nextToken) {
-        return { found: [...found.values()], error: reachedFailure ? undefined : `the stack's events hold no ${purge.status} at ${purge.time}` };
+      events.push(...read.events);
+      // Enough once a stable status older than any event that could be this one's is read.
+      const oldest = read.events[read.events.length - 1];
+      const pastFailure = oldest && (!Number.isFinite(emitted) || oldest.timestamp < emitted - CLOCK_SLACK_MS);
+      if (!read.nextToken || (pastFailure && events.some((e) => stackLevel(e) && STABLE_STATUSES.has(e.status) && e.timestamp < emitted - CLOCK_SLACK_MS))) {
+        const named = namedInEvents(events, purge, stackId);
+        named.unreadable.forEach((logicalId) => this.rt.log('could not read the properties of a resource in the stack events', { logicalId }));
+        return named;
       }
       nextToken = read.nextToken;
     }
-    return { found: [...found.values()], error: `the stack's events of the failed deploy go back more than ${MAX_STACK_EVENT_PAGES} pages` };
   }
 
   private async continueElsewhere(progress: RollbackProgress): Promise<void> {

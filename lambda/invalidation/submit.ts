@@ -5,7 +5,7 @@
  * 5xx are retried with backoff until the deadline.
  */
 import type { InvalidationState } from './cloudfront';
-import { describeError, errorCode, isRetryable, serviceError } from './errors';
+import { ACCESS_DENIED_RETRY_MS, describeError, errorCode, isRetryable, serviceError } from './errors';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
@@ -17,14 +17,6 @@ export const LIST_PAGES = 3;
 /** In-progress invalidations of others whose paths are looked up; past that, CloudFront decides. */
 export const MAX_LOOKUPS = 25;
 
-/**
- * How long CloudFront's AccessDenied is retried. IAM is eventually consistent: a policy created or
- * changed in the same deploy (a new distribution added to the handler's policy, say) can take
- * seconds to apply, and the first call after it may be denied (CLOUDFORMATION.md; aws-cdk#37675).
- * AWS gives no bound; two minutes covers what is reported, and a denial that lasts longer is a
- * missing permission, which fails the deploy with a reason that says so.
- */
-export const ACCESS_DENIED_RETRY_MS = 120_000;
 
 /** A batch's CallerReference. */
 export function batchReference(job: Job, batch: Batch): string {

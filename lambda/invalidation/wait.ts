@@ -3,12 +3,11 @@
  * first (the SDK's waiter takes every error for "not yet"), then the SDK's waiter, within the
  * deadline and this invocation's time.
  */
-import { errorCode, isRetryable, serviceError } from './errors';
+import { deniedFor, errorCode, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
 import { callSignal, FIRST_BACKOFF_MS, OK, pause } from './runtime';
-import { ACCESS_DENIED_RETRY_MS } from './submit';
 
 /** Waits for every accepted batch of the job to complete, recording it in `progress`. */
 export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
@@ -26,8 +25,8 @@ export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress,
 async function awaitBatch(inv: Invocation, job: Job, number: number, progress: JobProgress, deadline: number): Promise<Step> {
   const { rt } = inv;
   const id = progress.ids[number - 1];
-  // A policy created in the same deploy may not apply yet to this read either (see ACCESS_DENIED_RETRY_MS).
-  let deniedSince: number | undefined;
+  // A policy created in the same deploy may not apply yet to this read either.
+  const denial = deniedFor(rt);
   for (;;) {
     const seconds = Math.floor((Math.min(deadline, inv.workUntil) - rt.now()) / 1000);
     try {
@@ -41,9 +40,7 @@ async function awaitBatch(inv: Invocation, job: Job, number: number, progress: J
       if (rt.signal.aborted) {
         return { kind: 'handoff' };
       }
-      const denied = errorCode(e) === 'AccessDenied';
-      deniedSince = denied ? deniedSince ?? rt.now() : undefined;
-      if (denied ? rt.now() - deniedSince! >= ACCESS_DENIED_RETRY_MS : !isRetryable(e)) {
+      if (!denial.retryable(e)) {
         return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(job.target)}: ${serviceError('CloudFront', e)}` };
       }
       rt.log('retrying', { batch: number, error: errorCode(e) });
