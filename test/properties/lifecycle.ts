@@ -356,7 +356,7 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
     if (!['UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE'].includes(report.stackStatus)) {
       problems.push(`step ${n}: RollbackStack ended ${report.stackStatus}`);
     }
-    deployed = report.stackStatus !== 'ROLLBACK_COMPLETE';
+    deployed &&= report.stackStatus !== 'ROLLBACK_COMPLETE';
     record(n, 'roll the stack back (RollbackStack)', report);
   };
   try {
@@ -412,9 +412,6 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
           lastInvalidationId = step.invalidationId;
         } else if (report.stackStatus === 'ROLLBACK_COMPLETE') {
           deployed = false;
-        } else if (failedWithoutRollback()) {
-          // It exists, and can be rolled back, fixed or deleted.
-          deployed = true;
         }
       } else if (step.kind === 'redeliver') {
         if (!deployed || driver.steps.length === 0) {
@@ -433,7 +430,8 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
         }
         continue;
       } else {
-        if (!deployed) {
+        // A stack left CREATE_FAILED exists too, and can be deleted.
+        if (!deployed && !failedWithoutRollback()) {
           continue;
         }
         report = await driver.destroy(STACK_NAME);
