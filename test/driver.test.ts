@@ -20,11 +20,11 @@ let driver: LifecycleDriver;
 
 beforeAll(() => {
   codeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'driver-test-'));
-  // Answers every request SUCCESS (FAILED when asked to) and records nothing else.
+  // Answers every request SUCCESS (a Create or Update FAILED when asked to) and records nothing else.
   fs.writeFileSync(path.join(codeDir, 'index.js'), `
 exports.handler = async (event) => {
   if (!event.ResponseURL) { return; }
-  const failed = event.ResourceProperties.Fail === 'true';
+  const failed = event.ResourceProperties.Fail === 'true' && event.RequestType !== 'Delete';
   const body = JSON.stringify({
     Status: failed ? 'FAILED' : 'SUCCESS', Reason: failed ? 'asked to fail' : undefined,
     PhysicalResourceId: event.ResourceProperties.NewId || event.PhysicalResourceId || event.LogicalResourceId + '-1',
@@ -413,6 +413,13 @@ describe('rollback disabled, RollbackStack, and failed creations', () => {
     expect(fixed.content.map((c) => c.changedKeys)).toEqual([['index.html']]);
     expect(fixed.changes.filter((c) => c.phase === 'cleanup').map((c) => [c.logicalId, c.action])).toEqual([['Created', 'delete']]);
     expect(fixed.rollbackPending).toBe(false);
+
+    // Deleted while UPDATE_FAILED: the custom resource whose Create failed goes first, while its handler is there.
+    const extra = { Extra: { ...purgeResource('v3', undefined, true), DependsOn: ['Anchor'] } };
+    expect((await driver.deploy(stack({ version: 'v3', more: extra }), { disableRollback: true })).stackStatus).toBe('UPDATE_FAILED');
+    const deleted = await driver.destroy(STACK);
+    expect(deleted.stackStatus).toBe('DELETE_COMPLETE');
+    expect(deleted.requests.map((r) => [r.requestType, r.physicalId, r.answer?.Status])).toEqual([['Delete', 'Extra-1', 'SUCCESS'], ['Delete', 'Purge-1', 'SUCCESS']]);
   });
 
   test('RollbackStack puts every resource back to the last stable template, then deletes what the failed updates created; a failing deploy after UPDATE_FAILED rolls back there too', async () => {

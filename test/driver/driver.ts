@@ -745,7 +745,10 @@ export class LifecycleDriver {
         await this.cleanUp(child);
       }
     }
-    // Removed resources, and the old resources of replacements, dependents first; then what failed to be created.
+    // What failed to be created (nothing depends on it), then removed resources and the old resources of replacements, dependents first.
+    for (const failed of [...t.failedCreates].reverse()) {
+      await this.removeResource(stack, failed, 'cleanup', { def: definition(t, failed.logicalId) });
+    }
     const resources = [t.oldTemplate?.Resources, ...[...t.earlier].reverse().map((e) => e.Resources), t.template.Resources];
     const merged: Template = { Resources: Object.assign({}, ...resources) };
     for (const id of deploymentOrder(merged).reverse()) {
@@ -755,9 +758,6 @@ export class LifecycleDriver {
       if (!(id in t.template.Resources) && stack.resources.has(id)) {
         await this.remove(stack, id, 'cleanup', { def: definition(t, id) });
       }
-    }
-    for (const failed of [...t.failedCreates].reverse()) {
-      await this.removeResource(stack, failed, 'cleanup', { def: definition(t, failed.logicalId) });
     }
     stack.transition = undefined;
     this.setStatus(stack, 'UPDATE_COMPLETE');
@@ -882,13 +882,14 @@ export class LifecycleDriver {
     const merged: Template = { Resources: Object.assign({}, ...[...templates].reverse().map((x) => x.Resources)) };
     const order = deploymentOrder(merged).reverse();
     const def = (id: string) => templates.find((x) => id in x.Resources)?.Resources[id];
+    // What failed to be created first: nothing depends on it, and it needs what it refers to, its handler.
+    for (const failed of [...t?.failedCreates ?? []].reverse()) {
+      await this.removeResource(stack, failed, phase, { def: def(failed.logicalId), createdNow });
+    }
     for (const id of [...order, ...stack.resources.keys()]) {
       if (stack.resources.has(id)) {
         await this.remove(stack, id, phase, { def: def(id), createdNow });
       }
-    }
-    for (const failed of [...t?.failedCreates ?? []].reverse()) {
-      await this.removeResource(stack, failed, phase, { def: def(failed.logicalId), createdNow });
     }
     stack.transition = undefined;
     stack.template = undefined;

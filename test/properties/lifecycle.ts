@@ -381,7 +381,7 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
     if (!['UPDATE_ROLLBACK_COMPLETE', 'ROLLBACK_COMPLETE'].includes(report.stackStatus)) {
       problems.push(`step ${n}: RollbackStack ended ${report.stackStatus}`);
     }
-    deployed = report.stackStatus !== 'ROLLBACK_COMPLETE';
+    deployed &&= report.stackStatus !== 'ROLLBACK_COMPLETE';
     record(n, 'roll the stack back (RollbackStack)', report);
   };
   try {
@@ -437,9 +437,6 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
           lastInvalidationId = step.invalidationId;
         } else if (report.stackStatus === 'ROLLBACK_COMPLETE') {
           deployed = false;
-        } else if (failedWithoutRollback()) {
-          // It exists, and can be rolled back, fixed or deleted.
-          deployed = true;
         }
       } else if (step.kind === 'redeliver') {
         // A stack that failed before its Invalidation's turn (rollback disabled) has sent no request yet.
@@ -459,7 +456,8 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
         }
         continue;
       } else {
-        if (!deployed) {
+        // A stack left CREATE_FAILED exists too, and can be deleted.
+        if (!deployed && !failedWithoutRollback()) {
           continue;
         }
         report = await driver.destroy(STACK_NAME);
