@@ -37,10 +37,11 @@ describe('requests during a rollback', () => {
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
   });
 
-  test('an Update fails, naming the stack, when its status cannot be read: it may be a rollback\'s', async () => {
+  test('an Update fails, naming the stack, when its status cannot be read within its timeout (IAM denies it): it may be a rollback\'s', async () => {
     const allow = cloud.authorizer;
     cloud.authorizer = (action, arn) => action !== 'cloudformation:DescribeStacks' && allow(action, arn);
-    const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:2'] }), r.props()));
+    // A denial may be a policy not applied yet: it is read again until the timeout.
+    const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:2'], TimeoutSeconds: '3' }), r.props({ TimeoutSeconds: '3' })));
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain(`Could not read the status of stack ${STACK_ID} (CloudFormation DescribeStacks AccessDenied`);
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(0);

@@ -339,7 +339,8 @@ export class RollbackPurgeRun {
       // Enough once a stable status older than any event that could be this one's is read.
       const oldest = read.events[read.events.length - 1];
       const pastFailure = oldest && (!Number.isFinite(emitted) || oldest.timestamp < emitted - CLOCK_SLACK_MS);
-      if (!read.nextToken || (pastFailure && events.some((e) => stackLevel(e) && STABLE_STATUSES.has(e.status) && e.timestamp < emitted - CLOCK_SLACK_MS))) {
+      const stableBefore = events.some((e) => stackLevel(e) && STABLE_STATUSES.has(e.status) && e.timestamp < emitted - CLOCK_SLACK_MS);
+      if (!read.nextToken || (pastFailure && stableBefore)) {
         const named = namedInEvents(events, purge, stackId);
         named.unreadable.forEach((logicalId) => this.rt.log('could not read the properties of a resource in the stack events', { logicalId }));
         return named;
