@@ -252,7 +252,7 @@ export class RequestRun {
    * it waits for the answer, so a request for a resource in any other state (or gone) was answered
    * by an earlier delivery; so was one naming another physical id than the resource now has (an
    * earlier resource of the same logical id, replaced or deleted since). When that cannot be read,
-   * an Update is live and a Delete late (see below).
+   * the request is live: its CallerReference still keeps a second delivery from creating anything new.
    */
   private async isLate(): Promise<boolean> {
     let resource: ResourceState | undefined;
@@ -260,13 +260,8 @@ export class RequestRun {
       const until = this.rt.now() + RESOURCE_STATUS_LIMIT_MS;
       resource = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId, callSignal(this.inv, until));
     } catch (e) {
-      // An Update is taken as live: its CallerReference still keeps a second delivery from creating
-      // anything new. A Delete, which purges only in a rollback's cleanup (where a stale delivery of an
-      // older Delete would purge under a new reference), is taken as late: the stack's rule purges
-      // what the failed deploy named once the rollback is over.
-      const late = this.event.RequestType === 'Delete';
-      this.rt.log('could not read the resource status', { error: describeError(e), takenAs: late ? 'late' : 'live' });
-      return late;
+      this.rt.log('could not read the resource status', { error: describeError(e) });
+      return false;
     }
     const otherResource = resource?.physicalId !== undefined && resource.physicalId !== this.event.PhysicalResourceId;
     const late = resource?.status === undefined || !resource.status.endsWith('_IN_PROGRESS') || otherResource;
