@@ -56,7 +56,8 @@ export function deniedFor(rt: { now(): number }): { retryable(e: unknown): boole
   return {
     retryable(e: unknown): boolean {
       if (errorCode(e) !== 'AccessDenied') {
-        since = undefined;
+        // A call cut off by its own deadline ends no series of denials.
+        since = errorCode(e) === 'AbortError' ? since : undefined;
         return isRetryable(e);
       }
       since ??= rt.now();

@@ -5,7 +5,7 @@
  */
 import type { Decision } from './decide';
 import { decide, needsLateCheck, needsStackStatus, refusal } from './decide';
-import { deniedFor, describeError, serviceError } from './errors';
+import { deniedFor, describeError, errorCode, serviceError } from './errors';
 import { changedFilesPlan } from './manifests';
 import type { Job, Plan, Settings } from './plan';
 import { describeTarget, newPhysicalId, planRequest, withPaths } from './plan';
@@ -282,17 +282,20 @@ export class RequestRun {
     const limit = startedAt + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
     let delay = FIRST_BACKOFF_MS;
     const denial = deniedFor(this.rt);
+    // A call cut off at the deadline says nothing new: what CloudFormation said before is what the reason reports.
+    let said: unknown;
     for (;;) {
       try {
         return { stackStatus: (await this.rt.stackStatus(this.event.StackId, callSignal(this.inv, limit))).status };
       } catch (e) {
         this.rt.log('could not read the stack status', { error: describeError(e) });
+        said = errorCode(e) === 'AbortError' ? said ?? e : e;
         const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.inv, delay, limit)).kind : 'fail';
         if (step === 'handoff') {
           return { handoff: true };
         }
         if (step !== 'ok') {
-          return { stackStatusError: serviceError('CloudFormation DescribeStacks', e) };
+          return { stackStatusError: serviceError('CloudFormation DescribeStacks', said) };
         }
         delay = Math.min(delay * 2, MAX_BACKOFF_MS);
       }
