@@ -47,6 +47,11 @@ function purgedAfterLastChange(step: StepReport, distributionId: string) {
   return step.invalidations.filter((i) => i.distributionId === distributionId && i.createdAtRequest > last);
 }
 
+/** The example site with an SSM parameter `Version` that a test can make fail: after the files land, before the purge. */
+function withVersion(site: string): SynthesizedStack {
+  return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
+}
+
 /** A resource after both the site's Invalidation and another: `AfterBoth`, for a test to make fail. */
 function afterBoth(stack: Parameters<NonNullable<SiteOptions['extend']>>[0], parts: SiteParts, other: Invalidation): void {
   const after = new ssm.StringParameter(stack, 'AfterBoth', { stringValue: 'after' });
@@ -252,7 +257,6 @@ describe('every deadline counts from when CloudFormation sent the request', () =
 describe('deploys that stop without rolling back', () => {
   test('(7) --no-rollback: a deploy failing before the purge stops at UPDATE_FAILED with the new files, which are purged then', async () => {
     await start();
-    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
     await driver.deploy(withVersion('v1'));
     const failing = withVersion('v2');
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], disableRollback: true });
@@ -270,7 +274,6 @@ describe('deploys that stop without rolling back', () => {
 
   test('(7) --no-rollback followed by a fixing deploy: purged at UPDATE_FAILED, and again by the fix', async () => {
     await start();
-    const withVersion = (site: string) => synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
     await driver.deploy(withVersion('v1'));
     const failing = withVersion('v2');
     const stopped = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], disableRollback: true });

@@ -35,6 +35,15 @@ afterEach(async () => {
 
 const created = () => cloud.cloudfront.requests.filter((r) => r.created);
 
+/** A fresh local cloud whose invalidations take `completionDelayMs` to complete, with the site and the handler. */
+async function restartWithCompletionDelay(completionDelayMs: number): Promise<void> {
+  await cloud.close();
+  cloud = await LocalCloud.start({ cloudfront: { completionDelayMs } });
+  cloud.cloudfront.addDistribution({ id: SITE });
+  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
+  ({ props, makeEvent } = requests(fn.arn));
+}
+
 describe('I1: fires on change', () => {
   test('a Create submits one invalidation covering the paths and answers with its id and CallerReference', async () => {
     const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html', '/assets/*'] }) as never }));
@@ -222,11 +231,7 @@ describe('I6: always answers, with a one-line reason naming the distribution and
   });
 
   test('while waiting, a GetInvalidation denied for a few seconds (a policy not applied yet) is read again, and the wait completes', async () => {
-    await cloud.close();
-    cloud = await LocalCloud.start({ cloudfront: { completionDelayMs: 1500 } });
-    cloud.cloudfront.addDistribution({ id: SITE });
-    fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
-    ({ props, makeEvent } = requests(fn.arn));
+    await restartWithCompletionDelay(1500);
     const allowed = cloud.authorizer;
     let denials = 0;
     cloud.authorizer = (action, arn) => (action === 'cloudfront:GetInvalidation' && denials < 2 ? (denials++, false) : allowed(action, arn));
@@ -277,11 +282,7 @@ describe('CloudFront calls', () => {
   });
 
   test('10,000 paths: one List and one Create per batch, pausing first while the previous batch leaves no room', async () => {
-    await cloud.close();
-    cloud = await LocalCloud.start({ cloudfront: { completionDelayMs: 300 } });
-    cloud.cloudfront.addDistribution({ id: SITE });
-    fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
-    ({ props, makeEvent } = requests(fn.arn));
+    await restartWithCompletionDelay(300);
     const paths = Array.from({ length: 10_000 }, (_, i) => `/p/${i}`);
     const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: paths }) as never }));
     expect(answer.Status).toBe('SUCCESS');
