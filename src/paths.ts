@@ -76,7 +76,7 @@ export function pathKind(item: string): PathKind {
 }
 
 /**
- * Characters CloudFront wants percent-encoded in an invalidation path (CLOUDFRONT.md, "Limits and
+ * Characters CloudFront wants percent-encoded in an invalidation path (docs/cloudfront.md, "Limits and
  * paths"): control characters, everything outside ASCII, and RFC 1738's unsafe characters: space,
  * `"`, `<`, `>`, `#`, `%`, `{`, `}`, `|`, `\`, `^`, `~`, `[`, `]` and the backtick. A `%` that
  * already starts an escape (`%20`) is kept, so that paths the user encoded keep their meaning; `*`,

@@ -1,6 +1,6 @@
 /**
  * Submitting a job's batches within CloudFront's limits: at most 3000 paths and 15 wildcard paths in
- * progress per distribution (CLOUDFRONT.md, "Limits and paths"). Before each batch the handler
+ * progress per distribution (docs/cloudfront.md, "Limits and paths"). Before each batch the handler
  * counts what is in progress and waits for room; TooManyInvalidationsInProgress, throttling and
  * 5xx are retried with backoff until the deadline.
  */

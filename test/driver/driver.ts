@@ -14,7 +14,7 @@
  * until RollbackStack or another deploy; rolls a failed creation back to nothing; cleans up after
  * success; replaces a custom resource that answers a new physical id; keeps what a DeletionPolicy
  * or UpdateReplacePolicy retains; sends EventBridge a stack status event at every status change
- * (CLOUDFORMATION.md, "Stack status events"); and records every stack event, the resources'
+ * (docs/cloudformation.md, "Stack status events"); and records every stack event, the resources'
  * status changes and the stack's, for DescribeStackEvents.
  * It is the only code that knows it is not AWS.
  */

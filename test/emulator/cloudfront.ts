@@ -1,6 +1,6 @@
 /**
  * A CloudFront stand-in on 127.0.0.1 speaking the REST-XML invalidation API the way CloudFront does
- * (see ../shared/CLOUDFRONT.md): status codes, error bodies, CallerReference idempotency, in-progress
+ * (see docs/cloudfront.md): status codes, error bodies, CallerReference idempotency, in-progress
  * limits, InProgress to Completed after a delay, distribution tenants, and faults on demand.
  * The real `@aws-sdk/client-cloudfront` talks to it through AWS_ENDPOINT_URL_CLOUDFRONT.
  */
@@ -444,7 +444,7 @@ export class CloudFrontEmulator {
         return cacheTags && p.length > 1 && p.length <= 257 && /^#[\x21-\x2b\x2d-\x7e]+$/.test(p) && !p.includes('*');
       }
       // Raw characters outside printable ASCII, RFC 1738's unsafe ones and a '%' that starts no
-      // escape are refused (CLOUDFRONT.md, "Limits and paths"; users report it for '[' and ']').
+      // escape are refused (docs/cloudfront.md, "Limits and paths"; users report it for '[' and ']').
       return p.startsWith('/') && p.length <= 4000 && !p.slice(0, -1).includes('*') && !UNSAFE_RAW.test(p);
     };
     if (!paths.every(valid)) {

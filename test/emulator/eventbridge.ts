@@ -4,7 +4,7 @@
  * its input transformed per target, and handed to Lambda targets as asynchronous invocations, at
  * least once and sometimes late.
  *
- * Facts (CLOUDFORMATION.md, "Stack status events", and the EventBridge User Guide):
+ * Facts (docs/cloudformation.md and docs/eventbridge.md, "Stack status events", and the EventBridge User Guide):
  * - CloudFormation sends a `CloudFormation Stack Status Change` event (`source` `aws.cloudformation`)
  *   at every stack status change; `detail` holds `stack-id` and `status-details` (`status`,
  *   `status-reason`); `resources` holds the stack id. Delivery is durable and at least once: the
@@ -422,7 +422,7 @@ export function stackIdInForm(stackId: string, form: StackIdForm): string {
 
 /**
  * The `CloudFormation Stack Status Change` event CloudFormation sends the default bus when a stack
- * reaches a status (CLOUDFORMATION.md, "Stack status events").
+ * reaches a status (docs/cloudformation.md, "Stack status events").
  */
 export function stackStatusChangeEvent(options: {
   readonly id: string;

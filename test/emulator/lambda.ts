@@ -5,7 +5,7 @@
  * policy (who else may invoke it: AWS::Lambda::Permission), and serves the Invoke API so the
  * function can start new invocations of itself (AWS_ENDPOINT_URL_LAMBDA).
  *
- * Asynchronous invocation (CLOUDFORMATION.md, "Delivery"): on a function error or timeout Lambda
+ * Asynchronous invocation (docs/eventbridge.md, "Retries: EventBridge, then Lambda"): on a function error or timeout Lambda
  * retries twice; an event whose every attempt failed goes to the function's own dead-letter queue
  * (its DeadLetterConfig) when it has one, and is otherwise discarded. That queue is the function's,
  * not the one an EventBridge rule's target names: EventBridge's only receives what EventBridge
