@@ -7,7 +7,7 @@ import { addManifestAsset, changedFilesRequest, sourceCount } from './changed-fi
 import type { ChangedFilesRequest } from './changed-files';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
 import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
-import type { InvalidationHandlerSettings } from './handler-settings';
+import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markInvalidationResource, markMachinery } from './machinery';
 import { normalizePaths, pathProblem, quote } from './paths';
 import { InvalidationProvider } from './provider';
@@ -117,16 +117,36 @@ export interface InvalidationProps {
  */
 export class Invalidation extends Construct {
   /**
-   * Sets how the handler shared by the Invalidations of `scope`'s stack keeps its logs. Call it
-   * before or after the stack's first Invalidation; settings given again replace the earlier ones
-   * they name.
+   * Sets up the handler that the Invalidations of `scope`'s stack share: its logs, runtime, memory,
+   * tracing, concurrency, VPC and failure alarm (see `InvalidationHandlerSettings`). Call it before
+   * or after the stack's first Invalidation; settings given again replace the earlier ones they name.
    *
    * @param scope any construct of the stack (a nested stack has a handler of its own)
    * @param settings the settings to apply
-   * @throws when `logRemovalPolicy` is `RemovalPolicy.SNAPSHOT`
+   * @throws when `logRemovalPolicy` is `RemovalPolicy.SNAPSHOT`; when `runtime` is not a Node.js runtime of
+   *   version 20 or newer; when `memorySize` is not a whole number from 128 to 10240, or
+   *   `reservedConcurrentExecutions` not a whole number of at least 1; when `vpcSubnets` or
+   *   `securityGroups` come without `vpc`
    */
   public static configureHandler(scope: IConstruct, settings: InvalidationHandlerSettings): void {
     InvalidationProvider.configure(scope, settings);
+  }
+
+  /**
+   * The handler that the Invalidations of `scope`'s stack share: its function, role, log group,
+   * dead-letter queue and, when configured, its failure alarm; for alarms, subscriptions and log
+   * queries of your own (README, "Operations").
+   *
+   * @param scope any construct of a stack that has an Invalidation (a nested stack has a handler of its own)
+   * @throws when the stack has no Invalidation yet: define one first
+   */
+  public static handlerOf(scope: IConstruct): InvalidationHandler {
+    const provider = InvalidationProvider.find(scope);
+    if (!provider) {
+      throw new Error(`${scope.node.path}: stack ${Stack.of(scope).node.path} has no Invalidation, so it has no handler; `
+        + 'call Invalidation.handlerOf after defining an Invalidation in it');
+    }
+    return provider.handler();
   }
 
   /**

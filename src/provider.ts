@@ -1,24 +1,41 @@
 import * as path from 'path';
-import { Annotations, Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import type { CfnResource } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
+import { acknowledge, findingName } from './acknowledgements';
 import { PURGE_STATUSES, STACK_ID_ENV } from './contract';
 import type { RollbackPurgeTarget } from './contract';
 import { MANIFEST_EXTENSION } from './file-manifest';
-import type { InvalidationHandlerSettings } from './handler-settings';
+import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markMachinery } from './machinery';
 import { fitRollbackTargets, ROLLBACK_PURGE_PATHS, rollbackPurgeTemplate } from './rollback-targets';
 import { renderedList, StackContent } from './stack-content';
 
-/** Written as a string so that the aws-cdk-lib floor need not know the runtime. */
-const RUNTIME = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
+/** The oldest Node.js the handler is built for (see .projenrc.ts, `target`). */
+const OLDEST_NODE = 20;
+
+/** The Node.js major version of a runtime named `nodejsNN.x`; undefined for any other. */
+function nodeVersion(runtime: lambda.Runtime): number | undefined {
+  const match = /^nodejs(\d+)\.x$/.exec(runtime.name);
+  return runtime.family === lambda.RuntimeFamily.NODEJS && match ? Number(match[1]) : undefined;
+}
+
+/** The newest `nodejsNN.x` runtime the app's aws-cdk-lib knows, as cdk-nag's latest-runtime rules judge it. */
+export function newestNodeRuntime(): lambda.Runtime {
+  const known = lambda.Runtime.ALL.filter((r) => !r.isVariable && nodeVersion(r) !== undefined);
+  return known.reduce((newest, r) => (nodeVersion(r)! > nodeVersion(newest)! ? r : newest));
+}
 
 /** Where the bundled handler lands when the library builds (see .projenrc.ts). */
 export const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'invalidation', 'index');
@@ -46,11 +63,14 @@ export class InvalidationProvider extends Construct {
     return (stack.node.tryFindChild(PROVIDER_ID) as InvalidationProvider | undefined) ?? new InvalidationProvider(stack, PROVIDER_ID);
   }
 
+  /** The stack's provider, if it has an Invalidation. */
+  public static find(scope: IConstruct): InvalidationProvider | undefined {
+    return Stack.of(scope).node.tryFindChild(PROVIDER_ID) as InvalidationProvider | undefined;
+  }
+
   /** Applies handler settings to the stack of `scope`, now or when its provider is created. */
   public static configure(scope: IConstruct, settings: InvalidationHandlerSettings): void {
-    if (settings.logRemovalPolicy === RemovalPolicy.SNAPSHOT) {
-      throw new Error(`${scope.node.path}: logRemovalPolicy is RemovalPolicy.SNAPSHOT, but a log group has no snapshots; use RETAIN or DESTROY`);
-    }
+    checkSettings(scope, settings);
     const stack = Stack.of(scope);
     const provider = stack.node.tryFindChild(PROVIDER_ID) as InvalidationProvider | undefined;
     if (provider) {
@@ -61,13 +81,19 @@ export class InvalidationProvider extends Construct {
   }
 
   public readonly function: lambda.Function;
+  public readonly role: iam.Role;
   /** Holds every permission beyond logging and the dead-letter queue; each Invalidation depends on it. */
-  public readonly policy: iam.Policy;
+  public readonly policy: iam.ManagedPolicy;
+  /** What the function needs to be created and to run; the function depends on it. */
+  public readonly executionPolicy: iam.ManagedPolicy;
+  public readonly logGroup: logs.LogGroup;
+  public readonly deadLetterQueue: sqs.Queue;
   /** Each Invalidation depends on it (unless asked otherwise); it depends on what they follow. */
   public readonly anchor: CfnWaitConditionHandle;
   /** What the Invalidations of the stack follow, worked out once per synthesis. */
   public readonly content: StackContent;
-  private readonly logGroup: logs.LogGroup;
+  private failureAlarm?: cloudwatch.Alarm;
+  private securityGroup?: ec2.SecurityGroup;
   private readonly statements = new Map<string, iam.PolicyStatement>();
   private readonly granted = new Set<string>();
   private readonly rollbackTargets: RollbackPurgeTarget[] = [];
@@ -85,39 +111,62 @@ export class InvalidationProvider extends Construct {
       },
     });
 
-    const role = new iam.Role(this, 'Role', {
+    this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Runs the CloudFront invalidation custom resource handler',
     });
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
-    this.logGroup.grantWrite(role);
 
     // Keeps what neither Lambda's asynchronous retries nor the rule's could deliver, for 14 days.
-    const deadLetters = new sqs.Queue(this, 'DeadLetters', {
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acknowledge(this.deadLetterQueue.node.defaultChild as CfnResource, {
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is a dead-letter queue: the last stop of the handler\'s failed invocations and undeliverable events, read by people.',
+    });
+
+    // What Lambda checks when it creates or updates the function (the dead-letter queue, and the network
+    // interfaces in a VPC), and what the function needs to run: a customer managed policy the function waits for.
+    this.executionPolicy = new iam.ManagedPolicy(this, 'ExecutionPolicy', {
+      description: 'Lets the CloudFront invalidation handler write its logs and dead letters',
+      roles: [this.role],
+      statements: [
+        new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+        new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }),
+      ],
+    });
 
     this.function = new lambda.Function(this, 'Handler', {
-      runtime: RUNTIME,
+      runtime: newestNodeRuntime(),
       architecture: lambda.Architecture.ARM_64,
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       handler: 'index.handler',
-      role,
+      // Every permission is in the library's managed policies, none in an inline one of the role.
+      role: this.role.withoutPolicyUpdates(),
       logGroup: this.logGroup,
       memorySize: 256,
       // The handler hands unfinished work to a fresh invocation well before this.
       timeout: Duration.minutes(15),
-      deadLetterQueue: deadLetters,
+      deadLetterQueue: this.deadLetterQueue,
       environment: { [STACK_ID_ENV]: Aws.STACK_ID },
       description: 'Creates CloudFront invalidations for Custom::CloudFrontInvalidation resources',
     });
+    this.function.node.addDependency(this.executionPolicy);
+    acknowledge(this.function.node.defaultChild as CfnResource, {
+      id: 'Serverless-LambdaTracing',
+      reason: 'X-Ray tracing is off by default: it bills each trace, and the handler logs each purge in one line. '
+        + 'Turn it on with Invalidation.configureHandler(scope, { tracing: lambda.Tracing.ACTIVE }).',
+    });
 
-    // A policy of its own, not the role's default one: the function does not wait for it, so it may
-    // name the function itself without a dependency cycle.
-    this.policy = new iam.Policy(this, 'Policy', {
-      roles: [role],
+    // A policy of its own that the function does not wait for, so it may name the function itself without a
+    // dependency cycle; each Invalidation waits for it.
+    const cloudFrontResources = ['distribution', 'distribution-tenant'].map((resource) => stack.formatArn({ service: 'cloudfront', region: '', resource, resourceName: '*' }));
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      description: 'Lets the CloudFront invalidation handler invalidate, read its stack, and hand work to itself',
+      roles: [this.role],
       statements: [
         new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [this.function.functionArn] }),
         // To tell a rollback from an update and a late request from a live one, and to find what a failed deploy purged.
@@ -127,21 +176,15 @@ export class InvalidationProvider extends Construct {
         }),
         // Every distribution and tenant of the account, not only those of the template: the purge after a failed
         // deploy runs with the policy of the template rolled back to, and must reach what only the failed deploy named.
-        new iam.PolicyStatement({
-          actions: CLOUDFRONT_ACTIONS,
-          resources: ['distribution', 'distribution-tenant'].map((resource) => stack.formatArn({ service: 'cloudfront', region: '', resource, resourceName: '*' })),
-        }),
+        new iam.PolicyStatement({ actions: CLOUDFRONT_ACTIONS, resources: cloudFrontResources }),
       ],
     });
-
-    // Acknowledged where cdk-nag (2.x) reads it, with the reason; the library does not depend on cdk-nag.
-    (this.policy.node.defaultChild as iam.CfnPolicy).addMetadata('cdk_nag', {
-      rules_to_suppress: [{
-        id: 'AwsSolutions-IAM5',
-        reason: 'Creating, reading and listing invalidations of the account\'s distributions and tenants changes no data. The purge after '
-          + 'a failed deploy runs with the policy of the template rolled back to, and must reach distributions only the failed deploy named.',
-        applies_to: [{ regex: '/^Resource::arn:<AWS::Partition>:cloudfront::[^:]+:distribution(-tenant)?\\/\\*$/g' }],
-      }],
+    const policyResource = this.policy.node.defaultChild as CfnResource;
+    acknowledge(policyResource, {
+      id: 'AwsSolutions-IAM5',
+      reason: 'Creating, reading and listing invalidations of the account\'s distributions and tenants changes no data. The purge after '
+        + 'a failed deploy runs with the policy of the template rolled back to, and must reach distributions only the failed deploy named.',
+      findings: cloudFrontResources.map((arn) => `Resource::${findingName(policyResource, arn)}`),
     });
 
     this.anchor = new CfnWaitConditionHandle(this, 'Anchor');
@@ -165,7 +208,7 @@ export class InvalidationProvider extends Construct {
         // EventBridge's most: CloudFormation's events are delivered durably, and a purge must not be lost.
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
-        deadLetterQueue: deadLetters,
+        deadLetterQueue: this.deadLetterQueue,
       })],
     });
 
@@ -197,6 +240,13 @@ export class InvalidationProvider extends Construct {
       this.policy.addStatements(statement);
     }
     statement.addResources(arn);
+    const policyResource = this.policy.node.defaultChild as CfnResource;
+    acknowledge(policyResource, {
+      id: 'AwsSolutions-IAM5',
+      reason: 'The handler reads the changedFiles manifests of the asset bucket, the previous deploys\' included, whose keys only earlier '
+        + `templates held: every object named *${MANIFEST_EXTENSION}, and no other.`,
+      findings: [`Resource::${findingName(policyResource, arn)}`],
+    });
   }
 
   /** Adds an Invalidation to those the rule purges after a rollback. */
@@ -204,16 +254,141 @@ export class InvalidationProvider extends Construct {
     this.rollbackTargets.push(target);
   }
 
+  /** The handler's resources, for alarms and subscriptions. */
+  public handler(): InvalidationHandler {
+    return {
+      function: this.function,
+      role: this.role,
+      logGroup: this.logGroup,
+      deadLetterQueue: this.deadLetterQueue,
+      failureAlarm: this.failureAlarm,
+    };
+  }
+
   private applySettings(settings: InvalidationHandlerSettings): void {
-    const cfn = this.logGroup.node.defaultChild as logs.CfnLogGroup;
+    const logGroup = this.logGroup.node.defaultChild as logs.CfnLogGroup;
+    const fn = this.function.node.defaultChild as lambda.CfnFunction;
     if (settings.logRetention !== undefined) {
-      cfn.retentionInDays = settings.logRetention === logs.RetentionDays.INFINITE ? undefined : settings.logRetention;
+      logGroup.retentionInDays = settings.logRetention === logs.RetentionDays.INFINITE ? undefined : settings.logRetention;
     }
     if (settings.logRemovalPolicy !== undefined) {
       this.logGroup.applyRemovalPolicy(settings.logRemovalPolicy);
     }
+    if (settings.logEncryptionKey !== undefined) {
+      this.encryptLogs(settings.logEncryptionKey);
+    }
+    if (settings.runtime !== undefined) {
+      fn.runtime = settings.runtime.name;
+    }
+    if (settings.memorySize !== undefined) {
+      fn.memorySize = settings.memorySize;
+    }
+    if (settings.tracing !== undefined) {
+      this.trace(settings.tracing);
+    }
+    if (settings.reservedConcurrentExecutions !== undefined) {
+      fn.reservedConcurrentExecutions = settings.reservedConcurrentExecutions;
+    }
+    if (settings.vpc !== undefined) {
+      this.placeInVpc(settings);
+    }
+    if (settings.failureAlarm === true || settings.failureAlarmActions !== undefined) {
+      this.alarmOnFailure(settings.failureAlarmActions ?? []);
+    }
   }
 
+  private encryptLogs(key: kms.IKey): void {
+    const stack = Stack.of(this);
+    (this.logGroup.node.defaultChild as logs.CfnLogGroup).kmsKeyId = key.keyArn;
+    // A key of the app's own gets the grant CloudWatch Logs needs; an imported key's policy is the user's (docs/aws-services.md).
+    key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`));
+    this.logGroup.node.addDependency(key);
+  }
+
+  private trace(tracing: lambda.Tracing): void {
+    const fn = this.function.node.defaultChild as lambda.CfnFunction;
+    fn.tracingConfig = tracing === lambda.Tracing.DISABLED ? undefined : { mode: tracing };
+    if (tracing !== lambda.Tracing.DISABLED && !this.statements.has('xray')) {
+      const statement = new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] });
+      this.statements.set('xray', statement);
+      this.executionPolicy.addStatements(statement);
+      acknowledge(this.executionPolicy.node.defaultChild as CfnResource, {
+        id: 'AwsSolutions-IAM5',
+        reason: 'X-Ray\'s PutTraceSegments and PutTelemetryRecords take no resource but *; they only record traces.',
+        findings: ['Resource::*'],
+      });
+    }
+  }
+
+  private placeInVpc(settings: InvalidationHandlerSettings): void {
+    const vpc = settings.vpc!;
+    const groups = settings.securityGroups ?? [this.securityGroup ??= new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc,
+      description: 'The CloudFront invalidation handler: HTTPS out to the AWS APIs, nothing in',
+      allowAllOutbound: true,
+    })];
+    const subnets = vpc.selectSubnets(settings.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    (this.function.node.defaultChild as lambda.CfnFunction).vpcConfig = {
+      subnetIds: subnets.subnetIds,
+      securityGroupIds: groups.map((g) => g.securityGroupId),
+    };
+    // Lambda creates the function's network interfaces with its role, and checks that it may when it creates the function.
+    this.function.node.addDependency(subnets.internetConnectivityEstablished);
+    if (!this.statements.has('vpc')) {
+      const statement = new iam.PolicyStatement({
+        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
+          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+        resources: ['*'],
+      });
+      this.statements.set('vpc', statement);
+      this.executionPolicy.addStatements(statement);
+      acknowledge(this.executionPolicy.node.defaultChild as CfnResource, {
+        id: 'AwsSolutions-IAM5',
+        reason: 'Lambda manages the network interfaces of a function in a VPC with the function\'s role; these EC2 actions are those of '
+          + 'AWS\'s AWSLambdaVPCAccessExecutionRole, which grants them on *.',
+        findings: ['Resource::*'],
+      });
+    }
+  }
+
+  private alarmOnFailure(actions: cloudwatch.IAlarmAction[]): void {
+    this.failureAlarm ??= new cloudwatch.Alarm(this, 'FailureAlarm', {
+      alarmDescription: `A CloudFront purge of stack ${Stack.of(this).stackName} has finally failed: read the message in the dead-letter `
+        + 'queue and the handler\'s log, then purge by hand (README, "Troubleshooting").',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failureAlarm.addAlarmAction(...actions);
+  }
+}
+
+/** Refuses settings the handler cannot run with, naming the setting and the value. */
+function checkSettings(scope: IConstruct, settings: InvalidationHandlerSettings): void {
+  const where = scope.node.path;
+  if (settings.logRemovalPolicy === RemovalPolicy.SNAPSHOT) {
+    throw new Error(`${where}: logRemovalPolicy is RemovalPolicy.SNAPSHOT, but a log group has no snapshots; use RETAIN or DESTROY`);
+  }
+  if (settings.runtime !== undefined && (nodeVersion(settings.runtime) ?? 0) < OLDEST_NODE) {
+    throw new Error(`${where}: runtime is ${settings.runtime.name}, but the handler needs a Node.js runtime, nodejs${OLDEST_NODE}.x or newer `
+      + `(such as ${newestNodeRuntime().name}); leave runtime out for the newest one aws-cdk-lib knows`);
+  }
+  const whole = (name: string, value: number | undefined, min: number, max: number, unit: string) => {
+    if (value !== undefined && !Token.isUnresolved(value) && (!Number.isInteger(value) || value < min || value > max)) {
+      throw new Error(`${where}: ${name} is ${value}, but must be a whole number ${unit}from ${min} to ${max}`);
+    }
+  };
+  whole('memorySize', settings.memorySize, 128, 10240, 'of MiB ');
+  whole('reservedConcurrentExecutions', settings.reservedConcurrentExecutions, 1, 1_000_000, '');
+  if (settings.vpc === undefined) {
+    for (const name of ['vpcSubnets', 'securityGroups'] as const) {
+      if (settings[name] !== undefined) {
+        throw new Error(`${where}: ${name} is given without vpc; give the vpc the handler runs in too`);
+      }
+    }
+  }
 }
 
 /**

@@ -87,7 +87,7 @@ describe('InvalidationPaths.changedFiles at synth', () => {
 
   test('lets the handler read the manifests of the asset bucket, and nothing else of it', () => {
     const { template } = synth([s3deploy.Source.asset(site)]);
-    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p).includes('s3:GetObject')
+    const policies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) => JSON.stringify(p).includes('s3:GetObject')
       && JSON.stringify(p).includes(MANIFEST_EXTENSION));
     expect(policies).toHaveLength(1);
     const statement = policies[0].Properties.PolicyDocument.Statement.find((s: any) => s.Action === 's3:GetObject');

@@ -219,10 +219,10 @@ describe('resource', () => {
     expect(stack.resolve(invalidation!.warning)).toEqual({ 'Fn::GetAtt': [id, 'Warning'] });
   });
 
-  test('runs on a current Node.js runtime, arm64, and knows the stack it serves', () => {
+  test('runs on the newest Node.js runtime aws-cdk-lib knows (22 at the floor), arm64, and knows the stack it serves', () => {
     const { template } = siteStack();
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs24.x',
+      Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       Timeout: 900,
@@ -390,10 +390,29 @@ describe('one handler per stack', () => {
 
 describe('IAM', () => {
   function statements(template: Template): Array<{ Action: string | string[]; Resource: unknown }> {
-    return Object.values(template.findResources('AWS::IAM::Policy'))
+    return Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('CloudFrontInvalidationProvider'))
       .flatMap((p) => p.Properties.PolicyDocument.Statement);
   }
+
+  test('puts every permission of the handler in customer managed policies, none inline', () => {
+    const { template } = siteStack();
+    const handlerRole = (r: { Properties?: { Roles?: unknown } }) => JSON.stringify(r.Properties?.Roles ?? []).includes('CloudFrontInvalidationProvider');
+    expect(Object.values(template.findResources('AWS::IAM::Policy')).filter(handlerRole)).toEqual([]);
+    expect(Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter(handlerRole)).toHaveLength(2);
+    const [, role] = byPrefix(template, 'CloudFrontInvalidationProviderRole');
+    expect(role.Properties.Policies).toBeUndefined();
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('the function waits for the policy that lets it write its logs and dead letters (Lambda checks the queue when it creates it)', () => {
+    const { template } = siteStack();
+    const [executionId, execution] = byPrefix(template, 'CloudFrontInvalidationProviderExecutionPolicy');
+    const fn = template.findResources('AWS::Lambda::Function')[providerFunctions(template)[0]];
+    expect(fn.DependsOn).toContain(executionId);
+    expect(JSON.stringify(execution.Properties.PolicyDocument)).toContain('sqs:SendMessage');
+    expect(JSON.stringify(execution.Properties.PolicyDocument)).toContain('logs:PutLogEvents');
+  });
 
   test('grants the CloudFront invalidation actions on the distributions and tenants of the stack\'s account, whatever the template names, never on *', () => {
     const { template } = siteStack({
@@ -456,7 +475,7 @@ describe('IAM', () => {
         iam.PermissionsBoundary.of(stack).apply(boundary);
       },
     });
-    const [boundaryId] = only(template.findResources('AWS::IAM::ManagedPolicy'));
+    const [boundaryId] = byPrefix(template, 'Boundary');
     template.hasResourceProperties('AWS::IAM::Role', { PermissionsBoundary: { Ref: boundaryId } });
     expect(anchorOf(template)[1].DependsOn).toContain(boundaryId);
     deployOrder(resourcesOf(template));

@@ -1088,6 +1088,7 @@ export class LifecycleDriver {
         this.queuePolicies.delete(`${stack.name}/${id}`);
         break;
       case 'AWS::IAM::Policy':
+      case 'AWS::IAM::ManagedPolicy':
         this.setPolicy(`${stack.name}/${id}`, undefined);
         break;
       case 'AWS::IAM::Role':
@@ -1326,7 +1327,9 @@ export class LifecycleDriver {
           statements: (p.PolicyDocument as { Statement: unknown[] }).Statement,
         });
         break;
-      case 'AWS::IAM::Policy': {
+      case 'AWS::IAM::Policy':
+      case 'AWS::IAM::ManagedPolicy': {
+        // A managed policy attached to roles by its Roles property acts as an inline one: its statements apply to those roles.
         const roles = (p.Roles ?? []) as string[];
         const statements = (p.PolicyDocument as { Statement: unknown[] }).Statement;
         this.setPolicy(`${stack.name}/${deployed.logicalId}`, { roles, statements });

@@ -19,7 +19,7 @@ type Resources = Record<string, { Type: string; Properties?: Record<string, unkn
 export function roleStatements(template: { Resources: Resources }, roleLogicalId: string, ctx: ResolveContext): Statement[] {
   const statements: Statement[] = [];
   for (const resource of Object.values(template.Resources)) {
-    if (resource.Type === 'AWS::IAM::Policy') {
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
       const roles = (resource.Properties?.Roles ?? []) as Array<{ Ref?: string }>;
       if (roles.some((r) => r.Ref === roleLogicalId)) {
         const doc = resolve(resource.Properties?.PolicyDocument, ctx) as { Statement: Statement[] };
