@@ -298,3 +298,50 @@ describe('CloudFront calls', () => {
     expect(operations().slice(0, 2)).toEqual(['ListInvalidations', 'ListInvalidations']);
   });
 });
+
+describe('one log line per purge, for CloudWatch Logs Insights', () => {
+  /** The handler's JSON log lines whose message is `purge`. */
+  const purgeLines = () => cloud.lambda.logs().split('\n').filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'purge');
+
+  test('a Create that CloudFront accepts: distribution, ids, path and wildcard counts, cause, and the time to accepted', async () => {
+    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html', '/assets/*', '/img/*'] }) as never }));
+    expect(answer.Status).toBe('SUCCESS');
+    const [line, ...more] = purgeLines();
+    expect(more).toEqual([]);
+    expect(line).toMatchObject({
+      cause: 'deploy',
+      outcome: 'accepted',
+      distributionId: SITE,
+      invalidationIds: [cloud.cloudfront.invalidations(SITE)[0].id],
+      callerReference: answer.Data!.CallerReference,
+      pathCount: 3,
+      wildcardCount: 2,
+      paths: ['/assets/*', '/img/*', '/index.html'],
+      stackId: STACK_ID,
+      logicalResourceId: 'InvalidateSite',
+    });
+    expect(line.msToAccepted).toEqual(expect.any(Number));
+    expect(line.msToCompleted).toBeUndefined();
+  });
+
+  test('with waitForCompletion: the time to completed, after the time to accepted; a tenant is named', async () => {
+    await restartWithCompletionDelay(300);
+    const tenant = cloud.cloudfront.addTenant(SITE);
+    await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ WaitForCompletion: 'true', DistributionTenantId: tenant }) as never }));
+    const [line] = purgeLines();
+    expect(line).toMatchObject({ outcome: 'completed', distributionId: SITE, distributionTenantId: tenant, pathCount: 1, wildcardCount: 1 });
+    expect(line.msToCompleted as number).toBeGreaterThanOrEqual(line.msToAccepted as number);
+    expect(line.msToCompleted as number).toBeGreaterThanOrEqual(250);
+  });
+
+  test('an Update that changes nothing writes no purge line; a refused path writes a failed one with the reason', async () => {
+    const same = props();
+    await cloud.request(fn.name, update(same, same));
+    expect(purgeLines()).toEqual([]);
+    await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ DistributionId: 'EUNKNOWN0000' }) as never }));
+    const [line] = purgeLines();
+    expect(line).toMatchObject({ cause: 'deploy', outcome: 'failed', distributionId: 'EUNKNOWN0000', invalidationIds: [], pathCount: 0 });
+    expect(line.reason).toEqual(expect.stringContaining('EUNKNOWN0000'));
+  });
+});

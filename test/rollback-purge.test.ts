@@ -79,6 +79,18 @@ describe('the purge after a rollback', () => {
     expect(cloud.lambda.invocations.map((i) => i.outcome)).toEqual(['ok', 'ok', 'ok']);
   });
 
+  test('writes one purge line per target, with the cause and the time since the stack status event', async () => {
+    await start();
+    await deliver(rollbackEvent(TARGETS, randomUUID(), Date.now() - 1000));
+    const lines = cloud.lambda.logs().split('\n').filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'purge');
+    expect(lines.map((l) => [l.cause, l.outcome, l.distributionId, l.pathCount, l.wildcardCount, l.stackId])).toEqual([
+      ['failed deploy', 'accepted', SITE, 1, 1, STACK_ID],
+      ['failed deploy', 'accepted', OTHER, 2, 1, STACK_ID],
+    ]);
+    expect(lines[0].msToAccepted as number).toBeGreaterThanOrEqual(1000);
+  });
+
   test('an invocation killed after its first CreateInvalidation: Lambda\'s retry purges the rest and nothing twice', async () => {
     await start();
     cloud.cloudfront.onRequest((r) => {

@@ -11,6 +11,7 @@ import type { Job, Plan, Settings } from './plan';
 import { describeTarget, newPhysicalId, planRequest, withPaths } from './plan';
 import type { Answer, CloudFormationRequest } from './protocol';
 import { requestSentAt } from './protocol';
+import { logPurge } from './purge-log';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
 import type { Invocation, Progress, ResourceState, Runtime, Step } from './runtime';
@@ -190,6 +191,16 @@ export class RequestRun {
     const submitted = { paths: job.batches.filter((b) => ids[b.number - 1]).flatMap((b) => b.paths), note };
     if (step.kind === 'handoff') {
       return this.handOff();
+    }
+    if (job.batches.length > 0) {
+      logPurge(this.rt, job, progress.jobs[0], {
+        cause: progress.cleanup ? 'cleanup' : 'deploy',
+        outcome: step.kind === 'ok' ? (settings.waitForCompletion ? 'completed' : 'accepted') : step.kind === 'fail' ? 'failed' : 'timed out',
+        startedAt: progress.startedAt,
+        stackId: this.event.StackId,
+        logicalResourceId: this.event.LogicalResourceId,
+        reason: step.kind === 'fail' ? step.reason : step.kind === 'timeout' ? step.detail : undefined,
+      });
     }
     if (progress.cleanup) {
       // A Delete never fails; what became of its purge goes to the log.

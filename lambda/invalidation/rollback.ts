@@ -21,6 +21,7 @@
 import { deniedFor, describeError, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
+import { logPurge } from './purge-log';
 import type { Invocation, Progress, Runtime, StackEvent, StackEventsPage, Step } from './runtime';
 import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
@@ -286,6 +287,13 @@ export class RollbackPurgeRun {
       if (step.kind === 'handoff') {
         return this.continueElsewhere(progress);
       }
+      logPurge(this.rt, job, progress.jobs[i], {
+        cause: 'failed deploy',
+        outcome: step.kind === 'ok' ? 'accepted' : step.kind === 'fail' ? 'failed' : 'timed out',
+        startedAt,
+        stackId: purge.stackId,
+        reason: step.kind === 'fail' ? step.reason : step.kind === 'timeout' ? step.detail : undefined,
+      });
       if (step.kind === 'ok') {
         this.rt.log('purged after the failed deploy', { target: job.target, ids: progress.jobs[i].ids.join(','), callerReference: job.reference, status: purge.status });
       } else {

@@ -41,6 +41,10 @@ export interface JobProgress {
   readonly ids: string[];
   /** Whether each batch is known to be Completed. */
   readonly completed: boolean[];
+  /** When every batch had been accepted (epoch ms), as far as this handler saw it. */
+  acceptedAt?: number;
+  /** When every batch was known to be Completed (epoch ms), with `waitForCompletion`. */
+  completedAt?: number;
 }
 
 /** What a handler invocation hands the next one, besides the request or event itself. */
@@ -55,7 +59,7 @@ export interface Progress {
 
 /** A copy of the jobs' progress, for the next invocation. */
 export function copyJobs(jobs: readonly JobProgress[]): JobProgress[] {
-  return jobs.map((j) => ({ ids: [...j.ids], completed: [...j.completed] }));
+  return jobs.map((j) => ({ ids: [...j.ids], completed: [...j.completed], acceptedAt: j.acceptedAt, completedAt: j.completedAt }));
 }
 
 /** Progress of a job none of whose batches has been submitted. */

@@ -43,6 +43,7 @@ export async function submitJob(inv: Invocation, job: Job, progress: JobProgress
       }
     }
   }
+  progress.acceptedAt ??= inv.rt.now();
   return OK;
 }
 

@@ -19,6 +19,7 @@ export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress,
       }
     }
   }
+  progress.completedAt ??= inv.rt.now();
   return OK;
 }
 
