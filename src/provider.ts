@@ -164,7 +164,7 @@ export class InvalidationProvider extends Construct {
     // A policy of its own that the function does not wait for, so it may name the function itself without a
     // dependency cycle; each Invalidation waits for it.
     const cloudFrontResources = ['distribution', 'distribution-tenant'].map((resource) => stack.formatArn({ service: 'cloudfront', region: '', resource, resourceName: '*' }));
-    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+    this.policy = new iam.ManagedPolicy(this, 'Permissions', {
       description: 'Lets the CloudFront invalidation handler invalidate, read its stack, and hand work to itself',
       roles: [this.role],
       statements: [

@@ -389,6 +389,28 @@ describe('IAM', () => {
   });
 });
 
+describe('resource types', () => {
+  test('a customer managed policy attached by its Roles grants like an inline one; a template that changes a logical id\'s type is refused', async () => {
+    const managed = (statement: unknown) => ({
+      HandlerPolicy: { Type: 'AWS::IAM::ManagedPolicy', Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [statement] } } },
+    });
+    const allow = (id: string) => ({ Effect: 'Allow', Action: 'cloudfront:CreateInvalidation', Resource: `arn:aws:cloudfront::123456789012:distribution/${id}` });
+    const e1 = 'arn:aws:cloudfront::123456789012:distribution/E1';
+    await driver.deploy(stack({ version: 'v1', statements: [allow('E1')] }));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', e1)).toBe(true);
+    const before = driver.stackEvents(STACK).length;
+    // The same logical id, now a managed policy: CloudFormation refuses the change set, and nothing happens.
+    await expect(driver.deploy(stack({ version: 'v2', more: managed(allow('E2')) })))
+      .rejects.toThrow('Update of resource type is not permitted. The new template modifies resource type of the following resources: [HandlerPolicy]');
+    expect(driver.stackEvents(STACK).length).toBe(before);
+    expect(driver.stackStatus(STACK)).toBe('CREATE_COMPLETE');
+    // Under a new logical id it is a new resource, and the old policy goes in the cleanup.
+    await driver.deploy(stack({ version: 'v2', more: { NewPolicy: managed(allow('E2')).HandlerPolicy } }));
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', e1)).toBe(false);
+    expect(driver.cloud.authorizer('cloudfront:CreateInvalidation', 'arn:aws:cloudfront::123456789012:distribution/E2')).toBe(true);
+  });
+});
+
 describe('rollback disabled, RollbackStack, and failed creations', () => {
   /** Each request, with the old trigger an Update names, or the trigger of another. */
   const sent = (step: StepReport) => step.requests.map((r) => [r.requestType, r.logicalId, r.phase, (r.oldProperties ?? r.properties).Trigger]);

@@ -95,7 +95,7 @@ function anchorOf(template: Template): [string, Resources[string]] {
 }
 
 function policyIdOf(template: Template): string {
-  return byPrefix(template, 'CloudFrontInvalidationProviderPolicy')[0];
+  return byPrefix(template, 'CloudFrontInvalidationProviderPermissions')[0];
 }
 
 /** Logical ids a definition refers to through Ref, Fn::GetAtt, Fn::Sub and DependsOn. */
@@ -1249,5 +1249,26 @@ describe('snapshot', () => {
     const ours = Object.fromEntries(Object.entries(resources).filter(([id]) => id.startsWith('Invalidate') || id.startsWith('CloudFrontInvalidationProvider')));
     // Asset hashes change with every build of the handler; the shape must not.
     expect(JSON.parse(JSON.stringify(ours).replace(/[0-9a-f]{64}(\.zip)?/g, '<hash>$1'))).toMatchSnapshot();
+  });
+
+  test('a logical id the library has used keeps its resource type: CloudFormation refuses an update that changes one', () => {
+    // The library's resources in a site stack as released before its policies became managed ones.
+    const released: Record<string, string> = {
+      CloudFrontInvalidationProviderAnchorE9EB0872: 'AWS::CloudFormation::WaitConditionHandle',
+      CloudFrontInvalidationProviderDeadLetters67E97B4D: 'AWS::SQS::Queue',
+      CloudFrontInvalidationProviderDeadLettersPolicyFE5BA7BB: 'AWS::SQS::QueuePolicy',
+      CloudFrontInvalidationProviderHandlerCDA15010: 'AWS::Lambda::Function',
+      CloudFrontInvalidationProviderLogsF93B5F75: 'AWS::Logs::LogGroup',
+      CloudFrontInvalidationProviderPolicy199468EE: 'AWS::IAM::Policy',
+      CloudFrontInvalidationProviderRoleDefaultPolicy8AB8FEFB: 'AWS::IAM::Policy',
+      CloudFrontInvalidationProviderRoleE710B701: 'AWS::IAM::Role',
+      CloudFrontInvalidationProviderRollbackPurge32B25276: 'AWS::Events::Rule',
+      Invalidate3B6DDF08: 'Custom::CloudFrontInvalidation',
+    };
+    const resources = resourcesOf(siteStack().template);
+    const changed = Object.entries(released).filter(([id, type]) => resources[id] !== undefined && resources[id].Type !== type);
+    expect(changed).toEqual([]);
+    // The anchor, queue, function, logs, role, rule and Invalidation are still there, under the same ids.
+    expect(Object.keys(released).filter((id) => resources[id] !== undefined)).toHaveLength(8);
   });
 });

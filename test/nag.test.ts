@@ -41,7 +41,7 @@ function acknowledgements(template: { Resources: Record<string, { Metadata?: { c
 
 const cloudFrontArn = (resource: string) => `Resource::arn:<AWS::Partition>:cloudfront::123456789012:${resource}/*`;
 const ACCOUNT_WIDE_CLOUDFRONT = {
-  id: expect.stringMatching(/^CloudFrontInvalidationProviderPolicy/),
+  id: expect.stringMatching(/^CloudFrontInvalidationProviderPermissions/),
   rule: 'AwsSolutions-IAM5',
   reason: expect.stringContaining('must reach distributions only the failed deploy named'),
   appliesTo: [cloudFrontArn('distribution'), cloudFrontArn('distribution-tenant')],
@@ -59,7 +59,7 @@ const TRACING = {
   appliesTo: undefined,
 };
 const MANIFEST_READS = {
-  id: expect.stringMatching(/^CloudFrontInvalidationProviderPolicy/),
+  id: expect.stringMatching(/^CloudFrontInvalidationProviderPermissions/),
   rule: 'AwsSolutions-IAM5',
   reason: expect.stringContaining('changedFiles manifests'),
   appliesTo: ['Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-123456789012-eu-west-1/*.invalidation-manifest'],

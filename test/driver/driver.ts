@@ -396,6 +396,15 @@ export class LifecycleDriver {
     }
     // A stack whose creation rolled back cannot be updated: `cdk deploy` deletes it, then creates it anew.
     const rolledBack = stack?.status === 'ROLLBACK_COMPLETE' ? stack : undefined;
+    if (stack && !stack.status.startsWith('DELETE') && !rolledBack) {
+      // The change set fails before anything happens (docs/cloudformation.md, "Resource types").
+      const resources = (synthesized.template.Resources ?? {}) as Record<string, { Type: string }>;
+      const retyped = [...stack.resources.values()].filter((r) => resources[r.logicalId] && resources[r.logicalId].Type !== r.type).map((r) => r.logicalId);
+      if (retyped.length > 0) {
+        throw new Error('Update of resource type is not permitted. The new template modifies resource type of the following resources: '
+          + `[${retyped.join(', ')}]`);
+      }
+    }
     if (!stack || stack.status.startsWith('DELETE') || rolledBack) {
       stack = this.newStack(synthesized.stackName, `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${synthesized.stackName}/${this.uuid()}`);
     }
