@@ -134,8 +134,8 @@ export class Invalidation extends Construct {
 
   /**
    * The handler that the Invalidations of `scope`'s stack share: its function, role, log group,
-   * dead-letter queue and, when configured, its failure alarm; for alarms, subscriptions and log
-   * queries of your own (README, "Operations").
+   * dead-letter queue and failure alarm. Use them for alarms, subscriptions and log queries of your
+   * own (README, "Operations").
    *
    * @param scope any construct of a stack that has an Invalidation (a nested stack has a handler of its own)
    * @throws when the stack has no Invalidation yet: define one first
