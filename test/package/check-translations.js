@@ -6,6 +6,8 @@
  *
  * - TypeScript that the other languages have no words for (Object.entries, template literals,
  *   `undefined`, `===`), which rosetta passes through as it is, or rosetta's own `#error#` marker;
+ * - a comment twice in a row, as rosetta repeats a comment before or after a statement (a comment
+ *   inside an object literal comes out once);
  * - Go: a shorthand property ({ distribution }), which rosetta turns into a name that does not
  *   exist; a dereferenced call of a static method or property (`*pkg.Type_Method(...)`) of this
  *   library or aws-cdk-lib that returns a class, an interface, an enum or a list: jsii classes
@@ -17,7 +19,8 @@
  *   variable declared as `Object`, which rosetta writes when it lost the type (and which then
  *   fits no property), and a variable declared as an array (`String[] paths = ...`): jsii gives
  *   Java lists as `List<T>`;
- * - C#: a member whose name starts in lower case;
+ * - C#: a member whose name starts in lower case, and `new Struct`, which rosetta writes for an
+ *   object literal whose type it does not know;
  * - Python: a camelCase member or keyword argument (`api.currentVersion`, `maxPaths=`).
  *
  * What keeps Go samples right: the go target names its packageName (.projenrc.ts), which rosetta
@@ -46,7 +49,7 @@ const UNTRANSLATED_CODE = [/\bundefined\b/, /[!=]==/, /#error#/];
  * The source with every string literal and comment replaced by spaces, lines kept: what is left is
  * code. Go's raw strings, Python's triple-quoted strings and block comments included.
  */
-function codeOnly(source, language) {
+function codeOnly(source, language, comments = []) {
   const lineComment = language === 'python' ? '#' : '//';
   const quotes = language === 'python' ? ['"""', "'''", '"', "'"] : language === 'go' ? ['"', '`', "'"] : ['"', "'"];
   let out = '';
@@ -56,6 +59,7 @@ function codeOnly(source, language) {
     if (source.startsWith(lineComment, i)) {
       const end = source.indexOf('\n', i);
       const stop = end === -1 ? source.length : end;
+      comments[out.split('\n').length - 1] = source.slice(i, stop).trim();
       out += blank(source.slice(i, stop));
       i = stop;
       continue;
@@ -202,6 +206,9 @@ function otherProblems(language, source) {
       if (member) {
         problems.push(`the csharp translation reads a member whose name starts in lower case (${member[1]}): ${line.trim()}`);
       }
+      if (/\bnew\s+Struct\b/.test(bare)) {
+        problems.push(`the csharp translation makes a Struct, a type that does not exist (rosetta did not know the literal's type): ${line.trim()}`);
+      }
     }
     if (language === 'python') {
       const camel = bare.match(/\.([a-z]+[A-Z]\w*)|\b([a-z]+[A-Z]\w*)\s*=(?!=)/);
@@ -227,6 +234,13 @@ function translationProblems(language, source, assemblies, referenced) {
     if (n !== -1) {
       problems.push(`the ${language} translation keeps TypeScript (${pattern}): ${source.split('\n')[n].trim()}`);
     }
+  }
+  // The comment of each line, where it has one: a line's comment repeated on the next line.
+  const comments = [];
+  codeOnly(source, language, comments);
+  const repeated = comments.findIndex((c, n) => c !== undefined && n > 0 && c === comments[n - 1]);
+  if (repeated !== -1) {
+    problems.push(`the ${language} translation repeats a comment (put it inside an object literal, or in the text): ${comments[repeated]}`);
   }
   problems.push(...(language === 'go' ? goProblems(source, assemblies, referenced) : otherProblems(language, source)));
   return problems;
@@ -274,6 +288,11 @@ function selfTest(assemblies) {
     ['csharp', 'Trigger = InvalidationTrigger.OnChangeOf(api.CurrentVersion.Version)', undefined, false],
     ['csharp', 'Trigger = InvalidationTrigger.OnChangeOf(api.currentVersion.Version)', undefined, true],
     ['csharp', 'using Amazon.CDK.AWS.Lambda;', undefined, false],
+    ['csharp', 'VpcSubnets = new Struct { SubnetType = SubnetType.PRIVATE_WITH_EGRESS },', undefined, true],
+    ['csharp', 'VpcSubnets = new SubnetSelection { SubnetType = SubnetType.PRIVATE_WITH_EGRESS },', undefined, false],
+    ['go', '// One handler for all of them.\n// One handler for all of them.\nx := 1', undefined, true],
+    ['java', 'build(); // no distribution\n // no distribution', undefined, true],
+    ['python', '# a\n# b', undefined, false],
     ['python', 'trigger=InvalidationTrigger.on_change_of(api.current_version.version)', undefined, false],
     ['python', 'trigger=InvalidationTrigger.on_change_of(api.currentVersion.version)', undefined, true],
     ['python', 'max_paths=3000  # maxPaths=3000 in TypeScript', undefined, false],
