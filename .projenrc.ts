@@ -37,6 +37,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   publishToGo: {
     moduleName: 'github.com/cdk-cloudfront-invalidation/cdk-cloudfront-invalidation-go',
+    // The name jsii would derive, given so that rosetta names the package in Go samples as it is
+    // (derived, it is taken for a renamed identifier, and a property's value comes out dereferenced).
+    packageName: 'cdkcloudfrontinvalidation',
   },
 
   devDeps: [

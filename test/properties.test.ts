@@ -1,6 +1,6 @@
 /**
  * Property-based lifecycle test, CI-sized and with a fixed seed, so every run checks the same
- * sequences. `npm run properties` runs it at any size (see README).
+ * sequences. `npm run properties` runs it at any size (see CONTRIBUTING.md).
  */
 import { ALL_KNOBS, checkLifecycle } from './properties/lifecycle';
 
