@@ -108,6 +108,21 @@ project.eslint?.addOverride({
 // Integ snapshots are checked by their templates (assets are not diffed); asset copies stay out of git.
 project.gitignore.exclude('/test/*.snapshot/asset.*');
 
+// The package check's consumer app (test/package/consumer/) compiles in a scratch app against the
+// packed library (test/package/check-package.js), not against the sources here.
+project.tsconfigDev.addExclude('package/consumer');
+project.eslint?.addIgnorePattern('test/package/consumer/');
+// npm run check-package -- [--only=package,defaults,compliance] [--cli=VERSION] [--nag=VERSION] [aws-cdk-lib VERSION ...]
+project.addTask('check-package', {
+  description: 'Pack the library and check it as users install it: the handler bundle, cdk synth --strict, cdk-nag and template validation',
+  receiveArgs: true,
+  steps: [
+    { spawn: project.compileTask.name },
+    { spawn: 'package:js' },
+    { exec: 'node test/package/check-package.js', receiveArgs: true },
+  ],
+});
+
 // Users get the bundle under assets/, not the handler's sources.
 project.npmignore?.exclude('/lambda/', '/.ci/');
 // Jest compiles each file alone (isolatedModules), so the tests and the handler are type-checked
