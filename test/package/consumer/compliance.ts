@@ -30,7 +30,8 @@ function configure(stack: SiteStack): void {
   if (stack.invalidation) {
     // The settings took: the handler runs in the VPC and has its alarm.
     const handler = Invalidation.handlerOf(stack);
-    if (!handler.function.isBoundToVpc || !handler.failureAlarm) {
+    const vpcConfig = (handler.function.node.defaultChild as lambda.CfnFunction).vpcConfig;
+    if (!vpcConfig || !handler.failureAlarm) {
       throw new Error(`${stack.stackName}: the handler is not in the VPC or has no failure alarm`);
     }
   }
