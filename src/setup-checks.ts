@@ -7,6 +7,7 @@ import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { IConstruct } from 'constructs';
 import { bucketDeploymentResource } from './deployment';
+import { referencedIds } from './fingerprint';
 import { renderResource } from './render';
 
 /** An Invalidation as the checks see it. */
@@ -42,7 +43,7 @@ function warn(invalidations: readonly CheckedInvalidation[]): string[] {
     for (const { scope, distribution, followsStack } of invalidations) {
       const stack = Stack.of(scope);
       const purgedByCopy = properties?.DistributionId !== undefined
-        && JSON.stringify(properties.DistributionId) === JSON.stringify(where.resolve(distribution.distributionId));
+        && JSON.stringify(properties.DistributionId) === distributionIdIn(where, distribution);
       if (purgedByCopy) {
         Annotations.of(scope).addWarningV2('cdk-cloudfront-invalidation:purgedTwice', `BucketDeployment ${deployment.node.path} purges `
           + `distribution ${distribution.node.path} itself (its distribution prop), and this Invalidation purges it too: two purges a deploy, `
@@ -60,4 +61,21 @@ function warn(invalidations: readonly CheckedInvalidation[]): string[] {
     }
   }
   return [];
+}
+
+/**
+ * The distribution's id as a template of `where` names it, as JSON: a literal id, a `Ref` in its own
+ * stack, the `Fn::ImportValue` (or nested stack parameter) that CDK made for a reference from
+ * `where`; undefined when `where` does not refer to it. A reference resolved in a stack that never
+ * refers to the distribution stays the `Ref` of the distribution's own stack, which in `where` names
+ * whatever has that logical id there (the same id in another stage's stack of the same class).
+ */
+function distributionIdIn(where: Stack, distribution: cloudfront.IDistribution): string | undefined {
+  const home = Stack.of(distribution);
+  const there = where.resolve(distribution.distributionId);
+  if (where !== home && [...referencedIds(there)].some((id) => !id.startsWith('AWS::'))
+    && JSON.stringify(there) === JSON.stringify(home.resolve(distribution.distributionId))) {
+    return undefined;
+  }
+  return JSON.stringify(there);
 }
