@@ -5,6 +5,7 @@ import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { addManifestAsset, changedFilesRequest, sourceCount } from './changed-files';
 import type { ChangedFilesRequest } from './changed-files';
+import { moveConditionalDependencies } from './conditional-dependencies';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
 import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
 import type { InvalidationHandlerSettings } from './handler-settings';
@@ -89,9 +90,10 @@ export interface InvalidationProps {
 
   /**
    * Whether the invalidation runs after the rest of the stack: every other resource except the
-   * invalidation machinery, CDK metadata and whatever depends on an invalidation. Purging before
-   * new content lands lets edges cache the old content again, so leave this on unless the
-   * invalidation must not wait for slow resources it has nothing to do with.
+   * invalidation machinery, CDK metadata and whatever depends on an invalidation; a resource with a
+   * CloudFormation Condition while its condition holds. Purging before new content lands lets edges
+   * cache the old content again, so leave this on unless the invalidation must not wait for slow
+   * resources it has nothing to do with.
    *
    * When false, the invalidation runs after what its trigger follows only (`onChangeOf`: what its
    * values refer to; `onDeployment`: the deployments), plus `executeAfter`. `onStackChange`
@@ -250,6 +252,14 @@ export class Invalidation extends Construct {
     if (binding.after.length > 0) {
       this.resource.node.addDependency(...binding.after);
     }
+    // What it waits for may carry a Condition (the deployments of onDeployment, what executeAfter names).
+    const cfn = this.resource.node.defaultChild as CfnResource;
+    this.node.addValidation({
+      validate: () => {
+        moveConditionalDependencies(cfn);
+        return [];
+      },
+    });
     checkSetup({ scope: this, distribution: props.distribution, followsStack: binding.followsStack });
     // What a failed deploy changed is not known from the rule's input: a changedFiles Invalidation purges its whole prefix then.
     const rollbackPaths = changedFiles ? [`${changedFiles.root}*`] : paths;
@@ -271,7 +281,9 @@ export class Invalidation extends Construct {
   /**
    * Makes the invalidation wait for these constructs (every resource in them) to be deployed, on
    * top of what it waits for already. Use it for content the stack does not hold, such as files
-   * another stack puts in the origin, or with `executeAfterStack: false`.
+   * another stack puts in the origin, or with `executeAfterStack: false`. It waits for a resource
+   * with a CloudFormation Condition while that condition holds (through a conditional reference in
+   * its Metadata: a DependsOn on it would be refused when the condition is false).
    */
   public executeAfter(...scopes: IConstruct[]): void {
     this.resource.node.addDependency(...scopes);

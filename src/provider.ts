@@ -9,13 +9,14 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
+import { CONDITIONAL_DEPENDENCIES_KEY, conditionalReferences } from './conditional-dependencies';
 import { PURGE_STATUSES, STACK_ID_ENV } from './contract';
 import type { RollbackPurgeTarget } from './contract';
 import { MANIFEST_EXTENSION } from './file-manifest';
 import type { InvalidationHandlerSettings } from './handler-settings';
 import { markMachinery } from './machinery';
 import { fitRollbackTargets, ROLLBACK_PURGE_PATHS, rollbackPurgeTemplate } from './rollback-targets';
-import { renderedList, StackContent } from './stack-content';
+import { renderedList, renderedValue, StackContent } from './stack-content';
 
 /** Written as a string so that the aws-cdk-lib floor need not know the runtime. */
 const RUNTIME = new lambda.Runtime('nodejs24.x', lambda.RuntimeFamily.NODEJS, { supportsInlineCode: true });
@@ -146,6 +147,7 @@ export class InvalidationProvider extends Construct {
 
     this.anchor = new CfnWaitConditionHandle(this, 'Anchor');
     this.anchor.addOverride('DependsOn', renderedList(() => this.content.followedIds(), true));
+    this.anchor.addOverride(`Metadata.${CONDITIONAL_DEPENDENCIES_KEY}`, renderedValue(() => conditionalReferences(this.content.conditionalFollowed())));
 
     const stackArnPrefix = `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${stack.stackName}`;
     new events.Rule(this, 'RollbackPurge', {

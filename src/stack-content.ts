@@ -1,10 +1,13 @@
 /**
  * What the Invalidations of one stack follow, worked out once per stack and synthesis rather than
- * once per Invalidation: the resources they run after (the anchor's DependsOn), a fingerprint of
- * them for `onStackChange`, and fingerprints of deployments for `onDeployment`.
+ * once per Invalidation: the resources they run after (the anchor's DependsOn, and its conditional
+ * references for those with a Condition), a fingerprint of them for `onStackChange`, and
+ * fingerprints of deployments for `onDeployment`.
  */
 import { CfnParameter, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
+import type { IResolvable } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import type { ConditionalTarget } from './conditional-dependencies';
 import type { FingerprintEntry } from './fingerprint';
 import { fingerprint, fingerprintEntry, followedResources } from './fingerprint';
 import { isInvalidationResource, isMachinery } from './machinery';
@@ -30,6 +33,11 @@ export function renderedList(produce: () => unknown[], omitEmpty = false): strin
   return Lazy.uncachedList({ produce: (context) => (context.preparing ? [] : produce()) as string[] }, { omitEmpty });
 }
 
+/** A value worked out while the template is rendered, like `renderedList`; none while CDK prepares the app. */
+export function renderedValue(produce: () => unknown): IResolvable {
+  return Lazy.uncachedAny({ produce: (context) => (context.preparing ? undefined : produce()) });
+}
+
 /** The resources of a stack and what its Invalidations follow, cached until the tree is validated again. */
 export class StackContent {
   private followed?: RenderedResource[];
@@ -53,11 +61,22 @@ export class StackContent {
     this.deploymentFingerprints.clear();
   }
 
-  /** Logical ids of the resources an invalidation runs after by default (the anchor's DependsOn), sorted. */
+  /**
+   * Logical ids of the resources without a Condition that an invalidation runs after by default
+   * (the anchor's DependsOn), sorted.
+   */
   public followedIds(): string[] {
-    // A resource with a Condition may not exist: CloudFormation refuses a DependsOn on it from an
-    // unconditional resource when the condition is false. Its changes still fire `onStackChange`.
     return this.followedResources().filter((r) => r.definition.Condition === undefined).map((r) => r.logicalId);
+  }
+
+  /**
+   * The resources with a Condition that an invalidation runs after by default, with their
+   * condition. A DependsOn on one is refused when its condition is false, so the anchor waits for
+   * them through conditional references (see `conditionalReferences`).
+   */
+  public conditionalFollowed(): ConditionalTarget[] {
+    return this.followedResources().filter((r) => typeof r.definition.Condition === 'string')
+      .map((r) => ({ logicalId: r.logicalId, condition: r.definition.Condition as string }));
   }
 
   /** The `onStackChange` fingerprint: every followed resource, and the parameters they use. */

@@ -494,7 +494,7 @@ describe('anchor', () => {
     deployOrder(resourcesOf(template));
   });
 
-  test('leaves out resources with a Condition (CloudFormation refuses a DependsOn on one that may not exist), whose changes still fire it', () => {
+  test('names resources with a Condition in a conditional Ref of its Metadata, not in DependsOn (refused when the condition is false); their changes fire it', () => {
     const withQueue = (retention: number) => siteStack({
       extra: (stack) => {
         const queue = new sqs.Queue(stack, 'Optional', { retentionPeriod: Duration.days(retention) });
@@ -502,9 +502,13 @@ describe('anchor', () => {
       },
     }).template;
     const template = withQueue(4);
-    const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue', { Condition: 'Never' }));
     expect(anchorOf(template)[1].DependsOn).not.toContain(queueId);
     expect(anchorOf(template)[1].DependsOn!.length).toBeGreaterThan(0);
+    expect(anchorOf(template)[1].Metadata).toEqual({
+      'cdk-cloudfront-invalidation:conditionalDependsOn': { [queueId]: { 'Fn::If': ['Never', { Ref: queueId }, { Ref: 'AWS::NoValue' }] } },
+    });
+    expect(anchorOf(siteStack().template)[1].Metadata).toBeUndefined();
     expect(triggerOf(withQueue(5))).not.toEqual(triggerOf(template));
   });
 

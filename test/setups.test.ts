@@ -5,7 +5,7 @@
  * emulator.
  */
 import * as path from 'path';
-import { App, NestedStack, Stack } from 'aws-cdk-lib';
+import { App, CfnCondition, CfnParameter, Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -13,9 +13,14 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import { Invalidation } from '../src';
+import { Invalidation, InvalidationTrigger } from '../src';
+import { bucketDeploymentResource } from '../src/deployment';
 import { SITE_DIR } from './demo/app';
-import { dropArchives, freshOutdir } from './driver/assembly';
+import type { SynthesizedStack } from './driver/assembly';
+import { dropArchives, freshOutdir, readStack } from './driver/assembly';
+import type { StepReport } from './driver/driver';
+import { LifecycleDriver } from './driver/driver';
+import { violations } from './driver/invariants';
 import { ACCOUNT_ID, REGION } from './driver/local-cloud';
 
 // Every synthesis in this file fails on a deprecated aws-cdk-lib API.
@@ -122,5 +127,102 @@ describe('a BucketDeployment that purges the distribution itself', () => {
       }
     });
     expect(warnings(assembly, 'purgedTwice')).toEqual([expect.stringMatching(/^Staging\/Purge: BucketDeployment Same\/Site purges distribution Staging\/Imported itself/)]);
+  });
+});
+
+describe('content with a CloudFormation Condition', () => {
+  let driver: LifecycleDriver;
+
+  beforeEach(async () => {
+    driver = await LifecycleDriver.start({ cloud: { cloudfront: { completionDelayMs: 100 } } });
+  });
+
+  afterEach(async () => {
+    await driver.close();
+  });
+
+  /**
+   * A site whose docs, a BucketDeployment under `docs/`, exist only while the parameter WithDocs is
+   * "yes" (its default); `purge` adds the Invalidations. Each logical id of the docs sorts after the
+   * Invalidations and the anchor, so nothing but a dependency puts them first.
+   */
+  function site(purge: (stack: Stack, cdn: cloudfront.Distribution, docs: s3deploy.BucketDeployment) => void, docs = 'v2'): SynthesizedStack {
+    const outdir = freshOutdir('setups-');
+    const app = new App({ outdir });
+    const stack = new Stack(app, 'Docs', { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Content');
+    const cdn = new cloudfront.Distribution(stack, 'Cdn', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    new s3deploy.BucketDeployment(stack, 'Site', { sources: [s3deploy.Source.asset(path.join(SITE_DIR, 'v1'))], destinationBucket: bucket });
+    const withDocs = new CfnParameter(stack, 'WithDocs', { type: 'String', default: 'yes' });
+    const hasDocs = new CfnCondition(stack, 'HasDocs', { expression: Fn.conditionEquals(withDocs.valueAsString, 'yes') });
+    const upload = new s3deploy.BucketDeployment(stack, 'Upload', {
+      sources: [s3deploy.Source.asset(path.join(SITE_DIR, docs))], destinationBucket: bucket, destinationKeyPrefix: 'docs/',
+    });
+    bucketDeploymentResource(upload, 'test').cfnOptions.condition = hasDocs;
+    purge(stack, cdn, upload);
+    const synthesized = readStack(app.synth(), 'Docs');
+    // Each synthesis prepares the app anew: a second one must write the same template.
+    expect(readStack(app.synth({ force: true }), 'Docs').template).toEqual(synthesized.template);
+    dropArchives(outdir);
+    return synthesized;
+  }
+
+  const byDefault = () => site((stack, cdn) => new Invalidation(stack, 'Purge', { distribution: cdn }));
+  const onDocs = () => site((stack, cdn, docs) => new Invalidation(stack, 'Purge', {
+    distribution: cdn, paths: ['/docs/*'], trigger: InvalidationTrigger.onDeployment(docs), executeAfterStack: false,
+  }));
+  const afterDocs = () => site((stack, cdn, docs) => new Invalidation(stack, 'Purge', {
+    distribution: cdn, paths: ['/docs/*'], trigger: InvalidationTrigger.onChangeOf('v1'), executeAfterStack: false,
+  }).executeAfter(docs));
+
+  /** When the docs landed in the step, and when each invalidation was created. */
+  function timeline(step: StepReport) {
+    return { docs: step.content.filter((c) => c.prefix === 'docs/').map((c) => c.at), purges: step.invalidations.map((i) => i.createdAtRequest) };
+  }
+
+  /** Each DependsOn of the template that names a resource with another Condition than the one that depends on it. */
+  function conditionalDependsOn(template: SynthesizedStack['template']): string[] {
+    return Object.entries(template.Resources).flatMap(([id, r]) => [r.DependsOn ?? []].flat()
+      .filter((target) => template.Resources[target]?.Condition !== undefined && template.Resources[target].Condition !== r.Condition)
+      .map((target) => `${id} -> ${target}`));
+  }
+
+  test.each([
+    ['the default trigger', byDefault],
+    ['onDeployment of the docs', onDocs],
+    ['executeAfter the docs', afterDocs],
+  ])('with %s, the template names the docs in no DependsOn, but in a Ref that holds only with their condition', (_what, make) => {
+    const template = make().template;
+    expect(conditionalDependsOn(template)).toEqual([]);
+    const [docsId] = Object.entries(template.Resources).find(([, r]) => r.Condition === 'HasDocs')!;
+    const waiting = Object.values(template.Resources).filter((r) => JSON.stringify(r.Metadata ?? {}).includes(JSON.stringify({
+      'Fn::If': ['HasDocs', { Ref: docsId }, { Ref: 'AWS::NoValue' }],
+    })));
+    // The anchor waits for the whole stack; an Invalidation that does not wait for the anchor waits for the docs itself.
+    const expected = make === byDefault ? ['AWS::CloudFormation::WaitConditionHandle'] : ['AWS::CloudFormation::WaitConditionHandle', 'Custom::CloudFrontInvalidation'];
+    expect(waiting.map((r) => r.Type).sort()).toEqual(expected);
+  });
+
+  test.each([
+    ['the default trigger', byDefault],
+    ['onDeployment of the docs', onDocs],
+    ['executeAfter the docs', afterDocs],
+  ])('with %s, the purge comes after the docs while they exist, and the deploy goes through without them', async (_what, make) => {
+    const first = await driver.deploy(make());
+    const { docs, purges } = timeline(first);
+    expect(docs).toHaveLength(1);
+    expect(purges).toHaveLength(1);
+    expect(purges[0]).toBeGreaterThan(docs[0]);
+    if (make === byDefault) {
+      expect(violations(first, driver.cloud.cloudfront)).toEqual([]);
+    }
+
+    const without = await driver.deploy({ ...make(), stackName: 'Docs' }, { parameters: { WithDocs: 'no' } });
+    expect(without.stackStatus).toBe('UPDATE_COMPLETE');
+    expect(without.changes.filter((c) => c.type === 'Custom::CDKBucketDeployment').map((c) => c.action)).toEqual(['delete']);
+    await driver.destroy('Docs');
+    const fresh = await driver.deploy(make(), { parameters: { WithDocs: 'no' } });
+    expect(fresh.stackStatus).toBe('CREATE_COMPLETE');
+    expect(timeline(fresh)).toEqual({ docs: [], purges: [expect.any(Number)] });
   });
 });
