@@ -45,6 +45,13 @@ export interface InvalidationProps {
   /**
    * What fires the invalidation.
    *
+   * Two Invalidations of a stack with the same distribution, tenant and paths (after normalization)
+   * purge twice on every deploy that fires both. Synth warns about the later one
+   * (`cdk-cloudfront-invalidation:duplicateInvalidation`) when one of the two triggers fires only
+   * on deploys that fire the other: both `onStackChange`; `onDeployment` next to `onStackChange`,
+   * or of deployments all followed by the other's `onDeployment`; `onChangeOf` of values all among
+   * the other's. Triggers that follow other things fire on other deploys and are not flagged.
+   *
    * @default InvalidationTrigger.onStackChange()
    */
   readonly trigger?: InvalidationTrigger;
@@ -260,7 +267,14 @@ export class Invalidation extends Construct {
         return [];
       },
     });
-    checkSetup({ scope: this, distribution: props.distribution, followsStack: binding.followsStack });
+    checkSetup({
+      scope: this,
+      distribution: props.distribution,
+      distributionTenantId: props.distributionTenantId,
+      paths,
+      changedFiles,
+      follows: binding.follows,
+    });
     // What a failed deploy changed is not known from the rule's input: a changedFiles Invalidation purges its whole prefix then.
     const rollbackPaths = changedFiles ? [`${changedFiles.root}*`] : paths;
     provider.addRollbackTarget({

@@ -14,6 +14,15 @@ import { isInvalidationResource, isMachinery } from './machinery';
 import type { RenderedResource } from './render';
 import { renderResource } from './render';
 
+/**
+ * What a trigger follows, to tell whether one fires on every deploy that fires another: the whole
+ * stack (onStackChange), some deployments (onDeployment) or some values (onChangeOf).
+ */
+export type TriggerFollows =
+  | { readonly kind: 'stack' }
+  | { readonly kind: 'deployments'; readonly deployments: readonly IConstruct[] }
+  | { readonly kind: 'values'; readonly values: readonly string[] };
+
 /** What a trigger contributes to an Invalidation. */
 export interface TriggerBinding {
   /** The `Trigger` property: a change here fires the invalidation. */
@@ -22,6 +31,8 @@ export interface TriggerBinding {
   readonly after: readonly IConstruct[];
   /** Whether the trigger follows the whole stack, so the invalidation runs after the anchor whatever it asks for. */
   readonly followsStack: boolean;
+  /** What the trigger follows. */
+  readonly follows: TriggerFollows;
 }
 
 /**

@@ -13,7 +13,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import { Invalidation, InvalidationTrigger } from '../src';
+import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import { bucketDeploymentResource } from '../src/deployment';
 import { SITE_DIR } from './demo/app';
 import type { SynthesizedStack } from './driver/assembly';
@@ -224,5 +224,79 @@ describe('content with a CloudFormation Condition', () => {
     const fresh = await driver.deploy(make(), { parameters: { WithDocs: 'no' } });
     expect(fresh.stackStatus).toBe('CREATE_COMPLETE');
     expect(timeline(fresh)).toEqual({ docs: [], purges: [expect.any(Number)] });
+  });
+});
+
+describe('Invalidations that repeat one another', () => {
+  /** A site with its BucketDeployment `Files`, and the Invalidations `define` adds. */
+  function sites(define: (stack: Stack, cdn: cloudfront.Distribution, files: s3deploy.BucketDeployment) => void): string[] {
+    const assembly = synth((app) => {
+      const stack = new Stack(app, 'Site', { env: ENV });
+      const bucket = new s3.Bucket(stack, 'Content');
+      const cdn = new cloudfront.Distribution(stack, 'Cdn', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+      const files = new s3deploy.BucketDeployment(stack, 'Files', { sources: [s3deploy.Source.data('a.txt', 'a')], destinationBucket: bucket });
+      define(stack, cdn, files);
+    });
+    return warnings(assembly, 'duplicateInvalidation');
+  }
+
+  test('with the same distribution, paths after normalization and trigger, the second is a warning naming both, the distribution and what to do', () => {
+    expect(sites((stack, cdn) => {
+      new Invalidation(stack, 'Purge', { distribution: cdn, paths: ['/b', '/a', '/a', '/docs/*', '/docs/index.html'] });
+      new Invalidation(stack, 'PurgeAgain', { distribution: cdn, paths: ['/docs/*', '/a', '/b'] });
+    })).toEqual([expect.stringMatching(new RegExp('^Site/PurgeAgain: Invalidations Site/Purge and Site/PurgeAgain purge the same paths \\(/a /b /docs/\\*\\) '
+      + 'of distribution Site/Cdn, and every deploy that fires Site/PurgeAgain \\(onStackChange\\) fires Site/Purge \\(onStackChange\\) too: '
+      + 'each of those deploys purges twice, and CloudFront bills both\\. Remove Site/PurgeAgain, or give the two different paths\\. '
+      + '\\(Two Invalidations of a stack with the same distribution, tenant and paths are flagged when one trigger fires only where the other does'))]);
+  });
+
+  test.each([
+    ['onDeployment of the same deployment', (f: s3deploy.BucketDeployment) => [InvalidationTrigger.onDeployment(f), InvalidationTrigger.onDeployment(f)]],
+    ['onChangeOf the same values', () => [InvalidationTrigger.onChangeOf('v1', 'v2'), InvalidationTrigger.onChangeOf('v2', 'v1')]],
+    ['onChangeOf some of the values of the other', () => [InvalidationTrigger.onChangeOf('v1', 'v2'), InvalidationTrigger.onChangeOf('v2')]],
+    ['onDeployment next to onStackChange, which fires whenever the deployment changes', (f: s3deploy.BucketDeployment) => [
+      InvalidationTrigger.onStackChange(), InvalidationTrigger.onDeployment(f),
+    ]],
+  ])('%s is a warning', (_what, triggers) => {
+    expect(sites((stack, cdn, files) => {
+      const [first, second] = triggers(files);
+      new Invalidation(stack, 'Purge', { distribution: cdn, trigger: first });
+      new Invalidation(stack, 'PurgeAgain', { distribution: cdn, trigger: second });
+    })).toEqual([expect.stringMatching(/^Site\/PurgeAgain: Invalidations Site\/Purge and Site\/PurgeAgain purge the same paths \(\/\*\)/)]);
+  });
+
+  test('the one to remove is the one whose trigger fires on fewer deploys, whichever came first', () => {
+    expect(sites((stack, cdn, files) => {
+      new Invalidation(stack, 'Purge', { distribution: cdn, trigger: InvalidationTrigger.onDeployment(files) });
+      new Invalidation(stack, 'PurgeAgain', { distribution: cdn });
+    })).toEqual([expect.stringMatching(/^Site\/PurgeAgain: .* every deploy that fires Site\/Purge \(onDeployment of Site\/Files\) fires Site\/PurgeAgain \(onStackChange\) too: .* Remove Site\/Purge,/)]);
+  });
+
+  test.each([
+    ['other paths', { paths: ['/a'] }, { paths: ['/b'] }],
+    ['a path list and the changed files', { }, { paths: 'changedFiles' }],
+    ['another tenant', { distributionTenantId: 'dt_1' }, { distributionTenantId: 'dt_2' }],
+    ['another distribution', { }, { distribution: 'other' }],
+    ['onChangeOf other values: they fire on other deploys', { trigger: InvalidationTrigger.onChangeOf('v1') }, { trigger: InvalidationTrigger.onChangeOf('v2') }],
+    ['onChangeOf next to onStackChange: values may change with the template unchanged', { }, { trigger: InvalidationTrigger.onChangeOf('v1') }],
+  ])('%s is no warning', (_what, first, second) => {
+    expect(sites((stack, cdn, files) => {
+      const props = (p: Record<string, unknown>) => ({
+        ...p,
+        distribution: p.distribution === 'other' ? cloudfront.Distribution.fromDistributionAttributes(stack, 'Other', { distributionId: 'E2OTHER', domainName: 'x.cloudfront.net' }) : cdn,
+        paths: p.paths === 'changedFiles' ? InvalidationPaths.changedFiles(files) : p.paths as string[] | undefined,
+      });
+      new Invalidation(stack, 'Purge', props(first));
+      new Invalidation(stack, 'PurgeAgain', props(second));
+    })).toEqual([]);
+  });
+
+  test('in two stacks, each following its own, is no warning', () => {
+    const assembly = synth((app) => {
+      new SiteStack(app, 'Staging', { migrated: true });
+      const prod = new SiteStack(app, 'Prod', { migrated: true });
+      new Invalidation(prod, 'PurgeStaging', { distribution: cloudfront.Distribution.fromDistributionAttributes(prod, 'Staging', { distributionId: 'E1', domainName: 'x' }) });
+    });
+    expect(warnings(assembly, 'duplicateInvalidation')).toEqual([]);
   });
 });
