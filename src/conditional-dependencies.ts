@@ -5,8 +5,7 @@
  * condition, orders it the same way while the condition holds and names nothing when it does not
  * (docs/cloudformation.md, "Conditions and dependencies").
  */
-import { Stack } from 'aws-cdk-lib';
-import type { CfnResource } from 'aws-cdk-lib';
+import { CfnResource, Stack } from 'aws-cdk-lib';
 
 /** The Metadata key under which a resource refers to the conditional resources it waits for. */
 export const CONDITIONAL_DEPENDENCIES_KEY = 'cdk-cloudfront-invalidation:conditionalDependsOn';
@@ -37,8 +36,9 @@ export function conditionalReferences(targets: readonly ConditionalTarget[]): Re
  */
 export function moveConditionalDependencies(resource: CfnResource): void {
   const stack = Stack.of(resource);
-  const conditional = resource.obtainResourceDependencies().filter((target) => target.cfnOptions.condition !== undefined);
-  conditional.forEach((target) => resource.removeDependency(target));
+  const conditional = resource.obtainDependencies().filter((target): target is CfnResource => CfnResource.isCfnResource(target)
+    && Stack.of(target) === stack && target.cfnOptions.condition !== undefined);
+  conditional.forEach((target) => removeDependency(resource, target));
   const references = conditionalReferences(conditional.map((target) => ({
     logicalId: stack.resolve(target.logicalId) as string,
     condition: stack.resolve(target.cfnOptions.condition!.logicalId) as string,
@@ -47,5 +47,20 @@ export function moveConditionalDependencies(resource: CfnResource): void {
     resource.addMetadata(CONDITIONAL_DEPENDENCIES_KEY, references);
   } else if (resource.cfnOptions.metadata) {
     delete resource.cfnOptions.metadata[CONDITIONAL_DEPENDENCIES_KEY];
+  }
+}
+
+/** `CfnResource` of releases where `removeDependency` is deprecated in favour of `removeResourceDependency`. */
+interface RenamedDependencyApi {
+  removeResourceDependency?(target: CfnResource): void;
+}
+
+/** Removes a DependsOn, with the API the installed aws-cdk-lib does not deprecate. */
+function removeDependency(resource: CfnResource, target: CfnResource): void {
+  const renamed = resource as unknown as RenamedDependencyApi;
+  if (typeof renamed.removeResourceDependency === 'function') {
+    renamed.removeResourceDependency(target);
+  } else {
+    resource.removeDependency(target);
   }
 }
