@@ -10,6 +10,7 @@ import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE }
 import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
 import type { InvalidationHandlerSettings } from './handler-settings';
 import { markInvalidationResource, markMachinery } from './machinery';
+import { addNote } from './notes';
 import { normalizePaths, pathProblem, quote } from './paths';
 import { InvalidationProvider } from './provider';
 import { checkSetup } from './setup-checks';
@@ -123,6 +124,14 @@ export interface InvalidationProps {
  * waits for the rest of the stack, and an EventBridge rule that purges every invalidation of the
  * stack again, and whatever the failed deploy purged, once a deploy has failed and rolled back (or
  * stopped, with rollback disabled). The user's own resources are left as they are.
+ *
+ * Synth adds two info messages: what each Invalidation can bill (id
+ * `cdk-cloudfront-invalidation:cost`), and, once per stack, what a failed deploy or a hotswap
+ * leaves unpurged (`cdk-cloudfront-invalidation:limitations`). Acknowledge one with
+ * `Annotations.of(scope).acknowledgeInfo(id)` where aws-cdk-lib has it, or, with any version, the
+ * context key `cdk-cloudfront-invalidation:acknowledgeInfo`: a list of ids, or ids separated by
+ * commas (in cdk.json, `cdk synth -c cdk-cloudfront-invalidation:acknowledgeInfo=<id>`, or
+ * `node.setContext` on a stack before its first construct).
  */
 export class Invalidation extends Construct {
   /**
@@ -280,8 +289,8 @@ export class Invalidation extends Construct {
     provider.addRollbackTarget({
       DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: rollbackPaths,
     });
-    Annotations.of(this).addInfo(`${costOf(paths, changedFiles)}. CloudFront bills each path past the first 1000 a month in the account, `
-      + 'about $0.005 a path; a wildcard or a cache tag counts as one.');
+    addNote(this, 'cdk-cloudfront-invalidation:cost', `${costOf(paths, changedFiles)}. CloudFront bills each path past the first 1000 a month `
+      + 'in the account, about $0.005 a path; a wildcard or a cache tag counts as one.');
 
     this.invalidationIds = this.resource.getAttString(ATTRIBUTES.INVALIDATION_IDS);
     this.invalidationId = this.resource.getAttString(ATTRIBUTES.INVALIDATION_ID);

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,6 +15,7 @@ import type { RollbackPurgeTarget } from './contract';
 import { MANIFEST_EXTENSION } from './file-manifest';
 import type { InvalidationHandlerSettings } from './handler-settings';
 import { markMachinery } from './machinery';
+import { addNote } from './notes';
 import { fitRollbackTargets, ROLLBACK_PURGE_PATHS, rollbackPurgeTemplate } from './rollback-targets';
 import { renderedList, renderedValue, StackContent } from './stack-content';
 
@@ -171,7 +172,7 @@ export class InvalidationProvider extends Construct {
       })],
     });
 
-    Annotations.of(this).addInfo('If the deploy that first adds an Invalidation to this stack fails, its rollback removes the handler and '
+    addNote(this, 'cdk-cloudfront-invalidation:limitations', 'If the deploy that first adds an Invalidation to this stack fails, its rollback removes the handler and '
       + 'the rule that purges after failed deploys, and a failed deploy that never reached an Invalidation it adds leaves that '
       + 'Invalidation\'s distribution unnamed: content changed there may stay stale at the edges until the next deploy. '
       + 'Deploy again, or purge by hand (README, "Limitations"). `cdk deploy --hotswap` and `cdk watch` purge nothing.');

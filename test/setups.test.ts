@@ -5,7 +5,7 @@
  * emulator.
  */
 import * as path from 'path';
-import { App, CfnCondition, CfnParameter, Fn, NestedStack, Stack } from 'aws-cdk-lib';
+import { Annotations, App, CfnCondition, CfnParameter, Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -298,5 +298,62 @@ describe('Invalidations that repeat one another', () => {
       new Invalidation(prod, 'PurgeStaging', { distribution: cloudfront.Distribution.fromDistributionAttributes(prod, 'Staging', { distributionId: 'E1', domainName: 'x' }) });
     });
     expect(warnings(assembly, 'duplicateInvalidation')).toEqual([]);
+  });
+});
+
+describe('the notes synth adds', () => {
+  const COST = 'cdk-cloudfront-invalidation:cost';
+  const LIMITATIONS = 'cdk-cloudfront-invalidation:limitations';
+
+  /** The info messages of the stacks `Site` and `Other`, each with an Invalidation, in an app with this context. */
+  function notes(context: Record<string, unknown> = {}, before?: (site: Stack) => void): string[] {
+    const assembly = synth((app) => {
+      Object.entries(context).forEach(([key, value]) => app.node.setContext(key, value));
+      for (const name of ['Site', 'Other']) {
+        const stack = new Stack(app, name, { env: ENV });
+        if (name === 'Site') {
+          before?.(stack);
+        }
+        new Invalidation(stack, 'Purge', { distribution: cloudfront.Distribution.fromDistributionAttributes(stack, 'Cdn', { distributionId: 'E1', domainName: 'x' }) });
+      }
+    });
+    return ['Site', 'Other'].flatMap((name) => messages(assembly, name, 'info'));
+  }
+
+  const ids = (infos: string[]) => infos.map((m) => `${m.split(':')[0]} ${/\[ack: ([^\]]+)\]$/.exec(m)?.[1]}`).sort();
+
+  test('each has an id to acknowledge it by, shown with it', () => {
+    const infos = notes();
+    expect(ids(infos)).toEqual([
+      `Other/CloudFrontInvalidationProvider ${LIMITATIONS}`, `Other/Purge ${COST}`, `Site/CloudFrontInvalidationProvider ${LIMITATIONS}`, `Site/Purge ${COST}`,
+    ]);
+    expect(infos).toContainEqual(expect.stringMatching(/^Site\/Purge: 1 path \(\/\*\) per deploy\. CloudFront bills each path past the first 1000 a month/));
+  });
+
+  test('the context key cdk-cloudfront-invalidation:acknowledgeInfo acknowledges them, as a list or as text, for the app or a stack', () => {
+    expect(ids(notes({ 'cdk-cloudfront-invalidation:acknowledgeInfo': [COST] }))).toEqual([
+      `Other/CloudFrontInvalidationProvider ${LIMITATIONS}`, `Site/CloudFrontInvalidationProvider ${LIMITATIONS}`,
+    ]);
+    // `cdk synth -c cdk-cloudfront-invalidation:acknowledgeInfo=...` gives a string.
+    expect(notes({ 'cdk-cloudfront-invalidation:acknowledgeInfo': `${COST}, ${LIMITATIONS}` })).toEqual([]);
+    expect(ids(notes({}, (site) => site.node.setContext('cdk-cloudfront-invalidation:acknowledgeInfo', [COST, LIMITATIONS])))).toEqual([
+      `Other/CloudFrontInvalidationProvider ${LIMITATIONS}`, `Other/Purge ${COST}`,
+    ]);
+  });
+
+  test('where aws-cdk-lib has Annotations.addInfoV2, they go through it, so that Annotations.acknowledgeInfo silences them', () => {
+    const proto = Annotations.prototype as unknown as { addInfoV2?: (id: string, message: string) => void };
+    const calls: Array<[string, string]> = [];
+    proto.addInfoV2 = function addInfoV2(this: Annotations, id: string, message: string) {
+      calls.push([id, message]);
+      this.addInfo(`${message} [ack: ${id}]`);
+    };
+    try {
+      expect(ids(notes())).toHaveLength(4);
+    } finally {
+      delete proto.addInfoV2;
+    }
+    expect(calls.map(([id]) => id).sort()).toEqual([COST, COST, LIMITATIONS, LIMITATIONS]);
+    expect(calls.every(([, message]) => !message.includes('[ack:'))).toBe(true);
   });
 });
