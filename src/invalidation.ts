@@ -98,10 +98,10 @@ export interface InvalidationProps {
 
   /**
    * Whether the invalidation runs after the rest of the stack: every other resource except the
-   * invalidation machinery, CDK metadata and whatever depends on an invalidation; a resource with a
-   * CloudFormation Condition while its condition holds. Purging before new content lands lets edges
-   * cache the old content again, so leave this on unless the invalidation must not wait for slow
-   * resources it has nothing to do with.
+   * invalidation machinery, CDK metadata and whatever depends on an invalidation. A resource with a
+   * CloudFormation Condition counts while its condition holds. Purging before new content lands
+   * lets edges cache the old content again, so leave this on unless the invalidation must not wait
+   * for slow resources it has nothing to do with.
    *
    * When false, the invalidation runs after what its trigger follows only (`onChangeOf`: what its
    * values refer to; `onDeployment`: the deployments), plus `executeAfter`. `onStackChange`
