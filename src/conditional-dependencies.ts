@@ -6,6 +6,7 @@
  * (docs/cloudformation.md, "Conditions and dependencies").
  */
 import { CfnResource, Stack } from 'aws-cdk-lib';
+import { renderedList, renderedValue } from './stack-content';
 
 /** The Metadata key under which a resource refers to the conditional resources it waits for. */
 export const CONDITIONAL_DEPENDENCIES_KEY = 'cdk-cloudfront-invalidation:conditionalDependsOn';
@@ -30,37 +31,22 @@ export function conditionalReferences(targets: readonly ConditionalTarget[]): Re
 }
 
 /**
- * Turns the resource's DependsOn on resources of its stack that carry a Condition into conditional
- * references in its Metadata. Call it once CDK has turned construct dependencies into DependsOn
- * (when the app is validated): each synthesis does that anew, so each calls this anew.
+ * Makes the resource wait for the resources of its stack that it depends on and that carry a
+ * Condition through conditional references in its Metadata rather than DependsOn. Both are
+ * overrides worked out when the template is rendered, once CDK has turned construct dependencies
+ * into resource ones and conditions are set: the DependsOn that CDK would write, less the
+ * conditional resources, which go under `CONDITIONAL_DEPENDENCIES_KEY`. The dependencies themselves
+ * are left as they are.
  */
-export function moveConditionalDependencies(resource: CfnResource): void {
+export function waitThroughConditionalReferences(resource: CfnResource): void {
   const stack = Stack.of(resource);
-  const conditional = resource.obtainDependencies().filter((target): target is CfnResource => CfnResource.isCfnResource(target)
-    && Stack.of(target) === stack && target.cfnOptions.condition !== undefined);
-  conditional.forEach((target) => removeDependency(resource, target));
-  const references = conditionalReferences(conditional.map((target) => ({
-    logicalId: stack.resolve(target.logicalId) as string,
-    condition: stack.resolve(target.cfnOptions.condition!.logicalId) as string,
-  })));
-  if (references) {
-    resource.addMetadata(CONDITIONAL_DEPENDENCIES_KEY, references);
-  } else if (resource.cfnOptions.metadata) {
-    delete resource.cfnOptions.metadata[CONDITIONAL_DEPENDENCIES_KEY];
-  }
-}
-
-/** `CfnResource` of releases where `removeDependency` is deprecated in favour of `removeResourceDependency`. */
-interface RenamedDependencyApi {
-  removeResourceDependency?(target: CfnResource): void;
-}
-
-/** Removes a DependsOn, with the API the installed aws-cdk-lib does not deprecate. */
-function removeDependency(resource: CfnResource, target: CfnResource): void {
-  const renamed = resource as unknown as RenamedDependencyApi;
-  if (typeof renamed.removeResourceDependency === 'function') {
-    renamed.removeResourceDependency(target);
-  } else {
-    resource.removeDependency(target);
-  }
+  // What CDK writes in DependsOn: the resources of the same stack, in the order of their construct paths.
+  const targets = () => resource.obtainDependencies()
+    .filter((target): target is CfnResource => CfnResource.isCfnResource(target) && Stack.of(target) === stack)
+    .sort((a, b) => a.node.path.localeCompare(b.node.path));
+  const id = (target: CfnResource) => stack.resolve(target.logicalId) as string;
+  resource.addOverride('DependsOn', renderedList(() => targets().filter((t) => t.cfnOptions.condition === undefined).map(id), true));
+  resource.addOverride(`Metadata.${CONDITIONAL_DEPENDENCIES_KEY}`, renderedValue(() => conditionalReferences(targets()
+    .filter((t) => t.cfnOptions.condition !== undefined)
+    .map((t) => ({ logicalId: id(t), condition: stack.resolve(t.cfnOptions.condition!.logicalId) as string })))));
 }

@@ -5,7 +5,7 @@ import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { addManifestAsset, changedFilesRequest, sourceCount } from './changed-files';
 import type { ChangedFilesRequest } from './changed-files';
-import { moveConditionalDependencies } from './conditional-dependencies';
+import { waitThroughConditionalReferences } from './conditional-dependencies';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
 import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
 import type { InvalidationHandlerSettings } from './handler-settings';
@@ -269,13 +269,7 @@ export class Invalidation extends Construct {
       this.resource.node.addDependency(...binding.after);
     }
     // What it waits for may carry a Condition (the deployments of onDeployment, what executeAfter names).
-    const cfn = this.resource.node.defaultChild as CfnResource;
-    this.node.addValidation({
-      validate: () => {
-        moveConditionalDependencies(cfn);
-        return [];
-      },
-    });
+    waitThroughConditionalReferences(this.resource.node.defaultChild as CfnResource);
     checkSetup({
       scope: this,
       distribution: props.distribution,

@@ -1073,7 +1073,13 @@ describe('aws-cdk-lib API', () => {
       invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') },
       extra: (stack, distribution, deployment) => {
         new Invalidation(stack, 'Copy', { distribution, trigger: InvalidationTrigger.onDeployment(deployment), paths: InvalidationPaths.ofDeployment(deployment) });
-        new Invalidation(stack, 'Whole', { distribution, distributionTenantId: 'dt_1', waitForCompletion: true, executeAfterStack: false, trigger: InvalidationTrigger.onChangeOf('t') });
+        const whole = new Invalidation(stack, 'Whole', {
+          distribution, distributionTenantId: 'dt_1', waitForCompletion: true, executeAfterStack: false, trigger: InvalidationTrigger.onChangeOf('t'),
+        });
+        // Waited for through a conditional reference, in the anchor and in Whole.
+        const optional = new ssm.StringParameter(stack, 'Optional', { stringValue: 'y' });
+        (optional.node.defaultChild as CfnResource).cfnOptions.condition = new CfnCondition(stack, 'Sometimes', { expression: Fn.conditionEquals('a', 'b') });
+        whole.executeAfter(optional);
         Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY, logRetention: logs.RetentionDays.ONE_MONTH });
         const nested = new NestedStack(stack, 'Nested');
         new ssm.StringParameter(nested, 'Param', { stringValue: 'x' });

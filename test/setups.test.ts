@@ -5,7 +5,7 @@
  * emulator.
  */
 import * as path from 'path';
-import { Annotations, App, CfnCondition, CfnParameter, Fn, NestedStack, Stack } from 'aws-cdk-lib';
+import { Annotations, App, CfnCondition, CfnParameter, CfnResource, Fn, NestedStack, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -201,6 +201,26 @@ describe('content with a CloudFormation Condition', () => {
     // The anchor waits for the whole stack; an Invalidation that does not wait for the anchor waits for the docs itself.
     const expected = make === byDefault ? ['AWS::CloudFormation::WaitConditionHandle'] : ['AWS::CloudFormation::WaitConditionHandle', 'Custom::CloudFrontInvalidation'];
     expect(waiting.map((r) => r.Type).sort()).toEqual(expected);
+  });
+
+  test('a Condition set after the Invalidation was defined counts too, and the rest of what it waits for stays in DependsOn', () => {
+    const assembly = synth((app) => {
+      const stack = new Stack(app, 'Late', { env: ENV });
+      const cdn = cloudfront.Distribution.fromDistributionAttributes(stack, 'Cdn', { distributionId: 'E1', domainName: 'x' });
+      const purge = new Invalidation(stack, 'Purge', { distribution: cdn, trigger: InvalidationTrigger.onChangeOf('v1'), executeAfterStack: false });
+      const [optional, always] = ['Optional', 'Always'].map((id) => new s3.Bucket(stack, id));
+      purge.executeAfter(optional, always);
+      (optional.node.defaultChild as CfnResource).cfnOptions.condition = new CfnCondition(stack, 'Sometimes', { expression: Fn.conditionEquals('a', 'b') });
+    });
+    const resources = assembly.getStackByName('Late').template.Resources as SynthesizedStack['template']['Resources'];
+    const [id, purge] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::CloudFrontInvalidation')!;
+    const logicalId = (prefix: string) => Object.keys(resources).find((k) => k.startsWith(prefix))!;
+    expect(purge.DependsOn).toContain(logicalId('Always'));
+    expect(purge.DependsOn).not.toContain(logicalId('Optional'));
+    expect(purge.Metadata).toEqual({
+      'cdk-cloudfront-invalidation:conditionalDependsOn': { [logicalId('Optional')]: { 'Fn::If': ['Sometimes', { Ref: logicalId('Optional') }, { Ref: 'AWS::NoValue' }] } },
+    });
+    expect(id).toMatch(/^Purge/);
   });
 
   test.each([
