@@ -5,10 +5,12 @@ import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { addManifestAsset, changedFilesRequest, sourceCount } from './changed-files';
 import type { ChangedFilesRequest } from './changed-files';
+import { waitThroughConditionalReferences } from './conditional-dependencies';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
 import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
 import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markInvalidationResource, markMachinery } from './machinery';
+import { addNote } from './notes';
 import { normalizePaths, pathProblem, quote } from './paths';
 import { InvalidationProvider } from './provider';
 import { checkSetup } from './setup-checks';
@@ -43,6 +45,13 @@ export interface InvalidationProps {
 
   /**
    * What fires the invalidation.
+   *
+   * Two Invalidations of a stack with the same distribution, tenant and paths (after normalization)
+   * purge twice on every deploy that fires both. Synth warns about the later one
+   * (`cdk-cloudfront-invalidation:duplicateInvalidation`) when one of the two triggers fires only
+   * on deploys that fire the other: both `onStackChange`; `onDeployment` next to `onStackChange`,
+   * or of deployments all followed by the other's `onDeployment`; `onChangeOf` of values all among
+   * the other's. Triggers that follow other things fire on other deploys and are not flagged.
    *
    * @default InvalidationTrigger.onStackChange()
    */
@@ -89,9 +98,10 @@ export interface InvalidationProps {
 
   /**
    * Whether the invalidation runs after the rest of the stack: every other resource except the
-   * invalidation machinery, CDK metadata and whatever depends on an invalidation. Purging before
-   * new content lands lets edges cache the old content again, so leave this on unless the
-   * invalidation must not wait for slow resources it has nothing to do with.
+   * invalidation machinery, CDK metadata and whatever depends on an invalidation. A resource with a
+   * CloudFormation Condition counts while its condition holds. Purging before new content lands
+   * lets edges cache the old content again, so leave this on unless the invalidation must not wait
+   * for slow resources it has nothing to do with.
    *
    * When false, the invalidation runs after what its trigger follows only (`onChangeOf`: what its
    * values refer to; `onDeployment`: the deployments), plus `executeAfter`. `onStackChange`
@@ -114,6 +124,14 @@ export interface InvalidationProps {
  * waits for the rest of the stack, and an EventBridge rule that purges every invalidation of the
  * stack again, and whatever the failed deploy purged, once a deploy has failed and rolled back (or
  * stopped, with rollback disabled). The user's own resources are left as they are.
+ *
+ * Synth adds two info messages: what each Invalidation can bill (id
+ * `cdk-cloudfront-invalidation:cost`), and, once per stack, what a failed deploy or a hotswap
+ * leaves unpurged (`cdk-cloudfront-invalidation:limitations`). Acknowledge one with
+ * `Annotations.of(scope).acknowledgeInfo(id)` where aws-cdk-lib has it, or, with any version, the
+ * context key `cdk-cloudfront-invalidation:acknowledgeInfo`: a list of ids, or ids separated by
+ * commas (in cdk.json, `cdk synth -c cdk-cloudfront-invalidation:acknowledgeInfo=<id>`, or
+ * `node.setContext` on a stack before its first construct).
  */
 export class Invalidation extends Construct {
   /**
@@ -270,14 +288,23 @@ export class Invalidation extends Construct {
     if (binding.after.length > 0) {
       this.resource.node.addDependency(...binding.after);
     }
-    checkSetup({ scope: this, distribution: props.distribution, followsStack: binding.followsStack });
+    // What it waits for may carry a Condition (the deployments of onDeployment, what executeAfter names).
+    waitThroughConditionalReferences(this.resource.node.defaultChild as CfnResource);
+    checkSetup({
+      scope: this,
+      distribution: props.distribution,
+      distributionTenantId: props.distributionTenantId,
+      paths,
+      changedFiles,
+      follows: binding.follows,
+    });
     // What a failed deploy changed is not known from the rule's input: a changedFiles Invalidation purges its whole prefix then.
     const rollbackPaths = changedFiles ? [`${changedFiles.root}*`] : paths;
     provider.addRollbackTarget({
       DistributionId: props.distribution.distributionId, DistributionTenantId: props.distributionTenantId, Paths: rollbackPaths,
     });
-    Annotations.of(this).addInfo(`${costOf(paths, changedFiles)}. CloudFront bills each path past the first 1000 a month in the account, `
-      + 'about $0.005 a path; a wildcard or a cache tag counts as one.');
+    addNote(this, 'cdk-cloudfront-invalidation:cost', `${costOf(paths, changedFiles)}. CloudFront bills each path past the first 1000 a month `
+      + 'in the account, about $0.005 a path; a wildcard or a cache tag counts as one.');
 
     this.invalidationIds = this.resource.getAttString(ATTRIBUTES.INVALIDATION_IDS);
     this.invalidationId = this.resource.getAttString(ATTRIBUTES.INVALIDATION_ID);
@@ -291,7 +318,9 @@ export class Invalidation extends Construct {
   /**
    * Makes the invalidation wait for these constructs (every resource in them) to be deployed, on
    * top of what it waits for already. Use it for content the stack does not hold, such as files
-   * another stack puts in the origin, or with `executeAfterStack: false`.
+   * another stack puts in the origin, or with `executeAfterStack: false`. It waits for a resource
+   * with a CloudFormation Condition while that condition holds (through a conditional reference in
+   * its Metadata: a DependsOn on it would be refused when the condition is false).
    */
   public executeAfter(...scopes: IConstruct[]): void {
     this.resource.node.addDependency(...scopes);

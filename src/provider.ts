@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { CfnResource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -14,13 +14,15 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { acknowledge, findingName } from './acknowledgements';
+import { CONDITIONAL_DEPENDENCIES_KEY, conditionalReferences } from './conditional-dependencies';
 import { PURGE_STATUSES, STACK_ID_ENV } from './contract';
 import type { RollbackPurgeTarget } from './contract';
 import { MANIFEST_EXTENSION } from './file-manifest';
 import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markMachinery } from './machinery';
+import { addNote } from './notes';
 import { fitRollbackTargets, ROLLBACK_PURGE_PATHS, rollbackPurgeTemplate } from './rollback-targets';
-import { renderedList, StackContent } from './stack-content';
+import { renderedList, renderedValue, StackContent } from './stack-content';
 
 /** The oldest Node.js the handler is built for (see .projenrc.ts, `target`). */
 const OLDEST_NODE = 20;
@@ -189,6 +191,7 @@ export class InvalidationProvider extends Construct {
 
     this.anchor = new CfnWaitConditionHandle(this, 'Anchor');
     this.anchor.addOverride('DependsOn', renderedList(() => this.content.followedIds(), true));
+    this.anchor.addOverride(`Metadata.${CONDITIONAL_DEPENDENCIES_KEY}`, renderedValue(() => conditionalReferences(this.content.conditionalFollowed())));
 
     const stackArnPrefix = `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${stack.stackName}`;
     new events.Rule(this, 'RollbackPurge', {
@@ -212,7 +215,7 @@ export class InvalidationProvider extends Construct {
       })],
     });
 
-    Annotations.of(this).addInfo('If the deploy that first adds an Invalidation to this stack fails, its rollback removes the handler and '
+    addNote(this, 'cdk-cloudfront-invalidation:limitations', 'If the deploy that first adds an Invalidation to this stack fails, its rollback removes the handler and '
       + 'the rule that purges after failed deploys, and a failed deploy that never reached an Invalidation it adds leaves that '
       + 'Invalidation\'s distribution unnamed: content changed there may stay stale at the edges until the next deploy. '
       + 'Deploy again, or purge by hand (README, "Limitations"). `cdk deploy --hotswap` and `cdk watch` purge nothing.');

@@ -1,15 +1,27 @@
 /**
  * What the Invalidations of one stack follow, worked out once per stack and synthesis rather than
- * once per Invalidation: the resources they run after (the anchor's DependsOn), a fingerprint of
- * them for `onStackChange`, and fingerprints of deployments for `onDeployment`.
+ * once per Invalidation: the resources they run after (the anchor's DependsOn, and its conditional
+ * references for those with a Condition), a fingerprint of them for `onStackChange`, and
+ * fingerprints of deployments for `onDeployment`.
  */
 import { CfnParameter, CfnResource, Lazy, Stack } from 'aws-cdk-lib';
+import type { IResolvable } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import type { ConditionalTarget } from './conditional-dependencies';
 import type { FingerprintEntry } from './fingerprint';
 import { fingerprint, fingerprintEntry, followedResources } from './fingerprint';
 import { isInvalidationResource, isMachinery } from './machinery';
 import type { RenderedResource } from './render';
 import { renderResource } from './render';
+
+/**
+ * What a trigger follows, to tell whether one fires on every deploy that fires another: the whole
+ * stack (onStackChange), some deployments (onDeployment) or some values (onChangeOf).
+ */
+export type TriggerFollows =
+  | { readonly kind: 'stack' }
+  | { readonly kind: 'deployments'; readonly deployments: readonly IConstruct[] }
+  | { readonly kind: 'values'; readonly values: readonly string[] };
 
 /** What a trigger contributes to an Invalidation. */
 export interface TriggerBinding {
@@ -19,6 +31,8 @@ export interface TriggerBinding {
   readonly after: readonly IConstruct[];
   /** Whether the trigger follows the whole stack, so the invalidation runs after the anchor whatever it asks for. */
   readonly followsStack: boolean;
+  /** What the trigger follows. */
+  readonly follows: TriggerFollows;
 }
 
 /**
@@ -28,6 +42,11 @@ export interface TriggerBinding {
  */
 export function renderedList(produce: () => unknown[], omitEmpty = false): string[] {
   return Lazy.uncachedList({ produce: (context) => (context.preparing ? [] : produce()) as string[] }, { omitEmpty });
+}
+
+/** A value worked out while the template is rendered, like `renderedList`; none while CDK prepares the app. */
+export function renderedValue(produce: () => unknown): IResolvable {
+  return Lazy.uncachedAny({ produce: (context) => (context.preparing ? undefined : produce()) });
 }
 
 /** The resources of a stack and what its Invalidations follow, cached until the tree is validated again. */
@@ -53,11 +72,22 @@ export class StackContent {
     this.deploymentFingerprints.clear();
   }
 
-  /** Logical ids of the resources an invalidation runs after by default (the anchor's DependsOn), sorted. */
+  /**
+   * Logical ids of the resources without a Condition that an invalidation runs after by default
+   * (the anchor's DependsOn), sorted.
+   */
   public followedIds(): string[] {
-    // A resource with a Condition may not exist: CloudFormation refuses a DependsOn on it from an
-    // unconditional resource when the condition is false. Its changes still fire `onStackChange`.
     return this.followedResources().filter((r) => r.definition.Condition === undefined).map((r) => r.logicalId);
+  }
+
+  /**
+   * The resources with a Condition that an invalidation runs after by default, with their
+   * condition. A DependsOn on one is refused when its condition is false, so the anchor waits for
+   * them through conditional references (see `conditionalReferences`).
+   */
+  public conditionalFollowed(): ConditionalTarget[] {
+    return this.followedResources().filter((r) => typeof r.definition.Condition === 'string')
+      .map((r) => ({ logicalId: r.logicalId, condition: r.definition.Condition as string }));
   }
 
   /** The `onStackChange` fingerprint: every followed resource, and the parameters they use. */

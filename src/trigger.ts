@@ -66,7 +66,7 @@ export abstract class InvalidationTrigger {
 
 class StackChangeTrigger extends InvalidationTrigger {
   public _bind(_scope: IConstruct, content: StackContent): TriggerBinding {
-    return { trigger: renderedList(() => content.stackChangeFingerprint()), after: [], followsStack: true };
+    return { trigger: renderedList(() => content.stackChangeFingerprint()), after: [], followsStack: true, follows: { kind: 'stack' } };
   }
 }
 
@@ -80,7 +80,7 @@ class ValuesTrigger extends InvalidationTrigger {
 
   public _bind(): TriggerBinding {
     // CloudFormation orders the invalidation after whatever the values refer to.
-    return { trigger: [...this.values], after: [], followsStack: false };
+    return { trigger: [...this.values], after: [], followsStack: false, follows: { kind: 'values', values: this.values } };
   }
 }
 
@@ -101,6 +101,11 @@ class DeploymentTrigger extends InvalidationTrigger {
       }
       return bucketDeploymentResource(d, 'InvalidationTrigger.onDeployment');
     });
-    return { trigger: renderedList(() => content.deploymentFingerprint(copies)), after: this.deployments, followsStack: false };
+    return {
+      trigger: renderedList(() => content.deploymentFingerprint(copies)),
+      after: this.deployments,
+      followsStack: false,
+      follows: { kind: 'deployments', deployments: this.deployments },
+    };
   }
 }

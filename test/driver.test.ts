@@ -554,6 +554,66 @@ describe('DeletionPolicy and UpdateReplacePolicy', () => {
   });
 });
 
+describe('conditions', () => {
+  /** The stack with `Upload`, content that only exists while the parameter WithUpload is "yes" (its default), and an anchor as given. */
+  function conditional(version: string, anchor: Template['Resources'][string]): SynthesizedStack {
+    const base = stack({
+      version,
+      more: {
+        Upload: { ...deployment(version, { DestinationBucketKeyPrefix: 'upload/', Mode: { 'Fn::If': ['HasUpload', 'on', { Ref: 'AWS::NoValue' }] } }), Condition: 'HasUpload' },
+        Anchor: anchor,
+      },
+    });
+    return {
+      ...base,
+      template: {
+        ...base.template,
+        Parameters: { WithUpload: { Type: 'String', Default: 'yes' } },
+        Conditions: { HasUpload: { 'Fn::And': [{ 'Fn::Equals': [{ Ref: 'WithUpload' }, 'yes'] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'nowhere'] }] }] } },
+      },
+    };
+  }
+  const ifUpload = { 'Fn::If': ['HasUpload', { Ref: 'Upload' }, { Ref: 'AWS::NoValue' }] };
+  const viaMetadata = { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: ['Content'], Metadata: { after: { Upload: ifUpload } } };
+  const done = (step: StepReport, id: string) => step.changes.find((c) => c.logicalId === id && c.phase === 'deploy')?.at;
+
+  test('a resource whose condition is false is not created, and the cleanup deletes it once its condition turns false; Fn::If takes its branch', async () => {
+    const created = await driver.deploy(conditional('v1', viaMetadata));
+    expect(driver.resource(STACK, 'Upload')?.properties).toMatchObject({ DestinationBucketKeyPrefix: 'upload/', Mode: 'on' });
+    expect(created.content.map((c) => c.prefix).sort()).toEqual(['', 'upload/']);
+    const off = await driver.deploy(conditional('v1', viaMetadata), { parameters: { WithUpload: 'no' } });
+    expect(off.changes.filter((c) => c.logicalId === 'Upload').map((c) => [c.action, c.phase])).toEqual([['delete', 'cleanup']]);
+    expect(driver.resource(STACK, 'Upload')).toBeUndefined();
+    const fresh = 'Fresh';
+    const skipped = await driver.deploy({ ...conditional('v1', viaMetadata), stackName: fresh }, { parameters: { WithUpload: 'no' } });
+    expect(skipped.stackStatus).toBe('CREATE_COMPLETE');
+    expect(driver.resource(fresh, 'Upload')).toBeUndefined();
+    expect(driver.resource(fresh, 'Anchor')).toBeDefined();
+  });
+
+  test('a Ref in a resource\'s Metadata orders it after the resource named, while the condition holds', async () => {
+    const step = await driver.deploy(conditional('v1', viaMetadata));
+    expect(done(step, 'Upload')).toBeLessThan(done(step, 'Anchor')!);
+    expect(done(step, 'Anchor')).toBeLessThan(done(step, 'Purge')!);
+    // Without it, the anchor and the purge come first: Upload sorts after them.
+    const unordered = await driver.deploy({ ...conditional('v1', { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: ['Content'] }), stackName: 'Unordered' });
+    expect(done(unordered, 'Purge')).toBeLessThan(done(unordered, 'Upload')!);
+  });
+
+  test('a DependsOn on a resource whose condition is false is refused before anything is deployed, as CloudFormation refuses it', async () => {
+    const dependsOnUpload = { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: ['Content', 'Upload'] };
+    await driver.deploy(conditional('v1', viaMetadata));
+    const events = driver.stackEvents(STACK).length;
+    await expect(driver.deploy(conditional('v2', dependsOnUpload), { parameters: { WithUpload: 'no' } }))
+      .rejects.toThrow(/^Template format error: Unresolved resource dependencies \[Upload\] in the Resources block of the template$/);
+    expect([driver.stackStatus(STACK), driver.stackEvents(STACK).length]).toEqual(['CREATE_COMPLETE', events]);
+    await expect(driver.deploy({ ...conditional('v1', dependsOnUpload), stackName: 'Refused' }, { parameters: { WithUpload: 'no' } })).rejects.toThrow(/Unresolved resource dependencies \[Upload\]/);
+    expect(driver.stackStatus('Refused')).toBeUndefined();
+    // While the condition holds, the same template deploys.
+    expect((await driver.deploy(conditional('v2', dependsOnUpload))).stackStatus).toBe('UPDATE_COMPLETE');
+  });
+});
+
 describe('a BucketDeployment with RetainOnDelete false', () => {
   const removals = (step: StepReport) => step.content.filter((c) => c.version === 'removed').map((c) => [c.bucket, c.prefix, c.phase, c.changedKeys]);
 

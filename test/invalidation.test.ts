@@ -513,7 +513,7 @@ describe('anchor', () => {
     deployOrder(resourcesOf(template));
   });
 
-  test('leaves out resources with a Condition (CloudFormation refuses a DependsOn on one that may not exist), whose changes still fire it', () => {
+  test('names resources with a Condition in a conditional Ref of its Metadata, not in DependsOn (refused when the condition is false); their changes fire it', () => {
     const withQueue = (retention: number) => siteStack({
       extra: (stack) => {
         const queue = new sqs.Queue(stack, 'Optional', { retentionPeriod: Duration.days(retention) });
@@ -521,9 +521,13 @@ describe('anchor', () => {
       },
     }).template;
     const template = withQueue(4);
-    const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue'));
+    const [queueId] = Object.keys(template.findResources('AWS::SQS::Queue', { Condition: 'Never' }));
     expect(anchorOf(template)[1].DependsOn).not.toContain(queueId);
     expect(anchorOf(template)[1].DependsOn!.length).toBeGreaterThan(0);
+    expect(anchorOf(template)[1].Metadata).toEqual({
+      'cdk-cloudfront-invalidation:conditionalDependsOn': { [queueId]: { 'Fn::If': ['Never', { Ref: queueId }, { Ref: 'AWS::NoValue' }] } },
+    });
+    expect(anchorOf(siteStack().template)[1].Metadata).toBeUndefined();
     expect(triggerOf(withQueue(5))).not.toEqual(triggerOf(template));
   });
 
@@ -1088,7 +1092,13 @@ describe('aws-cdk-lib API', () => {
       invalidation: { trigger: InvalidationTrigger.onChangeOf('v1') },
       extra: (stack, distribution, deployment) => {
         new Invalidation(stack, 'Copy', { distribution, trigger: InvalidationTrigger.onDeployment(deployment), paths: InvalidationPaths.ofDeployment(deployment) });
-        new Invalidation(stack, 'Whole', { distribution, distributionTenantId: 'dt_1', waitForCompletion: true, executeAfterStack: false, trigger: InvalidationTrigger.onChangeOf('t') });
+        const whole = new Invalidation(stack, 'Whole', {
+          distribution, distributionTenantId: 'dt_1', waitForCompletion: true, executeAfterStack: false, trigger: InvalidationTrigger.onChangeOf('t'),
+        });
+        // Waited for through a conditional reference, in the anchor and in Whole.
+        const optional = new ssm.StringParameter(stack, 'Optional', { stringValue: 'y' });
+        (optional.node.defaultChild as CfnResource).cfnOptions.condition = new CfnCondition(stack, 'Sometimes', { expression: Fn.conditionEquals('a', 'b') });
+        whole.executeAfter(optional);
         Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY, logRetention: logs.RetentionDays.ONE_MONTH });
         const nested = new NestedStack(stack, 'Nested');
         new ssm.StringParameter(nested, 'Param', { stringValue: 'x' });

@@ -63,7 +63,9 @@ export interface TemplateResource {
 export interface Template {
   readonly Resources: Record<string, TemplateResource>;
   readonly Parameters?: Record<string, { Type: string; Default?: string }>;
-  readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+  /** Condition functions by name (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`). */
+  readonly Conditions?: Record<string, unknown>;
+  readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown }; Condition?: string }>;
 }
 
 export interface SynthesizedStack {

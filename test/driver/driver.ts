@@ -14,14 +14,19 @@
  * until RollbackStack or another deploy; rolls a failed creation back to nothing; cleans up after
  * success; replaces a custom resource that answers a new physical id; keeps what a DeletionPolicy
  * or UpdateReplacePolicy retains; sends EventBridge a stack status event at every status change
- * (docs/cloudformation.md, "Stack status events"); and records every stack event, the resources'
- * status changes and the stack's, for DescribeStackEvents.
+ * (docs/cloudformation.md, "Stack status events"); records every stack event, the resources'
+ * status changes and the stack's, for DescribeStackEvents; and honours conditions
+ * (docs/cloudformation.md, "Conditions and dependencies"): a resource whose condition is false is
+ * not created (and is deleted by the cleanup when it was), `Fn::If` takes its branch, a `Ref` in a
+ * resource's Metadata orders it like one in its properties, and a template that refers to, or
+ * depends on, a resource its conditions leave out is refused before anything is deployed.
  * It is the only code that knows it is not AWS.
  */
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import type { HandlerFunction, SynthesizedStack, Template, TemplateResource } from './assembly';
 import { functionAt } from './assembly';
+import { dependencies, effectiveTemplate } from './conditions';
 import { authorizer } from './iam';
 import type { ResolveContext } from './intrinsics';
 import { resolve } from './intrinsics';
@@ -388,12 +393,18 @@ export class LifecycleDriver {
     this.cloud.queueAccepts = (queueArn, ruleArn) => this.queueAccepts(queueArn, ruleArn);
   }
 
-  /** Creates or updates a stack to match the synthesized one. */
+  /**
+   * Creates or updates a stack to match the synthesized one.
+   *
+   * @throws TemplateValidationError, before anything is deployed, for a template CloudFormation refuses
+   */
   public async deploy(synthesized: SynthesizedStack, options: DeployOptions = {}): Promise<StepReport> {
     let stack = this.stacks.get(synthesized.stackName);
     if (stack?.status === 'UPDATE_ROLLBACK_FAILED') {
       throw new Error(`Stack:${stack.id} is in UPDATE_ROLLBACK_FAILED state and can not be updated.`);
     }
+    // CreateChangeSet checks the template with its parameter values first: a refused one changes nothing.
+    this.effective({ name: synthesized.stackName, id: stack?.id ?? '' }, synthesized, { ...this.parameterValues(synthesized.template), ...options.parameters });
     // A stack whose creation rolled back cannot be updated: `cdk deploy` deletes it, then creates it anew.
     const rolledBack = stack?.status === 'ROLLBACK_COMPLETE' ? stack : undefined;
     if (stack && !stack.status.startsWith('DELETE') && !rolledBack) {
@@ -612,14 +623,15 @@ export class LifecycleDriver {
     const creating = stack.template === undefined && !resuming;
     const previous = this.lastSent;
     const parameters = { ...this.parameterValues(synthesized.template), ...options.parameters };
-    if (!creating && !resuming && JSON.stringify([stack.template, stack.parameters]) === JSON.stringify([synthesized.template, parameters])) {
+    const effective = this.effective(stack, synthesized, parameters);
+    if (!creating && !resuming && JSON.stringify([stack.template, stack.parameters]) === JSON.stringify([effective.template, parameters])) {
       // The same template and parameter values: "No updates are to be performed", and no status change.
-      stack.synthesized = synthesized;
+      stack.synthesized = effective;
       return;
     }
     this.forwardSent = [];
     this.setStatus(stack, creating ? 'CREATE_IN_PROGRESS' : 'UPDATE_IN_PROGRESS', 'User Initiated');
-    const failure = await this.forward(stack, synthesized, parameters, options);
+    const failure = await this.forward(stack, effective, parameters, options);
     if (failure === undefined) {
       if (creating) {
         stack.transition = undefined;
@@ -683,8 +695,10 @@ export class LifecycleDriver {
    * dependencies first, until one fails. Returns the one that failed.
    */
   private async forward(
-    stack: StackState, synthesized: SynthesizedStack, parameters: Record<string, string>, options: DeployOptions,
+    stack: StackState, given: SynthesizedStack, parameters: Record<string, string>, options: DeployOptions,
   ): Promise<string | undefined> {
+    // A nested stack's template comes as synthesized: what its parameters make of its conditions.
+    const synthesized = this.effective(stack, given, parameters);
     const template = synthesized.template;
     // An update that failed without rolling back: this one carries on from it, back to the same stable state.
     const carried = stack.transition;
@@ -1502,6 +1516,14 @@ export class LifecycleDriver {
       && Object.values(s.Condition ?? {}).every((c) => list(c['aws:SourceArn'] ?? ruleArn).includes(ruleArn)));
   }
 
+  /** The synthesized stack as deployed with these parameter values: see `effectiveTemplate`. */
+  private effective(
+    stack: { readonly name: string; readonly id: string }, synthesized: SynthesizedStack, parameters: Record<string, string>,
+  ): SynthesizedStack {
+    const values = { accountId: ACCOUNT_ID, region: REGION, partition: 'aws', stackId: stack.id, stackName: stack.name };
+    return { ...synthesized, template: effectiveTemplate(synthesized.template, parameters, values) };
+  }
+
   private context(stack: StackState): ResolveContext {
     return {
       accountId: ACCOUNT_ID,
@@ -1662,7 +1684,7 @@ function failureReason(record: RequestRecord): string {
 export function deploymentOrder(template: Template): string[] {
   const ids = Object.keys(template.Resources);
   const known = new Set(ids);
-  const deps = new Map(ids.map((id) => [id, [...referencesOf(template.Resources[id])].filter((d) => known.has(d) && d !== id)]));
+  const deps = new Map(ids.map((id) => [id, [...dependencies(template.Resources[id])].filter((d) => known.has(d) && d !== id)]));
   const order: string[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
   const visit = (id: string, path: string[]) => {
@@ -1681,34 +1703,4 @@ export function deploymentOrder(template: Template): string[] {
   };
   [...ids].sort().forEach((id) => visit(id, []));
   return order;
-}
-
-function referencesOf(resource: TemplateResource): Set<string> {
-  const out = new Set<string>();
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      node.forEach(walk);
-    } else if (node && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
-        if (k === 'Ref' && typeof v === 'string') {
-          out.add(v);
-        } else if (k === 'Fn::GetAtt') {
-          out.add(Array.isArray(v) ? String(v[0]) : String(v).split('.')[0]);
-        } else if (k === 'Fn::Sub') {
-          const text = Array.isArray(v) ? v[0] : v;
-          for (const m of String(text).matchAll(/\$\{([^!}][^}.]*)/g)) {
-            out.add(m[1]);
-          }
-          walk(v);
-        } else {
-          walk(v);
-        }
-      }
-    }
-  };
-  walk(resource.Properties);
-  for (const d of [resource.DependsOn ?? []].flat()) {
-    out.add(d);
-  }
-  return out;
 }
