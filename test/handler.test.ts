@@ -335,6 +335,24 @@ describe('one log line per purge, for CloudWatch Logs Insights', () => {
     expect(line.msToCompleted as number).toBeGreaterThanOrEqual(250);
   });
 
+  test('a repeated request writes a line marked repeat, which CloudFront did not bill again; its first line is not', async () => {
+    const event = makeEvent({ ResourceProperties: props({ Paths: ['/a.html', '/b.html'] }) as never });
+    await cloud.request(fn.name, event);
+    // Later than any clock skew between the handler and CloudFront.
+    await new Promise((wake) => setTimeout(wake, 2100));
+    await cloud.request(fn.name, event);
+    expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
+    const lines = purgeLines();
+    expect(lines.map((l) => [l.repeat, l.pathCount, l.callerReference])).toEqual([[false, 2, lines[0].callerReference], [true, 2, lines[0].callerReference]]);
+  });
+
+  test('every line is a JSON object by itself, without the prefix Lambda puts before console output', async () => {
+    await cloud.request(fn.name, makeEvent());
+    const lines = cloud.lambda.logs().split('\n').filter((l) => l.includes('"message":"purge"'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0].startsWith('{"message":"purge"')).toBe(true);
+  });
+
   test('an Update that changes nothing writes no purge line; a refused path writes a failed one with the reason', async () => {
     const same = props();
     await cloud.request(fn.name, update(same, same));

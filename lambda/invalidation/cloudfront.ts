@@ -20,6 +20,8 @@ export interface InvalidationState {
   readonly status: string;
   readonly paths?: readonly string[];
   readonly callerReference?: string;
+  /** When CloudFront created it (epoch ms). */
+  readonly createTime?: number;
 }
 
 export interface InvalidationSummary {
@@ -123,5 +125,6 @@ function toState(invalidation: Invalidation | undefined): InvalidationState {
     status: invalidation.Status,
     paths: invalidation.InvalidationBatch?.Paths?.Items,
     callerReference: invalidation.InvalidationBatch?.CallerReference,
+    createTime: invalidation.CreateTime?.getTime(),
   };
 }

@@ -191,6 +191,11 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * One JSON object a line, written to stdout itself: Lambda's Node.js runtime prefixes console lines
+ * with the time, request id and level, which JSON metric filters do not match (docs/aws-services.md,
+ * "CloudWatch Logs").
+ */
 function log(context: LambdaContext, message: string, fields: Record<string, unknown> = {}): void {
-  console.log(JSON.stringify({ message, awsRequestId: context.awsRequestId, ...fields }));
+  process.stdout.write(`${JSON.stringify({ message, awsRequestId: context.awsRequestId, ...fields })}\n`);
 }

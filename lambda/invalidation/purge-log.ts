@@ -37,6 +37,8 @@ export function logPurge(rt: Runtime, job: Job, progress: JobProgress, facts: Pu
     outcome: facts.outcome,
     ...targetFields(job.target),
     invalidationIds: progress.ids.filter((id) => id),
+    // A repeated request or a retried invocation finds what an earlier run created: CloudFront bills nothing new.
+    repeat: submitted.length > 0 && (progress.created ?? 0) === 0,
     callerReference: job.reference,
     pathCount: submitted.length,
     wildcardCount: submitted.filter((p) => pathKind(p) === 'wildcard').length,

@@ -45,6 +45,11 @@ export interface JobProgress {
   acceptedAt?: number;
   /** When every batch was known to be Completed (epoch ms), with `waitForCompletion`. */
   completedAt?: number;
+  /**
+   * How many batches CloudFront created for this run of the request or event: a batch whose
+   * CallerReference it already knew (a repeated request, a retried invocation) is not counted.
+   */
+  created?: number;
 }
 
 /** What a handler invocation hands the next one, besides the request or event itself. */
@@ -59,7 +64,7 @@ export interface Progress {
 
 /** A copy of the jobs' progress, for the next invocation. */
 export function copyJobs(jobs: readonly JobProgress[]): JobProgress[] {
-  return jobs.map((j) => ({ ids: [...j.ids], completed: [...j.completed], acceptedAt: j.acceptedAt, completedAt: j.completedAt }));
+  return jobs.map((j) => ({ ids: [...j.ids], completed: [...j.completed], acceptedAt: j.acceptedAt, completedAt: j.completedAt, created: j.created }));
 }
 
 /** Progress of a job none of whose batches has been submitted. */

@@ -14,6 +14,12 @@ import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../.
 
 /** Pages of ListInvalidations read when counting what is in progress. */
 export const LIST_PAGES = 3;
+
+/**
+ * How far CloudFront's clock may lag the handler's when telling a new invalidation from one its
+ * CallerReference already made: both keep to NTP, within milliseconds; a repeat comes seconds later.
+ */
+const CLOCK_SKEW_MS = 2000;
 /** In-progress invalidations of others whose paths are looked up; past that, CloudFront decides. */
 export const MAX_LOOKUPS = 25;
 
@@ -75,8 +81,13 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
       waitingFor = room;
     } else {
       try {
+        const sentAt = rt.now();
         const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(inv, deadline));
         progress.ids[batch.number - 1] = created.id;
+        // CloudFront gives back the invalidation its CallerReference already made: created before this call, it is not new.
+        if (created.createTime === undefined || created.createTime >= sentAt - CLOCK_SKEW_MS) {
+          progress.created = (progress.created ?? 0) + 1;
+        }
         progress.completed[batch.number - 1] = created.status === 'Completed';
         rt.log('submitted', { batch: batch.number, of: job.batches.length, id: created.id, paths: batch.paths.length, callerReference: batchReference(job, batch) });
         return OK;

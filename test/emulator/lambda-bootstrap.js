@@ -15,10 +15,20 @@ try {
   process.exit(1);
 }
 
+// Lambda's Node.js runtime (text log format) puts the time, the request id and the level before
+// each console line; what a function writes to stdout itself goes to the log as it is.
+let requestId = '';
+for (const [method, level] of [['log', 'INFO'], ['info', 'INFO'], ['warn', 'WARN'], ['error', 'ERROR'], ['debug', 'DEBUG']]) {
+  console[method] = (...args) => {
+    process.stdout.write(`${new Date().toISOString()}\t${requestId}\t${level}\t${require('util').format(...args)}\n`);
+  };
+}
+
 process.on('message', async (msg) => {
   if (msg.type !== 'invoke') {
     return;
   }
+  requestId = msg.requestId;
   const deadline = msg.deadline;
   const context = {
     functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
