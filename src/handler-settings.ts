@@ -10,7 +10,9 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 /**
  * Settings of the handler that all Invalidations of a stack share. Give them with
  * `Invalidation.configureHandler(scope, settings)`, before or after the stack's first Invalidation;
- * settings given again replace the earlier ones they name.
+ * settings given again replace the earlier ones they name, except those that add resources or
+ * permissions (`logEncryptionKey`, `tracing`, `vpc`, `vpcSubnets`, `securityGroups`,
+ * `failureAlarm`, `failureAlarmActions`), which may be given once per stack.
  *
  * README, "Compliance", shows the settings that pass cdk-nag's NIST 800-53 R5, HIPAA and PCI DSS packs.
  */
@@ -83,7 +85,7 @@ export interface InvalidationHandlerSettings {
   /**
    * Runs the handler in this VPC. The handler calls the CloudFront, CloudFormation, Lambda and S3
    * APIs: the subnets need a route to them, through a NAT gateway or other egress; CloudFront's
-   * API has no VPC endpoint (docs/aws-services.md, "VPC"). The role gets the network interface
+   * API has no VPC endpoint we know of (docs/aws-services.md, "Lambda"). The role gets the network interface
    * permissions Lambda needs in a VPC, which take no resource other than `*`.
    *
    * @default - no VPC

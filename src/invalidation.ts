@@ -137,7 +137,8 @@ export class Invalidation extends Construct {
   /**
    * Sets up the handler that the Invalidations of `scope`'s stack share: its logs, runtime, memory,
    * tracing, concurrency, VPC and failure alarm (see `InvalidationHandlerSettings`). Call it before
-   * or after the stack's first Invalidation; settings given again replace the earlier ones they name.
+   * or after the stack's first Invalidation; settings given again replace the earlier ones they name,
+   * except those that add resources or permissions, which may be given once (see `InvalidationHandlerSettings`).
    *
    * @param scope any construct of the stack (a nested stack has a handler of its own)
    * @param settings the settings to apply

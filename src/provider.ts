@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { CfnResource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -47,6 +47,12 @@ const PROVIDER_ID = 'CloudFrontInvalidationProvider';
 /** Settings given for a stack before its first Invalidation. */
 const pendingSettings = new WeakMap<Stack, InvalidationHandlerSettings>();
 
+/** Every setting given for a stack, merged. */
+const givenSettings = new WeakMap<Stack, InvalidationHandlerSettings>();
+
+/** Settings that add resources or permissions: each may be given once per stack (again only with the same value). */
+const SET_ONCE = ['logEncryptionKey', 'tracing', 'vpc', 'vpcSubnets', 'securityGroups', 'failureAlarm', 'failureAlarmActions'] as const;
+
 /**
  * The fixed set of resources that every Invalidation of a stack shares, created with the first:
  *
@@ -74,16 +80,39 @@ export class InvalidationProvider extends Construct {
   public static configure(scope: IConstruct, settings: InvalidationHandlerSettings): void {
     checkSettings(scope, settings);
     const stack = Stack.of(scope);
+    const given = givenSettings.get(stack) ?? {};
+    for (const name of SET_ONCE) {
+      if (given[name] !== undefined && settings[name] !== undefined && given[name] !== settings[name]) {
+        throw new Error(`${scope.node.path}: ${name} is already set for the handler of stack ${stack.node.path}; `
+          + `give ${SET_ONCE.join(', ')} once per stack`);
+      }
+    }
+    givenSettings.set(stack, { ...given, ...settings });
     const provider = stack.node.tryFindChild(PROVIDER_ID) as InvalidationProvider | undefined;
     if (provider) {
       provider.applySettings(settings);
     } else {
+      if (!pendingSettings.has(stack)) {
+        // Settings for a stack that never gets an Invalidation do nothing: say so.
+        stack.node.addValidation({
+          validate: () => {
+            if (!stack.node.tryFindChild(PROVIDER_ID)) {
+              Annotations.of(stack).addWarningV2('cdk-cloudfront-invalidation:unusedHandlerSettings', 'Invalidation.configureHandler was called '
+                + `for stack ${stack.node.path}, which has no Invalidation: its settings apply to nothing. A nested stack has a handler of its `
+                + 'own: configure it from a construct of the nested stack.');
+            }
+            return [];
+          },
+        });
+      }
       pendingSettings.set(stack, { ...pendingSettings.get(stack), ...settings });
     }
   }
 
   public readonly function: lambda.Function;
   public readonly role: iam.Role;
+  /** The role as the function and `handlerOf` give it out: what is granted to it goes into `policy`. */
+  public readonly grantee: iam.IRole;
   /** Holds every permission beyond logging and the dead-letter queue; each Invalidation depends on it. */
   public readonly policy: iam.ManagedPolicy;
   /** What the function needs to be created and to run; the function depends on it. */
@@ -117,6 +146,7 @@ export class InvalidationProvider extends Construct {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Runs the CloudFront invalidation custom resource handler',
     });
+    this.grantee = managedGrants(this.role, () => this.policy);
     this.logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_YEAR, removalPolicy: RemovalPolicy.RETAIN });
 
     // Keeps what neither Lambda's asynchronous retries nor the rule's could deliver, for 14 days.
@@ -147,7 +177,7 @@ export class InvalidationProvider extends Construct {
       code: lambda.Code.fromAsset(HANDLER_ASSET_DIR),
       handler: 'index.handler',
       // Every permission is in the library's managed policies, none in an inline one of the role.
-      role: this.role.withoutPolicyUpdates(),
+      role: this.grantee,
       logGroup: this.logGroup,
       memorySize: 256,
       // The handler hands unfinished work to a fresh invocation well before this.
@@ -261,7 +291,7 @@ export class InvalidationProvider extends Construct {
   public handler(): InvalidationHandler {
     return {
       function: this.function,
-      role: this.role,
+      role: this.grantee,
       logGroup: this.logGroup,
       deadLetterQueue: this.deadLetterQueue,
       failureAlarm: this.failureAlarm,
@@ -304,7 +334,9 @@ export class InvalidationProvider extends Construct {
     const stack = Stack.of(this);
     (this.logGroup.node.defaultChild as logs.CfnLogGroup).kmsKeyId = key.keyArn;
     // A key of the app's own gets the grant CloudWatch Logs needs; an imported key's policy is the user's (docs/aws-services.md).
-    key.grantEncryptDecrypt(new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`));
+    const logsService = new iam.ServicePrincipal(`logs.${stack.region}.${stack.urlSuffix}`);
+    key.grantEncryptDecrypt(logsService);
+    key.grant(logsService, 'kms:DescribeKey');
     this.logGroup.node.addDependency(key);
   }
 
@@ -330,7 +362,7 @@ export class InvalidationProvider extends Construct {
       description: 'The CloudFront invalidation handler: HTTPS out to the AWS APIs, nothing in',
       allowAllOutbound: true,
     })];
-    const subnets = vpc.selectSubnets(settings.vpcSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    const subnets = this.subnetsFor(vpc, settings.vpcSubnets);
     (this.function.node.defaultChild as lambda.CfnFunction).vpcConfig = {
       subnetIds: subnets.subnetIds,
       securityGroupIds: groups.map((g) => g.securityGroupId),
@@ -354,6 +386,31 @@ export class InvalidationProvider extends Construct {
     }
   }
 
+  /** The subnets the handler runs in: never public ones, where a function has no route out (docs/aws-services.md, "Lambda"). */
+  private subnetsFor(vpc: ec2.IVpc, selection: ec2.SubnetSelection | undefined): ec2.SelectedSubnets {
+    const what = selection ? 'vpcSubnets' : 'vpc (its PRIVATE_WITH_EGRESS subnets, the default of vpcSubnets)';
+    let subnets: ec2.SelectedSubnets;
+    try {
+      subnets = vpc.selectSubnets(selection ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS });
+    } catch (e) {
+      throw new Error(`${this.node.path}: ${what} selects no subnets of VPC ${vpc.node.path}: ${(e as Error).message}. `
+        + 'The handler needs subnets with a route to the AWS APIs: give vpcSubnets');
+    }
+    if (subnets.subnetIds.length === 0) {
+      throw new Error(`${this.node.path}: ${what} selects no subnets of VPC ${vpc.node.path}; give vpcSubnets`);
+    }
+    const isolated = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
+    if (subnets.subnetIds.every((id) => isolated.has(id))) {
+      Annotations.of(this).addWarningV2('cdk-cloudfront-invalidation:isolatedSubnets', 'vpcSubnets selects isolated subnets of VPC '
+        + `${vpc.node.path}: the handler reaches CloudFront's API only if something else routes them out (docs/aws-services.md, "Lambda").`);
+    }
+    if (subnets.hasPublic) {
+      throw new Error(`${this.node.path}: vpcSubnets selects public subnets of VPC ${vpc.node.path}, where a Lambda function gets no `
+        + 'public address and so no route to CloudFront\'s API; select private subnets with a NAT gateway (PRIVATE_WITH_EGRESS)');
+    }
+    return subnets;
+  }
+
   private alarmOnFailure(actions: cloudwatch.IAlarmAction[]): void {
     this.failureAlarm ??= new cloudwatch.Alarm(this, 'FailureAlarm', {
       alarmDescription: `A CloudFront purge of stack ${Stack.of(this).stackName} has finally failed: read the message in the dead-letter `
@@ -366,6 +423,35 @@ export class InvalidationProvider extends Construct {
     });
     this.failureAlarm.addAlarmAction(...actions);
   }
+}
+
+/**
+ * The role, for the function and for users: statements granted to it go into the customer managed
+ * policy `into()` gives, never into an inline policy of the role. The function's own statement for
+ * its dead-letter queue, added while it is made (before that policy exists), is in the execution
+ * policy already and is dropped.
+ */
+function managedGrants(role: iam.Role, into: () => iam.ManagedPolicy | undefined): iam.IRole {
+  const add = (statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult => {
+    const policy = into();
+    policy?.addStatements(statement);
+    return { statementAdded: true, policyDependable: policy };
+  };
+  const grantee: iam.IRole = new Proxy(role, {
+    get: (target, property) => {
+      switch (property) {
+        case 'addToPrincipalPolicy':
+          return add;
+        case 'addToPolicy':
+          return (statement: iam.PolicyStatement) => add(statement).statementAdded;
+        case 'grantPrincipal':
+          return grantee;
+        default:
+          return Reflect.get(target, property, target);
+      }
+    },
+  });
+  return grantee;
 }
 
 /** Refuses settings the handler cannot run with, naming the setting and the value. */
@@ -384,6 +470,10 @@ function checkSettings(scope: IConstruct, settings: InvalidationHandlerSettings)
     }
   };
   whole('memorySize', settings.memorySize, 128, 10240, 'of MiB ');
+  const retention = settings.logRetention;
+  if (retention !== undefined && !Token.isUnresolved(retention) && !Object.values(logs.RetentionDays).includes(retention)) {
+    throw new Error(`${where}: logRetention is ${retention}, which is not one of CloudWatch Logs' retention periods; give a logs.RetentionDays value`);
+  }
   whole('reservedConcurrentExecutions', settings.reservedConcurrentExecutions, 1, 1_000_000, '');
   if (settings.vpc === undefined) {
     for (const name of ['vpcSubnets', 'securityGroups'] as const) {

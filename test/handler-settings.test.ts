@@ -3,13 +3,15 @@
  * as synthesized by aws-cdk-lib.
  */
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Invalidation } from '../src';
 import type { InvalidationHandlerSettings } from '../src';
@@ -153,9 +155,9 @@ describe('log encryption', () => {
     Invalidation.configureHandler(stack, { logEncryptionKey: key, logRemovalPolicy: RemovalPolicy.DESTROY });
     const template = Template.fromStack(stack);
     const [keyId] = Object.keys(template.findResources('AWS::KMS::Key'));
-    const [, logs] = Object.entries(template.findResources('AWS::Logs::LogGroup'))[0];
-    expect(logs.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
-    expect(logs.DependsOn).toContain(keyId);
+    const [, logGroup] = Object.entries(template.findResources('AWS::Logs::LogGroup'))[0];
+    expect(logGroup.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [keyId, 'Arn'] });
+    expect(logGroup.DependsOn).toContain(keyId);
     const statements = template.findResources('AWS::KMS::Key')[keyId].Properties.KeyPolicy.Statement;
     expect(statements).toContainEqual(expect.objectContaining({
       Principal: { Service: { 'Fn::Join': ['', ['logs.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] } },
@@ -215,4 +217,84 @@ describe('handlerOf and the failure alarm', () => {
     const stack = new Stack(new App(), 'Empty');
     expect(() => Invalidation.handlerOf(stack)).toThrow(/stack Empty has no Invalidation, so it has no handler/);
   });
+});
+
+describe('settings given again', () => {
+  test('runtime, memory, concurrency and logs replace what they name; a setting that adds resources may be given once', () => {
+    const { stack } = stackWith({ memorySize: 512, logRetention: logs.RetentionDays.ONE_WEEK });
+    Invalidation.configureHandler(stack, { memorySize: 1024, logRetention: logs.RetentionDays.ONE_MONTH });
+    const template = Template.fromStack(stack);
+    expect(handlerOf(template).Properties.MemorySize).toBe(1024);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    Invalidation.configureHandler(stack, { vpc, tracing: lambda.Tracing.ACTIVE });
+    Invalidation.configureHandler(stack, { vpc, tracing: lambda.Tracing.ACTIVE });
+    expect(() => Invalidation.configureHandler(stack, { vpc: new ec2.Vpc(stack, 'Other') }))
+      .toThrow(/Site: vpc is already set for the handler of stack Site; give logEncryptionKey, tracing, vpc, vpcSubnets, securityGroups, failureAlarm, failureAlarmActions once per stack/);
+    expect(() => Invalidation.configureHandler(stack, { tracing: lambda.Tracing.DISABLED })).toThrow(/tracing is already set/);
+  });
+
+  test('given before the first Invalidation, the same rule holds', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Site', { env: ENV });
+    Invalidation.configureHandler(stack, { failureAlarm: true });
+    expect(() => Invalidation.configureHandler(stack, { failureAlarm: false })).toThrow(/failureAlarm is already set/);
+  });
+});
+
+describe('subnets the handler cannot use', () => {
+  function inVpc(vpc: (stack: Stack) => ec2.IVpc, vpcSubnets?: ec2.SubnetSelection) {
+    const app = new App();
+    const stack = new Stack(app, 'Site', { env: ENV });
+    const distribution = cloudfront.Distribution.fromDistributionAttributes(stack, 'Cdn', { distributionId: 'E1EXAMPLE', domainName: 'd.cloudfront.net' });
+    new Invalidation(stack, 'Purge', { distribution });
+    Invalidation.configureHandler(stack, { vpc: vpc(stack), vpcSubnets });
+    return stack;
+  }
+  const publicOnly = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC }] });
+  const isolated = (stack: Stack) => new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
+
+  test('a VPC without private subnets with egress, by default: the error names the setting and the VPC', () => {
+    expect(() => inVpc(publicOnly)).toThrow(/vpc \(its PRIVATE_WITH_EGRESS subnets, the default of vpcSubnets\) selects no subnets of VPC Site\/Vpc: .*give vpcSubnets/);
+  });
+
+  test('public subnets are refused: a function there has no route out', () => {
+    expect(() => inVpc(publicOnly, { subnetType: ec2.SubnetType.PUBLIC })).toThrow(/vpcSubnets selects public subnets of VPC Site\/Vpc/);
+  });
+
+  test('isolated subnets are allowed with a warning', () => {
+    const stack = inVpc(isolated, { subnetType: ec2.SubnetType.PRIVATE_ISOLATED });
+    Annotations.fromStack(stack).hasWarning('*', Match.stringLikeRegexp('vpcSubnets selects isolated subnets of VPC Site/Vpc'));
+  });
+
+  test('a logRetention that is no retention period is refused', () => {
+    expect(() => stackWith({ logRetention: 2 as logs.RetentionDays })).toThrow(/logRetention is 2, which is not one of CloudWatch Logs' retention periods/);
+  });
+});
+
+describe('grants to the handler', () => {
+  test('what is granted to handlerOf\'s function or role lands in the library\'s managed policy, never inline', () => {
+    const { stack } = stackWith();
+    const handler = Invalidation.handlerOf(stack);
+    const reports = new s3.Bucket(stack, 'Reports');
+    const archive = new s3.Bucket(stack, 'Archive');
+    reports.grantRead(handler.function);
+    archive.grantRead(handler.role);
+    const template = Template.fromStack(stack);
+    expect(template.findResources('AWS::IAM::Policy')).toEqual({});
+    const [, permissions] = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => id.startsWith('CloudFrontInvalidationProviderPermissions'))!;
+    const text = JSON.stringify(permissions.Properties.PolicyDocument);
+    for (const bucket of [reports, archive]) {
+      expect(text).toContain(JSON.stringify(stack.resolve(bucket.bucketArn)));
+    }
+  });
+});
+
+test('settings for a stack that never gets an Invalidation: a warning says they apply to nothing', () => {
+  const app = new App();
+  const stack = new Stack(app, 'Empty', { env: ENV });
+  Invalidation.configureHandler(stack, { memorySize: 512 });
+  Annotations.fromStack(stack).hasWarning('/Empty', Match.stringLikeRegexp('its settings apply to nothing'));
+  const used = stackWith({ memorySize: 512 }, true).stack;
+  expect(Annotations.fromStack(used).findWarning('*', Match.stringLikeRegexp('apply to nothing'))).toEqual([]);
 });

@@ -343,7 +343,8 @@ describe('one log line per purge, for CloudWatch Logs Insights', () => {
     await cloud.request(fn.name, event);
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
     const lines = purgeLines();
-    expect(lines.map((l) => [l.repeat, l.pathCount, l.callerReference])).toEqual([[false, 2, lines[0].callerReference], [true, 2, lines[0].callerReference]]);
+    const reference = lines[0].callerReference;
+    expect(lines.map((l) => [l.repeat, l.pathCount, l.callerReference])).toEqual([[false, 2, reference], [true, 2, reference]]);
   });
 
   test('every line is a JSON object by itself, without the prefix Lambda puts before console output', async () => {

@@ -64,7 +64,7 @@ export interface Progress {
 
 /** A copy of the jobs' progress, for the next invocation. */
 export function copyJobs(jobs: readonly JobProgress[]): JobProgress[] {
-  return jobs.map((j) => ({ ids: [...j.ids], completed: [...j.completed], acceptedAt: j.acceptedAt, completedAt: j.completedAt, created: j.created }));
+  return jobs.map((j) => ({ ...j, ids: [...j.ids], completed: [...j.completed] }));
 }
 
 /** Progress of a job none of whose batches has been submitted. */

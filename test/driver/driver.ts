@@ -410,7 +410,8 @@ export class LifecycleDriver {
     if (stack && !stack.status.startsWith('DELETE') && !rolledBack) {
       // The change set fails before anything happens (docs/cloudformation.md, "Resource types").
       const resources = (synthesized.template.Resources ?? {}) as Record<string, { Type: string }>;
-      const retyped = [...stack.resources.values()].filter((r) => resources[r.logicalId] && resources[r.logicalId].Type !== r.type).map((r) => r.logicalId);
+      const retyped = [...stack.resources.values()]
+        .filter((r) => resources[r.logicalId] && resources[r.logicalId].Type !== r.type).map((r) => r.logicalId);
       if (retyped.length > 0) {
         throw new Error('Update of resource type is not permitted. The new template modifies resource type of the following resources: '
           + `[${retyped.join(', ')}]`);
