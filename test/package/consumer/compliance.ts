@@ -15,6 +15,10 @@ import { compliancePacks, defineApp } from './site';
 import type { SiteStack } from './site';
 
 function configure(stack: SiteStack): void {
+  if (!stack.invalidation) {
+    // A stack without an Invalidation has no handler to configure (synth would warn that the settings apply to nothing).
+    return;
+  }
   const key = new kms.Key(stack, 'LogKey', { enableKeyRotation: true });
   const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
   const alarms = new sns.Topic(stack, 'Alarms', { masterKey: key });
@@ -27,13 +31,10 @@ function configure(stack: SiteStack): void {
     failureAlarm: true,
     failureAlarmActions: [new cw_actions.SnsAction(alarms)],
   });
-  if (stack.invalidation) {
-    // The settings took: the handler runs in the VPC and has its alarm.
-    const handler = Invalidation.handlerOf(stack);
-    const vpcConfig = (handler.function.node.defaultChild as lambda.CfnFunction).vpcConfig;
-    if (!vpcConfig || !handler.failureAlarm) {
-      throw new Error(`${stack.stackName}: the handler is not in the VPC or has no failure alarm`);
-    }
+  // The settings took: the handler runs in the VPC and has its alarm.
+  const handler = Invalidation.handlerOf(stack);
+  if (!(handler.function.node.defaultChild as lambda.CfnFunction).vpcConfig || !handler.failureAlarm) {
+    throw new Error(`${stack.stackName}: the handler is not in the VPC or has no failure alarm`);
   }
   acknowledge(vpc, [
     ...compliancePacks('VPCFlowLogsEnabled', 'The example VPC keeps no flow logs.'),

@@ -13,7 +13,7 @@
  * aws-cdk-lib handler, and the compliance variant's VPC, key and topic) is acknowledged here, with
  * its reason: what is left is the library's.
  */
-import { CfnCondition, CfnParameter, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { CfnCondition, CfnParameter, CfnWaitConditionHandle, Fn, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { App, CfnElement, CfnResource, StackProps } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -73,6 +73,14 @@ export class SiteStack extends Stack {
         const condition = new CfnCondition(this, 'SiteDeployed', { expression: Fn.conditionEquals(deploySite.valueAsString, 'yes') });
         (this.deployment.node.findChild('CustomResource').node.defaultChild as CfnResource).cfnOptions.condition = condition;
         this.invalidation = new Invalidation(this, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(this.deployment) });
+        // A finding of the app's own that template validation must report, acknowledged: it shows that the validation ran
+        // (aws-cdk-lib leaves a plugin with no finding, acknowledged or not, out of its report).
+        const canary = new CfnWaitConditionHandle(this, 'ValidationCanary');
+        canary.addOverride('DependsOn', [(this.deployment.node.findChild('CustomResource').node.defaultChild as CfnResource).logicalId]);
+        acknowledge(canary, ['E3005', 'W2502'].map((rule) => ({
+          id: `CloudFormation-Validate::${rule}`,
+          reason: 'A DependsOn on a conditional resource, made on purpose to show that template validation runs.',
+        })));
         break;
       }
       case 'bucket-deployment':
