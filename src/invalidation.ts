@@ -1,4 +1,4 @@
-import { Annotations, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import type { CfnResource } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import { Construct } from 'constructs';
@@ -10,7 +10,7 @@ import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE }
 import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
 import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markInvalidationResource, markMachinery } from './machinery';
-import { addNote } from './notes';
+import { addNote, addWarning } from './notes';
 import { normalizePaths, pathProblem, quote } from './paths';
 import { InvalidationProvider } from './provider';
 import { checkSetup } from './setup-checks';
@@ -250,7 +250,7 @@ export class Invalidation extends Construct {
         + '(such as dt_2abc...), or leave distributionTenantId out to purge the whole distribution');
     }
     if (props.failOnTimeout === false && !props.waitForCompletion) {
-      Annotations.of(this).addWarningV2('cdk-cloudfront-invalidation:failOnTimeoutWithoutWait', 'failOnTimeout: false has no effect without '
+      addWarning(this, 'cdk-cloudfront-invalidation:failOnTimeoutWithoutWait', 'failOnTimeout: false has no effect without '
         + 'waitForCompletion: true: a deploy that does not wait only fails when CloudFront has not even accepted the invalidation by the '
         + 'timeout, which always fails it. Set waitForCompletion: true, or leave failOnTimeout out.');
     }

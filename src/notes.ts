@@ -18,6 +18,20 @@ import type { IConstruct } from 'constructs';
  */
 export const ACKNOWLEDGE_INFO_CONTEXT = 'cdk-cloudfront-invalidation:acknowledgeInfo';
 
+/**
+ * The context key that acknowledges warnings, as `ACKNOWLEDGE_INFO_CONTEXT` does notes: for aws-cdk-lib
+ * releases whose `Annotations.acknowledgeWarning` misses a warning added on the construct it is
+ * called on, or while the app is validated (the floor's looks at the construct's scopes only).
+ */
+export const ACKNOWLEDGE_WARNING_CONTEXT = 'cdk-cloudfront-invalidation:acknowledgeWarning';
+
+/** Adds a warning with an id (`Annotations.acknowledgeWarning` silences it), unless the context acknowledges it. */
+export function addWarning(scope: IConstruct, id: string, message: string): void {
+  if (!acknowledgedIds(scope, ACKNOWLEDGE_WARNING_CONTEXT).includes(id)) {
+    Annotations.of(scope).addWarningV2(id, message);
+  }
+}
+
 /** `Annotations` of releases that have acknowledgeable info messages. */
 interface AnnotationsWithInfoV2 {
   addInfoV2?(id: string, message: string): void;
@@ -25,7 +39,7 @@ interface AnnotationsWithInfoV2 {
 
 /** Adds an info message with an id, unless the context acknowledges it. */
 export function addNote(scope: IConstruct, id: string, message: string): void {
-  if (acknowledgedIds(scope).includes(id)) {
+  if (acknowledgedIds(scope, ACKNOWLEDGE_INFO_CONTEXT).includes(id)) {
     return;
   }
   const annotations = Annotations.of(scope);
@@ -38,8 +52,8 @@ export function addNote(scope: IConstruct, id: string, message: string): void {
 }
 
 /** The ids the context acknowledges at `scope`. */
-function acknowledgedIds(scope: IConstruct): string[] {
-  const value: unknown = scope.node.tryGetContext(ACKNOWLEDGE_INFO_CONTEXT);
+function acknowledgedIds(scope: IConstruct, key: string): string[] {
+  const value: unknown = scope.node.tryGetContext(key);
   const items = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\s,]+/) : [];
   return items.map((item) => String(item).trim()).filter((item) => item !== '');
 }

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { Annotations, Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Aws, CfnWaitConditionHandle, Duration, Lazy, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import type { CfnResource } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -20,7 +20,7 @@ import type { RollbackPurgeTarget } from './contract';
 import { MANIFEST_EXTENSION } from './file-manifest';
 import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markMachinery } from './machinery';
-import { addNote } from './notes';
+import { addNote, addWarning } from './notes';
 import { fitRollbackTargets, ROLLBACK_PURGE_PATHS, rollbackPurgeTemplate } from './rollback-targets';
 import { renderedList, renderedValue, StackContent } from './stack-content';
 
@@ -97,7 +97,7 @@ export class InvalidationProvider extends Construct {
         stack.node.addValidation({
           validate: () => {
             if (!stack.node.tryFindChild(PROVIDER_ID)) {
-              Annotations.of(stack).addWarningV2('cdk-cloudfront-invalidation:unusedHandlerSettings', 'Invalidation.configureHandler was called '
+              addWarning(stack, 'cdk-cloudfront-invalidation:unusedHandlerSettings', 'Invalidation.configureHandler was called '
                 + `for stack ${stack.node.path}, which has no Invalidation: its settings apply to nothing. A nested stack has a handler of its `
                 + 'own: configure it from a construct of the nested stack.');
             }
@@ -401,7 +401,7 @@ export class InvalidationProvider extends Construct {
     }
     const isolated = new Set(vpc.isolatedSubnets.map((s) => s.subnetId));
     if (subnets.subnetIds.every((id) => isolated.has(id))) {
-      Annotations.of(this).addWarningV2('cdk-cloudfront-invalidation:isolatedSubnets', 'vpcSubnets selects isolated subnets of VPC '
+      addWarning(this, 'cdk-cloudfront-invalidation:isolatedSubnets', 'vpcSubnets selects isolated subnets of VPC '
         + `${vpc.node.path}: the handler reaches CloudFront's API only if something else routes them out (docs/aws-services.md, "Lambda").`);
     }
     if (subnets.hasPublic) {

@@ -2,13 +2,14 @@
  * Warnings about setups that purge twice a deploy, or never, worked out once per app when it is
  * validated (cross-stack references in place), whatever the number of Invalidations.
  */
-import { Annotations, Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { IConstruct } from 'constructs';
 import type { ChangedFilesRequest } from './changed-files';
 import { bucketDeploymentResource } from './deployment';
 import { referencedIds } from './fingerprint';
+import { addWarning } from './notes';
 import { normalizePaths, quote } from './paths';
 import { renderResource } from './render';
 import type { TriggerFollows } from './stack-content';
@@ -41,6 +42,16 @@ export function checkSetup(invalidation: CheckedInvalidation): void {
   all.push(invalidation);
 }
 
+/** Whether `inner` is a nested stack of `outer`, at any depth. */
+function nestedIn(inner: Stack, outer: Stack): boolean {
+  for (let parent = inner.nestedStackParent; parent; parent = parent.nestedStackParent) {
+    if (parent === outer) {
+      return true;
+    }
+  }
+  return false;
+}
+
 function warn(invalidations: readonly CheckedInvalidation[]): string[] {
   const root = invalidations[0].scope.node.root;
   for (const deployment of root.node.findAll().filter((c): c is s3deploy.BucketDeployment => c instanceof s3deploy.BucketDeployment)) {
@@ -54,18 +65,19 @@ function warn(invalidations: readonly CheckedInvalidation[]): string[] {
       const purgedByCopy = properties?.DistributionId !== undefined
         && JSON.stringify(properties.DistributionId) === distributionIdIn(where, distribution);
       if (purgedByCopy) {
-        Annotations.of(scope).addWarningV2('cdk-cloudfront-invalidation:purgedTwice', `BucketDeployment ${deployment.node.path} purges `
+        addWarning(scope, 'cdk-cloudfront-invalidation:purgedTwice', `BucketDeployment ${deployment.node.path} purges `
           + `distribution ${distribution.node.path} itself (its distribution prop), and this Invalidation purges it too: two purges a deploy, `
           + 'the first while the files may still be copying. Remove distribution (and distributionPaths) from the BucketDeployment.');
       }
       const ours = [stack.stackName, Stack.of(distribution).stackName].map((name) => `${name}:`);
       // Files that another stack puts in a bucket of this one, or next to the distribution in its own stack.
       const intoOurs = imported !== undefined && ours.some((prefix) => imported.startsWith(prefix));
-      if (followsStack && where !== stack && (intoOurs || where === Stack.of(distribution))) {
-        Annotations.of(scope).addWarningV2('cdk-cloudfront-invalidation:contentElsewhere', `BucketDeployment ${deployment.node.path} `
-          + `(stack ${where.stackName}) puts files where distribution ${distribution.node.path} serves them from, but the trigger `
-          + `onStackChange follows stack ${stack.stackName} only, so new files never fire this Invalidation. Put the Invalidation in stack ${where.stackName}, or use `
-          + 'trigger: InvalidationTrigger.onChangeOf(...) with a value that changes with the files.');
+      // A nested stack's changes are changes of its parent's (its template URL), which onStackChange follows.
+      if (followsStack && where !== stack && !nestedIn(where, stack) && (intoOurs || where === Stack.of(distribution))) {
+        addWarning(scope, 'cdk-cloudfront-invalidation:contentElsewhere', `BucketDeployment ${deployment.node.path} `
+          + `(stack ${where.node.path}) puts files where distribution ${distribution.node.path} serves them from, but the trigger `
+          + `onStackChange follows stack ${stack.node.path} only, so new files never fire this Invalidation. Put the Invalidation in `
+          + `stack ${where.node.path}, or use trigger: InvalidationTrigger.onChangeOf(...) with a value that changes with the files.`);
       }
     }
   }
@@ -98,7 +110,7 @@ function warnDuplicates(invalidations: readonly CheckedInvalidation[]): void {
         if (redundant) {
           const other = redundant === later ? earlier : later;
           const [a, b] = [earlier.scope.node.path, later.scope.node.path];
-          Annotations.of(later.scope).addWarningV2('cdk-cloudfront-invalidation:duplicateInvalidation', `Invalidations ${a} and ${b} purge the `
+          addWarning(later.scope, 'cdk-cloudfront-invalidation:duplicateInvalidation', `Invalidations ${a} and ${b} purge the `
             + `same paths (${describePaths(later)}) of distribution ${later.distribution.node.path}${describeTenant(later)}, and every deploy that `
             + `fires ${redundant.scope.node.path} (${describeTrigger(redundant)}) fires ${other.scope.node.path} (${describeTrigger(other)}) too: `
             + `each of those deploys purges twice, and CloudFront bills both. Remove ${redundant.scope.node.path}, or give the two different paths. `

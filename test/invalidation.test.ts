@@ -1186,6 +1186,32 @@ describe('setups that purge twice, or never', () => {
     expect(warnings(followed)).toEqual([]);
   });
 
+  test('content in a nested stack of the Invalidation\'s stack gives no warning: onStackChange sees the nested stack change', () => {
+    const app = newApp();
+    const parent = new Stack(app, 'Parent', { env: ENV });
+    const nested = new NestedStack(parent, 'Nested');
+    const bucket = new s3.Bucket(nested, 'Bucket');
+    const distribution = new cloudfront.Distribution(nested, 'Distribution', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    new s3deploy.BucketDeployment(nested, 'Deploy', { sources: [s3deploy.Source.data('a.txt', 'a')], destinationBucket: bucket });
+    new Invalidation(parent, 'Purge', { distribution });
+    app.synth();
+    expect(warnings(parent)).toEqual([]);
+  });
+
+  test('a warning is silenced by its id in the context key cdk-cloudfront-invalidation:acknowledgeWarning, at any aws-cdk-lib', () => {
+    const make = (context?: Record<string, unknown>) => siteStack({
+      app: newApp({ context }),
+      extra: (site, distribution) => {
+        new s3deploy.BucketDeployment(site, 'Purging', {
+          sources: [s3deploy.Source.data('a.txt', 'a')], destinationBucket: new s3.Bucket(site, 'Other'), distribution,
+        });
+      },
+    }).stack;
+    expect(warnings(make())).toHaveLength(1);
+    expect(warnings(make({ 'cdk-cloudfront-invalidation:acknowledgeWarning': 'cdk-cloudfront-invalidation:purgedTwice' }))).toEqual([]);
+    expect(warnings(make({ 'cdk-cloudfront-invalidation:acknowledgeWarning': ['cdk-cloudfront-invalidation:other'] }))).toHaveLength(1);
+  });
+
   test('the same deployment in the Invalidation\'s own stack, or followed by onDeployment, gives no warning', () => {
     expect(warnings(siteStack().stack)).toEqual([]);
   });
