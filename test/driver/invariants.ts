@@ -1,5 +1,5 @@
 /**
- * The deploy-time invariants (README, "What happens on `cdk deploy`"; CONTRIBUTING.md, "Failed deploys"), checked on what the lifecycle driver, the
+ * The deploy-time invariants (docs/invariants.md), checked on what the lifecycle driver, the
  * CloudFront emulator and the EventBridge stand-in recorded. Each function returns the violations
  * it found, as sentences.
  */
