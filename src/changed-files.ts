@@ -13,10 +13,10 @@ import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import type * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { Construct } from 'constructs';
 import { bucketDeploymentResource } from './deployment';
-import type { FileManifest } from './file-manifest';
-import { MANIFEST_EXTENSION, MANIFEST_FORMAT, renderManifest } from './file-manifest';
-import { MAX_PATHS_PER_REQUEST } from './paths';
 import { renderResource } from './render';
+import type { FileManifest } from './shared/file-manifest';
+import { MANIFEST_EXTENSION, MANIFEST_FORMAT, renderManifest } from './shared/file-manifest';
+import { MAX_PATHS_PER_REQUEST } from './shared/paths';
 
 /** What `InvalidationPaths.changedFiles` was asked for. */
 export interface ChangedFilesRequest {

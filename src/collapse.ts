@@ -9,7 +9,7 @@
  * a dynamic program over the directory tree keeps, for each directory and number of wildcards, the
  * trade-offs between changed paths covered and unchanged objects purged that no other choice beats.
  */
-import { compareStrings } from './paths';
+import { compareStrings } from './shared/paths';
 
 /** What to collapse. Paths are viewer paths as written (not URL-encoded), each under `root`. */
 export interface CollapseInput {

@@ -4,8 +4,8 @@
  */
 import { createHash } from 'crypto';
 import type { CfnParameter } from 'aws-cdk-lib';
-import { compareStrings } from './paths';
 import type { RenderedResource } from './render';
+import { compareStrings } from './shared/paths';
 
 /**
  * Calls `visit` with every object of a rendered template fragment, outermost first, and goes into

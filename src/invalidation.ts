@@ -6,14 +6,14 @@ import type { IConstruct } from 'constructs';
 import { addManifestAsset, changedFilesRequest, sourceCount } from './changed-files';
 import type { ChangedFilesRequest } from './changed-files';
 import { waitThroughConditionalReferences } from './conditional-dependencies';
-import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './contract';
-import type { ChangedFilesProperties, InvalidationResourceProperties } from './contract';
 import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markInvalidationResource, markMachinery } from './machinery';
 import { addNote, addWarning } from './notes';
-import { normalizePaths, pathProblem, quote } from './paths';
 import { InvalidationProvider } from './provider';
 import { checkSetup } from './setup-checks';
+import type { ChangedFilesProperties, InvalidationResourceProperties } from './shared/contract';
+import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from './shared/contract';
+import { normalizePaths, pathProblem, quote } from './shared/paths';
 import { InvalidationTrigger } from './trigger';
 
 /**

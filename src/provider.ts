@@ -15,13 +15,13 @@ import { Construct } from 'constructs';
 import type { IConstruct } from 'constructs';
 import { acknowledge, findingName } from './acknowledgements';
 import { CONDITIONAL_DEPENDENCIES_KEY, conditionalReferences } from './conditional-dependencies';
-import { PURGE_STATUSES, STACK_ID_ENV } from './contract';
-import type { RollbackPurgeTarget } from './contract';
-import { MANIFEST_EXTENSION } from './file-manifest';
 import type { InvalidationHandler, InvalidationHandlerSettings } from './handler-settings';
 import { markMachinery } from './machinery';
 import { addNote, addWarning } from './notes';
 import { fitRollbackTargets, ROLLBACK_PURGE_PATHS, rollbackPurgeTemplate } from './rollback-targets';
+import type { RollbackPurgeTarget } from './shared/contract';
+import { PURGE_STATUSES, STACK_ID_ENV } from './shared/contract';
+import { MANIFEST_EXTENSION } from './shared/file-manifest';
 import { renderedList, renderedValue, StackContent } from './stack-content';
 
 /** The oldest Node.js the handler is built for (see .projenrc.ts, `target`). */

@@ -17,8 +17,8 @@
  */
 import { Fn, Token } from 'aws-cdk-lib';
 import type { Stack } from 'aws-cdk-lib';
-import type { RollbackPurgeTarget } from './contract';
-import { normalizePaths } from './paths';
+import type { RollbackPurgeTarget } from './shared/contract';
+import { normalizePaths } from './shared/paths';
 
 /** Longest input template EventBridge accepts for a rule target, in characters. */
 export const MAX_INPUT_TEMPLATE_LENGTH = 8192;

@@ -10,8 +10,8 @@ import type { ChangedFilesRequest } from './changed-files';
 import { bucketDeploymentResource } from './deployment';
 import { referencedIds } from './fingerprint';
 import { addWarning } from './notes';
-import { normalizePaths, quote } from './paths';
 import { renderResource } from './render';
+import { normalizePaths, quote } from './shared/paths';
 import type { TriggerFollows } from './stack-content';
 
 /** An Invalidation as the checks see it. */

@@ -14,14 +14,14 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationPaths } from '../src';
 import type { ChangedFilesOptions } from '../src';
-import { ATTRIBUTES } from '../src/contract';
-import { MANIFEST_EXTENSION } from '../src/file-manifest';
 import type { SynthesizedStack } from './driver/assembly';
 import { dropArchives, freshOutdir, readStack } from './driver/assembly';
 import type { StepReport } from './driver/driver';
 import { LifecycleDriver } from './driver/driver';
 import { uncoveredChanges } from './driver/invariants';
 import { ACCOUNT_ID, REGION } from './driver/local-cloud';
+import { ATTRIBUTES } from '../src/shared/contract';
+import { MANIFEST_EXTENSION } from '../src/shared/file-manifest';
 
 const STACK = 'ChangedFilesSite';
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'changed-files-deploy-'));

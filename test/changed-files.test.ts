@@ -16,8 +16,8 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Invalidation, InvalidationPaths } from '../src';
 import type { ChangedFilesOptions } from '../src';
 import { zipEntries } from '../src/changed-files';
-import type { FileManifest } from '../src/file-manifest';
-import { MANIFEST_EXTENSION, parseManifest, planChangedFiles, renderManifest, viewerPath } from '../src/file-manifest';
+import type { FileManifest } from '../src/shared/file-manifest';
+import { MANIFEST_EXTENSION, parseManifest, planChangedFiles, renderManifest, viewerPath } from '../src/shared/file-manifest';
 
 process.env.JSII_DEPRECATED = 'fail';
 

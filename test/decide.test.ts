@@ -9,8 +9,8 @@ import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
 import { requestSentAt } from '../lambda/invalidation/protocol';
 import { RequestRun } from '../lambda/invalidation/request';
 import { ignoreReason, isOwnStack, namedInEvents, planRollbackPurge, targetOfProperties } from '../lambda/invalidation/rollback';
-import type { RollbackPurgeEvent } from '../src/contract';
-import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../src/contract';
+import type { RollbackPurgeEvent } from '../src/shared/contract';
+import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../src/shared/contract';
 
 const STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1';
 const PROPS = { ServiceToken: 'arn:fn', DistributionId: 'E123', Paths: ['/*'], Trigger: ['stack:1'], WaitForCompletion: 'true', TimeoutSeconds: '60', FailOnTimeout: 'true' };

@@ -6,7 +6,7 @@
 import type { SynthesizedStack } from './driver/assembly';
 import { NOT_GRANTED, OTHER, requests, SITE, STACK_ID, synthHandlerStack } from './driver/handler-fixture';
 import { deployInvalidationHandler, LocalCloud } from './driver/local-cloud';
-import type { InvalidationResourceProperties } from '../src/contract';
+import type { InvalidationResourceProperties } from '../src/shared/contract';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;

@@ -17,10 +17,10 @@ import * as fc from 'fast-check';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
 import type { InvalidationProps } from '../src';
 import * as fingerprints from '../src/fingerprint';
-import { normalizePaths } from '../src/paths';
 import * as render from '../src/render';
 import { fitRollbackTargets, MAX_ID_LENGTH, MAX_INPUT_TEMPLATE_LENGTH, rollbackPurgeTemplate } from '../src/rollback-targets';
 import { resolve } from './driver/intrinsics';
+import { normalizePaths } from '../src/shared/paths';
 
 // Every synthesis in this file fails on a deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';

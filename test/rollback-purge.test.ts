@@ -8,7 +8,7 @@ import { randomUUID } from 'crypto';
 import type { SynthesizedStack } from './driver/assembly';
 import { OTHER, SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from './driver/handler-fixture';
 import type { LocalCloud } from './driver/local-cloud';
-import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../src/contract';
+import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../src/shared/contract';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;

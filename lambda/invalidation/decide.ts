@@ -15,7 +15,7 @@
  */
 import type { Job, Plan, Recall, Settings } from './plan';
 import type { CloudFormationRequest } from './protocol';
-import { LEGACY_GUARD_RESOURCE_TYPE, RESOURCE_TYPE } from '../../src/contract';
+import { LEGACY_GUARD_RESOURCE_TYPE, RESOURCE_TYPE } from '../../src/shared/contract';
 
 /** The stack status of a rollback's cleanup, when what the failed update created is deleted. */
 export const ROLLBACK_CLEANUP_STATUS = 'UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS';

@@ -21,8 +21,8 @@ import { RequestRun } from './request';
 import { isRollbackPurgeEvent, RollbackPurgeRun } from './rollback';
 import type { Progress, Runtime } from './runtime';
 import { reserveMs } from './runtime';
-import type { RollbackPurgeEvent } from '../../src/contract';
-import { STACK_ID_ENV } from '../../src/contract';
+import type { RollbackPurgeEvent } from '../../src/shared/contract';
+import { STACK_ID_ENV } from '../../src/shared/contract';
 
 /** The part of Lambda's context object the handler uses. */
 export interface LambdaContext {

@@ -11,8 +11,8 @@ import { describeError, errorCode, isRetryable } from './errors';
 import type { ChangedFiles, ManifestLocation } from './plan';
 import type { Invocation } from './runtime';
 import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, pause } from './runtime';
-import type { ChangedFilesPlan, FileManifest } from '../../src/file-manifest';
-import { parseManifest, planChangedFiles } from '../../src/file-manifest';
+import type { ChangedFilesPlan, FileManifest } from '../../src/shared/file-manifest';
+import { parseManifest, planChangedFiles } from '../../src/shared/file-manifest';
 
 /** How long reading a manifest may take, retries included, before the deploy purges the whole prefix instead. */
 export const MANIFEST_READ_LIMIT_MS = 60_000;

@@ -3,10 +3,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { CloudFormationRequest } from './protocol';
-import type { ChangedFilesProperties, InvalidationResourceProperties } from '../../src/contract';
-import { MAX_TIMEOUT_SECONDS } from '../../src/contract';
-import type { ChangedFilesSettings } from '../../src/file-manifest';
-import { MAX_PATHS_PER_REQUEST, normalizePaths, planBatches } from '../../src/paths';
+import type { ChangedFilesProperties, InvalidationResourceProperties } from '../../src/shared/contract';
+import { MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
+import type { ChangedFilesSettings } from '../../src/shared/file-manifest';
+import { MAX_PATHS_PER_REQUEST, normalizePaths, planBatches } from '../../src/shared/paths';
 
 /** Where invalidations go: a distribution, or one tenant of a multi-tenant distribution. */
 export interface Target {

@@ -6,7 +6,7 @@
  */
 import type { Job, Target } from './plan';
 import type { JobProgress, Runtime } from './runtime';
-import { pathKind } from '../../src/paths';
+import { pathKind } from '../../src/shared/paths';
 
 /** Why a purge ran: a deploy's Create or Update, a cleanup or rollback Delete, or the stack's rule after a failed deploy. */
 export type PurgeCause = 'deploy' | 'cleanup' | 'failed deploy';

@@ -18,8 +18,8 @@ import type { Invocation, Progress, ResourceState, Runtime, Step } from './runti
 import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
-import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS } from '../../src/contract';
-import { pathKind } from '../../src/paths';
+import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
+import { pathKind } from '../../src/shared/paths';
 
 /** What a request's invocation hands the next one. */
 export interface RequestProgress extends Progress {

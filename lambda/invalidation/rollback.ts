@@ -25,9 +25,9 @@ import { logPurge } from './purge-log';
 import type { Invocation, Progress, Runtime, StackEvent, StackEventsPage, Step } from './runtime';
 import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
 import { submitJob } from './submit';
-import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/contract';
-import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/contract';
-import { normalizePaths, planBatches } from '../../src/paths';
+import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
+import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/shared/contract';
+import { normalizePaths, planBatches } from '../../src/shared/paths';
 
 /**
  * How long the purge of one event keeps trying (hand-overs to fresh invocations and Lambda's retries

@@ -10,7 +10,7 @@ import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
 import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, OK, pause } from './runtime';
-import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/paths';
+import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/shared/paths';
 
 /** Pages of ListInvalidations read when counting what is in progress. */
 export const LIST_PAGES = 3;

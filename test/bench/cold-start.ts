@@ -17,7 +17,7 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import type { ItemResult, Row } from './stats';
 import { alternate, kb, median, ms, ratio } from './stats';
-import { STACK_ID_ENV } from '../../src/contract';
+import { STACK_ID_ENV } from '../../src/shared/contract';
 import { freshOutdir, readStack } from '../driver/assembly';
 import { requests, SITE, STACK_ID } from '../driver/handler-fixture';
 import { ACCOUNT_ID, REGION } from '../driver/local-cloud';

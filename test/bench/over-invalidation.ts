@@ -9,9 +9,9 @@
  */
 import type { ItemResult, Row } from './stats';
 import { renderText } from './stats';
-import type { FileManifest } from '../../src/file-manifest';
-import { planChangedFiles } from '../../src/file-manifest';
-import { MAX_PATHS_PER_REQUEST } from '../../src/paths';
+import type { FileManifest } from '../../src/shared/file-manifest';
+import { planChangedFiles } from '../../src/shared/file-manifest';
+import { MAX_PATHS_PER_REQUEST } from '../../src/shared/paths';
 
 const REPRODUCE = 'npx ts-node --transpile-only --project test/tsconfig.json test/bench/over-invalidation.ts';
 

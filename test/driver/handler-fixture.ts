@@ -11,7 +11,7 @@ import { ACCOUNT_ID, deployInvalidationHandler, LocalCloud, REGION } from './loc
 import type { LocalCloudOptions } from './local-cloud';
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { Invalidation } from '../../src';
-import type { InvalidationResourceProperties } from '../../src/contract';
+import type { InvalidationResourceProperties } from '../../src/shared/contract';
 
 /** Distributions the fixture's handler may invalidate. */
 export const SITE = 'E1SITE00000000';

@@ -4,7 +4,7 @@
  * handler (which compares them at deploy); pure functions only: it must not import aws-cdk-lib or
  * constructs.
  */
-import { collapsePaths } from './collapse';
+import { collapsePaths } from '../collapse';
 import { compareStrings, MAX_PATHS_PER_REQUEST, MAX_WILDCARDS_IN_PROGRESS, normalizePaths, pathKind } from './paths';
 
 /** The file name extension of manifest assets: the handler may read objects with it in the asset bucket, and no other. */
