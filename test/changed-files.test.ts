@@ -1,7 +1,7 @@
 /**
  * `InvalidationPaths.changedFiles` at synth: the manifest asset, the custom resource's properties,
  * the handler's read permission, the rollback rule's targets and the cost annotation; and the pure
- * planning of the paths from two manifests (src/file-manifest.ts).
+ * planning of the paths from two manifests (lambda/invalidation/changed-paths.ts).
  */
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
@@ -13,11 +13,12 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
+import { planChangedFiles, viewerPath } from '../lambda/invalidation/changed-paths';
 import { Invalidation, InvalidationPaths } from '../src';
 import type { ChangedFilesOptions } from '../src';
 import { zipEntries } from '../src/changed-files';
 import type { FileManifest } from '../src/shared/file-manifest';
-import { MANIFEST_EXTENSION, parseManifest, planChangedFiles, renderManifest, viewerPath } from '../src/shared/file-manifest';
+import { MANIFEST_EXTENSION, parseManifest, renderManifest } from '../src/shared/file-manifest';
 
 process.env.JSII_DEPRECATED = 'fail';
 

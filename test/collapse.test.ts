@@ -1,11 +1,11 @@
 /**
- * Collapsing changed paths under a path budget (src/collapse.ts): pure, checked against examples,
+ * Collapsing changed paths under a path budget (lambda/invalidation/collapse.ts): pure, checked against examples,
  * random trees, and on small trees against every possible choice of wildcards.
  */
 /* eslint-disable no-bitwise */ // subsets as bit masks, and small hashes
 import * as fc from 'fast-check';
-import type { CollapseInput } from '../src/collapse';
-import { collapsePaths } from '../src/collapse';
+import type { CollapseInput } from '../lambda/invalidation/collapse';
+import { collapsePaths } from '../lambda/invalidation/collapse';
 
 function covers(list: readonly string[], p: string): boolean {
   return list.some((q) => q === p || (q.endsWith('*') && p.startsWith(q.slice(0, -1))));

@@ -1,18 +1,20 @@
 /**
  * Choosing a changedFiles Invalidation's paths: reading the new and the previous manifest from the
- * asset bucket (through `Runtime`), then the pure comparison of src/file-manifest.ts. Whatever
+ * asset bucket (through `Runtime`), then the pure comparison of changed-paths.ts. Whatever
  * cannot be read makes the deploy purge the deployment's whole prefix, never nothing: better too
  * much than stale content.
  *
  * The handler may read only `*.invalidation-manifest` objects, not list the bucket, so S3 answers
  * AccessDenied for a manifest that is gone (removed by `cdk gc`) as for one it may not read.
  */
+import type { ChangedFilesPlan } from './changed-paths';
+import { planChangedFiles } from './changed-paths';
 import { describeError, errorCode, isRetryable } from './errors';
 import type { ChangedFiles, ManifestLocation } from './plan';
 import type { Invocation } from './runtime';
 import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, pause } from './runtime';
-import type { ChangedFilesPlan, FileManifest } from '../../src/shared/file-manifest';
-import { parseManifest, planChangedFiles } from '../../src/shared/file-manifest';
+import type { FileManifest } from '../../src/shared/file-manifest';
+import { parseManifest } from '../../src/shared/file-manifest';
 
 /** How long reading a manifest may take, retries included, before the deploy purges the whole prefix instead. */
 export const MANIFEST_READ_LIMIT_MS = 60_000;

@@ -2,11 +2,12 @@
  * Pure planning: a CloudFormation request in, what to do about it out. No I/O, no clock.
  */
 import { createHash } from 'node:crypto';
+import { planBatches } from './batches';
+import type { ChangedFilesSettings } from './changed-paths';
 import type { CloudFormationRequest } from './protocol';
 import type { ChangedFilesProperties, InvalidationResourceProperties } from '../../src/shared/contract';
 import { MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
-import type { ChangedFilesSettings } from '../../src/shared/file-manifest';
-import { MAX_PATHS_PER_REQUEST, normalizePaths, planBatches } from '../../src/shared/paths';
+import { MAX_PATHS_PER_REQUEST, normalizePaths } from '../../src/shared/paths';
 
 /** Where invalidations go: a distribution, or one tenant of a multi-tenant distribution. */
 export interface Target {

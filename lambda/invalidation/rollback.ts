@@ -18,6 +18,7 @@
  * submitted, or the stack's events could not be read, the invocation fails, so that Lambda runs
  * the event again (twice), then the dead-letter queue keeps it.
  */
+import { planBatches } from './batches';
 import { deniedFor, describeError, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
@@ -27,7 +28,7 @@ import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKO
 import { submitJob } from './submit';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
 import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/shared/contract';
-import { normalizePaths, planBatches } from '../../src/shared/paths';
+import { normalizePaths } from '../../src/shared/paths';
 
 /**
  * How long the purge of one event keeps trying (hand-overs to fresh invocations and Lambda's retries

@@ -4,13 +4,14 @@
  * counts what is in progress and waits for room; TooManyInvalidationsInProgress, throttling and
  * 5xx are retried with backoff until the deadline.
  */
+import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS } from './batches';
 import type { InvalidationState } from './cloudfront';
 import { ACCESS_DENIED_RETRY_MS, describeError, errorCode, isRetryable, serviceError } from './errors';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
 import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, OK, pause } from './runtime';
-import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS, pathKind } from '../../src/shared/paths';
+import { pathKind } from '../../src/shared/paths';
 
 /** Pages of ListInvalidations read when counting what is in progress. */
 export const LIST_PAGES = 3;

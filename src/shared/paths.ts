@@ -1,7 +1,8 @@
 /**
  * CloudFront's rules for invalidation paths, shared by the construct (validation at synth) and the
- * handler (validation of deploy-time values, normalization and batching). Pure functions only: the
- * handler bundles this file, so it must not import aws-cdk-lib or constructs.
+ * handler (validation of deploy-time values, normalization; its batches within CloudFront's
+ * in-progress limits are lambda/invalidation/batches.ts). Pure functions only: the handler bundles
+ * this file, so it must not import aws-cdk-lib or constructs.
  */
 
 /** Longest path CloudFront accepts. */
@@ -10,10 +11,6 @@ export const MAX_PATH_LENGTH = 4000;
 export const MAX_TAG_LENGTH = 256;
 /** Most paths one CreateInvalidation request may carry. */
 export const MAX_PATHS_PER_REQUEST = 3000;
-/** Most individual (non-wildcard) paths in progress at once per distribution. */
-export const MAX_PATHS_IN_PROGRESS = 3000;
-/** Most wildcard paths in progress at once per distribution. */
-export const MAX_WILDCARDS_IN_PROGRESS = 15;
 
 /** What a path-list item is. */
 export type PathKind = 'path' | 'wildcard' | 'tag';
@@ -131,31 +128,4 @@ export function quote(value: string, max = 100): string {
 /** Code-unit order, the same on every machine and locale. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/**
- * Splits a normalized path list into the batches to submit, in order: each within what one request
- * may carry and what may be in progress at once, so that every batch fits an idle distribution.
- * A pure function of the list, so that a retried request plans exactly the same batches.
- */
-export function planBatches(paths: readonly string[]): string[][] {
-  const wildcards = paths.filter((p) => pathKind(p) === 'wildcard');
-  const others = paths.filter((p) => pathKind(p) !== 'wildcard');
-  const perRequest = Math.min(MAX_PATHS_PER_REQUEST, MAX_PATHS_IN_PROGRESS);
-  const batches: string[][] = [];
-  for (let i = 0; i < wildcards.length; i += MAX_WILDCARDS_IN_PROGRESS) {
-    batches.push(wildcards.slice(i, i + MAX_WILDCARDS_IN_PROGRESS));
-  }
-  let b = 0;
-  let next = 0;
-  while (next < others.length) {
-    if (b === batches.length) {
-      batches.push([]);
-    }
-    const room = perRequest - batches[b].length;
-    batches[b].push(...others.slice(next, next + room));
-    next += room;
-    b++;
-  }
-  return batches.map((batch) => batch.sort(compareStrings));
 }

@@ -2,15 +2,15 @@
  * Over-invalidation: the unchanged objects a deploy purges, for three ways of choosing the paths:
  * `/*`, one path per changed file, and `InvalidationPaths.changedFiles` (the changed files,
  * collapsed into directory wildcards under the 3000-path budget). Pure: synthetic manifests
- * compared the way the handler compares them (src/file-manifest.ts); nothing is written to disk.
+ * compared the way the handler compares them (lambda/invalidation/changed-paths.ts); nothing is written to disk.
  *
  * Run alone: `npx ts-node --transpile-only --project test/tsconfig.json test/bench/over-invalidation.ts`.
  * In `npm run bench`, `overInvalidation()` gives the rows (item 5 of RESULTS.md).
  */
 import type { ItemResult, Row } from './stats';
 import { renderText } from './stats';
+import { planChangedFiles } from '../../lambda/invalidation/changed-paths';
 import type { FileManifest } from '../../src/shared/file-manifest';
-import { planChangedFiles } from '../../src/shared/file-manifest';
 import { MAX_PATHS_PER_REQUEST } from '../../src/shared/paths';
 
 const REPRODUCE = 'npx ts-node --transpile-only --project test/tsconfig.json test/bench/over-invalidation.ts';

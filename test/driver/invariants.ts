@@ -4,7 +4,8 @@
  * it found, as sentences.
  */
 import type { ContentChange, EventDelivery, RequestRecord, StepReport } from './driver';
-import { normalizePaths, planBatches } from '../../src/shared/paths';
+import { planBatches } from '../../lambda/invalidation/batches';
+import { normalizePaths } from '../../src/shared/paths';
 import type { CloudFrontEmulator } from '../emulator/cloudfront';
 
 /** The stack statuses after which the stack's rule hands the handler the purge after a failed deploy. */

@@ -1,15 +1,15 @@
 /**
  * Collapsing a list of changed paths under a path budget: when the changed objects need more paths
  * than the budget allows, groups of them are replaced with directory wildcards (`/docs/*`), chosen
- * so that the wildcards purge as few unchanged objects as possible. Pure and deterministic; shared
- * by the construct and the handler, so it must not import aws-cdk-lib or constructs.
+ * so that the wildcards purge as few unchanged objects as possible (for changedFiles: changed-paths.ts).
+ * Pure and deterministic.
  *
  * The wildcards considered are those of the directories holding the objects (`/a/b/*` for an
  * object `/a/b/c.html`), up to the root every object is under. The choice is exact over those:
  * a dynamic program over the directory tree keeps, for each directory and number of wildcards, the
  * trade-offs between changed paths covered and unchanged objects purged that no other choice beats.
  */
-import { compareStrings } from './shared/paths';
+import { compareStrings } from '../../src/shared/paths';
 
 /** What to collapse. Paths are viewer paths as written (not URL-encoded), each under `root`. */
 export interface CollapseInput {
