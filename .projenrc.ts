@@ -105,6 +105,37 @@ project.eslint?.addOverride({
   files: ['lambda/**/*.ts'],
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: false }] },
 });
+// src/shared/ holds exactly what the construct and the handler share (the custom resource's
+// contract, the path rules, the manifest format). The handler bundles it, so it may import neither
+// aws-cdk-lib nor constructs, nor the rest of src/; and the handler imports nothing of src/ but it.
+project.eslint?.addRules({
+  'import/no-restricted-paths': ['error', {
+    zones: [
+      {
+        target: './src/shared',
+        from: './src',
+        except: ['./shared'],
+        message: 'src/shared/ is bundled into the handler: import only from src/shared/ here, not the construct\'s code',
+      },
+      {
+        target: './lambda',
+        from: './src',
+        except: ['./shared'],
+        message: 'the handler may import only src/shared/ of src/: move what the construct and the handler both need there',
+      },
+    ],
+  }],
+});
+const cdkInShared = 'src/shared/ is bundled into the handler: it may not import aws-cdk-lib or constructs';
+project.eslint?.addOverride({
+  files: ['src/shared/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      paths: [{ name: 'aws-cdk-lib', message: cdkInShared }, { name: 'constructs', message: cdkInShared }],
+      patterns: [{ group: ['aws-cdk-lib/*', 'constructs/*'], message: cdkInShared }],
+    }],
+  },
+});
 // Integ snapshots are checked by their templates (assets are not diffed); asset copies stay out of git.
 project.gitignore.exclude('/test/*.snapshot/asset.*');
 
