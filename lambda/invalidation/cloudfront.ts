@@ -13,6 +13,7 @@ import {
   waitUntilInvalidationForDistributionTenantCompleted,
 } from '@aws-sdk/client-cloudfront';
 import type { Invalidation, InvalidationList } from '@aws-sdk/client-cloudfront';
+import { WAIT_MAX_DELAY_SECONDS, WAIT_MIN_DELAY_SECONDS } from './budgets';
 import type { Target } from './plan';
 
 export interface InvalidationState {
@@ -44,10 +45,6 @@ export interface InvalidationApi {
    */
   waitCompleted(target: Target, id: string, maxWaitSeconds: number, signal?: AbortSignal): Promise<boolean>;
 }
-
-/** Seconds between the waiter's polls: CloudFront usually completes in one to five minutes. */
-export const WAIT_MIN_DELAY_SECONDS = 2;
-export const WAIT_MAX_DELAY_SECONDS = 30;
 
 export class CloudFrontInvalidations implements InvalidationApi {
   constructor(private readonly client: CloudFrontClient) {}

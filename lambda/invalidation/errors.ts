@@ -2,6 +2,7 @@
  * What went wrong with an AWS call, and whether trying again may help: shared by every phase and
  * by the clients loaded apart (so it imports no client).
  */
+import { ACCESS_DENIED_RETRY_MS } from './budgets';
 
 /** CloudFront's error code for an SDK error, or the error's name. */
 export function errorCode(e: unknown): string {
@@ -38,14 +39,6 @@ export function isRetryable(e: unknown): boolean {
     || (status !== undefined && (status >= 500 || status === 429))
     || err?.$retryable !== undefined;
 }
-
-/**
- * How long an AccessDenied is retried. IAM is eventually consistent: a policy created or changed in
- * the same deploy can take seconds to apply, and the first calls after it may be denied
- * (docs/cloudformation.md, "Rollback order (IAM policies included)"; aws-cdk#37675). AWS gives no bound; two minutes covers what is
- * reported, and a denial that lasts longer is a missing permission.
- */
-export const ACCESS_DENIED_RETRY_MS = 120_000;
 
 /**
  * Whether a call's error is worth retrying, AccessDenied included for `ACCESS_DENIED_RETRY_MS` from

@@ -7,17 +7,15 @@
  * The handler may read only `*.invalidation-manifest` objects, not list the bucket, so S3 answers
  * AccessDenied for a manifest that is gone (removed by `cdk gc`) as for one it may not read.
  */
+import { FIRST_BACKOFF_MS, MANIFEST_READ_LIMIT_MS, MAX_BACKOFF_MS } from './budgets';
 import type { ChangedFilesPlan } from './changed-paths';
 import { planChangedFiles } from './changed-paths';
 import { describeError, errorCode, isRetryable } from './errors';
 import type { ChangedFiles, ManifestLocation } from './plan';
 import type { Invocation } from './runtime';
-import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, pause } from './runtime';
+import { callSignal, pause } from './runtime';
 import type { FileManifest } from '../../src/shared/file-manifest';
 import { parseManifest } from '../../src/shared/file-manifest';
-
-/** How long reading a manifest may take, retries included, before the deploy purges the whole prefix instead. */
-export const MANIFEST_READ_LIMIT_MS = 60_000;
 
 /**
  * The paths a changedFiles Invalidation purges for this request: the objects that changed between

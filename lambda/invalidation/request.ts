@@ -3,6 +3,7 @@
  * (submit.ts), wait (wait.ts, with `waitForCompletion`), answer; handing the rest to a fresh
  * invocation when this one runs out of time. All I/O goes through `Runtime`.
  */
+import { DELETE_READ_LIMIT_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, RECALL_LIMIT_MS, RESOURCE_STATUS_LIMIT_MS } from './budgets';
 import type { Decision } from './decide';
 import { decide, needsLateCheck, needsStackStatus, refusal } from './decide';
 import { deniedFor, describeError, errorCode, serviceError } from './errors';
@@ -15,7 +16,7 @@ import { logPurge } from './purge-log';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
 import type { Invocation, Progress, ResourceState, Runtime, Step } from './runtime';
-import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
+import { callSignal, copyJobs, freshJob, invocation, pause } from './runtime';
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
@@ -28,13 +29,6 @@ export interface RequestProgress extends Progress {
   /** Whether what to do is decided; false when reading the stack took this invocation's time. */
   readonly decided: boolean;
 }
-
-/** How long telling a late duplicate may take: past that, the request is taken as live. */
-export const RESOURCE_STATUS_LIMIT_MS = 20_000;
-/** How long recalling earlier ids may take: they are a courtesy, the answer is not. */
-export const RECALL_LIMIT_MS = 30_000;
-/** How long a Delete may take to read the stack status before it answers without purging. */
-export const DELETE_READ_LIMIT_MS = 60_000;
 
 /** What a deploy submitted: the paths of the batches CloudFront accepted, and for changedFiles how they were chosen. */
 export interface Submitted {

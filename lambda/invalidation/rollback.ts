@@ -19,27 +19,17 @@
  * the event again (twice), then the dead-letter queue keeps it.
  */
 import { planBatches } from './batches';
+import { CLOCK_SLACK_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, ROLLBACK_PURGE_LIMIT_MS, STACK_EVENTS_LIMIT_MS } from './budgets';
 import { deniedFor, describeError, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
 import { logPurge } from './purge-log';
 import type { Invocation, Progress, Runtime, StackEvent, StackEventsPage, Step } from './runtime';
-import { callSignal, copyJobs, FIRST_BACKOFF_MS, freshJob, invocation, MAX_BACKOFF_MS, pause } from './runtime';
+import { callSignal, copyJobs, freshJob, invocation, pause } from './runtime';
 import { submitJob } from './submit';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
 import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/shared/contract';
 import { normalizePaths } from '../../src/shared/paths';
-
-/**
- * How long the purge of one event keeps trying (hand-overs to fresh invocations and Lambda's retries
- * included) to get every purge accepted, from when CloudFormation emitted the event: EventBridge
- * may deliver it up to 24 hours late (the rule's maximum event age), and the content is still to be
- * purged then, so an hour past that. CloudFront's in-progress limits clear within minutes as a rule.
- */
-export const ROLLBACK_PURGE_LIMIT_MS = 25 * 60 * 60 * 1000;
-
-/** How long reading the stack's events may take, retries included, before the purge goes on without them. */
-export const STACK_EVENTS_LIMIT_MS = 5 * 60 * 1000;
 
 /** Most pages of stack events read back to the stack's last stable status. */
 export const MAX_STACK_EVENT_PAGES = 50;
@@ -49,9 +39,6 @@ const STABLE_STATUSES = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_R
 
 /** The type CloudFormation gives any custom resource, which its events may use instead of the template's. */
 const GENERIC_CUSTOM_RESOURCE_TYPE = 'AWS::CloudFormation::CustomResource';
-
-/** How much later than the EventBridge event's `time` the stack's own event may be stamped. */
-const CLOCK_SLACK_MS = 60_000;
 
 /** What a rollback purge's invocation hands the next one. */
 export interface RollbackProgress extends Progress {

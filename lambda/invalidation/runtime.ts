@@ -118,9 +118,6 @@ export function reserveMs(totalMs: number): number {
   return Math.min(60_000, Math.max(3_000, Math.floor(totalMs * 0.2)));
 }
 
-export const FIRST_BACKOFF_MS = 1000;
-export const MAX_BACKOFF_MS = 30_000;
-
 /** A phase's view of the invocation: its I/O and when it must stop working to hand over. */
 export interface Invocation {
   readonly rt: Runtime;

@@ -5,22 +5,18 @@
  * 5xx are retried with backoff until the deadline.
  */
 import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS } from './batches';
+import { ACCESS_DENIED_RETRY_MS, CLOCK_SKEW_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from './budgets';
 import type { InvalidationState } from './cloudfront';
-import { ACCESS_DENIED_RETRY_MS, describeError, errorCode, isRetryable, serviceError } from './errors';
+import { describeError, errorCode, isRetryable, serviceError } from './errors';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
-import { callSignal, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, OK, pause } from './runtime';
+import { callSignal, OK, pause } from './runtime';
 import { pathKind } from '../../src/shared/paths';
 
 /** Pages of ListInvalidations read when counting what is in progress. */
 export const LIST_PAGES = 3;
 
-/**
- * How far CloudFront's clock may lag the handler's when telling a new invalidation from one its
- * CallerReference already made: both keep to NTP, within milliseconds; a repeat comes seconds later.
- */
-const CLOCK_SKEW_MS = 2000;
 /** In-progress invalidations of others whose paths are looked up; past that, CloudFront decides. */
 export const MAX_LOOKUPS = 25;
 

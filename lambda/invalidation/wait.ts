@@ -3,11 +3,12 @@
  * first (the SDK's waiter takes every error for "not yet"), then the SDK's waiter, within the
  * deadline and this invocation's time.
  */
+import { FIRST_BACKOFF_MS } from './budgets';
 import { deniedFor, errorCode, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
 import type { Invocation, JobProgress, Step } from './runtime';
-import { callSignal, FIRST_BACKOFF_MS, OK, pause } from './runtime';
+import { callSignal, OK, pause } from './runtime';
 
 /** Waits for every accepted batch of the job to complete, recording it in `progress`. */
 export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
