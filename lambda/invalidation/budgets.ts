@@ -36,6 +36,25 @@ export const MAX_BACKOFF_MS = 30_000;
  */
 export const ACCESS_DENIED_RETRY_MS = 120_000;
 
+// Each SDK call (clients/request-handler.ts)
+
+/**
+ * Longest an SDK call may take to open its connection, in milliseconds. A chosen value: room for a
+ * slow network, and a connection that cannot be made is retried rather than waited on.
+ */
+export const CONNECTION_TIMEOUT_MS = 5_000;
+
+/**
+ * Longest a whole SDK request may take, in milliseconds: the SDK only logs it unless told to throw,
+ * which the handler does. A chosen value, long for the small calls the handler makes and short
+ * enough to retry within a deploy's time; every call is also cut off at the time its caller has left
+ * (runtime.ts, `callSignal`).
+ */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+/** Longest an SDK call's socket may stay idle, in milliseconds: as long as the whole request may take. */
+export const SOCKET_TIMEOUT_MS = 30_000;
+
 // Waiting for CloudFront
 
 /**
@@ -47,6 +66,14 @@ export const ACCESS_DENIED_RETRY_MS = 120_000;
 export const WAIT_MIN_DELAY_SECONDS = 2;
 /** See `WAIT_MIN_DELAY_SECONDS`. */
 export const WAIT_MAX_DELAY_SECONDS = 30;
+
+/**
+ * The handler starts the SDK waiter after a read that is not Completed yet only when more than this
+ * many seconds of the invocation's work time (and the request's) are left; with less it reads again
+ * after a pause of `FIRST_BACKOFF_MS`. A chosen
+ * value: a waiter run that short would end before its first wait was over.
+ */
+export const WAITER_MIN_LEFT_SECONDS = 3;
 
 /**
  * How far CloudFront's clock may lag the handler's, in milliseconds, when telling a new invalidation
@@ -111,3 +138,49 @@ export const STACK_EVENTS_LIMIT_MS = 5 * 60 * 1000;
  * differ and less than the time between one failed deploy and the next.
  */
 export const CLOCK_SLACK_MS = 60_000;
+
+// An invocation's time (runtime.ts, index.ts)
+
+/**
+ * The part of an invocation's time kept back for handing over or answering, in milliseconds:
+ * `RESERVE_SHARE` of it, at least `MIN_RESERVE_MS` and at most `MAX_RESERVE_MS` (see `reserveMs`
+ * in runtime.ts). The time guard (index.ts) stops the work when half the reserve is left. Chosen
+ * values: a fifth leaves a short invocation room to answer, three seconds is the least kept for a hand-over
+ * (one asynchronous Invoke) or an answer (one PUT), and a minute is ample for either on a long one.
+ */
+export const RESERVE_SHARE = 0.2;
+/** See `RESERVE_SHARE`. */
+export const MIN_RESERVE_MS = 3_000;
+/** See `RESERVE_SHARE`. */
+export const MAX_RESERVE_MS = 60_000;
+
+/**
+ * Longest the time guard waits, in milliseconds, for the work it stopped to wind down before it
+ * hands over: at most an eighth of the reserve, so that the hand-over keeps the rest.
+ */
+export const STOP_GRACE_MS = 1000;
+
+/**
+ * How long before Lambda stops the invocation the answer's last PUT must end, in milliseconds: an
+ * answer not delivered by then fails the invocation, for Lambda to run it again (docs/eventbridge.md,
+ * "Retries: EventBridge, then Lambda", for Lambda's retries of an asynchronous invocation).
+ */
+export const ANSWER_CUTOFF_MS = 1000;
+
+// Answering CloudFormation (protocol.ts)
+
+/**
+ * Longest one PUT of the answer to the ResponseURL may take, in milliseconds, however slowly the
+ * server answers (docs/cloudformation.md, "ResponseURL": a presigned S3 URL, a body of at most
+ * 4096 bytes). A chosen value: such a PUT that takes longer is stuck, and is better tried again.
+ */
+export const ANSWER_ATTEMPT_MS = 10_000;
+
+/**
+ * First pause between two PUTs of the answer, in milliseconds; each later pause doubles, up to
+ * `ANSWER_MAX_BACKOFF_MS`. Chosen values, shorter than for other calls: the answer is what
+ * CloudFormation waits for, so a PUT that failed is tried again soon.
+ */
+export const ANSWER_FIRST_BACKOFF_MS = 500;
+/** Longest pause between two PUTs of the answer, in milliseconds. See `ANSWER_FIRST_BACKOFF_MS`. */
+export const ANSWER_MAX_BACKOFF_MS = 8000;

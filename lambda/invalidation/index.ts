@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
+import { ANSWER_CUTOFF_MS, STOP_GRACE_MS } from './budgets';
 import type * as CloudFormationCalls from './clients/cloudformation';
 import type * as LambdaCalls from './clients/lambda';
 import { requestHandler } from './clients/request-handler';
@@ -103,7 +104,7 @@ async function guarded(run: Run, context: LambdaContext, stop: AbortController):
     if ((await Promise.race([work, guard])) === 'guard') {
       log(context, 'time is nearly up: stopping and handing over');
       stop.abort();
-      await Promise.race([work, delay(Math.min(1000, reserveMs(total) / 8))]);
+      await Promise.race([work, delay(Math.min(STOP_GRACE_MS, reserveMs(total) / 8))]);
       // An answer on its way cannot be stopped: let it land before the request is handed on. One
       // that cannot be delivered fails the invocation, for Lambda to run it again.
       await run.answerSent();
@@ -136,7 +137,7 @@ function runtime(context: LambdaContext, signal: AbortSignal, fields: Record<str
     readObject: (bucket, key, callSignal) => load<typeof S3Calls>('s3').getObjectText(bucket, key, callSignal),
     // Until just before Lambda stops the invocation: an answer not delivered by then fails it, for Lambda to run it again.
     answer: (event, answer, until) => {
-      const deadline = Math.min(until, Date.now() + context.getRemainingTimeInMillis() - 1000);
+      const deadline = Math.min(until, Date.now() + context.getRemainingTimeInMillis() - ANSWER_CUTOFF_MS);
       return sendAnswer(event, answer, { deadline });
     },
     async continueLater(payload, progress) {

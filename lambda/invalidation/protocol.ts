@@ -3,6 +3,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { ANSWER_ATTEMPT_MS, ANSWER_FIRST_BACKOFF_MS, ANSWER_MAX_BACKOFF_MS } from './budgets';
 
 export interface CloudFormationRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
@@ -109,7 +110,7 @@ export interface SendOptions {
  */
 export async function sendAnswer(event: CloudFormationRequest, answer: Answer, options: SendOptions): Promise<void> {
   const body = responseBody(event, answer);
-  let delay = options.firstDelayMs ?? 500;
+  let delay = options.firstDelayMs ?? ANSWER_FIRST_BACKOFF_MS;
   let lastError: unknown;
   let attempts = 0;
   for (;;) {
@@ -119,7 +120,7 @@ export async function sendAnswer(event: CloudFormationRequest, answer: Answer, o
     }
     attempts++;
     try {
-      const status = await put(event.ResponseURL, body, Math.min(options.attemptMs ?? 10_000, left));
+      const status = await put(event.ResponseURL, body, Math.min(options.attemptMs ?? ANSWER_ATTEMPT_MS, left));
       if (status >= 200 && status < 300) {
         return;
       }
@@ -135,7 +136,7 @@ export async function sendAnswer(event: CloudFormationRequest, answer: Answer, o
       break;
     }
     await new Promise((resolve) => setTimeout(resolve, pause));
-    delay = Math.min(delay * 2, 8000);
+    delay = Math.min(delay * 2, ANSWER_MAX_BACKOFF_MS);
   }
   throw new Error(`could not deliver the ${answer.Status} answer to CloudFormation in ${attempts} attempts: ${(lastError as Error)?.message ?? lastError ?? 'no time left'}`);
 }

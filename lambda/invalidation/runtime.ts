@@ -2,6 +2,7 @@
  * What every phase of the handler shares: the I/O it may do (`Runtime`), the outcome of a phase
  * (`Step`), and pausing within the time this invocation and the request have left.
  */
+import { MAX_RESERVE_MS, MIN_RESERVE_MS, RESERVE_SHARE } from './budgets';
 import type { InvalidationApi } from './cloudfront';
 import type { Answer, CloudFormationRequest } from './protocol';
 
@@ -113,9 +114,9 @@ export type Step =
 
 export const OK: Step = { kind: 'ok' };
 
-/** The part of an invocation's time kept back for handing over or answering. */
+/** The part of an invocation's time kept back for handing over or answering (budgets.ts, `RESERVE_SHARE`). */
 export function reserveMs(totalMs: number): number {
-  return Math.min(60_000, Math.max(3_000, Math.floor(totalMs * 0.2)));
+  return Math.min(MAX_RESERVE_MS, Math.max(MIN_RESERVE_MS, Math.floor(totalMs * RESERVE_SHARE)));
 }
 
 /** A phase's view of the invocation: its I/O and when it must stop working to hand over. */

@@ -3,7 +3,7 @@
  * first (the SDK's waiter takes every error for "not yet"), then the SDK's waiter, within the
  * deadline and this invocation's time.
  */
-import { FIRST_BACKOFF_MS } from './budgets';
+import { FIRST_BACKOFF_MS, WAITER_MIN_LEFT_SECONDS } from './budgets';
 import { deniedFor, errorCode, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
@@ -33,7 +33,7 @@ async function awaitBatch(inv: Invocation, job: Job, number: number, progress: J
     const seconds = Math.floor((Math.min(deadline, inv.workUntil) - rt.now()) / 1000);
     try {
       const state = await rt.api.get(job.target, id, callSignal(inv, deadline));
-      if (state.status === 'Completed' || (seconds > 3 && await rt.api.waitCompleted(job.target, id, seconds, callSignal(inv, deadline)))) {
+      if (state.status === 'Completed' || (seconds > WAITER_MIN_LEFT_SECONDS && await rt.api.waitCompleted(job.target, id, seconds, callSignal(inv, deadline)))) {
         progress.completed[number - 1] = true;
         rt.log('completed', { batch: number, id });
         return OK;

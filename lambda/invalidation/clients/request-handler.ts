@@ -4,4 +4,11 @@
  * the socket, the whole request (which only logs unless told to throw), and an abort at the time
  * its caller has left (see runtime.ts, callSignal).
  */
-export const requestHandler = { connectionTimeout: 5_000, requestTimeout: 30_000, throwOnRequestTimeout: true, socketTimeout: 30_000 };
+import { CONNECTION_TIMEOUT_MS, REQUEST_TIMEOUT_MS, SOCKET_TIMEOUT_MS } from '../budgets';
+
+export const requestHandler = {
+  connectionTimeout: CONNECTION_TIMEOUT_MS,
+  requestTimeout: REQUEST_TIMEOUT_MS,
+  throwOnRequestTimeout: true,
+  socketTimeout: SOCKET_TIMEOUT_MS,
+};
