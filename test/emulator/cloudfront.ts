@@ -20,7 +20,11 @@ export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'ListInvalida
 /** What CloudFront refuses raw in a path: it wants them percent-encoded. */
 const UNSAFE_RAW = /[\u0000-\u0020"<>#{}|\\^~[\]`\u007f-\uffff]|%(?![0-9A-Fa-f]{2})/;
 
-export type FaultKind = 'Throttling' | 'ServiceUnavailable' | 'TooManyInvalidationsInProgress' | 'Slow' | 'LostResponse' | 'Malformed';
+/** Every fault the emulator can inject: the list that defines `FaultKind`. */
+export const FAULT_KINDS = ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse', 'Malformed'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+/** The faults picked from when `FaultOptions.kinds` is not given: all but Malformed. */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'Malformed');
 
 export interface FaultOptions {
   /** Share of requests that get a fault, 0 to 1. */
@@ -311,7 +315,7 @@ export class CloudFrontEmulator {
     if (this.faultPrng.next() >= f.rate) {
       return undefined;
     }
-    const kinds = (f.kinds ?? ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse'])
+    const kinds = (f.kinds ?? DEFAULT_FAULT_KINDS)
       .filter((k) => operation === 'CreateInvalidation' || (k !== 'TooManyInvalidationsInProgress' && k !== 'LostResponse'));
     return kinds.length === 0 ? undefined : kinds[Math.floor(this.faultPrng.next() * kinds.length)];
   }
