@@ -91,6 +91,12 @@ export const CLOUDFRONT_ERRORS = {
     messages: { mismatch: 'The value of Quantity and the size of Items don\'t match.' },
     source: OTHER_ERRORS,
   },
+  MissingBody: {
+    status: 400,
+    type: 'Sender',
+    messages: { emptyBody: 'This operation requires a body. Ensure that the body is present and the Content-Type header is set.' },
+    source: OTHER_ERRORS,
+  },
   MalformedXML: {
     status: 400,
     type: 'Sender',

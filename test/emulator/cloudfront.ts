@@ -411,7 +411,7 @@ export class CloudFrontEmulator {
 
   private parseBatch(body: string): { callerReference: string; paths: string[] } {
     if (body.trim() === '') {
-      throw cloudFrontError('MalformedXML', 'notWellFormed');
+      throw cloudFrontError('MissingBody', 'emptyBody');
     }
     let doc: { InvalidationBatch?: { CallerReference?: string; Paths?: { Quantity?: string; Items?: { Path?: string[] } | string } } };
     try {
