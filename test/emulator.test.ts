@@ -132,6 +132,18 @@ test('enforces 3000 individual paths in progress, counted apart from wildcards',
   await expect(client.send(new CreateInvalidationCommand({ DistributionId: distributionId, InvalidationBatch: batch('r4', paths(1000, 'b')) }))).resolves.toBeDefined();
 });
 
+test('rejects a CreateInvalidation without a body as MissingBody (400)', async () => {
+  client.middlewareStack.add((next) => async (args) => {
+    const request = args.request as { body?: unknown; headers: Record<string, string> };
+    request.body = '';
+    request.headers['content-length'] = '0';
+    return next(args);
+  }, { step: 'build', name: 'dropBody' });
+  const err = await errorOf(client.send(new CreateInvalidationCommand({ DistributionId: distributionId, InvalidationBatch: batch('r', ['/a']) })));
+  expect(err).toMatchObject({ name: 'MissingBody', status: 400 });
+  expect(emulator.invalidations(distributionId)).toHaveLength(0);
+});
+
 test('rejects one request over 3000 paths as BatchTooLarge (413)', async () => {
   const paths = Array.from({ length: 3001 }, (_, i) => `/p${i}`);
   expect(await errorOf(client.send(new CreateInvalidationCommand({ DistributionId: distributionId, InvalidationBatch: batch('r', paths) }))))

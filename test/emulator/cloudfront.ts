@@ -8,6 +8,7 @@ import { randomUUID } from 'crypto';
 import * as http from 'http';
 import type { AddressInfo } from 'net';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import { CloudFrontApiError, cloudFrontError } from './cloudfront-errors';
 import { Prng } from './prng';
 
 const NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
@@ -19,7 +20,11 @@ export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'ListInvalida
 /** What CloudFront refuses raw in a path: it wants them percent-encoded. */
 const UNSAFE_RAW = /[\u0000-\u0020"<>#{}|\\^~[\]`\u007f-\uffff]|%(?![0-9A-Fa-f]{2})/;
 
-export type FaultKind = 'Throttling' | 'ServiceUnavailable' | 'TooManyInvalidationsInProgress' | 'Slow' | 'LostResponse' | 'Malformed';
+/** Every fault the emulator can inject: the list that defines `FaultKind`. */
+export const FAULT_KINDS = ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse', 'Malformed'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+/** The faults picked from when `FaultOptions.kinds` is not given: all but Malformed. */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'Malformed');
 
 export interface FaultOptions {
   /** Share of requests that get a fault, 0 to 1. */
@@ -97,12 +102,6 @@ interface Route {
   readonly distributionId?: string;
   readonly tenantId?: string;
   readonly invalidationId?: string;
-}
-
-class ApiError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly type: 'Sender' | 'Receiver' = 'Sender') {
-    super(message);
-  }
 }
 
 export class CloudFrontEmulator {
@@ -237,12 +236,12 @@ export class CloudFrontEmulator {
     const headers: Record<string, string> = { 'x-amzn-RequestId': requestId, 'content-type': 'text/xml' };
     try {
       if (!route) {
-        throw new ApiError(404, 'NotFound', `No route for ${req.method} ${url.pathname}`);
+        throw cloudFrontError('NotFound', 'noRoute', { method: String(req.method), path: url.pathname });
       }
       record.distributionId = route.distributionId;
       record.tenantId = route.tenantId;
       if (!String(req.headers.authorization ?? '').includes('/cloudfront/aws4_request')) {
-        throw new ApiError(403, 'MissingAuthenticationToken', 'Request is missing a SigV4 signature for service cloudfront');
+        throw cloudFrontError('MissingAuthenticationToken', 'unsigned');
       }
       const fault = this.pickFault(route.operation);
       record.fault = fault;
@@ -253,11 +252,11 @@ export class CloudFrontEmulator {
           res.once('close', () => clearTimeout(timer));
         });
       } else if (fault === 'Throttling') {
-        throw new ApiError(400, 'Throttling', 'Rate exceeded');
+        throw cloudFrontError('Throttling', 'rateExceeded');
       } else if (fault === 'ServiceUnavailable') {
-        throw new ApiError(503, 'ServiceUnavailable', 'CloudFront encountered an internal error. Please try again.', 'Receiver');
+        throw cloudFrontError('ServiceUnavailable', 'internal');
       } else if (fault === 'TooManyInvalidationsInProgress') {
-        throw new ApiError(400, 'TooManyInvalidationsInProgress', 'Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.');
+        throw cloudFrontError('TooManyInvalidationsInProgress', 'wildcards');
       }
       this.authorize(route);
       const result = this.perform(route, url, body, record);
@@ -267,14 +266,14 @@ export class CloudFrontEmulator {
         headers.Location = `${this.endpoint}${url.pathname}/${result.location}`;
       }
       if (fault === 'LostResponse') {
-        throw new ApiError(503, 'ServiceUnavailable', 'CloudFront encountered an internal error. Please try again.', 'Receiver');
+        throw cloudFrontError('ServiceUnavailable', 'internal');
       }
       if (fault === 'Malformed') {
         status = 200;
         payload = '<html><body>upstream proxy error</body>';
       }
     } catch (e) {
-      const err = e instanceof ApiError ? e : new ApiError(500, 'InternalError', String(e), 'Receiver');
+      const err = e instanceof CloudFrontApiError ? e : cloudFrontError('InternalError', 'emulatorBug', { error: String(e) });
       status = err.status;
       record.errorCode = err.code;
       payload = this.xml({ ErrorResponse: { '@_xmlns': NAMESPACE, 'Error': { Type: err.type, Code: err.code, Message: err.message }, 'RequestId': requestId } });
@@ -316,7 +315,7 @@ export class CloudFrontEmulator {
     if (this.faultPrng.next() >= f.rate) {
       return undefined;
     }
-    const kinds = (f.kinds ?? ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse'])
+    const kinds = (f.kinds ?? DEFAULT_FAULT_KINDS)
       .filter((k) => operation === 'CreateInvalidation' || (k !== 'TooManyInvalidationsInProgress' && k !== 'LostResponse'));
     return kinds.length === 0 ? undefined : kinds[Math.floor(this.faultPrng.next() * kinds.length)];
   }
@@ -330,7 +329,7 @@ export class CloudFrontEmulator {
       ? `arn:aws:cloudfront::${this.accountId}:distribution-tenant/${route.tenantId}`
       : `arn:aws:cloudfront::${this.accountId}:distribution/${route.distributionId}`;
     if (!this.options.authorize(action, arn)) {
-      throw new ApiError(403, 'AccessDenied', `User: arn:aws:sts::${this.accountId}:assumed-role/handler-role/handler is not authorized to perform: ${action} on resource: ${arn}`);
+      throw cloudFrontError('AccessDenied', 'notAuthorized', { account: this.accountId, action, resource: arn });
     }
   }
 
@@ -351,7 +350,7 @@ export class CloudFrontEmulator {
         const existing = (this.invalidationsByTarget.get(key) ?? []).find((i) => i.callerReference === batch.callerReference);
         if (existing) {
           if (!sameItems(existing.paths, batch.paths)) {
-            throw new ApiError(400, 'InvalidArgument', 'Your request contains a caller reference that was used for a previous invalidation batch for the same distribution.');
+            throw cloudFrontError('InvalidArgument', 'callerReferenceReused');
           }
           record.invalidationId = existing.id;
           return { status: 201, xml: this.invalidationXml(existing), location: existing.id };
@@ -366,7 +365,7 @@ export class CloudFrontEmulator {
       case 'GetInvalidation': {
         const inv = this.invalidationsById.get(route.invalidationId!);
         if (!inv || targetKey(inv.distributionId, inv.tenantId) !== key) {
-          throw new ApiError(404, 'NoSuchInvalidation', 'The specified invalidation does not exist.');
+          throw cloudFrontError('NoSuchInvalidation', 'unknown');
         }
         record.invalidationId = inv.id;
         return { status: 200, xml: this.invalidationXml(inv) };
@@ -399,40 +398,40 @@ export class CloudFrontEmulator {
     if (route.tenantId) {
       const distributionId = this.tenants.get(route.tenantId);
       if (!distributionId || this.distributions.get(distributionId)?.deleted) {
-        throw new ApiError(404, 'EntityNotFound', `The distribution tenant ${route.tenantId} does not exist.`);
+        throw cloudFrontError('EntityNotFound', 'unknownTenant', { tenant: route.tenantId });
       }
       return distributionId;
     }
     const d = this.distributions.get(route.distributionId!);
     if (!d || d.deleted) {
-      throw new ApiError(404, 'NoSuchDistribution', 'The specified distribution does not exist.');
+      throw cloudFrontError('NoSuchDistribution', 'unknown');
     }
     return d.id;
   }
 
   private parseBatch(body: string): { callerReference: string; paths: string[] } {
     if (body.trim() === '') {
-      throw new ApiError(400, 'MalformedXML', 'The XML document you provided was not well-formed or did not validate against our published schema.');
+      throw cloudFrontError('MissingBody', 'emptyBody');
     }
     let doc: { InvalidationBatch?: { CallerReference?: string; Paths?: { Quantity?: string; Items?: { Path?: string[] } | string } } };
     try {
       doc = this.parser.parse(body, true);
     } catch {
-      throw new ApiError(400, 'MalformedXML', 'The XML document you provided was not well-formed or did not validate against our published schema.');
+      throw cloudFrontError('MalformedXML', 'notWellFormed');
     }
     const batch = doc.InvalidationBatch;
     const callerReference = batch?.CallerReference;
     const quantity = Number(batch?.Paths?.Quantity);
     if (!batch || typeof callerReference !== 'string' || callerReference === '' || !Number.isInteger(quantity)) {
-      throw new ApiError(400, 'MalformedXML', 'The XML document you provided was not well-formed or did not validate against our published schema.');
+      throw cloudFrontError('MalformedXML', 'notWellFormed');
     }
     const items = batch.Paths?.Items;
     const paths = typeof items === 'object' && items ? (items.Path ?? []).map(String) : [];
     if (paths.length !== quantity) {
-      throw new ApiError(400, 'InconsistentQuantities', 'The value of Quantity and the size of Items don\'t match.');
+      throw cloudFrontError('InconsistentQuantities', 'mismatch');
     }
     if (quantity === 0) {
-      throw new ApiError(400, 'InvalidArgument', 'Your request contains one or more invalid invalidation paths.');
+      throw cloudFrontError('InvalidArgument', 'invalidPaths');
     }
     return { callerReference, paths };
   }
@@ -448,11 +447,11 @@ export class CloudFrontEmulator {
       return p.startsWith('/') && p.length <= 4000 && !p.slice(0, -1).includes('*') && !UNSAFE_RAW.test(p);
     };
     if (!paths.every(valid)) {
-      throw new ApiError(400, 'InvalidArgument', 'Your request contains one or more invalid invalidation paths.');
+      throw cloudFrontError('InvalidArgument', 'invalidPaths');
     }
     const wildcards = paths.filter((p) => p.endsWith('*')).length;
     if (paths.length > MAX_PATHS_PER_REQUEST || wildcards > MAX_WILDCARDS_IN_PROGRESS || paths.length - wildcards > MAX_PATHS_IN_PROGRESS) {
-      throw new ApiError(413, 'BatchTooLarge', 'Invalidation batch specified is too large.');
+      throw cloudFrontError('BatchTooLarge', 'tooLarge');
     }
   }
 
@@ -473,10 +472,10 @@ export class CloudFrontEmulator {
     const newWildcards = paths.filter((p) => p.endsWith('*')).length;
     const newOthers = paths.length - newWildcards;
     if (wildcards + newWildcards > MAX_WILDCARDS_IN_PROGRESS) {
-      throw new ApiError(400, 'TooManyInvalidationsInProgress', 'Processing your request will cause you to exceed the maximum number of in-progress wildcard invalidations.');
+      throw cloudFrontError('TooManyInvalidationsInProgress', 'wildcards');
     }
     if (others + newOthers > MAX_PATHS_IN_PROGRESS) {
-      throw new ApiError(400, 'TooManyInvalidationsInProgress', 'Processing your request will cause you to exceed the maximum number of in-progress invalidations.');
+      throw cloudFrontError('TooManyInvalidationsInProgress', 'paths');
     }
     const peak = this.peaks.get(distributionId) ?? { wildcards: 0, paths: 0 };
     this.peaks.set(distributionId, {

@@ -19,7 +19,7 @@ import type { SynthesizedStack } from '../driver/assembly';
 import type { RollbackOrder, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { InvariantChecker } from '../driver/invariants';
-import type { FaultKind } from '../emulator/cloudfront';
+import { DEFAULT_FAULT_KINDS } from '../emulator/cloudfront';
 import type { StackIdForm } from '../emulator/eventbridge';
 import { Prng } from '../emulator/prng';
 
@@ -216,8 +216,6 @@ export function emptyFigures(): Figures {
   return Object.fromEntries(names.map((n) => [n, 0])) as unknown as Figures;
 }
 
-const FAULTS: FaultKind[] = ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse'];
-
 /**
  * Faults of the platform around CloudFront, each at a share of the fault rate, drawn from their own
  * seeded generator: CloudFormation's API throttled or hanging past an invocation's working time,
@@ -341,7 +339,7 @@ export async function playSequence(steps: readonly Step[], settings: RunSettings
       ruleChangeDelayMs: settings.ruleChangeDelayMs,
       cloudfront: {
         completionDelayMs: settings.completionDelayMs,
-        faults: { rate: faultRate, seed: settings.faultSeed, kinds: FAULTS, slowMs: 300 },
+        faults: { rate: faultRate, seed: settings.faultSeed, kinds: DEFAULT_FAULT_KINDS, slowMs: 300 },
       },
     },
   });
