@@ -44,10 +44,7 @@ export const HANDLER_ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 
 
 const PROVIDER_ID = 'CloudFrontInvalidationProvider';
 
-/** Settings given for a stack before its first Invalidation. */
-const pendingSettings = new WeakMap<Stack, InvalidationHandlerSettings>();
-
-/** Every setting given for a stack, merged. */
+/** Every setting given for a stack, merged: the provider applies them when it is created after them. */
 const givenSettings = new WeakMap<Stack, InvalidationHandlerSettings>();
 
 /** Settings that add resources or permissions: each may be given once per stack (again only with the same value). */
@@ -67,8 +64,7 @@ const SET_ONCE = ['logEncryptionKey', 'tracing', 'vpc', 'vpcSubnets', 'securityG
 export class InvalidationProvider extends Construct {
   /** The stack's provider, created with the first Invalidation. */
   public static of(scope: IConstruct): InvalidationProvider {
-    const stack = Stack.of(scope);
-    return (stack.node.tryFindChild(PROVIDER_ID) as InvalidationProvider | undefined) ?? new InvalidationProvider(stack, PROVIDER_ID);
+    return InvalidationProvider.find(scope) ?? new InvalidationProvider(Stack.of(scope), PROVIDER_ID);
   }
 
   /** The stack's provider, if it has an Invalidation. */
@@ -80,32 +76,29 @@ export class InvalidationProvider extends Construct {
   public static configure(scope: IConstruct, settings: InvalidationHandlerSettings): void {
     checkSettings(scope, settings);
     const stack = Stack.of(scope);
-    const given = givenSettings.get(stack) ?? {};
+    const given = givenSettings.get(stack);
     for (const name of SET_ONCE) {
-      if (given[name] !== undefined && settings[name] !== undefined && given[name] !== settings[name]) {
+      if (given?.[name] !== undefined && settings[name] !== undefined && given[name] !== settings[name]) {
         throw new Error(`${scope.node.path}: ${name} is already set for the handler of stack ${stack.node.path}; `
           + `give ${SET_ONCE.join(', ')} once per stack`);
       }
     }
     givenSettings.set(stack, { ...given, ...settings });
-    const provider = stack.node.tryFindChild(PROVIDER_ID) as InvalidationProvider | undefined;
+    const provider = InvalidationProvider.find(stack);
     if (provider) {
       provider.applySettings(settings);
-    } else {
-      if (!pendingSettings.has(stack)) {
-        // Settings for a stack that never gets an Invalidation do nothing: say so.
-        stack.node.addValidation({
-          validate: () => {
-            if (!stack.node.tryFindChild(PROVIDER_ID)) {
-              addWarning(stack, 'cdk-cloudfront-invalidation:unusedHandlerSettings', 'Invalidation.configureHandler was called '
-                + `for stack ${stack.node.path}, which has no Invalidation: its settings apply to nothing. A nested stack has a handler of its `
-                + 'own: configure it from a construct of the nested stack.');
-            }
-            return [];
-          },
-        });
-      }
-      pendingSettings.set(stack, { ...pendingSettings.get(stack), ...settings });
+    } else if (!given) {
+      // Settings for a stack that never gets an Invalidation do nothing: say so.
+      stack.node.addValidation({
+        validate: () => {
+          if (!InvalidationProvider.find(stack)) {
+            addWarning(stack, 'cdk-cloudfront-invalidation:unusedHandlerSettings', 'Invalidation.configureHandler was called '
+              + `for stack ${stack.node.path}, which has no Invalidation: its settings apply to nothing. A nested stack has a handler of its `
+              + 'own: configure it from a construct of the nested stack.');
+          }
+          return [];
+        },
+      });
     }
   }
 
@@ -250,8 +243,7 @@ export class InvalidationProvider extends Construct {
       + 'Invalidation\'s distribution unnamed: content changed there may stay stale at the edges until the next deploy. '
       + 'Deploy again, or purge by hand (README, "Limitations"). `cdk deploy --hotswap` and `cdk watch` purge nothing.');
 
-    this.applySettings(pendingSettings.get(stack) ?? {});
-    pendingSettings.delete(stack);
+    this.applySettings(givenSettings.get(stack) ?? {});
   }
 
   /**
@@ -343,16 +335,24 @@ export class InvalidationProvider extends Construct {
   private trace(tracing: lambda.Tracing): void {
     const fn = this.function.node.defaultChild as lambda.CfnFunction;
     fn.tracingConfig = tracing === lambda.Tracing.DISABLED ? undefined : { mode: tracing };
-    if (tracing !== lambda.Tracing.DISABLED && !this.statements.has('xray')) {
-      const statement = new iam.PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] });
-      this.statements.set('xray', statement);
-      this.executionPolicy.addStatements(statement);
-      acknowledge(this.executionPolicy.node.defaultChild as CfnResource, {
-        id: 'AwsSolutions-IAM5',
-        reason: 'X-Ray\'s PutTraceSegments and PutTelemetryRecords take no resource but *; they only record traces.',
-        findings: ['Resource::*'],
-      });
+    if (tracing !== lambda.Tracing.DISABLED) {
+      this.grantOnAnyResource('xray', ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        'X-Ray\'s PutTraceSegments and PutTelemetryRecords take no resource but *; they only record traces.');
     }
+  }
+
+  /**
+   * Lets the function do actions that take no resource but `*` (once per `key`), in the policy it
+   * waits for, and acknowledges cdk-nag's AwsSolutions-IAM5 finding on `*` with the reason.
+   */
+  private grantOnAnyResource(key: string, actions: string[], reason: string): void {
+    if (this.statements.has(key)) {
+      return;
+    }
+    const statement = new iam.PolicyStatement({ actions, resources: ['*'] });
+    this.statements.set(key, statement);
+    this.executionPolicy.addStatements(statement);
+    acknowledge(this.executionPolicy.node.defaultChild as CfnResource, { id: 'AwsSolutions-IAM5', reason, findings: ['Resource::*'] });
   }
 
   private placeInVpc(settings: InvalidationHandlerSettings): void {
@@ -369,21 +369,10 @@ export class InvalidationProvider extends Construct {
     };
     // Lambda creates the function's network interfaces with its role, and checks that it may when it creates the function.
     this.function.node.addDependency(subnets.internetConnectivityEstablished);
-    if (!this.statements.has('vpc')) {
-      const statement = new iam.PolicyStatement({
-        actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets', 'ec2:DeleteNetworkInterface',
-          'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
-        resources: ['*'],
-      });
-      this.statements.set('vpc', statement);
-      this.executionPolicy.addStatements(statement);
-      acknowledge(this.executionPolicy.node.defaultChild as CfnResource, {
-        id: 'AwsSolutions-IAM5',
-        reason: 'Lambda manages the network interfaces of a function in a VPC with the function\'s role; these EC2 actions are those of '
-          + 'AWS\'s AWSLambdaVPCAccessExecutionRole, which grants them on *.',
-        findings: ['Resource::*'],
-      });
-    }
+    this.grantOnAnyResource('vpc', ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+    'Lambda manages the network interfaces of a function in a VPC with the function\'s role; these EC2 actions are those of '
+      + 'AWS\'s AWSLambdaVPCAccessExecutionRole, which grants them on *.');
   }
 
   /** The subnets the handler runs in: never public ones, where a function has no route out (docs/aws-services.md, "Lambda"). */
