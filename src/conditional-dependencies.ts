@@ -6,6 +6,7 @@
  * (docs/cloudformation.md, "Conditions and dependencies").
  */
 import { CfnResource, Stack } from 'aws-cdk-lib';
+import { compareStrings } from './shared/paths';
 import { renderedList, renderedValue } from './stack-content';
 
 /** The Metadata key under which a resource refers to the conditional resources it waits for. */
@@ -26,7 +27,7 @@ export function conditionalReferences(targets: readonly ConditionalTarget[]): Re
   if (targets.length === 0) {
     return undefined;
   }
-  const sorted = [...targets].sort((a, b) => (a.logicalId < b.logicalId ? -1 : a.logicalId > b.logicalId ? 1 : 0));
+  const sorted = [...targets].sort((a, b) => compareStrings(a.logicalId, b.logicalId));
   return Object.fromEntries(sorted.map(({ logicalId, condition }) => [logicalId, { 'Fn::If': [condition, { Ref: logicalId }, { Ref: 'AWS::NoValue' }] }]));
 }
 
