@@ -81,14 +81,14 @@ export function createExecutionPolicy(scope: Construct, role: iam.Role, logGroup
  * distributions and tenants of the stack's account, reading its stack and its events, and starting
  * a fresh invocation of the function.
  */
-export function createPermissionsPolicy(scope: Construct, role: iam.Role, handler: lambda.IFunction): iam.ManagedPolicy {
+export function createPermissionsPolicy(scope: Construct, role: iam.Role, handlerFunction: lambda.IFunction): iam.ManagedPolicy {
   const stack = Stack.of(scope);
   const cloudFrontResources = ['distribution', 'distribution-tenant'].map((resource) => stack.formatArn({ service: 'cloudfront', region: '', resource, resourceName: '*' }));
   const policy = new iam.ManagedPolicy(scope, 'Permissions', {
     description: 'Lets the CloudFront invalidation handler invalidate, read its stack, and hand work to itself',
     roles: [role],
     statements: [
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [handler.functionArn] }),
+      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [handlerFunction.functionArn] }),
       // To tell a rollback from an update and a late request from a live one, and to find what a failed deploy purged.
       new iam.PolicyStatement({
         actions: ['cloudformation:DescribeStacks', 'cloudformation:DescribeStackResource', 'cloudformation:DescribeStackEvents'],

@@ -10,10 +10,10 @@ import type { InvalidationHandlerSettings } from './handler-settings';
 import { addWarning } from './notes';
 
 /**
- * Runs `handler` in the VPC of `settings`, with its security groups or one of the library's (a
+ * Runs `handlerFunction` in the VPC of `settings`, with its security groups or one of the library's (a
  * child `SecurityGroup` of `scope`, made once), and grants the EC2 actions Lambda needs there.
  */
-export function placeInVpc(scope: Construct, handler: lambda.Function, grants: HandlerGrants, settings: InvalidationHandlerSettings): void {
+export function placeInVpc(scope: Construct, handlerFunction: lambda.Function, grants: HandlerGrants, settings: InvalidationHandlerSettings): void {
   const vpc = settings.vpc!;
   const groups = settings.securityGroups ?? [scope.node.tryFindChild('SecurityGroup') as ec2.SecurityGroup | undefined
     ?? new ec2.SecurityGroup(scope, 'SecurityGroup', {
@@ -22,12 +22,12 @@ export function placeInVpc(scope: Construct, handler: lambda.Function, grants: H
       allowAllOutbound: true,
     })];
   const subnets = subnetsFor(scope, vpc, settings.vpcSubnets);
-  (handler.node.defaultChild as lambda.CfnFunction).vpcConfig = {
+  (handlerFunction.node.defaultChild as lambda.CfnFunction).vpcConfig = {
     subnetIds: subnets.subnetIds,
     securityGroupIds: groups.map((g) => g.securityGroupId),
   };
   // Lambda creates the function's network interfaces with its role, and checks that it may when it creates the function.
-  handler.node.addDependency(subnets.internetConnectivityEstablished);
+  handlerFunction.node.addDependency(subnets.internetConnectivityEstablished);
   grants.grantOnAnyResource('vpc', ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSubnets',
     'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
   'Lambda manages the network interfaces of a function in a VPC with the function\'s role; these EC2 actions are those of '

@@ -13,11 +13,11 @@ import type { RollbackPurgeTarget } from './shared/contract';
 import { PURGE_STATUSES } from './shared/contract';
 
 /**
- * Adds the rule `RollbackPurge` to `scope`: on the stack's own status events, it invokes `handler`
+ * Adds the rule `RollbackPurge` to `scope`: on the stack's own status events, it invokes `handlerFunction`
  * with the purge of `rollbackTargets` (read when the template is rendered), and sends what it
  * cannot deliver to `deadLetterQueue`.
  */
-export function addRollbackPurgeRule(scope: Construct, handler: lambda.IFunction, deadLetterQueue: sqs.IQueue,
+export function addRollbackPurgeRule(scope: Construct, handlerFunction: lambda.IFunction, deadLetterQueue: sqs.IQueue,
   rollbackTargets: readonly RollbackPurgeTarget[]): events.Rule {
   const stack = Stack.of(scope);
   const stackArnPrefix = `arn:${stack.partition}:cloudformation:${stack.region}:${stack.account}:stack/${stack.stackName}`;
@@ -33,7 +33,7 @@ export function addRollbackPurgeRule(scope: Construct, handler: lambda.IFunction
         'status-details': { status: PURGE_STATUSES },
       },
     },
-    targets: [new targets.LambdaFunction(handler, {
+    targets: [new targets.LambdaFunction(handlerFunction, {
       event: new RollbackPurgeInput(() => rollbackPurgeTemplate(fitRollbackTargets(stack, rollbackTargets)).text),
       // EventBridge's most: CloudFormation's events are delivered durably, and a purge must not be lost.
       retryAttempts: 185,
