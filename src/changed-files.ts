@@ -121,10 +121,10 @@ export function deploymentManifest(deployment: s3deploy.BucketDeployment): { man
     const sourceMarkers = Array.isArray(markers) ? markers[i] : undefined;
     const deployTime = !!sourceMarkers && typeof sourceMarkers === 'object' && Object.keys(sourceMarkers).length > 0;
     const staging = asset.node.tryFindChild('Stage') as AssetStaging | undefined;
-    const where = staging?.absoluteStagedPath ?? asset.assetPath;
+    const sourcePath = staging?.absoluteStagedPath ?? asset.assetPath;
     let listing: Array<[string, string]>;
     try {
-      listing = listFiles(where);
+      listing = listFiles(sourcePath);
     } catch (e) {
       // An archive this reader does not know (zip64, say): its files are not known at synth.
       unknown.push(`source ${i + 1}: ${(e as Error).message}`);
@@ -149,8 +149,8 @@ export function deploymentManifest(deployment: s3deploy.BucketDeployment): { man
 const listed = new Map<string, Array<[string, string]>>();
 
 /** Every file of a directory or zip archive, with a hash of its content; each path read once per process. */
-function listFiles(where: string): Array<[string, string]> {
-  const absolute = path.resolve(where);
+function listFiles(sourcePath: string): Array<[string, string]> {
+  const absolute = path.resolve(sourcePath);
   let out = listed.get(absolute);
   if (!out) {
     out = fs.statSync(absolute).isDirectory() ? directoryFiles(absolute) : zipEntries(absolute);

@@ -68,27 +68,27 @@ export function fitRollbackTargets(stack: Stack, invalidations: readonly Rollbac
   const keys = new Set<string>();
   for (const invalidation of invalidations) {
     const target = withPaths(invalidation, literalPaths(invalidation.Paths));
-    const where = JSON.stringify(stack.resolve({ ...target, Paths: undefined }));
-    const key = `${where}\n${JSON.stringify(target.Paths)}`;
+    const distributionAndTenant = JSON.stringify(stack.resolve({ ...target, Paths: undefined }));
+    const key = `${distributionAndTenant}\n${JSON.stringify(target.Paths)}`;
     if (!keys.has(key)) {
       keys.add(key);
-      entries.push({ target, where, whole: isWhole(target.Paths), length: targetText(target).length });
+      entries.push({ target, distributionAndTenant, whole: isWhole(target.Paths), length: targetText(target).length });
     }
   }
   let length = rollbackPurgeTemplate([]).length + entries.reduce((sum, e) => sum + e.length, 0) + Math.max(0, entries.length - 1);
   if (length > MAX_INPUT_TEMPLATE_LENGTH) {
-    const wholeWhere = new Set(entries.filter((e) => e.whole).map((e) => e.where));
+    const purgedWhole = new Set(entries.filter((e) => e.whole).map((e) => e.distributionAndTenant));
     const longestFirst = entries.filter((e) => !e.whole).sort((a, b) => b.length - a.length);
     for (const entry of longestFirst) {
       if (length <= MAX_INPUT_TEMPLATE_LENGTH) {
         break;
       }
-      if (wholeWhere.has(entry.where)) {
+      if (purgedWhole.has(entry.distributionAndTenant)) {
         // The same distribution is purged whole already: this entry goes.
         entry.dropped = true;
         length -= entry.length + 1;
       } else {
-        wholeWhere.add(entry.where);
+        purgedWhole.add(entry.distributionAndTenant);
         entry.target = withPaths(entry.target, [...WHOLE]);
         const shorter = targetText(entry.target).length;
         length -= entry.length - shorter;
@@ -110,8 +110,8 @@ const WHOLE = ['/*'];
 
 interface Entry {
   target: RollbackPurgeTarget;
-  /** The distribution and tenant, resolved. */
-  readonly where: string;
+  /** The distribution and tenant, resolved, as JSON. */
+  readonly distributionAndTenant: string;
   readonly whole: boolean;
   length: number;
   dropped?: boolean;

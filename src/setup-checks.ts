@@ -55,7 +55,7 @@ function nestedIn(inner: Stack, outer: Stack): boolean {
 function warn(invalidations: readonly CheckedInvalidation[]): string[] {
   const root = invalidations[0].scope.node.root;
   for (const deployment of root.node.findAll().filter((c): c is s3deploy.BucketDeployment => c instanceof s3deploy.BucketDeployment)) {
-    const where = Stack.of(deployment);
+    const deploymentStack = Stack.of(deployment);
     const properties = renderResource(bucketDeploymentResource(deployment, 'Invalidation'))[0]?.definition.Properties as
       { DistributionId?: unknown; DestinationBucketName?: unknown } | undefined;
     const imported = JSON.stringify(properties?.DestinationBucketName ?? '').match(/"Fn::ImportValue":"([^"]*)"/)?.[1];
@@ -63,7 +63,7 @@ function warn(invalidations: readonly CheckedInvalidation[]): string[] {
       const stack = Stack.of(scope);
       const followsStack = follows.kind === 'stack';
       const purgedByCopy = properties?.DistributionId !== undefined
-        && JSON.stringify(properties.DistributionId) === distributionIdIn(where, distribution);
+        && JSON.stringify(properties.DistributionId) === distributionIdIn(deploymentStack, distribution);
       if (purgedByCopy) {
         addWarning(scope, 'cdk-cloudfront-invalidation:purgedTwice', `BucketDeployment ${deployment.node.path} purges `
           + `distribution ${distribution.node.path} itself (its distribution prop), and this Invalidation purges it too: two purges a deploy, `
@@ -73,11 +73,12 @@ function warn(invalidations: readonly CheckedInvalidation[]): string[] {
       // Files that another stack puts in a bucket of this one, or next to the distribution in its own stack.
       const intoOurs = imported !== undefined && ours.some((prefix) => imported.startsWith(prefix));
       // A nested stack's changes are changes of its parent's (its template URL), which onStackChange follows.
-      if (followsStack && where !== stack && !nestedIn(where, stack) && (intoOurs || where === Stack.of(distribution))) {
+      const deploymentElsewhere = deploymentStack !== stack && !nestedIn(deploymentStack, stack);
+      if (followsStack && deploymentElsewhere && (intoOurs || deploymentStack === Stack.of(distribution))) {
         addWarning(scope, 'cdk-cloudfront-invalidation:contentElsewhere', `BucketDeployment ${deployment.node.path} `
-          + `(stack ${where.node.path}) puts files where distribution ${distribution.node.path} serves them from, but the trigger `
+          + `(stack ${deploymentStack.node.path}) puts files where distribution ${distribution.node.path} serves them from, but the trigger `
           + `onStackChange follows stack ${stack.node.path} only, so new files never fire this Invalidation. Put the Invalidation in `
-          + `stack ${where.node.path}, or use trigger: InvalidationTrigger.onChangeOf(...) with a value that changes with the files.`);
+          + `stack ${deploymentStack.node.path}, or use trigger: InvalidationTrigger.onChangeOf(...) with a value that changes with the files.`);
       }
     }
   }
@@ -181,16 +182,16 @@ function describeTrigger({ follows }: CheckedInvalidation): string {
 }
 
 /**
- * The distribution's id as a template of `where` names it, as JSON: a literal id, a `Ref` in its own
- * stack, the `Fn::ImportValue` (or nested stack parameter) that CDK made for a reference from
- * `where`; undefined when `where` does not refer to it. A reference resolved in a stack that never
- * refers to the distribution stays the `Ref` of the distribution's own stack, which in `where` names
+ * The distribution's id as the template of `stack` names it, as JSON: a literal id, a `Ref` in its
+ * own stack, the `Fn::ImportValue` (or nested stack parameter) that CDK made for a reference from
+ * `stack`; undefined when `stack` does not refer to it. A reference resolved in a stack that never
+ * refers to the distribution stays the `Ref` of the distribution's own stack, which in `stack` names
  * whatever has that logical id there (the same id in another stage's stack of the same class).
  */
-function distributionIdIn(where: Stack, distribution: cloudfront.IDistribution): string | undefined {
+function distributionIdIn(stack: Stack, distribution: cloudfront.IDistribution): string | undefined {
   const home = Stack.of(distribution);
-  const there = where.resolve(distribution.distributionId);
-  if (where !== home && [...referencedIds(there)].some((id) => !id.startsWith('AWS::'))
+  const there = stack.resolve(distribution.distributionId);
+  if (stack !== home && [...referencedIds(there)].some((id) => !id.startsWith('AWS::'))
     && JSON.stringify(there) === JSON.stringify(home.resolve(distribution.distributionId))) {
     return undefined;
   }
