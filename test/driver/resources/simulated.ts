@@ -3,7 +3,7 @@
  * does not run, made from what is particular to the type (`SimulatedResource`), with the stand-in
  * for its handler (`DriverOptions.customResources`) called once the resource is applied.
  */
-import { ValidationException } from '../../emulator/eventbridge';
+import { ValidationException } from '../../emulator/eventbridge-input';
 import { ACCOUNT_ID, REGION } from '../local-cloud';
 import { replaceResource } from '../replacement';
 import type { Deployed } from '../stack-state';
