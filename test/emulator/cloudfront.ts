@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
-import type { AddressInfo } from 'net';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { CloudFrontApiError, cloudFrontError } from './cloudfront-errors';
+import { LocalServer, readBody } from './local-server';
 import { Prng } from './prng';
 
 const NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
@@ -107,7 +107,7 @@ interface Route {
 export class CloudFrontEmulator {
   public static async start(options: CloudFrontEmulatorOptions = {}): Promise<CloudFrontEmulator> {
     const emulator = new CloudFrontEmulator(options);
-    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    await emulator.server.listen();
     return emulator;
   }
 
@@ -115,7 +115,7 @@ export class CloudFrontEmulator {
   public readonly requests: RecordedRequest[] = [];
   /** Most wildcard and other paths ever in progress at once per distribution, as seen at each create. */
   public readonly peaks = new Map<string, { wildcards: number; paths: number }>();
-  private readonly server: http.Server;
+  private readonly server: LocalServer;
   private readonly distributions = new Map<string, Distribution>();
   private readonly tenants = new Map<string, string>();
   private readonly invalidationsById = new Map<string, EmulatedInvalidation>();
@@ -132,12 +132,12 @@ export class CloudFrontEmulator {
     this.now = options.now ?? Date.now;
     this.ids = new Prng(0xc10d);
     this.setFaults(options.faults);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = new LocalServer((req, res) => this.handle(req, res));
   }
 
   /** The base URL, for AWS_ENDPOINT_URL_CLOUDFRONT. */
   public get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.endpoint;
   }
 
   public get accountId(): string {
@@ -219,13 +219,12 @@ export class CloudFrontEmulator {
   }
 
   public async close(): Promise<void> {
-    this.server.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const seq = this.options.sequence?.() ?? this.requests.length + 1;
-    const body = await readBody(req);
+    const body = (await readBody(req)).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = this.route(req.method ?? 'GET', url.pathname);
     const record: { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] } = { seq, at: this.now(), operation: route?.operation ?? 'Unknown', status: 0 };
@@ -536,13 +535,4 @@ function targetKey(distributionId: string, tenantId?: string): string {
 
 function sameItems(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
