@@ -10,14 +10,7 @@ import type { RequestRecord } from './reports';
 import type { StackState } from './stack-state';
 
 /** What a request is about: the resource, its properties (and old ones for an Update) and its physical id. */
-export interface RequestSubject {
-  readonly logicalId: string;
-  readonly resourceType: string;
-  readonly requestType: 'Create' | 'Update' | 'Delete';
-  readonly properties: Record<string, unknown>;
-  readonly oldProperties?: Record<string, unknown>;
-  readonly physicalId?: string;
-}
+export type RequestSubject = Pick<RequestRecord, 'logicalId' | 'resourceType' | 'requestType' | 'properties' | 'oldProperties' | 'physicalId'>;
 
 /** The token of a presigned ResponseURL of the CloudFormation stand-in. */
 export function responseToken(url: string): string | undefined {
