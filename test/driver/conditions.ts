@@ -27,15 +27,15 @@ export type ConditionValues = Pick<ResolveContext, 'accountId' | 'region' | 'par
  */
 export function effectiveTemplate(template: Template, parameters: Readonly<Record<string, string>>, values: ConditionValues): Template {
   const conditions = evaluateConditions(template, parameters, values);
-  const holds = (name: unknown, where: string): boolean => {
+  const holds = (name: unknown, usedIn: string): boolean => {
     if (typeof name !== 'string' || !conditions.has(name)) {
-      throw new TemplateValidationError(`Template format error: Unresolved condition dependency ${String(name)} in ${where}`);
+      throw new TemplateValidationError(`Template format error: Unresolved condition dependency ${String(name)} in ${usedIn}`);
     }
     return conditions.get(name)!;
   };
-  const pick = (node: unknown, where: string): unknown => {
+  const pick = (node: unknown, usedIn: string): unknown => {
     if (Array.isArray(node)) {
-      return node.map((item) => pick(item, where));
+      return node.map((item) => pick(item, usedIn));
     }
     if (!node || typeof node !== 'object') {
       return node;
@@ -43,9 +43,9 @@ export function effectiveTemplate(template: Template, parameters: Readonly<Recor
     const entries = Object.entries(node as Record<string, unknown>);
     if (entries.length === 1 && entries[0][0] === 'Fn::If') {
       const [name, ifTrue, ifFalse] = entries[0][1] as [unknown, unknown, unknown];
-      return pick(holds(name, where) ? ifTrue : ifFalse, where);
+      return pick(holds(name, usedIn) ? ifTrue : ifFalse, usedIn);
     }
-    return Object.fromEntries(entries.map(([k, v]) => [k, pick(v, where)]));
+    return Object.fromEntries(entries.map(([k, v]) => [k, pick(v, usedIn)]));
   };
   const resources: Record<string, TemplateResource> = {};
   for (const [id, definition] of Object.entries(template.Resources)) {

@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'crypto';
 import * as http from 'http';
-import type { AddressInfo } from 'net';
 import { XMLBuilder } from 'fast-xml-parser';
+import { LocalServer, readBody } from './local-server';
 
 export interface CustomResourceAnswer {
   readonly Status: 'SUCCESS' | 'FAILED';
@@ -57,7 +57,7 @@ export interface CloudFormationEmulatorOptions {
 export class CloudFormationEmulator {
   public static async start(options: CloudFormationEmulatorOptions = {}): Promise<CloudFormationEmulator> {
     const emulator = new CloudFormationEmulator(options);
-    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    await emulator.server.listen();
     return emulator;
   }
 
@@ -87,15 +87,15 @@ export class CloudFormationEmulator {
   /** Every stack's events, oldest first, by stack id. */
   private readonly events = new Map<string, StackEvent[]>();
   private readonly waiters = new Map<string, Array<(a: ReceivedAnswer) => void>>();
-  private readonly server: http.Server;
+  private readonly server: LocalServer;
 
   private constructor(private readonly options: CloudFormationEmulatorOptions) {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = new LocalServer((req, res) => this.handle(req, res));
   }
 
   /** The base URL, for AWS_ENDPOINT_URL_CLOUDFORMATION. */
   public get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.endpoint;
   }
 
   /** Sets a stack's status; an update that begins (UPDATE_IN_PROGRESS) sets its LastUpdatedTime. */
@@ -160,16 +160,11 @@ export class CloudFormationEmulator {
   }
 
   public async close(): Promise<void> {
-    this.server.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) {
-      chunks.push(c as Buffer);
-    }
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = (await readBody(req)).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://x');
     const answer = /^\/cloudformation-response\/([^/]+)$/.exec(url.pathname);
     if (answer && req.method === 'PUT') {

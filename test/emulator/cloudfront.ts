@@ -5,43 +5,20 @@
  * The real `@aws-sdk/client-cloudfront` talks to it through AWS_ENDPOINT_URL_CLOUDFRONT.
  */
 import { randomUUID } from 'crypto';
-import * as http from 'http';
-import type { AddressInfo } from 'net';
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type * as http from 'http';
 import { CloudFrontApiError, cloudFrontError } from './cloudfront-errors';
+import type { FaultKind, FaultOptions, Operation } from './cloudfront-faults';
+import { FaultPicker } from './cloudfront-faults';
+import { checkInProgressLimits, validatePaths } from './cloudfront-limits';
+import type { InvalidationView, Route } from './cloudfront-wire';
+import { errorXml, invalidationListXml, invalidationXml, parseInvalidationBatch, routeOf } from './cloudfront-wire';
+import { LocalServer, readBody } from './local-server';
 import { Prng } from './prng';
 
-const NAMESPACE = 'http://cloudfront.amazonaws.com/doc/2020-05-31/';
-const MAX_PATHS_PER_REQUEST = 3000;
-const MAX_PATHS_IN_PROGRESS = 3000;
-const MAX_WILDCARDS_IN_PROGRESS = 15;
+export { DEFAULT_FAULT_KINDS, FAULT_KINDS } from './cloudfront-faults';
+export type { FaultKind, FaultOptions, Operation } from './cloudfront-faults';
 
-export type Operation = 'CreateInvalidation' | 'GetInvalidation' | 'ListInvalidations';
-/** What CloudFront refuses raw in a path: it wants them percent-encoded. */
-const UNSAFE_RAW = /[\u0000-\u0020"<>#{}|\\^~[\]`\u007f-\uffff]|%(?![0-9A-Fa-f]{2})/;
-
-/** Every fault the emulator can inject: the list that defines `FaultKind`. */
-export const FAULT_KINDS = ['Throttling', 'ServiceUnavailable', 'TooManyInvalidationsInProgress', 'Slow', 'LostResponse', 'Malformed'] as const;
-export type FaultKind = (typeof FAULT_KINDS)[number];
-/** The faults picked from when `FaultOptions.kinds` is not given: all but Malformed. */
-export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'Malformed');
-
-export interface FaultOptions {
-  /** Share of requests that get a fault, 0 to 1. */
-  readonly rate: number;
-  /** Seed of the generator that picks which requests and which fault. */
-  readonly seed: number;
-  /**
-   * Faults to pick from. LostResponse creates the invalidation, then answers 503; Malformed answers
-   * 200 with a body that is not XML. @default all but Malformed
-   */
-  readonly kinds?: readonly FaultKind[];
-  /** Operations that may get faults. @default all */
-  readonly operations?: readonly Operation[];
-  /** How long a Slow answer takes. @default 1500 */
-  readonly slowMs?: number;
-}
-
+/** How the CloudFront stand-in behaves: completion delay, clock, faults, IAM, account, request sequence. */
 export interface CloudFrontEmulatorOptions {
   /** How long an invalidation stays InProgress, in ms, or a function of it. @default 0 */
   readonly completionDelayMs?: number | ((paths: readonly string[]) => number);
@@ -97,17 +74,10 @@ interface Distribution {
   deleted: boolean;
 }
 
-interface Route {
-  readonly operation: Operation;
-  readonly distributionId?: string;
-  readonly tenantId?: string;
-  readonly invalidationId?: string;
-}
-
 export class CloudFrontEmulator {
   public static async start(options: CloudFrontEmulatorOptions = {}): Promise<CloudFrontEmulator> {
     const emulator = new CloudFrontEmulator(options);
-    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    await emulator.server.listen();
     return emulator;
   }
 
@@ -115,16 +85,13 @@ export class CloudFrontEmulator {
   public readonly requests: RecordedRequest[] = [];
   /** Most wildcard and other paths ever in progress at once per distribution, as seen at each create. */
   public readonly peaks = new Map<string, { wildcards: number; paths: number }>();
-  private readonly server: http.Server;
+  private readonly server: LocalServer;
   private readonly distributions = new Map<string, Distribution>();
   private readonly tenants = new Map<string, string>();
   private readonly invalidationsById = new Map<string, EmulatedInvalidation>();
   private readonly invalidationsByTarget = new Map<string, EmulatedInvalidation[]>();
-  private readonly parser = new XMLParser({ parseTagValue: false, trimValues: false, isArray: (name) => name === 'Path' });
   private readonly ids: Prng;
-  private faults: FaultOptions | undefined;
-  private faultPrng: Prng | undefined;
-  private scripted: Array<{ operation: Operation; kind: FaultKind }> = [];
+  private readonly faults = new FaultPicker();
   private readonly listeners: Array<(request: RecordedRequest) => void> = [];
   private readonly now: () => number;
 
@@ -132,12 +99,12 @@ export class CloudFrontEmulator {
     this.now = options.now ?? Date.now;
     this.ids = new Prng(0xc10d);
     this.setFaults(options.faults);
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = new LocalServer((req, res) => this.handle(req, res));
   }
 
   /** The base URL, for AWS_ENDPOINT_URL_CLOUDFRONT. */
   public get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.endpoint;
   }
 
   public get accountId(): string {
@@ -183,17 +150,17 @@ export class CloudFrontEmulator {
 
   /** Marks invalidations Completed now (all of them by default). */
   public complete(ids?: string[]): void {
-    for (const inv of this.invalidationsById.values()) {
-      if (!ids || ids.includes(inv.id)) {
-        inv.completesAt = Math.min(inv.completesAt, this.now());
+    for (const invalidation of this.invalidationsById.values()) {
+      if (!ids || ids.includes(invalidation.id)) {
+        invalidation.completesAt = Math.min(invalidation.completesAt, this.now());
       }
     }
   }
 
   /** Keeps invalidations InProgress until `complete` is called (or for `ms`). */
   public holdInProgress(ms = Number.POSITIVE_INFINITY): void {
-    for (const inv of this.invalidationsById.values()) {
-      inv.completesAt = this.now() + ms;
+    for (const invalidation of this.invalidationsById.values()) {
+      invalidation.completesAt = this.now() + ms;
     }
   }
 
@@ -204,13 +171,12 @@ export class CloudFrontEmulator {
 
   /** Random faults from now on (undefined: none). */
   public setFaults(faults: FaultOptions | undefined): void {
-    this.faults = faults;
-    this.faultPrng = faults ? new Prng(faults.seed) : undefined;
+    this.faults.set(faults);
   }
 
   /** Faults for the next matching requests, in order, on top of the random ones. */
   public failNext(operation: Operation, ...kinds: FaultKind[]): void {
-    this.scripted.push(...kinds.map((kind) => ({ operation, kind })));
+    this.faults.failNext(operation, kinds);
   }
 
   /** Called with every request once it is handled, just before its response goes out (so a test can act in between). */
@@ -219,15 +185,14 @@ export class CloudFrontEmulator {
   }
 
   public async close(): Promise<void> {
-    this.server.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const seq = this.options.sequence?.() ?? this.requests.length + 1;
-    const body = await readBody(req);
+    const body = (await readBody(req)).toString('utf8');
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const route = this.route(req.method ?? 'GET', url.pathname);
+    const route = routeOf(req.method ?? 'GET', url.pathname);
     const record: { -readonly [K in keyof RecordedRequest]: RecordedRequest[K] } = { seq, at: this.now(), operation: route?.operation ?? 'Unknown', status: 0 };
     this.requests.push(record);
     const requestId = randomUUID();
@@ -243,12 +208,12 @@ export class CloudFrontEmulator {
       if (!String(req.headers.authorization ?? '').includes('/cloudfront/aws4_request')) {
         throw cloudFrontError('MissingAuthenticationToken', 'unsigned');
       }
-      const fault = this.pickFault(route.operation);
+      const fault = this.faults.pick(route.operation);
       record.fault = fault;
       if (fault === 'Slow') {
         // Answers late, or not at all once the caller has given up (nothing is left waiting then).
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, this.faults?.slowMs ?? 1500);
+          const timer = setTimeout(resolve, this.faults.options?.slowMs ?? 1500);
           res.once('close', () => clearTimeout(timer));
         });
       } else if (fault === 'Throttling') {
@@ -276,48 +241,12 @@ export class CloudFrontEmulator {
       const err = e instanceof CloudFrontApiError ? e : cloudFrontError('InternalError', 'emulatorBug', { error: String(e) });
       status = err.status;
       record.errorCode = err.code;
-      payload = this.xml({ ErrorResponse: { '@_xmlns': NAMESPACE, 'Error': { Type: err.type, Code: err.code, Message: err.message }, 'RequestId': requestId } });
+      payload = errorXml(err, requestId);
     }
     record.status = status;
     this.listeners.forEach((l) => l(record));
     res.writeHead(status, headers);
     res.end(payload);
-  }
-
-  private route(method: string, pathname: string): Route | undefined {
-    const m = /^\/2020-05-31\/(distribution|distribution-tenant)\/([^/]+)\/invalidation(?:\/([^/]+))?$/.exec(pathname);
-    if (!m) {
-      return undefined;
-    }
-    const [, kind, id, invalidationId] = m;
-    const ids = kind === 'distribution' ? { distributionId: decodeURIComponent(id) } : { tenantId: decodeURIComponent(id) };
-    if (method === 'POST' && !invalidationId) {
-      return { operation: 'CreateInvalidation', ...ids };
-    }
-    if (method === 'GET' && invalidationId) {
-      return { operation: 'GetInvalidation', ...ids, invalidationId: decodeURIComponent(invalidationId) };
-    }
-    if (method === 'GET') {
-      return { operation: 'ListInvalidations', ...ids };
-    }
-    return undefined;
-  }
-
-  private pickFault(operation: Operation): FaultKind | undefined {
-    const i = this.scripted.findIndex((s) => s.operation === operation);
-    if (i !== -1) {
-      return this.scripted.splice(i, 1)[0].kind;
-    }
-    const f = this.faults;
-    if (!f || !this.faultPrng || (f.operations && !f.operations.includes(operation))) {
-      return undefined;
-    }
-    if (this.faultPrng.next() >= f.rate) {
-      return undefined;
-    }
-    const kinds = (f.kinds ?? DEFAULT_FAULT_KINDS)
-      .filter((k) => operation === 'CreateInvalidation' || (k !== 'TooManyInvalidationsInProgress' && k !== 'LostResponse'));
-    return kinds.length === 0 ? undefined : kinds[Math.floor(this.faultPrng.next() * kinds.length)];
   }
 
   private authorize(route: { operation: Operation; distributionId?: string; tenantId?: string }): void {
@@ -344,7 +273,7 @@ export class CloudFrontEmulator {
     const key = targetKey(distributionId, route.tenantId);
     switch (route.operation) {
       case 'CreateInvalidation': {
-        const batch = this.parseBatch(body);
+        const batch = parseInvalidationBatch(body);
         record.callerReference = batch.callerReference;
         record.pathCount = batch.paths.length;
         const existing = (this.invalidationsByTarget.get(key) ?? []).find((i) => i.callerReference === batch.callerReference);
@@ -353,22 +282,22 @@ export class CloudFrontEmulator {
             throw cloudFrontError('InvalidArgument', 'callerReferenceReused');
           }
           record.invalidationId = existing.id;
-          return { status: 201, xml: this.invalidationXml(existing), location: existing.id };
+          return { status: 201, xml: invalidationXml(this.view(existing)), location: existing.id };
         }
-        this.validatePaths(distributionId, batch.paths);
+        validatePaths(batch.paths, this.distributions.get(distributionId)?.cacheTags ?? false);
         this.checkLimits(distributionId, batch.paths);
         const created = this.store(distributionId, route.tenantId, batch.callerReference, batch.paths, this.delayFor(batch.paths), record.seq);
         record.created = created.id;
         record.invalidationId = created.id;
-        return { status: 201, xml: this.invalidationXml(created), location: created.id };
+        return { status: 201, xml: invalidationXml(this.view(created)), location: created.id };
       }
       case 'GetInvalidation': {
-        const inv = this.invalidationsById.get(route.invalidationId!);
-        if (!inv || targetKey(inv.distributionId, inv.tenantId) !== key) {
+        const invalidation = this.invalidationsById.get(route.invalidationId!);
+        if (!invalidation || targetKey(invalidation.distributionId, invalidation.tenantId) !== key) {
           throw cloudFrontError('NoSuchInvalidation', 'unknown');
         }
-        record.invalidationId = inv.id;
-        return { status: 200, xml: this.invalidationXml(inv) };
+        record.invalidationId = invalidation.id;
+        return { status: 200, xml: invalidationXml(this.view(invalidation)) };
       }
       case 'ListInvalidations': {
         const all = [...(this.invalidationsByTarget.get(key) ?? [])].reverse();
@@ -377,19 +306,7 @@ export class CloudFrontEmulator {
         const start = marker ? all.findIndex((i) => i.id === marker) + 1 : 0;
         const page = all.slice(start, start + maxItems);
         const truncated = start + maxItems < all.length;
-        const list: Record<string, unknown> = {
-          '@_xmlns': NAMESPACE,
-          'Marker': marker,
-          ...(truncated ? { NextMarker: page[page.length - 1].id } : {}),
-          'MaxItems': maxItems,
-          'IsTruncated': truncated,
-          'Quantity': page.length,
-        };
-        if (page.length > 0) {
-          const summary = (i: EmulatedInvalidation) => ({ Id: i.id, CreateTime: new Date(i.createdAt).toISOString(), Status: this.status(i) });
-          list.Items = { InvalidationSummary: page.map(summary) };
-        }
-        return { status: 200, xml: this.xml({ InvalidationList: list }) };
+        return { status: 200, xml: invalidationListXml(page.map((i) => this.view(i)), { marker, maxItems, truncated }) };
       }
     }
   }
@@ -409,79 +326,14 @@ export class CloudFrontEmulator {
     return d.id;
   }
 
-  private parseBatch(body: string): { callerReference: string; paths: string[] } {
-    if (body.trim() === '') {
-      throw cloudFrontError('MissingBody', 'emptyBody');
-    }
-    let doc: { InvalidationBatch?: { CallerReference?: string; Paths?: { Quantity?: string; Items?: { Path?: string[] } | string } } };
-    try {
-      doc = this.parser.parse(body, true);
-    } catch {
-      throw cloudFrontError('MalformedXML', 'notWellFormed');
-    }
-    const batch = doc.InvalidationBatch;
-    const callerReference = batch?.CallerReference;
-    const quantity = Number(batch?.Paths?.Quantity);
-    if (!batch || typeof callerReference !== 'string' || callerReference === '' || !Number.isInteger(quantity)) {
-      throw cloudFrontError('MalformedXML', 'notWellFormed');
-    }
-    const items = batch.Paths?.Items;
-    const paths = typeof items === 'object' && items ? (items.Path ?? []).map(String) : [];
-    if (paths.length !== quantity) {
-      throw cloudFrontError('InconsistentQuantities', 'mismatch');
-    }
-    if (quantity === 0) {
-      throw cloudFrontError('InvalidArgument', 'invalidPaths');
-    }
-    return { callerReference, paths };
-  }
-
-  private validatePaths(distributionId: string, paths: readonly string[]): void {
-    const cacheTags = this.distributions.get(distributionId)?.cacheTags ?? false;
-    const valid = (p: string) => {
-      if (p.startsWith('#')) {
-        return cacheTags && p.length > 1 && p.length <= 257 && /^#[\x21-\x2b\x2d-\x7e]+$/.test(p) && !p.includes('*');
-      }
-      // Raw characters outside printable ASCII, RFC 1738's unsafe ones and a '%' that starts no
-      // escape are refused (docs/cloudfront.md, "Limits and paths"; users report it for '[' and ']').
-      return p.startsWith('/') && p.length <= 4000 && !p.slice(0, -1).includes('*') && !UNSAFE_RAW.test(p);
-    };
-    if (!paths.every(valid)) {
-      throw cloudFrontError('InvalidArgument', 'invalidPaths');
-    }
-    const wildcards = paths.filter((p) => p.endsWith('*')).length;
-    if (paths.length > MAX_PATHS_PER_REQUEST || wildcards > MAX_WILDCARDS_IN_PROGRESS || paths.length - wildcards > MAX_PATHS_IN_PROGRESS) {
-      throw cloudFrontError('BatchTooLarge', 'tooLarge');
-    }
-  }
-
+  /** Refuses paths past the distribution's in-progress limits, and keeps the peaks of what is in progress. */
   private checkLimits(distributionId: string, paths: readonly string[]): void {
-    let wildcards = 0;
-    let others = 0;
-    for (const inv of this.invalidationsById.values()) {
-      if (inv.distributionId === distributionId && this.status(inv) === 'InProgress') {
-        for (const p of inv.paths) {
-          if (p.endsWith('*')) {
-            wildcards++;
-          } else {
-            others++;
-          }
-        }
-      }
-    }
-    const newWildcards = paths.filter((p) => p.endsWith('*')).length;
-    const newOthers = paths.length - newWildcards;
-    if (wildcards + newWildcards > MAX_WILDCARDS_IN_PROGRESS) {
-      throw cloudFrontError('TooManyInvalidationsInProgress', 'wildcards');
-    }
-    if (others + newOthers > MAX_PATHS_IN_PROGRESS) {
-      throw cloudFrontError('TooManyInvalidationsInProgress', 'paths');
-    }
+    const inProgress = [...this.invalidationsById.values()]
+      .filter((invalidation) => invalidation.distributionId === distributionId && this.status(invalidation) === 'InProgress')
+      .flatMap((invalidation) => invalidation.paths);
+    const count = checkInProgressLimits(inProgress, paths);
     const peak = this.peaks.get(distributionId) ?? { wildcards: 0, paths: 0 };
-    this.peaks.set(distributionId, {
-      wildcards: Math.max(peak.wildcards, wildcards + newWildcards),
-      paths: Math.max(peak.paths, others + newOthers),
-    });
+    this.peaks.set(distributionId, { wildcards: Math.max(peak.wildcards, count.wildcards), paths: Math.max(peak.paths, count.paths) });
   }
 
   private delayFor(paths: readonly string[]): number {
@@ -493,7 +345,7 @@ export class CloudFrontEmulator {
     distributionId: string, tenantId: string | undefined, callerReference: string, paths: readonly string[], delayMs: number, seq = 0,
   ): EmulatedInvalidation {
     const createdAt = this.now();
-    const inv: EmulatedInvalidation = {
+    const invalidation: EmulatedInvalidation = {
       id: `I${this.ids.alphanumeric(13)}`,
       distributionId,
       tenantId,
@@ -503,30 +355,15 @@ export class CloudFrontEmulator {
       createdAtRequest: seq,
       completesAt: createdAt + delayMs,
     };
-    this.invalidationsById.set(inv.id, inv);
+    this.invalidationsById.set(invalidation.id, invalidation);
     const key = targetKey(distributionId, tenantId);
-    this.invalidationsByTarget.set(key, [...(this.invalidationsByTarget.get(key) ?? []), inv]);
-    return inv;
+    this.invalidationsByTarget.set(key, [...(this.invalidationsByTarget.get(key) ?? []), invalidation]);
+    return invalidation;
   }
 
-  private invalidationXml(inv: EmulatedInvalidation): string {
-    return this.xml({
-      Invalidation: {
-        '@_xmlns': NAMESPACE,
-        'Id': inv.id,
-        'Status': this.status(inv),
-        'CreateTime': new Date(inv.createdAt).toISOString(),
-        'InvalidationBatch': {
-          // CloudFront does not promise to keep the order of the paths.
-          Paths: { Quantity: inv.paths.length, Items: { Path: [...inv.paths].reverse() } },
-          CallerReference: inv.callerReference,
-        },
-      },
-    });
-  }
-
-  private xml(doc: Record<string, unknown>): string {
-    return `<?xml version="1.0" encoding="UTF-8"?>\n${new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@_' }).build(doc)}`;
+  /** An invalidation as the wire shows it, with its status now. */
+  private view(invalidation: EmulatedInvalidation): InvalidationView {
+    return { ...invalidation, status: this.status(invalidation) };
   }
 }
 
@@ -536,13 +373,4 @@ function targetKey(distributionId: string, tenantId?: string): string {
 
 function sameItems(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && [...a].sort().join('\n') === [...b].sort().join('\n');
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }

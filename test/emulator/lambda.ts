@@ -15,8 +15,8 @@ import { fork } from 'child_process';
 import type { ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
 import * as http from 'http';
-import type { AddressInfo } from 'net';
 import * as path from 'path';
+import { LocalServer, readBody } from './local-server';
 
 export interface FunctionConfig {
   readonly name: string;
@@ -87,7 +87,7 @@ interface Worker {
 export class LambdaEmulator {
   public static async start(options: LambdaEmulatorOptions = {}): Promise<LambdaEmulator> {
     const emulator = new LambdaEmulator(options);
-    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    await emulator.server.listen();
     return emulator;
   }
 
@@ -98,18 +98,18 @@ export class LambdaEmulator {
   /** Resource-based policies by function name, then statement id. */
   private readonly policies = new Map<string, Map<string, PermissionStatement>>();
   private readonly workers: Worker[] = [];
-  private readonly server: http.Server;
+  private readonly server: LocalServer;
   private pending = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
 
   private constructor(private readonly options: LambdaEmulatorOptions) {
-    this.server = http.createServer((req, res) => void this.handleApi(req, res));
+    this.server = new LocalServer((req, res) => this.handleApi(req, res));
   }
 
   /** The base URL, for AWS_ENDPOINT_URL_LAMBDA. */
   public get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.endpoint;
   }
 
   /** Deploys a function, or new code or settings for it: environments of the old version are retired. */
@@ -193,8 +193,7 @@ export class LambdaEmulator {
     for (const w of this.workers) {
       w.process.kill('SIGKILL');
     }
-    this.server.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private enqueue(fn: FunctionConfig, payload: unknown, source: InvocationRecord['source'], attempt: number, delayMs = 0): void {
@@ -352,11 +351,7 @@ export class LambdaEmulator {
 
   /** Invoke: POST /2015-03-31/functions/{FunctionName}/invocations */
   private async handleApi(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) {
-      chunks.push(c as Buffer);
-    }
-    const body = Buffer.concat(chunks);
+    const body = await readBody(req);
     const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
     const fail = (status: number, type: string, message: string) => {
       res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomUUID() });

@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'crypto';
 import * as http from 'http';
-import type { AddressInfo } from 'net';
+import { LocalServer, readBody } from './local-server';
 
 export interface S3EmulatorOptions {
   /** IAM: whether the caller may perform `s3:<action>` on the ARN. @default everything allowed */
@@ -39,21 +39,21 @@ interface StoredObject {
 export class S3Emulator {
   public static async start(options: S3EmulatorOptions = {}): Promise<S3Emulator> {
     const emulator = new S3Emulator(options);
-    await new Promise<void>((resolve) => emulator.server.listen(0, '127.0.0.1', resolve));
+    await emulator.server.listen();
     return emulator;
   }
 
   /** Every request received, in order. */
   public readonly requests: S3Request[] = [];
   private readonly buckets = new Map<string, Map<string, StoredObject>>();
-  private readonly server: http.Server;
+  private readonly server: LocalServer;
 
   private constructor(private readonly options: S3EmulatorOptions) {
-    this.server = http.createServer((req, res) => void this.handle(req, res));
+    this.server = new LocalServer((req, res) => this.handle(req, res));
   }
 
   public get endpoint(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.endpoint;
   }
 
   /** Puts an object, creating the bucket as needed (as `cdk deploy` publishes an asset). */
@@ -82,14 +82,12 @@ export class S3Emulator {
   }
 
   public async close(): Promise<void> {
-    this.server.closeAllConnections?.();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.server.close();
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    for await (const _ of req) {
-      // The body of a GET or HEAD is ignored.
-    }
+    // The body of a GET or HEAD is ignored.
+    await readBody(req);
     const requestId = randomUUID().replace(/-/g, '').slice(0, 16).toUpperCase();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const [, bucket = '', ...rest] = url.pathname.split('/');

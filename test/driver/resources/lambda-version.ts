@@ -1,0 +1,10 @@
+/** `AWS::Lambda::Version`: `<function>:<n>`, with a `Version` attribute; it only exists. */
+import { simulated } from './simulated';
+
+/** A function version. */
+export const lambdaVersion = simulated({
+  identity(at, properties) {
+    const physicalId = `${String(properties.FunctionName)}:${at.state.prng.alphanumeric(2)}`;
+    return { physicalId, attributes: { Version: String(1 + Math.floor(at.state.prng.next() * 1000)) } };
+  },
+});
