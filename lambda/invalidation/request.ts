@@ -15,8 +15,8 @@ import { requestSentAt } from './protocol';
 import { logPurge } from './purge-log';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
-import type { Invocation, Progress, ResourceState, Runtime, Step } from './runtime';
-import { callSignal, copyJobs, freshJob, invocation, pause } from './runtime';
+import type { Invocation, PhaseOutcome, Progress, ResourceState, Runtime } from './runtime';
+import { callSignal, copyJobs, freshJob, invocationOf, pause } from './runtime';
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
@@ -56,7 +56,7 @@ export function answerData(status: string, found: Recalled = NOTHING_RECALLED, w
 export class RequestRun {
   private readonly plan: Plan;
   private readonly physicalId: string;
-  private readonly inv: Invocation;
+  private readonly invocation: Invocation;
   private progress: RequestProgress | undefined;
   /** This invocation has answered or handed over: whatever it still does must not act again. */
   private done = false;
@@ -82,7 +82,7 @@ export class RequestRun {
     // Echo the id CloudFormation gave: a new one on Update would read as a replacement.
     this.physicalId = event.PhysicalResourceId || (this.refused ? 'not-created' : newPhysicalId(event));
     this.progress = progress;
-    this.inv = invocation(rt);
+    this.invocation = invocationOf(rt);
     this.startedAt = Math.min(rt.now(), requestSentAt(event) ?? Infinity);
   }
 
@@ -137,7 +137,7 @@ export class RequestRun {
         return this.reply('FAILED', decision.reason);
       case 'answer': {
         this.rt.log(`${this.event.RequestType}: nothing to invalidate`, { status: decision.status, why: plan.action === 'none' ? plan.why : undefined });
-        const until = Math.min(this.inv.workUntil, this.rt.now() + RECALL_LIMIT_MS);
+        const until = Math.min(this.invocation.workUntil, this.rt.now() + RECALL_LIMIT_MS);
         const found = decision.recall ? await recall(this.rt, decision.recall, until) : NOTHING_RECALLED;
         return this.reply('SUCCESS', undefined, answerData(decision.status, found));
       }
@@ -147,7 +147,7 @@ export class RequestRun {
         let note = '';
         if (plan.action === 'invalidate' && plan.changedFiles && !decision.cleanup) {
           // Only the objects that changed; a rollback's cleanup purges the whole prefix, as the stack's rule does.
-          const chosen = await changedFilesPlan(this.inv, plan.changedFiles, startedAt + decision.settings.timeoutSeconds * 1000);
+          const chosen = await changedFilesPlan(this.invocation, plan.changedFiles, startedAt + decision.settings.timeoutSeconds * 1000);
           job = withPaths(job, chosen.paths);
           note = chosen.note;
           this.rt.log('changed files', { note, paths: chosen.paths.length });
@@ -168,16 +168,16 @@ export class RequestRun {
     }
   }
 
-  private async work(job: Job, settings: Settings): Promise<Step> {
+  private async work(job: Job, settings: Settings): Promise<PhaseOutcome> {
     const deadline = this.progress!.startedAt + settings.timeoutSeconds * 1000;
-    const submitted = await submitJob(this.inv, job, this.progress!.jobs[0], deadline);
+    const submitted = await submitJob(this.invocation, job, this.progress!.jobs[0], deadline);
     if (submitted.kind !== 'ok' || !settings.waitForCompletion) {
       return submitted;
     }
-    return awaitJob(this.inv, job, this.progress!.jobs[0], deadline);
+    return awaitJob(this.invocation, job, this.progress!.jobs[0], deadline);
   }
 
-  private async finish(job: Job, settings: Settings, step: Step, note: string): Promise<void> {
+  private async finish(job: Job, settings: Settings, step: PhaseOutcome, note: string): Promise<void> {
     const progress = this.progress!;
     const { ids } = progress.jobs[0];
     // No batch (no changed file): nothing submitted, and no reference to name.
@@ -263,7 +263,7 @@ export class RequestRun {
     let resource: ResourceState | undefined;
     try {
       const until = this.rt.now() + RESOURCE_STATUS_LIMIT_MS;
-      resource = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId, callSignal(this.inv, until));
+      resource = await this.rt.resourceStatus(this.event.StackId, this.event.LogicalResourceId, callSignal(this.invocation, until));
     } catch (e) {
       this.rt.log('could not read the resource status', { error: describeError(e) });
       return false;
@@ -291,11 +291,11 @@ export class RequestRun {
     let said: unknown;
     for (;;) {
       try {
-        return { stackStatus: (await this.rt.stackStatus(this.event.StackId, callSignal(this.inv, limit))).status };
+        return { stackStatus: (await this.rt.stackStatus(this.event.StackId, callSignal(this.invocation, limit))).status };
       } catch (e) {
         this.rt.log('could not read the stack status', { error: describeError(e) });
         said = errorCode(e) === 'AbortError' ? said ?? e : e;
-        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.inv, delay, limit)).kind : 'fail';
+        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.invocation, delay, limit)).kind : 'fail';
         if (step === 'handoff') {
           return { handoff: true };
         }

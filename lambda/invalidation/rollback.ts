@@ -21,11 +21,11 @@
 import { planBatches } from './batches';
 import { CLOCK_SLACK_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, ROLLBACK_PURGE_LIMIT_MS, STACK_EVENTS_LIMIT_MS } from './budgets';
 import { deniedFor, describeError, serviceError } from './errors';
-import type { Job } from './plan';
+import type { Job, Target } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
 import { logPurge } from './purge-log';
-import type { Invocation, Progress, Runtime, StackEvent, StackEventsPage, Step } from './runtime';
-import { callSignal, copyJobs, freshJob, invocation, pause } from './runtime';
+import type { Invocation, PhaseOutcome, Progress, Runtime, StackEvent, StackEventsPage } from './runtime';
+import { callSignal, copyJobs, freshJob, invocationOf, pause } from './runtime';
 import { submitJob } from './submit';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
 import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/shared/contract';
@@ -90,18 +90,18 @@ export function planRollbackPurge(event: RollbackPurgeEvent, found: readonly Rol
   const purge = event.rollbackPurge;
   const jobs = new Map<string, Job>();
   const fallbacks: string[] = [];
-  const all = [...purge.targets.map((t, i) => ({ t, name: `targets[${i}]` })), ...found.map((t, i) => ({ t, name: `failed deploy's Invalidation ${i + 1}` }))];
-  for (const { t: target, name } of all) {
-    const distributionId = typeof target?.DistributionId === 'string' ? target.DistributionId : '';
+  const all = [...purge.targets.map((given, i) => ({ given, name: `targets[${i}]` })), ...found.map((given, i) => ({ given, name: `failed deploy's Invalidation ${i + 1}` }))];
+  for (const { given, name } of all) {
+    const distributionId = typeof given?.DistributionId === 'string' ? given.DistributionId : '';
     if (!/^[A-Za-z0-9]+$/.test(distributionId)) {
-      fallbacks.push(`${name}: DistributionId ${JSON.stringify(target?.DistributionId)?.slice(0, 200)} is not a distribution id; skipped`);
+      fallbacks.push(`${name}: DistributionId ${JSON.stringify(given?.DistributionId)?.slice(0, 200)} is not a distribution id; skipped`);
       continue;
     }
-    const tenantId = typeof target.DistributionTenantId === 'string' && target.DistributionTenantId ? target.DistributionTenantId : undefined;
-    const where = tenantId ? { distributionId, tenantId } : { distributionId };
-    const paths = rollbackPaths(target, (why) => fallbacks.push(`${name} (${describeTarget(where)}): ${why}; purging /* instead`));
-    const reference = rollbackPurgeReference(where, paths, purge.stackId, purge.eventId);
-    jobs.set(reference, { target: where, reference, batches: planBatches(paths).map((p, n) => ({ number: n + 1, paths: p })) });
+    const tenantId = typeof given.DistributionTenantId === 'string' && given.DistributionTenantId ? given.DistributionTenantId : undefined;
+    const target: Target = tenantId ? { distributionId, tenantId } : { distributionId };
+    const paths = rollbackPaths(given, (why) => fallbacks.push(`${name} (${describeTarget(target)}): ${why}; purging /* instead`));
+    const reference = rollbackPurgeReference(target, paths, purge.stackId, purge.eventId);
+    jobs.set(reference, { target, reference, batches: planBatches(paths).map((p, n) => ({ number: n + 1, paths: p })) });
   }
   return { jobs: [...jobs.values()], fallbacks };
 }
@@ -219,7 +219,7 @@ export function targetsOfRuleProperties(properties: string): RollbackPurgeTarget
 }
 
 export class RollbackPurgeRun {
-  private readonly inv: Invocation;
+  private readonly invocation: Invocation;
 
   constructor(
     private readonly event: RollbackPurgeEvent,
@@ -227,7 +227,7 @@ export class RollbackPurgeRun {
     private readonly rt: Runtime,
     private readonly ownStackId?: string,
   ) {
-    this.inv = invocation(rt);
+    this.invocation = invocationOf(rt);
   }
 
   /** Nothing answers a rollback purge: an invocation stopped short hands over from within `run`. */
@@ -271,7 +271,7 @@ export class RollbackPurgeRun {
     planned.fallbacks.forEach((why) => this.rt.log('rollback purge: a target could not be read as given', { why }));
     const failed = progress.unread ? [progress.unread] : [];
     for (const [i, job] of planned.jobs.entries()) {
-      const step: Step = await submitJob(this.inv, job, progress.jobs[i], deadline);
+      const step: PhaseOutcome = await submitJob(this.invocation, job, progress.jobs[i], deadline);
       if (step.kind === 'handoff') {
         return this.continueElsewhere(progress);
       }
@@ -317,10 +317,10 @@ export class RollbackPurgeRun {
       }
       let read: StackEventsPage;
       try {
-        read = await this.rt.stackEvents(stackId, nextToken, callSignal(this.inv, until));
+        read = await this.rt.stackEvents(stackId, nextToken, callSignal(this.invocation, until));
       } catch (e) {
         this.rt.log('could not read the stack events', { error: describeError(e) });
-        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.inv, delay, until)).kind : 'fail';
+        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.invocation, delay, until)).kind : 'fail';
         if (step === 'handoff') {
           return { handoff: true };
         }

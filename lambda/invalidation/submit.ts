@@ -10,7 +10,7 @@ import type { InvalidationState } from './cloudfront';
 import { describeError, errorCode, isRetryable, serviceError } from './errors';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
-import type { Invocation, JobProgress, Step } from './runtime';
+import type { Invocation, JobProgress, PhaseOutcome } from './runtime';
 import { callSignal, OK, pause } from './runtime';
 import { pathKind } from '../../src/shared/paths';
 
@@ -36,17 +36,17 @@ export function batchLabel(job: Job, batch: Batch): string {
  * all are accepted, `timeout` at the deadline, `handoff` when this invocation is out of time, and
  * `fail` on an error that waiting cannot mend.
  */
-export async function submitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
+export async function submitJob(invocation: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<PhaseOutcome> {
   const state: SubmitState = { foreignPaths: new Map() };
   for (const batch of job.batches) {
     if (!progress.ids[batch.number - 1]) {
-      const step = await submitBatch(inv, job, batch, progress, deadline, state);
+      const step = await submitBatch(invocation, job, batch, progress, deadline, state);
       if (step.kind !== 'ok') {
         return step;
       }
     }
   }
-  progress.acceptedAt ??= inv.rt.now();
+  progress.acceptedAt ??= invocation.rt.now();
   return OK;
 }
 
@@ -58,8 +58,10 @@ interface SubmitState {
   deniedSince?: number;
 }
 
-async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, state: SubmitState): Promise<Step> {
-  const { rt } = inv;
+async function submitBatch(
+  invocation: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, state: SubmitState,
+): Promise<PhaseOutcome> {
+  const { rt } = invocation;
   let delay = FIRST_BACKOFF_MS;
   let waitingFor = '';
   let denied = false;
@@ -68,7 +70,7 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
   // before asking CloudFront, which has the last word after that.
   let ownLoad = ownLoadProblem(job, batch, progress);
   for (;;) {
-    const room = ownLoad ?? await capacityProblem(inv, job, batch, progress, deadline, state.foreignPaths);
+    const room = ownLoad ?? await capacityProblem(invocation, job, batch, progress, deadline, state.foreignPaths);
     ownLoad = undefined;
     if (progress.ids[batch.number - 1]) {
       rt.log('submitted before', { batch: batch.number, id: progress.ids[batch.number - 1] });
@@ -79,7 +81,7 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
     } else {
       try {
         const sentAt = rt.now();
-        const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(inv, deadline));
+        const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(invocation, deadline));
         progress.ids[batch.number - 1] = created.id;
         // CloudFront gives back the invalidation its CallerReference already made: created before this call, it is not new.
         if (created.createTime === undefined || created.createTime >= sentAt - CLOCK_SKEW_MS) {
@@ -98,7 +100,7 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
           if (denied) {
             state.deniedSince ??= rt.now();
             if (rt.now() - state.deniedSince >= ACCESS_DENIED_RETRY_MS) {
-              return { kind: 'fail', reason: iamReason(inv, job, batch, state, e) };
+              return { kind: 'fail', reason: iamReason(invocation, job, batch, state, e) };
             }
           } else if (!isRetryable(e)) {
             return { kind: 'fail', reason: `Could not invalidate ${describeTarget(job.target)} (${batchLabel(job, batch)}): ${serviceError('CloudFront', e)}` };
@@ -109,9 +111,9 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
         rt.log('retrying', { batch: batch.number, error: errorCode(e) });
       }
     }
-    const step = await pause(inv, delay, deadline);
+    const step = await pause(invocation, delay, deadline);
     if (step.kind === 'timeout' && denied) {
-      return { kind: 'fail', reason: iamReason(inv, job, batch, state, lastError) };
+      return { kind: 'fail', reason: iamReason(invocation, job, batch, state, lastError) };
     }
     if (step.kind === 'timeout') {
       const pending = job.batches.filter((b) => !progress.ids[b.number - 1]);
@@ -153,9 +155,9 @@ function ownLoadProblem(job: Job, batch: Batch, progress: JobProgress): string |
 }
 
 /** The reason of a deploy failed by a denial that outlasted the retries. */
-function iamReason(inv: Invocation, job: Job, batch: Batch, state: SubmitState, e: unknown): string {
+function iamReason(invocation: Invocation, job: Job, batch: Batch, state: SubmitState, e: unknown): string {
   const action = job.target.tenantId ? 'cloudfront:CreateInvalidationForDistributionTenant' : 'cloudfront:CreateInvalidation';
-  const seconds = Math.round((inv.rt.now() - (state.deniedSince ?? inv.rt.now())) / 1000);
+  const seconds = Math.round((invocation.rt.now() - (state.deniedSince ?? invocation.rt.now())) / 1000);
   return `IAM does not allow the handler's role ${action} on ${describeTarget(job.target)}; retried for ${seconds} s `
     + `(at most ${ACCESS_DENIED_RETRY_MS / 1000} s) in case a policy changed in this deploy had not applied yet (${batchLabel(job, batch)}): ${serviceError('CloudFront', e)}`;
 }
@@ -166,15 +168,15 @@ function iamReason(inv: Invocation, job: Job, batch: Batch, state: SubmitState, 
  * job's own batches in progress (submitted by another delivery of the request) records its id.
  */
 async function capacityProblem(
-  inv: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, foreignPaths: Map<string, readonly string[]>,
+  invocation: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, foreignPaths: Map<string, readonly string[]>,
 ): Promise<string | undefined> {
-  const { rt } = inv;
+  const { rt } = invocation;
   const own = new Map<string, readonly string[]>();
   job.batches.forEach((b) => progress.ids[b.number - 1] && own.set(progress.ids[b.number - 1], b.paths));
   let inProgress: string[];
   try {
     // One page as a rule: past a Completed one, older invalidations are as good as done.
-    const listed = await rt.api.list(job.target, LIST_PAGES, callSignal(inv, deadline), true);
+    const listed = await rt.api.list(job.target, LIST_PAGES, callSignal(invocation, deadline), true);
     // What the list says of the job's own batches saves asking again.
     const completed = new Set(listed.filter((i) => i.status === 'Completed').map((i) => i.id));
     job.batches.forEach((b) => completed.has(progress.ids[b.number - 1]) && (progress.completed[b.number - 1] = true));
@@ -190,12 +192,12 @@ async function capacityProblem(
     let paths = own.get(id) ?? foreignPaths.get(id);
     if (!paths) {
       // Counting stops at the deadline, or after so many lookups: then CloudFront decides.
-      if (++lookups > MAX_LOOKUPS || rt.now() >= Math.min(deadline, inv.workUntil)) {
+      if (++lookups > MAX_LOOKUPS || rt.now() >= Math.min(deadline, invocation.workUntil)) {
         return undefined;
       }
       let state: InvalidationState;
       try {
-        state = await rt.api.get(job.target, id, callSignal(inv, deadline));
+        state = await rt.api.get(job.target, id, callSignal(invocation, deadline));
       } catch (e) {
         rt.log('could not read an invalidation in progress', { id, error: describeError(e) });
         return undefined;

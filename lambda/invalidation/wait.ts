@@ -7,33 +7,33 @@ import { FIRST_BACKOFF_MS, WAITER_MIN_LEFT_SECONDS } from './budgets';
 import { deniedFor, errorCode, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
-import type { Invocation, JobProgress, Step } from './runtime';
+import type { Invocation, JobProgress, PhaseOutcome } from './runtime';
 import { callSignal, OK, pause } from './runtime';
 
 /** Waits for every accepted batch of the job to complete, recording it in `progress`. */
-export async function awaitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
+export async function awaitJob(invocation: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<PhaseOutcome> {
   for (const batch of job.batches) {
     if (!progress.completed[batch.number - 1]) {
-      const step = await awaitBatch(inv, job, batch.number, progress, deadline);
+      const step = await awaitBatch(invocation, job, batch.number, progress, deadline);
       if (step.kind !== 'ok') {
         return step;
       }
     }
   }
-  progress.completedAt ??= inv.rt.now();
+  progress.completedAt ??= invocation.rt.now();
   return OK;
 }
 
-async function awaitBatch(inv: Invocation, job: Job, number: number, progress: JobProgress, deadline: number): Promise<Step> {
-  const { rt } = inv;
+async function awaitBatch(invocation: Invocation, job: Job, number: number, progress: JobProgress, deadline: number): Promise<PhaseOutcome> {
+  const { rt } = invocation;
   const id = progress.ids[number - 1];
   // A policy created in the same deploy may not apply yet to this read either.
   const denial = deniedFor(rt);
   for (;;) {
-    const seconds = Math.floor((Math.min(deadline, inv.workUntil) - rt.now()) / 1000);
+    const seconds = Math.floor((Math.min(deadline, invocation.workUntil) - rt.now()) / 1000);
     try {
-      const state = await rt.api.get(job.target, id, callSignal(inv, deadline));
-      if (state.status === 'Completed' || (seconds > WAITER_MIN_LEFT_SECONDS && await rt.api.waitCompleted(job.target, id, seconds, callSignal(inv, deadline)))) {
+      const state = await rt.api.get(job.target, id, callSignal(invocation, deadline));
+      if (state.status === 'Completed' || (seconds > WAITER_MIN_LEFT_SECONDS && await rt.api.waitCompleted(job.target, id, seconds, callSignal(invocation, deadline)))) {
         progress.completed[number - 1] = true;
         rt.log('completed', { batch: number, id });
         return OK;
@@ -47,7 +47,7 @@ async function awaitBatch(inv: Invocation, job: Job, number: number, progress: J
       }
       rt.log('retrying', { batch: number, error: errorCode(e) });
     }
-    const step = await pause(inv, FIRST_BACKOFF_MS, deadline);
+    const step = await pause(invocation, FIRST_BACKOFF_MS, deadline);
     if (step.kind === 'timeout') {
       const pending = job.batches.filter((b) => !progress.completed[b.number - 1]).map((b) => progress.ids[b.number - 1]);
       return { kind: 'timeout', detail: `invalidations ${pending.join(', ')} of ${describeTarget(job.target)} are still in progress` };
