@@ -7,13 +7,14 @@
  * The handler may read only `*.invalidation-manifest` objects, not list the bucket, so S3 answers
  * AccessDenied for a manifest that is gone (removed by `cdk gc`) as for one it may not read.
  */
-import { FIRST_BACKOFF_MS, MANIFEST_READ_LIMIT_MS, MAX_BACKOFF_MS } from './budgets';
+import { MANIFEST_READ_LIMIT_MS } from './budgets';
 import type { ChangedFilesPlan } from './changed-paths';
 import { planChangedFiles } from './changed-paths';
 import { describeError, errorCode, isRetryable } from './errors';
 import type { ChangedFiles, ManifestLocation } from './plan';
+import { retry, within } from './retry';
 import type { Invocation } from './runtime';
-import { callSignal, pause } from './runtime';
+import { callSignal } from './runtime';
 import type { FileManifest } from '../../src/shared/file-manifest';
 import { parseManifest } from '../../src/shared/file-manifest';
 
@@ -50,24 +51,17 @@ async function readManifest(
   const { rt } = invocation;
   const until = Math.min(deadline, rt.now() + MANIFEST_READ_LIMIT_MS);
   const name = `s3://${location.bucket}/${location.key}`;
-  let delay = FIRST_BACKOFF_MS;
-  for (;;) {
-    let text: string;
-    try {
-      text = await rt.readObject(location.bucket, location.key, callSignal(invocation, until));
-    } catch (e) {
-      rt.log('could not read a manifest', { manifest: name, error: describeError(e) });
-      const step = rt.signal.aborted || !isRetryable(e) ? undefined : await pause(invocation, delay, until);
-      if (step?.kind !== 'ok') {
-        return { problem: `${name} could not be read (${errorCode(e)})` };
-      }
-      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
-      continue;
-    }
-    try {
-      return { manifest: parseManifest(text) };
-    } catch (e) {
-      return { problem: `${name} could not be read: ${(e as Error).message}` };
-    }
+  const read = await retry(() => rt.readObject(location.bucket, location.key, callSignal(invocation, until)), {
+    pacing: within(invocation, until),
+    retryable: isRetryable,
+    failed: (e) => rt.log('could not read a manifest', { manifest: name, error: describeError(e) }),
+  });
+  if (read.kind !== 'ok') {
+    return { problem: `${name} could not be read (${errorCode(read.error)})` };
+  }
+  try {
+    return { manifest: parseManifest(read.value) };
+  } catch (e) {
+    return { problem: `${name} could not be read: ${(e as Error).message}` };
   }
 }

@@ -3,7 +3,7 @@
  * (submit.ts), wait (wait.ts, with `waitForCompletion`), answer; handing the rest to a fresh
  * invocation when this one runs out of time. All I/O goes through `Runtime`.
  */
-import { DELETE_READ_LIMIT_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, RECALL_LIMIT_MS, RESOURCE_STATUS_LIMIT_MS } from './budgets';
+import { DELETE_READ_LIMIT_MS, RECALL_LIMIT_MS, RESOURCE_STATUS_LIMIT_MS } from './budgets';
 import type { Decision } from './decide';
 import { decide, needsLateCheck, needsStackStatus, refusal } from './decide';
 import { deniedFor, describeError, errorCode, serviceError } from './errors';
@@ -15,8 +15,9 @@ import { requestSentAt } from './protocol';
 import { logPurge } from './purge-log';
 import type { Recalled } from './recall';
 import { NOTHING_RECALLED, recall } from './recall';
+import { retry, within } from './retry';
 import type { Invocation, PhaseOutcome, Progress, ResourceState, Runtime } from './runtime';
-import { callSignal, copyJobs, freshJob, invocationOf, pause } from './runtime';
+import { callSignal, copyJobs, freshJob, invocationOf } from './runtime';
 import { submitJob } from './submit';
 import { awaitJob } from './wait';
 import { ANSWER_MARGIN_SECONDS, ATTRIBUTES, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
@@ -285,26 +286,21 @@ export class RequestRun {
     const budget = plan.action === 'invalidate' ? plan.settings.timeoutSeconds * 1000 : 0;
     const startedAt = this.progress?.startedAt ?? this.startedAt;
     const limit = startedAt + (this.event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
-    let delay = FIRST_BACKOFF_MS;
     const denial = deniedFor(this.rt);
     // A call cut off at the deadline says nothing new: what CloudFormation said before is what the reason reports.
     let said: unknown;
-    for (;;) {
-      try {
-        return { stackStatus: (await this.rt.stackStatus(this.event.StackId, callSignal(this.invocation, limit))).status };
-      } catch (e) {
+    const read = await retry(async () => (await this.rt.stackStatus(this.event.StackId, callSignal(this.invocation, limit))).status, {
+      pacing: within(this.invocation, limit),
+      retryable: (e) => denial.retryable(e),
+      failed: (e) => {
         this.rt.log('could not read the stack status', { error: describeError(e) });
         said = errorCode(e) === 'AbortError' ? said ?? e : e;
-        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.invocation, delay, limit)).kind : 'fail';
-        if (step === 'handoff') {
-          return { handoff: true };
-        }
-        if (step !== 'ok') {
-          return { stackStatusError: serviceError('CloudFormation DescribeStacks', said) };
-        }
-        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
-      }
+      },
+    });
+    if (read.kind === 'ok') {
+      return { stackStatus: read.value };
     }
+    return read.kind === 'handoff' ? { handoff: true } : { stackStatusError: serviceError('CloudFormation DescribeStacks', said) };
   }
 
   /**

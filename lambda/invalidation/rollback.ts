@@ -19,13 +19,14 @@
  * the event again (twice), then the dead-letter queue keeps it.
  */
 import { planBatches } from './batches';
-import { CLOCK_SLACK_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, ROLLBACK_PURGE_LIMIT_MS, STACK_EVENTS_LIMIT_MS } from './budgets';
+import { CLOCK_SLACK_MS, ROLLBACK_PURGE_LIMIT_MS, STACK_EVENTS_LIMIT_MS } from './budgets';
 import { deniedFor, describeError, serviceError } from './errors';
 import type { Job, Target } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
 import { logPurge } from './purge-log';
+import { retry, within } from './retry';
 import type { Invocation, PhaseOutcome, Progress, Runtime, StackEvent, StackEventsPage } from './runtime';
-import { callSignal, copyJobs, freshJob, invocationOf, pause } from './runtime';
+import { callSignal, copyJobs, freshJob, invocationOf } from './runtime';
 import { submitJob } from './submit';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
 import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/shared/contract';
@@ -309,40 +310,39 @@ export class RollbackPurgeRun {
     const events: StackEvent[] = [];
     const stackLevel = (e: StackEvent) => e.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(e.logicalId, stackId);
     let nextToken: string | undefined;
+    let page = 0;
     const denial = deniedFor(this.rt);
-    let delay = FIRST_BACKOFF_MS;
-    for (let page = 0; ;) {
-      if (page === MAX_STACK_EVENT_PAGES) {
-        return { ...namedInEvents(events, purge, stackId), error: `the stack's events of the failed deploy go back more than ${MAX_STACK_EVENT_PAGES} pages` };
-      }
-      let read: StackEventsPage;
-      try {
-        read = await this.rt.stackEvents(stackId, nextToken, callSignal(this.invocation, until));
-      } catch (e) {
-        this.rt.log('could not read the stack events', { error: describeError(e) });
-        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.invocation, delay, until)).kind : 'fail';
-        if (step === 'handoff') {
-          return { handoff: true };
+    // One try reads on from the last page read: a page that failed is read again, and the pauses go on growing.
+    const read = await retry(async () => {
+      for (;;) {
+        if (page === MAX_STACK_EVENT_PAGES) {
+          return { ...namedInEvents(events, purge, stackId), error: `the stack's events of the failed deploy go back more than ${MAX_STACK_EVENT_PAGES} pages` };
         }
-        if (step !== 'ok') {
-          return { found: [], error: `could not read what the failed deploy named: ${serviceError('CloudFormation DescribeStackEvents', e)}` };
+        const next: StackEventsPage = await this.rt.stackEvents(stackId, nextToken, callSignal(this.invocation, until));
+        page++;
+        events.push(...next.events);
+        // Enough once a stable status older than any event that could be this one's is read.
+        const oldest = next.events[next.events.length - 1];
+        const pastFailure = oldest && (!Number.isFinite(emitted) || oldest.timestamp < emitted - CLOCK_SLACK_MS);
+        const stableBefore = events.some((e) => stackLevel(e) && STABLE_STATUSES.has(e.status) && e.timestamp < emitted - CLOCK_SLACK_MS);
+        if (!next.nextToken || (pastFailure && stableBefore)) {
+          const named = namedInEvents(events, purge, stackId);
+          named.unreadable.forEach((logicalId) => this.rt.log('could not read the properties of a resource in the stack events', { logicalId }));
+          return named;
         }
-        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
-        continue;
+        nextToken = next.nextToken;
       }
-      page++;
-      events.push(...read.events);
-      // Enough once a stable status older than any event that could be this one's is read.
-      const oldest = read.events[read.events.length - 1];
-      const pastFailure = oldest && (!Number.isFinite(emitted) || oldest.timestamp < emitted - CLOCK_SLACK_MS);
-      const stableBefore = events.some((e) => stackLevel(e) && STABLE_STATUSES.has(e.status) && e.timestamp < emitted - CLOCK_SLACK_MS);
-      if (!read.nextToken || (pastFailure && stableBefore)) {
-        const named = namedInEvents(events, purge, stackId);
-        named.unreadable.forEach((logicalId) => this.rt.log('could not read the properties of a resource in the stack events', { logicalId }));
-        return named;
-      }
-      nextToken = read.nextToken;
+    }, {
+      pacing: within(this.invocation, until),
+      retryable: (e) => denial.retryable(e),
+      failed: (e) => this.rt.log('could not read the stack events', { error: describeError(e) }),
+    });
+    if (read.kind === 'ok') {
+      return read.value;
     }
+    return read.kind === 'handoff'
+      ? { handoff: true }
+      : { found: [], error: `could not read what the failed deploy named: ${serviceError('CloudFormation DescribeStackEvents', read.error)}` };
   }
 
   private async continueElsewhere(progress: RollbackProgress): Promise<void> {

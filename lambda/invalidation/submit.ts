@@ -5,13 +5,14 @@
  * 5xx are retried with backoff until the deadline.
  */
 import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS } from './batches';
-import { ACCESS_DENIED_RETRY_MS, CLOCK_SKEW_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from './budgets';
+import { ACCESS_DENIED_RETRY_MS, CLOCK_SKEW_MS } from './budgets';
 import type { InvalidationState } from './cloudfront';
 import { describeError, errorCode, isRetryable, serviceError } from './errors';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
+import { retry, NOT_YET, within } from './retry';
 import type { Invocation, JobProgress, PhaseOutcome } from './runtime';
-import { callSignal, OK, pause } from './runtime';
+import { callSignal, OK } from './runtime';
 import { pathKind } from '../../src/shared/paths';
 
 /** Pages of ListInvalidations read when counting what is in progress. */
@@ -62,60 +63,69 @@ async function submitBatch(
   invocation: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, state: SubmitState,
 ): Promise<PhaseOutcome> {
   const { rt } = invocation;
-  let delay = FIRST_BACKOFF_MS;
   let waitingFor = '';
   let denied = false;
   let lastError: unknown;
   // At first, the job's own batches still in progress may be known to leave no room: then pause
   // before asking CloudFront, which has the last word after that.
   let ownLoad = ownLoadProblem(job, batch, progress);
-  for (;;) {
+  const submitted = await retry(async () => {
     const room = ownLoad ?? await capacityProblem(invocation, job, batch, progress, deadline, state.foreignPaths);
     ownLoad = undefined;
     if (progress.ids[batch.number - 1]) {
       rt.log('submitted before', { batch: batch.number, id: progress.ids[batch.number - 1] });
-      return OK;
+      return true;
     }
     if (room) {
       waitingFor = room;
-    } else {
-      try {
-        const sentAt = rt.now();
-        const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(invocation, deadline));
-        progress.ids[batch.number - 1] = created.id;
-        // CloudFront gives back the invalidation its CallerReference already made: created before this call, it is not new.
-        if (created.createTime === undefined || created.createTime >= sentAt - CLOCK_SKEW_MS) {
-          progress.created = (progress.created ?? 0) + 1;
-        }
-        progress.completed[batch.number - 1] = created.status === 'Completed';
-        rt.log('submitted', { batch: batch.number, of: job.batches.length, id: created.id, paths: batch.paths.length, callerReference: batchReference(job, batch) });
-        return OK;
-      } catch (e) {
-        if (rt.signal.aborted) {
-          return { kind: 'handoff' };
-        }
-        // A call cut off at the deadline says nothing new: what CloudFront said before is what the reason reports.
-        if (errorCode(e) !== 'AbortError' || !waitingFor) {
-          denied = errorCode(e) === 'AccessDenied';
-          if (denied) {
-            state.deniedSince ??= rt.now();
-            if (rt.now() - state.deniedSince >= ACCESS_DENIED_RETRY_MS) {
-              return { kind: 'fail', reason: iamReason(invocation, job, batch, state, e) };
-            }
-          } else if (!isRetryable(e)) {
-            return { kind: 'fail', reason: `Could not invalidate ${describeTarget(job.target)} (${batchLabel(job, batch)}): ${serviceError('CloudFront', e)}` };
-          }
-          waitingFor = serviceError('CloudFront', e);
-          lastError = e;
-        }
-        rt.log('retrying', { batch: batch.number, error: errorCode(e) });
+      return NOT_YET;
+    }
+    const sentAt = rt.now();
+    const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(invocation, deadline));
+    progress.ids[batch.number - 1] = created.id;
+    // CloudFront gives back the invalidation its CallerReference already made: created before this call, it is not new.
+    if (created.createTime === undefined || created.createTime >= sentAt - CLOCK_SKEW_MS) {
+      progress.created = (progress.created ?? 0) + 1;
+    }
+    progress.completed[batch.number - 1] = created.status === 'Completed';
+    rt.log('submitted', { batch: batch.number, of: job.batches.length, id: created.id, paths: batch.paths.length, callerReference: batchReference(job, batch) });
+    return true;
+  }, {
+    pacing: within(invocation, deadline),
+    retryable: (e) => {
+      // A call cut off at the deadline says nothing new: what CloudFront said before is what the reason reports.
+      if (errorCode(e) === 'AbortError' && waitingFor) {
+        return true;
       }
-    }
-    const step = await pause(invocation, delay, deadline);
-    if (step.kind === 'timeout' && denied) {
-      return { kind: 'fail', reason: iamReason(invocation, job, batch, state, lastError) };
-    }
-    if (step.kind === 'timeout') {
+      denied = errorCode(e) === 'AccessDenied';
+      if (denied) {
+        state.deniedSince ??= rt.now();
+        if (rt.now() - state.deniedSince >= ACCESS_DENIED_RETRY_MS) {
+          return false;
+        }
+      } else if (!isRetryable(e)) {
+        return false;
+      }
+      waitingFor = serviceError('CloudFront', e);
+      lastError = e;
+      return true;
+    },
+    retrying: (e) => rt.log('retrying', { batch: batch.number, error: errorCode(e) }),
+  });
+  switch (submitted.kind) {
+    case 'ok':
+      return OK;
+    case 'fail':
+      return {
+        kind: 'fail',
+        reason: denied
+          ? iamReason(invocation, job, batch, state, submitted.error)
+          : `Could not invalidate ${describeTarget(job.target)} (${batchLabel(job, batch)}): ${serviceError('CloudFront', submitted.error)}`,
+      };
+    case 'timeout': {
+      if (denied) {
+        return { kind: 'fail', reason: iamReason(invocation, job, batch, state, lastError) };
+      }
       const pending = job.batches.filter((b) => !progress.ids[b.number - 1]);
       return {
         kind: 'timeout',
@@ -123,10 +133,8 @@ async function submitBatch(
           + `(next: ${batchLabel(job, batch)}); last: ${waitingFor}`,
       };
     }
-    if (step.kind !== 'ok') {
-      return step;
-    }
-    delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    default:
+      return { kind: 'handoff' };
   }
 }
 

@@ -7,8 +7,9 @@ import { FIRST_BACKOFF_MS, WAITER_MIN_LEFT_SECONDS } from './budgets';
 import { deniedFor, errorCode, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
+import { retry, NOT_YET, within } from './retry';
 import type { Invocation, JobProgress, PhaseOutcome } from './runtime';
-import { callSignal, OK, pause } from './runtime';
+import { callSignal, OK } from './runtime';
 
 /** Waits for every accepted batch of the job to complete, recording it in `progress`. */
 export async function awaitJob(invocation: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<PhaseOutcome> {
@@ -29,31 +30,30 @@ async function awaitBatch(invocation: Invocation, job: Job, number: number, prog
   const id = progress.ids[number - 1];
   // A policy created in the same deploy may not apply yet to this read either.
   const denial = deniedFor(rt);
-  for (;;) {
+  const completed = await retry(async () => {
     const seconds = Math.floor((Math.min(deadline, invocation.workUntil) - rt.now()) / 1000);
-    try {
-      const state = await rt.api.get(job.target, id, callSignal(invocation, deadline));
-      if (state.status === 'Completed' || (seconds > WAITER_MIN_LEFT_SECONDS && await rt.api.waitCompleted(job.target, id, seconds, callSignal(invocation, deadline)))) {
-        progress.completed[number - 1] = true;
-        rt.log('completed', { batch: number, id });
-        return OK;
-      }
-    } catch (e) {
-      if (rt.signal.aborted) {
-        return { kind: 'handoff' };
-      }
-      if (!denial.retryable(e)) {
-        return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(job.target)}: ${serviceError('CloudFront', e)}` };
-      }
-      rt.log('retrying', { batch: number, error: errorCode(e) });
-    }
-    const step = await pause(invocation, FIRST_BACKOFF_MS, deadline);
-    if (step.kind === 'timeout') {
+    const state = await rt.api.get(job.target, id, callSignal(invocation, deadline));
+    const done = state.status === 'Completed' || (seconds > WAITER_MIN_LEFT_SECONDS && await rt.api.waitCompleted(job.target, id, seconds, callSignal(invocation, deadline)));
+    return done || NOT_YET;
+  }, {
+    pacing: within(invocation, deadline),
+    retryable: (e) => denial.retryable(e),
+    retrying: (e) => rt.log('retrying', { batch: number, error: errorCode(e) }),
+    // The same pause between any two reads, after an error too (budgets.ts, `FIRST_BACKOFF_MS`).
+    maxDelayMs: FIRST_BACKOFF_MS,
+  });
+  switch (completed.kind) {
+    case 'ok':
+      progress.completed[number - 1] = true;
+      rt.log('completed', { batch: number, id });
+      return OK;
+    case 'fail':
+      return { kind: 'fail', reason: `Could not follow invalidation ${id} of ${describeTarget(job.target)}: ${serviceError('CloudFront', completed.error)}` };
+    case 'timeout': {
       const pending = job.batches.filter((b) => !progress.completed[b.number - 1]).map((b) => progress.ids[b.number - 1]);
       return { kind: 'timeout', detail: `invalidations ${pending.join(', ')} of ${describeTarget(job.target)} are still in progress` };
     }
-    if (step.kind !== 'ok') {
-      return step;
-    }
+    default:
+      return { kind: 'handoff' };
   }
 }
