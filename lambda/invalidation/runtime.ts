@@ -63,11 +63,6 @@ export interface Progress {
   readonly invocation: number;
 }
 
-/** A copy of the jobs' progress, for the next invocation. */
-export function copyJobs(jobs: readonly JobProgress[]): JobProgress[] {
-  return jobs.map((j) => ({ ...j, ids: [...j.ids], completed: [...j.completed] }));
-}
-
 /** Progress of a job none of whose batches has been submitted. */
 export function freshJob(batches: number): JobProgress {
   return { ids: Array.from({ length: batches }, () => ''), completed: Array.from({ length: batches }, () => false) };
