@@ -85,7 +85,8 @@ export function needsStackStatus(event: CloudFormationRequest, plan: Plan): bool
  * function of the request), so it creates nothing new, and a Create reads nothing of the stack.
  */
 export function needsLateCheck(event: CloudFormationRequest, plan: Plan): boolean {
-  return plan.action === 'invalidate' && event.RequestType !== 'Create' && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE;
+  // The same requests as need the stack's status.
+  return needsStackStatus(event, plan);
 }
 
 export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): Decision {

@@ -6,7 +6,7 @@
 import { DELETE_READ_LIMIT_MS, RESOURCE_STATUS_LIMIT_MS } from './budgets';
 import type { Decision, Facts } from './decide';
 import { decide, needsLateCheck, needsStackStatus } from './decide';
-import { deniedFor, describeError, errorCode, serviceError } from './errors';
+import { describeError, errorCode, retryableOrDenied, serviceError } from './errors';
 import type { Plan } from './plan';
 import type { CloudFormationRequest } from './protocol';
 import type { RequestProgress } from './request-purge';
@@ -80,12 +80,11 @@ async function readStack(
   const { rt } = invocation;
   const budget = plan.action === 'invalidate' ? plan.settings.timeoutSeconds * 1000 : 0;
   const limit = startedAt + (event.RequestType === 'Delete' ? Math.min(budget, DELETE_READ_LIMIT_MS) : budget);
-  const denial = deniedFor(rt);
   // A call cut off at the deadline says nothing new: what CloudFormation said before is what the reason reports.
   let said: unknown;
   const read = await retry(async () => (await rt.stackStatus(event.StackId, callSignal(invocation, limit))).status, {
     pacing: within(invocation, limit),
-    retryable: (e) => denial.retryable(e),
+    retryable: retryableOrDenied(rt),
     failed: (e) => {
       rt.log('could not read the stack status', { error: describeError(e) });
       said = errorCode(e) === 'AbortError' ? said ?? e : e;

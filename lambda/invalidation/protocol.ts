@@ -113,6 +113,8 @@ export async function sendAnswer(event: CloudFormationRequest, answer: Answer, o
   const body = responseBody(event, answer);
   let lastError: unknown;
   let attempts = 0;
+  // The server answered with a status that trying again cannot change.
+  let refused = false;
   const sent = await retry(async () => {
     const left = options.deadline - Date.now();
     if (left <= 0) {
@@ -123,7 +125,8 @@ export async function sendAnswer(event: CloudFormationRequest, answer: Answer, o
     if (status >= 200 && status < 300) {
       return true;
     }
-    throw new RefusedAnswer(status);
+    refused = status < 500 && status !== 429;
+    throw new Error(`the response URL answered HTTP ${status}`);
   }, {
     // Without jitter, and never past the deadline.
     pacing: {
@@ -137,7 +140,7 @@ export async function sendAnswer(event: CloudFormationRequest, answer: Answer, o
       },
       stopped: () => false,
     },
-    retryable: (e) => !(e instanceof RefusedAnswer) || e.status >= 500 || e.status === 429,
+    retryable: () => !refused,
     failed: (e) => {
       lastError = e;
     },
@@ -148,13 +151,6 @@ export async function sendAnswer(event: CloudFormationRequest, answer: Answer, o
     return;
   }
   throw new Error(`could not deliver the ${answer.Status} answer to CloudFormation in ${attempts} attempts: ${(lastError as Error)?.message ?? lastError ?? 'no time left'}`);
-}
-
-/** The response URL answered with a status other than 2xx. */
-class RefusedAnswer extends Error {
-  constructor(readonly status: number) {
-    super(`the response URL answered HTTP ${status}`);
-  }
 }
 
 /** One PUT, cut off after `limitMs` whatever the server does. */

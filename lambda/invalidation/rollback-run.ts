@@ -8,7 +8,7 @@
  * invocation fails, so that Lambda runs the event again (twice), then the dead-letter queue keeps it.
  */
 import { ROLLBACK_PURGE_LIMIT_MS, STACK_EVENTS_LIMIT_MS } from './budgets';
-import { deniedFor, describeError, serviceError } from './errors';
+import { describeError, retryableOrDenied, serviceError } from './errors';
 import { handOver } from './handover';
 import { logPurge } from './purge-log';
 import { retry, within } from './retry';
@@ -119,7 +119,6 @@ export class RollbackPurgeRun {
     const events: StackEvent[] = [];
     let nextToken: string | undefined;
     let page = 0;
-    const denial = deniedFor(this.rt);
     // One try reads on from the last page read: a page that failed is read again, and the pauses go on growing.
     const read = await retry(async () => {
       for (;;) {
@@ -138,7 +137,7 @@ export class RollbackPurgeRun {
       }
     }, {
       pacing: within(this.invocation, until),
-      retryable: (e) => denial.retryable(e),
+      retryable: retryableOrDenied(this.rt),
       failed: (e) => this.rt.log('could not read the stack events', { error: describeError(e) }),
     });
     if (read.kind === 'ok') {

@@ -4,7 +4,7 @@
  * deadline and this invocation's time.
  */
 import { FIRST_BACKOFF_MS, WAITER_MIN_LEFT_SECONDS } from './budgets';
-import { deniedFor, errorCode, serviceError } from './errors';
+import { errorCode, retryableOrDenied, serviceError } from './errors';
 import type { Job } from './plan';
 import { describeTarget } from './plan';
 import { retry, NOT_YET, within } from './retry';
@@ -28,8 +28,6 @@ export async function awaitJob(invocation: Invocation, job: Job, progress: JobPr
 async function awaitBatch(invocation: Invocation, job: Job, number: number, progress: JobProgress, deadline: number): Promise<PhaseOutcome> {
   const { rt } = invocation;
   const id = progress.ids[number - 1];
-  // A policy created in the same deploy may not apply yet to this read either.
-  const denial = deniedFor(rt);
   const completed = await retry(async () => {
     const seconds = Math.floor((Math.min(deadline, invocation.workUntil) - rt.now()) / 1000);
     const state = await rt.api.get(job.target, id, callSignal(invocation, deadline));
@@ -37,7 +35,8 @@ async function awaitBatch(invocation: Invocation, job: Job, number: number, prog
     return done || NOT_YET;
   }, {
     pacing: within(invocation, deadline),
-    retryable: (e) => denial.retryable(e),
+    // A policy created in the same deploy may not apply yet to this read either.
+    retryable: retryableOrDenied(rt),
     retrying: (e) => rt.log('retrying', { batch: number, error: errorCode(e) }),
     // The same pause between any two reads, after an error too (budgets.ts, `FIRST_BACKOFF_MS`).
     maxDelayMs: FIRST_BACKOFF_MS,
