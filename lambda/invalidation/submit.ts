@@ -41,9 +41,9 @@ export async function submitJob(invocation: Invocation, job: Job, progress: JobP
   const state: SubmitState = { foreignPaths: new Map() };
   for (const batch of job.batches) {
     if (!progress.ids[batch.number - 1]) {
-      const step = await submitBatch(invocation, job, batch, progress, deadline, state);
-      if (step.kind !== 'ok') {
-        return step;
+      const submitted = await submitBatch(invocation, job, batch, progress, deadline, state);
+      if (submitted.kind !== 'ok') {
+        return submitted;
       }
     }
   }

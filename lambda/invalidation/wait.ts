@@ -15,9 +15,9 @@ import { callSignal, OK } from './runtime';
 export async function awaitJob(invocation: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<PhaseOutcome> {
   for (const batch of job.batches) {
     if (!progress.completed[batch.number - 1]) {
-      const step = await awaitBatch(invocation, job, batch.number, progress, deadline);
-      if (step.kind !== 'ok') {
-        return step;
+      const completed = await awaitBatch(invocation, job, batch.number, progress, deadline);
+      if (completed.kind !== 'ok') {
+        return completed;
       }
     }
   }
