@@ -44,7 +44,7 @@ export type Decision =
     readonly kind: 'invalidate';
     readonly job: Job;
     readonly settings: Settings;
-    /** A Delete in a rollback's cleanup: never waits, never fails. */
+    /** A Delete in a rollback's cleanup: never waits (and, as every Delete, never fails: answer.ts, `deleteNeverFails`). */
     readonly cleanup: boolean;
   };
 
@@ -85,7 +85,8 @@ export function needsStackStatus(event: CloudFormationRequest, plan: Plan): bool
  * function of the request), so it creates nothing new, and a Create reads nothing of the stack.
  */
 export function needsLateCheck(event: CloudFormationRequest, plan: Plan): boolean {
-  return plan.action === 'invalidate' && event.RequestType !== 'Create' && event.ResourceType !== LEGACY_GUARD_RESOURCE_TYPE;
+  // The same requests as need the stack's status.
+  return needsStackStatus(event, plan);
 }
 
 export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): Decision {
@@ -94,25 +95,25 @@ export function decide(event: CloudFormationRequest, plan: Plan, facts: Facts): 
     // A rollback guard of an earlier release, deleted after the stack moved to the stack's rule.
     return { kind: 'answer', status: deleted ? 'Deleted' : 'Unchanged' };
   }
+  if (deleted) {
+    // Only a live Delete that takes back what a failed deploy created purges; any other purges nothing,
+    // one whose properties or stack status cannot be read included.
+    const undo = plan.action === 'invalidate' && !facts.late && facts.stackStatus !== undefined && UNDO_STATUSES.includes(facts.stackStatus);
+    return undo ? { kind: 'invalidate', job: plan.job, settings: { ...plan.settings, waitForCompletion: false }, cleanup: true } : { kind: 'answer', status: 'Deleted' };
+  }
   if (plan.action === 'fail') {
-    return deleted ? { kind: 'answer', status: 'Deleted' } : { kind: 'fail', reason: plan.reason };
+    return { kind: 'fail', reason: plan.reason };
   }
   if (plan.action === 'none') {
-    return { kind: 'answer', status: deleted ? 'Deleted' : 'Unchanged', recall: plan.recall };
+    return { kind: 'answer', status: 'Unchanged', recall: plan.recall };
   }
   if (facts.late) {
-    return { kind: 'answer', status: deleted ? 'Deleted' : 'Late' };
+    return { kind: 'answer', status: 'Late' };
   }
   if (event.RequestType === 'Create') {
     return { kind: 'invalidate', job: plan.job, settings: plan.settings, cleanup: false };
   }
   const status = facts.stackStatus;
-  if (deleted) {
-    // Unknown status: no purge, since an ordinary Delete must not purge, and a Delete never fails.
-    return status !== undefined && UNDO_STATUSES.includes(status)
-      ? { kind: 'invalidate', job: plan.job, settings: { ...plan.settings, waitForCompletion: false }, cleanup: true }
-      : { kind: 'answer', status: 'Deleted' };
-  }
   if (status === undefined) {
     const why = facts.stackStatusError ? ` (${facts.stackStatusError})` : '';
     return { kind: 'fail', reason: `Could not read the status of stack ${event.StackId}${why}, which tells a rollback from an update` };

@@ -42,20 +42,18 @@ export function isRetryable(e: unknown): boolean {
 
 /**
  * Whether a call's error is worth retrying, AccessDenied included for `ACCESS_DENIED_RETRY_MS` from
- * the first denial of the series (one tracker per loop of calls).
+ * the first denial of the series: a judge for one loop of calls (retry.ts, `retryable`).
  */
-export function deniedFor(rt: { now(): number }): { retryable(e: unknown): boolean } {
+export function retryableOrDenied(rt: { now(): number }): (e: unknown) => boolean {
   let since: number | undefined;
-  return {
-    retryable(e: unknown): boolean {
-      if (errorCode(e) !== 'AccessDenied') {
-        // A call cut off by its own deadline ends no series of denials.
-        since = errorCode(e) === 'AbortError' ? since : undefined;
-        return isRetryable(e);
-      }
-      since ??= rt.now();
-      return rt.now() - since < ACCESS_DENIED_RETRY_MS;
-    },
+  return (e) => {
+    if (errorCode(e) !== 'AccessDenied') {
+      // A call cut off by its own deadline ends no series of denials.
+      since = errorCode(e) === 'AbortError' ? since : undefined;
+      return isRetryable(e);
+    }
+    since ??= rt.now();
+    return rt.now() - since < ACCESS_DENIED_RETRY_MS;
   };
 }
 

@@ -7,13 +7,14 @@
  * The handler may read only `*.invalidation-manifest` objects, not list the bucket, so S3 answers
  * AccessDenied for a manifest that is gone (removed by `cdk gc`) as for one it may not read.
  */
-import { FIRST_BACKOFF_MS, MANIFEST_READ_LIMIT_MS, MAX_BACKOFF_MS } from './budgets';
+import { MANIFEST_READ_LIMIT_MS } from './budgets';
 import type { ChangedFilesPlan } from './changed-paths';
 import { planChangedFiles } from './changed-paths';
 import { describeError, errorCode, isRetryable } from './errors';
 import type { ChangedFiles, ManifestLocation } from './plan';
+import { retry, within } from './retry';
 import type { Invocation } from './runtime';
-import { callSignal, pause } from './runtime';
+import { callSignal } from './runtime';
 import type { FileManifest } from '../../src/shared/file-manifest';
 import { parseManifest } from '../../src/shared/file-manifest';
 
@@ -22,11 +23,11 @@ import { parseManifest } from '../../src/shared/file-manifest';
  * the previous manifest and the new one, or the whole prefix when they cannot be compared.
  */
 export async function changedFilesPlan(
-  inv: Invocation, changed: { readonly current: ChangedFiles; readonly previous?: ManifestLocation }, deadline: number,
+  invocation: Invocation, changed: { readonly current: ChangedFiles; readonly previous?: ManifestLocation }, deadline: number,
 ): Promise<ChangedFilesPlan> {
   const { settings } = changed.current;
   const whole = (why: string): ChangedFilesPlan => ({ paths: [`${settings.root}*`], note: `purged ${settings.root}*: ${why}` });
-  const current = await readManifest(inv, changed.current.manifest, deadline);
+  const current = await readManifest(invocation, changed.current.manifest, deadline);
   if ('problem' in current) {
     return whole(`the new manifest ${current.problem}`);
   }
@@ -36,7 +37,7 @@ export async function changedFilesPlan(
   if (changed.previous.bucket === changed.current.manifest.bucket && changed.previous.key === changed.current.manifest.key) {
     return planChangedFiles(current.manifest, current.manifest, settings);
   }
-  const previous = await readManifest(inv, changed.previous, deadline);
+  const previous = await readManifest(invocation, changed.previous, deadline);
   if ('problem' in previous) {
     return planChangedFiles(undefined, current.manifest, settings, `the previous manifest ${previous.problem} (assets removed by cdk gc cannot be read)`);
   }
@@ -44,28 +45,23 @@ export async function changedFilesPlan(
 }
 
 /** A manifest, or why it cannot be read; errors that may pass are retried within the limit. */
-async function readManifest(inv: Invocation, where: ManifestLocation, deadline: number): Promise<{ manifest: FileManifest } | { problem: string }> {
-  const { rt } = inv;
+async function readManifest(
+  invocation: Invocation, location: ManifestLocation, deadline: number,
+): Promise<{ manifest: FileManifest } | { problem: string }> {
+  const { rt } = invocation;
   const until = Math.min(deadline, rt.now() + MANIFEST_READ_LIMIT_MS);
-  const name = `s3://${where.bucket}/${where.key}`;
-  let delay = FIRST_BACKOFF_MS;
-  for (;;) {
-    let text: string;
-    try {
-      text = await rt.readObject(where.bucket, where.key, callSignal(inv, until));
-    } catch (e) {
-      rt.log('could not read a manifest', { manifest: name, error: describeError(e) });
-      const step = rt.signal.aborted || !isRetryable(e) ? undefined : await pause(inv, delay, until);
-      if (step?.kind !== 'ok') {
-        return { problem: `${name} could not be read (${errorCode(e)})` };
-      }
-      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
-      continue;
-    }
-    try {
-      return { manifest: parseManifest(text) };
-    } catch (e) {
-      return { problem: `${name} could not be read: ${(e as Error).message}` };
-    }
+  const name = `s3://${location.bucket}/${location.key}`;
+  const read = await retry(() => rt.readObject(location.bucket, location.key, callSignal(invocation, until)), {
+    pacing: within(invocation, until),
+    retryable: isRetryable,
+    failed: (e) => rt.log('could not read a manifest', { manifest: name, error: describeError(e) }),
+  });
+  if (read.kind !== 'ok') {
+    return { problem: `${name} could not be read (${errorCode(read.error)})` };
+  }
+  try {
+    return { manifest: parseManifest(read.value) };
+  } catch (e) {
+    return { problem: `${name} could not be read: ${(e as Error).message}` };
   }
 }

@@ -212,10 +212,8 @@ export function planRequest(event: CloudFormationRequest): Plan {
   try {
     parsed = parseProperties(event.ResourceProperties as Partial<InvalidationResourceProperties>);
   } catch (e) {
-    // A Delete never fails.
-    return event.RequestType === 'Delete'
-      ? { action: 'none', why: 'a Delete never invalidates' }
-      : { action: 'fail', reason: `Invalid properties: ${(e as Error).message}` };
+    // A Delete with such properties purges nothing, and answers SUCCESS (decide.ts).
+    return { action: 'fail', reason: `Invalid properties: ${(e as Error).message}` };
   }
   const recall = { target: parsed.inputs.target, prefix: referencePrefix(parsed.inputs) };
   const old = event.RequestType === 'Update' ? tryParse(event.OldResourceProperties) : undefined;

@@ -4,6 +4,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import { ANSWER_ATTEMPT_MS, ANSWER_FIRST_BACKOFF_MS, ANSWER_MAX_BACKOFF_MS } from './budgets';
+import { retry } from './retry';
 
 export interface CloudFormationRequest {
   readonly RequestType: 'Create' | 'Update' | 'Delete';
@@ -110,33 +111,44 @@ export interface SendOptions {
  */
 export async function sendAnswer(event: CloudFormationRequest, answer: Answer, options: SendOptions): Promise<void> {
   const body = responseBody(event, answer);
-  let delay = options.firstDelayMs ?? ANSWER_FIRST_BACKOFF_MS;
   let lastError: unknown;
   let attempts = 0;
-  for (;;) {
+  // The server answered with a status that trying again cannot change.
+  let refused = false;
+  const sent = await retry(async () => {
     const left = options.deadline - Date.now();
     if (left <= 0) {
-      break;
+      return false;
     }
     attempts++;
-    try {
-      const status = await put(event.ResponseURL, body, Math.min(options.attemptMs ?? ANSWER_ATTEMPT_MS, left));
-      if (status >= 200 && status < 300) {
-        return;
-      }
-      lastError = new Error(`the response URL answered HTTP ${status}`);
-      if (status < 500 && status !== 429) {
-        break;
-      }
-    } catch (e) {
+    const status = await put(event.ResponseURL, body, Math.min(options.attemptMs ?? ANSWER_ATTEMPT_MS, left));
+    if (status >= 200 && status < 300) {
+      return true;
+    }
+    refused = status < 500 && status !== 429;
+    throw new Error(`the response URL answered HTTP ${status}`);
+  }, {
+    // Without jitter, and never past the deadline.
+    pacing: {
+      pause: async (ms) => {
+        const pause = Math.min(ms, options.deadline - Date.now());
+        if (pause <= 0) {
+          return { kind: 'timeout', detail: '' };
+        }
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        return { kind: 'ok' };
+      },
+      stopped: () => false,
+    },
+    retryable: () => !refused,
+    failed: (e) => {
       lastError = e;
-    }
-    const pause = Math.min(delay, options.deadline - Date.now());
-    if (pause <= 0) {
-      break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, pause));
-    delay = Math.min(delay * 2, ANSWER_MAX_BACKOFF_MS);
+    },
+    firstDelayMs: options.firstDelayMs ?? ANSWER_FIRST_BACKOFF_MS,
+    maxDelayMs: ANSWER_MAX_BACKOFF_MS,
+  });
+  if (sent.kind === 'ok' && sent.value) {
+    return;
   }
   throw new Error(`could not deliver the ${answer.Status} answer to CloudFormation in ${attempts} attempts: ${(lastError as Error)?.message ?? lastError ?? 'no time left'}`);
 }

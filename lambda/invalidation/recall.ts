@@ -23,15 +23,15 @@ export const NOTHING_RECALLED: Recalled = { ids: '', callerReference: '' };
  * starts with the same prefix), among the newest few of the target; nothing when none is found or
  * CloudFront cannot be read.
  */
-export async function recall(rt: Runtime, where: Recall, until: number): Promise<Recalled> {
+export async function recall(rt: Runtime, sought: Recall, until: number): Promise<Recalled> {
   const signal = rt.signalAt(until);
   try {
-    const newest = (await rt.api.list(where.target, 1, signal)).slice(0, RECALL_LOOKUPS);
+    const newest = (await rt.api.list(sought.target, 1, signal)).slice(0, RECALL_LOOKUPS);
     const batches: Array<{ id: string; reference: string }> = [];
     for (const summary of newest) {
-      const state = await rt.api.get(where.target, summary.id, signal);
+      const state = await rt.api.get(sought.target, summary.id, signal);
       const reference = state.callerReference ?? '';
-      if (reference.startsWith(`${where.prefix}-`) && (batches.length === 0 || base(reference) === base(batches[0].reference))) {
+      if (reference.startsWith(`${sought.prefix}-`) && (batches.length === 0 || base(reference) === base(batches[0].reference))) {
         batches.push({ id: state.id, reference });
       } else if (batches.length > 0) {
         break;

@@ -1,5 +1,6 @@
 /**
- * The purge after a failed deploy. CloudFormation sends EventBridge a "CloudFormation Stack Status
+ * The purge after a failed deploy: what to purge (pure functions; rollback-run.ts carries it out).
+ * CloudFormation sends EventBridge a "CloudFormation Stack Status
  * Change" event at every stack status change, with durable delivery; the stack's rule matches its
  * own stack's `PURGE_STATUSES` (an update rolled back, cleanup included, also after a failed
  * rollback continued later; or a deploy that failed with rollback disabled) and hands the handler
@@ -19,34 +20,19 @@
  * the event again (twice), then the dead-letter queue keeps it.
  */
 import { planBatches } from './batches';
-import { CLOCK_SLACK_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS, ROLLBACK_PURGE_LIMIT_MS, STACK_EVENTS_LIMIT_MS } from './budgets';
-import { deniedFor, describeError, serviceError } from './errors';
-import type { Job } from './plan';
+import { CLOCK_SLACK_MS } from './budgets';
+import type { Job, Target } from './plan';
 import { describeTarget, rollbackPurgeReference } from './plan';
-import { logPurge } from './purge-log';
-import type { Invocation, Progress, Runtime, StackEvent, StackEventsPage, Step } from './runtime';
-import { callSignal, copyJobs, freshJob, invocation, pause } from './runtime';
-import { submitJob } from './submit';
+import type { StackEvent } from './runtime';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
 import { PURGE_STATUSES, RESOURCE_TYPE } from '../../src/shared/contract';
 import { normalizePaths } from '../../src/shared/paths';
-
-/** Most pages of stack events read back to the stack's last stable status. */
-export const MAX_STACK_EVENT_PAGES = 50;
 
 /** The stack statuses a failed deploy started from: its events end there. */
 const STABLE_STATUSES = new Set(['CREATE_COMPLETE', 'UPDATE_COMPLETE', 'UPDATE_ROLLBACK_COMPLETE', 'IMPORT_COMPLETE', 'IMPORT_ROLLBACK_COMPLETE']);
 
 /** The type CloudFormation gives any custom resource, which its events may use instead of the template's. */
 const GENERIC_CUSTOM_RESOURCE_TYPE = 'AWS::CloudFormation::CustomResource';
-
-/** What a rollback purge's invocation hands the next one. */
-export interface RollbackProgress extends Progress {
-  /** What the failed deploy named, read from the stack's events by the first invocation. */
-  readonly found?: RollbackPurgeTarget[];
-  /** Why the stack's events could not be read in full, when they could not: the purge then fails in the end, to be run again. */
-  readonly unread?: string;
-}
 
 /** Whether a payload is the stack rule's rollback purge. */
 export function isRollbackPurgeEvent(payload: unknown): payload is RollbackPurgeEvent {
@@ -90,18 +76,18 @@ export function planRollbackPurge(event: RollbackPurgeEvent, found: readonly Rol
   const purge = event.rollbackPurge;
   const jobs = new Map<string, Job>();
   const fallbacks: string[] = [];
-  const all = [...purge.targets.map((t, i) => ({ t, name: `targets[${i}]` })), ...found.map((t, i) => ({ t, name: `failed deploy's Invalidation ${i + 1}` }))];
-  for (const { t: target, name } of all) {
-    const distributionId = typeof target?.DistributionId === 'string' ? target.DistributionId : '';
+  const all = [...purge.targets.map((given, i) => ({ given, name: `targets[${i}]` })), ...found.map((given, i) => ({ given, name: `failed deploy's Invalidation ${i + 1}` }))];
+  for (const { given, name } of all) {
+    const distributionId = typeof given?.DistributionId === 'string' ? given.DistributionId : '';
     if (!/^[A-Za-z0-9]+$/.test(distributionId)) {
-      fallbacks.push(`${name}: DistributionId ${JSON.stringify(target?.DistributionId)?.slice(0, 200)} is not a distribution id; skipped`);
+      fallbacks.push(`${name}: DistributionId ${JSON.stringify(given?.DistributionId)?.slice(0, 200)} is not a distribution id; skipped`);
       continue;
     }
-    const tenantId = typeof target.DistributionTenantId === 'string' && target.DistributionTenantId ? target.DistributionTenantId : undefined;
-    const where = tenantId ? { distributionId, tenantId } : { distributionId };
-    const paths = rollbackPaths(target, (why) => fallbacks.push(`${name} (${describeTarget(where)}): ${why}; purging /* instead`));
-    const reference = rollbackPurgeReference(where, paths, purge.stackId, purge.eventId);
-    jobs.set(reference, { target: where, reference, batches: planBatches(paths).map((p, n) => ({ number: n + 1, paths: p })) });
+    const tenantId = typeof given.DistributionTenantId === 'string' && given.DistributionTenantId ? given.DistributionTenantId : undefined;
+    const target: Target = tenantId ? { distributionId, tenantId } : { distributionId };
+    const paths = rollbackPaths(given, (why) => fallbacks.push(`${name} (${describeTarget(target)}): ${why}; purging /* instead`));
+    const reference = rollbackPurgeReference(target, paths, purge.stackId, purge.eventId);
+    jobs.set(reference, { target, reference, batches: planBatches(paths).map((p, n) => ({ number: n + 1, paths: p })) });
   }
   return { jobs: [...jobs.values()], fallbacks };
 }
@@ -154,7 +140,7 @@ export function namedInEvents(
   events: readonly StackEvent[], purge: RollbackPurgeEvent['rollbackPurge'], stackId: string,
 ): { found: RollbackPurgeTarget[]; error?: string; unreadable: string[] } {
   const emitted = Date.parse(purge.time);
-  const stackLevel = (e: StackEvent) => e.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(e.logicalId, stackId);
+  const stackLevel = (e: StackEvent) => isStackLevel(e, stackId);
   let start = -1;
   events.forEach((e, i) => {
     const distance = (x: StackEvent) => (Number.isFinite(emitted) ? Math.abs(x.timestamp - emitted) : i);
@@ -194,6 +180,23 @@ export function namedInEvents(
 }
 
 /**
+ * Whether the stack's events read so far (newest first, `page` the last page read) reach far enough
+ * back for `namedInEvents`: past any event that could be the purge's status, to a stable status
+ * before it.
+ */
+export function readFarEnough(events: readonly StackEvent[], page: readonly StackEvent[], purge: RollbackPurgeEvent['rollbackPurge'], stackId: string): boolean {
+  const emitted = Date.parse(purge.time);
+  const oldest = page[page.length - 1];
+  const pastFailure = oldest !== undefined && (!Number.isFinite(emitted) || oldest.timestamp < emitted - CLOCK_SLACK_MS);
+  return pastFailure && events.some((e) => isStackLevel(e, stackId) && STABLE_STATUSES.has(e.status) && e.timestamp < emitted - CLOCK_SLACK_MS);
+}
+
+/** Whether a stack event is about the stack itself, not one of its resources. */
+function isStackLevel(event: StackEvent, stackId: string): boolean {
+  return event.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(event.logicalId, stackId);
+}
+
+/**
  * The purge targets a rule's properties carry, when the rule is the stack's purge rule (its
  * InputTemplate holds `rollbackPurge`): the template's placeholders filled in, its targets read.
  */
@@ -218,141 +221,3 @@ export function targetsOfRuleProperties(properties: string): RollbackPurgeTarget
   return undefined;
 }
 
-export class RollbackPurgeRun {
-  private readonly inv: Invocation;
-
-  constructor(
-    private readonly event: RollbackPurgeEvent,
-    private progress: RollbackProgress | undefined,
-    private readonly rt: Runtime,
-    private readonly ownStackId?: string,
-  ) {
-    this.inv = invocation(rt);
-  }
-
-  /** Nothing answers a rollback purge: an invocation stopped short hands over from within `run`. */
-  get finished(): boolean {
-    return false;
-  }
-
-  async answerSent(): Promise<void> {}
-
-  async handOff(): Promise<void> {}
-
-  /** An unexpected error fails the invocation, so that Lambda runs the event again. */
-  async crash(e: unknown): Promise<void> {
-    throw e;
-  }
-
-  /** Purges every target; throws when the event should be delivered again (see the file's comment). */
-  async run(): Promise<void> {
-    const ignore = ignoreReason(this.event, this.ownStackId);
-    if (ignore) {
-      this.rt.log('ignored a rollback purge event', { why: ignore });
-      return;
-    }
-    const purge = this.event.rollbackPurge;
-    const emitted = Date.parse(purge.time);
-    // From when CloudFormation emitted the event, whatever Lambda's queue and retries did since.
-    const startedAt = Number.isFinite(emitted) && emitted <= this.rt.now() ? emitted : this.rt.now();
-    const deadline = startedAt + ROLLBACK_PURGE_LIMIT_MS;
-    if (this.progress?.found === undefined) {
-      // The first invocation, or one that ran out of time reading the events before handing over.
-      const read = await this.readFailedDeploy(Math.min(deadline, this.rt.now() + STACK_EVENTS_LIMIT_MS));
-      if ('handoff' in read) {
-        return this.continueElsewhere(this.progress ?? { startedAt, jobs: [], invocation: 1 });
-      }
-      this.rt.log('read the failed deploy\'s Invalidations from the stack events', { found: read.found, error: read.error });
-      const jobs = planRollbackPurge(this.event, read.found).jobs.map((j) => freshJob(j.batches.length));
-      this.progress = { startedAt, invocation: this.progress?.invocation ?? 1, jobs, found: read.found, unread: read.error };
-    }
-    const progress = this.progress;
-    const planned = planRollbackPurge(this.event, progress.found);
-    planned.fallbacks.forEach((why) => this.rt.log('rollback purge: a target could not be read as given', { why }));
-    const failed = progress.unread ? [progress.unread] : [];
-    for (const [i, job] of planned.jobs.entries()) {
-      const step: Step = await submitJob(this.inv, job, progress.jobs[i], deadline);
-      if (step.kind === 'handoff') {
-        return this.continueElsewhere(progress);
-      }
-      logPurge(this.rt, job, progress.jobs[i], {
-        cause: 'failed deploy',
-        outcome: step.kind === 'ok' ? 'accepted' : step.kind === 'fail' ? 'failed' : 'timed out',
-        startedAt,
-        stackId: purge.stackId,
-        reason: step.kind === 'fail' ? step.reason : step.kind === 'timeout' ? step.detail : undefined,
-      });
-      if (step.kind === 'ok') {
-        this.rt.log('purged after the failed deploy', { target: job.target, ids: progress.jobs[i].ids.join(','), callerReference: job.reference, status: purge.status });
-      } else {
-        const reason = step.kind === 'fail' ? step.reason : `Timed out: ${step.detail}`;
-        this.rt.log('could not purge after the failed deploy', { target: job.target, reason });
-        failed.push(reason);
-      }
-    }
-    // Lambda tries again twice (what was submitted is found again by its CallerReference), then the
-    // dead-letter queue keeps the event for whoever looks after the stack.
-    if (failed.length > 0) {
-      throw new Error(`The purge after the failed deploy of ${purge.stackId} (${purge.status}) is not complete: ${failed.join('; ')}`);
-    }
-  }
-
-  /**
-   * What the failed deploy named, from the stack's events (`namedInEvents`). Reads are retried
-   * within `until`; what could not be read is an error, and the purge goes on with the template's
-   * targets.
-   */
-  private async readFailedDeploy(until: number): Promise<{ found: RollbackPurgeTarget[]; error?: string } | { handoff: true }> {
-    const purge = this.event.rollbackPurge;
-    const stackId = this.ownStackId ?? purge.stackId;
-    const emitted = Date.parse(purge.time);
-    const events: StackEvent[] = [];
-    const stackLevel = (e: StackEvent) => e.resourceType === 'AWS::CloudFormation::Stack' && isOwnStack(e.logicalId, stackId);
-    let nextToken: string | undefined;
-    const denial = deniedFor(this.rt);
-    let delay = FIRST_BACKOFF_MS;
-    for (let page = 0; ;) {
-      if (page === MAX_STACK_EVENT_PAGES) {
-        return { ...namedInEvents(events, purge, stackId), error: `the stack's events of the failed deploy go back more than ${MAX_STACK_EVENT_PAGES} pages` };
-      }
-      let read: StackEventsPage;
-      try {
-        read = await this.rt.stackEvents(stackId, nextToken, callSignal(this.inv, until));
-      } catch (e) {
-        this.rt.log('could not read the stack events', { error: describeError(e) });
-        const step = this.rt.signal.aborted ? 'handoff' : denial.retryable(e) ? (await pause(this.inv, delay, until)).kind : 'fail';
-        if (step === 'handoff') {
-          return { handoff: true };
-        }
-        if (step !== 'ok') {
-          return { found: [], error: `could not read what the failed deploy named: ${serviceError('CloudFormation DescribeStackEvents', e)}` };
-        }
-        delay = Math.min(delay * 2, MAX_BACKOFF_MS);
-        continue;
-      }
-      page++;
-      events.push(...read.events);
-      // Enough once a stable status older than any event that could be this one's is read.
-      const oldest = read.events[read.events.length - 1];
-      const pastFailure = oldest && (!Number.isFinite(emitted) || oldest.timestamp < emitted - CLOCK_SLACK_MS);
-      const stableBefore = events.some((e) => stackLevel(e) && STABLE_STATUSES.has(e.status) && e.timestamp < emitted - CLOCK_SLACK_MS);
-      if (!read.nextToken || (pastFailure && stableBefore)) {
-        const named = namedInEvents(events, purge, stackId);
-        named.unreadable.forEach((logicalId) => this.rt.log('could not read the properties of a resource in the stack events', { logicalId }));
-        return named;
-      }
-      nextToken = read.nextToken;
-    }
-  }
-
-  private async continueElsewhere(progress: RollbackProgress): Promise<void> {
-    const next: RollbackProgress = { ...progress, jobs: copyJobs(progress.jobs), invocation: progress.invocation + 1 };
-    try {
-      await this.rt.continueLater(this.event, next);
-      this.rt.log('continuing the purge after the failed deploy in a new invocation', { invocation: next.invocation });
-    } catch (e) {
-      // Lambda runs the event again; what was submitted is found again by its CallerReference.
-      throw new Error(`Could not continue the purge after the failed deploy in a new invocation: ${describeError(e)}`);
-    }
-  }
-}

@@ -1,6 +1,6 @@
 /**
  * What every phase of the handler shares: the I/O it may do (`Runtime`), the outcome of a phase
- * (`Step`), and pausing within the time this invocation and the request have left.
+ * (`PhaseOutcome`), and pausing within the time this invocation and the request have left.
  */
 import { MAX_RESERVE_MS, MIN_RESERVE_MS, RESERVE_SHARE } from './budgets';
 import type { InvalidationApi } from './cloudfront';
@@ -63,11 +63,6 @@ export interface Progress {
   readonly invocation: number;
 }
 
-/** A copy of the jobs' progress, for the next invocation. */
-export function copyJobs(jobs: readonly JobProgress[]): JobProgress[] {
-  return jobs.map((j) => ({ ...j, ids: [...j.ids], completed: [...j.completed] }));
-}
-
 /** Progress of a job none of whose batches has been submitted. */
 export function freshJob(batches: number): JobProgress {
   return { ids: Array.from({ length: batches }, () => ''), completed: Array.from({ length: batches }, () => false) };
@@ -105,14 +100,15 @@ export interface Runtime {
 }
 
 /** How a phase ended. */
-export type Step =
+export type PhaseOutcome =
   | { readonly kind: 'ok' }
   /** This invocation is out of time: the rest goes to a fresh one. */
   | { readonly kind: 'handoff' }
   | { readonly kind: 'timeout'; readonly detail: string }
   | { readonly kind: 'fail'; readonly reason: string };
 
-export const OK: Step = { kind: 'ok' };
+/** The outcome of a phase that did all it had to. */
+export const OK: PhaseOutcome = { kind: 'ok' };
 
 /** The part of an invocation's time kept back for handing over or answering (budgets.ts, `RESERVE_SHARE`). */
 export function reserveMs(totalMs: number): number {
@@ -127,7 +123,7 @@ export interface Invocation {
 }
 
 /** An invocation that may work until the reserve it keeps for handing over or answering. */
-export function invocation(rt: Runtime): Invocation {
+export function invocationOf(rt: Runtime): Invocation {
   return { rt, workUntil: rt.now() + rt.remainingMs() - reserveMs(rt.remainingMs()) };
 }
 
@@ -135,25 +131,25 @@ export function invocation(rt: Runtime): Invocation {
  * The signal for one AWS call: every call is bounded by the deadline of what it serves and by this
  * invocation's working time, besides the SDK's own socket timeouts.
  */
-export function callSignal(inv: Invocation, deadline: number): AbortSignal {
-  return inv.rt.signalAt(Math.min(deadline, inv.workUntil));
+export function callSignal(invocation: Invocation, deadline: number): AbortSignal {
+  return invocation.rt.signalAt(Math.min(deadline, invocation.workUntil));
 }
 
 /**
  * Sleeps about `ms` (with jitter), unless the deadline or this invocation's end comes first: then
  * `timeout` or `handoff` at once.
  */
-export async function pause(inv: Invocation, ms: number, deadline: number): Promise<Step> {
-  const now = inv.rt.now();
+export async function pause(invocation: Invocation, ms: number, deadline: number): Promise<PhaseOutcome> {
+  const now = invocation.rt.now();
   if (now >= deadline) {
     return { kind: 'timeout', detail: '' };
   }
-  if (now >= inv.workUntil) {
+  if (now >= invocation.workUntil) {
     return { kind: 'handoff' };
   }
-  const jittered = ms / 2 + (inv.rt.random() * ms) / 2;
+  const jittered = ms / 2 + (invocation.rt.random() * ms) / 2;
   try {
-    await inv.rt.sleep(Math.max(0, Math.min(jittered, deadline - now, inv.workUntil - now)));
+    await invocation.rt.sleep(Math.max(0, Math.min(jittered, deadline - now, invocation.workUntil - now)));
   } catch {
     return { kind: 'handoff' };
   }

@@ -5,13 +5,14 @@
  * 5xx are retried with backoff until the deadline.
  */
 import { MAX_PATHS_IN_PROGRESS, MAX_WILDCARDS_IN_PROGRESS } from './batches';
-import { ACCESS_DENIED_RETRY_MS, CLOCK_SKEW_MS, FIRST_BACKOFF_MS, MAX_BACKOFF_MS } from './budgets';
+import { ACCESS_DENIED_RETRY_MS, CLOCK_SKEW_MS } from './budgets';
 import type { InvalidationState } from './cloudfront';
 import { describeError, errorCode, isRetryable, serviceError } from './errors';
 import type { Batch, Job } from './plan';
 import { describeTarget } from './plan';
-import type { Invocation, JobProgress, Step } from './runtime';
-import { callSignal, OK, pause } from './runtime';
+import { retry, NOT_YET, within } from './retry';
+import type { Invocation, JobProgress, PhaseOutcome } from './runtime';
+import { callSignal, OK } from './runtime';
 import { pathKind } from '../../src/shared/paths';
 
 /** Pages of ListInvalidations read when counting what is in progress. */
@@ -36,17 +37,17 @@ export function batchLabel(job: Job, batch: Batch): string {
  * all are accepted, `timeout` at the deadline, `handoff` when this invocation is out of time, and
  * `fail` on an error that waiting cannot mend.
  */
-export async function submitJob(inv: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<Step> {
+export async function submitJob(invocation: Invocation, job: Job, progress: JobProgress, deadline: number): Promise<PhaseOutcome> {
   const state: SubmitState = { foreignPaths: new Map() };
   for (const batch of job.batches) {
     if (!progress.ids[batch.number - 1]) {
-      const step = await submitBatch(inv, job, batch, progress, deadline, state);
-      if (step.kind !== 'ok') {
-        return step;
+      const submitted = await submitBatch(invocation, job, batch, progress, deadline, state);
+      if (submitted.kind !== 'ok') {
+        return submitted;
       }
     }
   }
-  progress.acceptedAt ??= inv.rt.now();
+  progress.acceptedAt ??= invocation.rt.now();
   return OK;
 }
 
@@ -58,62 +59,73 @@ interface SubmitState {
   deniedSince?: number;
 }
 
-async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, state: SubmitState): Promise<Step> {
-  const { rt } = inv;
-  let delay = FIRST_BACKOFF_MS;
+async function submitBatch(
+  invocation: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, state: SubmitState,
+): Promise<PhaseOutcome> {
+  const { rt } = invocation;
   let waitingFor = '';
   let denied = false;
   let lastError: unknown;
   // At first, the job's own batches still in progress may be known to leave no room: then pause
   // before asking CloudFront, which has the last word after that.
   let ownLoad = ownLoadProblem(job, batch, progress);
-  for (;;) {
-    const room = ownLoad ?? await capacityProblem(inv, job, batch, progress, deadline, state.foreignPaths);
+  const submitted = await retry(async () => {
+    const room = ownLoad ?? await capacityProblem(invocation, job, batch, progress, deadline, state.foreignPaths);
     ownLoad = undefined;
     if (progress.ids[batch.number - 1]) {
       rt.log('submitted before', { batch: batch.number, id: progress.ids[batch.number - 1] });
-      return OK;
+      return true;
     }
     if (room) {
       waitingFor = room;
-    } else {
-      try {
-        const sentAt = rt.now();
-        const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(inv, deadline));
-        progress.ids[batch.number - 1] = created.id;
-        // CloudFront gives back the invalidation its CallerReference already made: created before this call, it is not new.
-        if (created.createTime === undefined || created.createTime >= sentAt - CLOCK_SKEW_MS) {
-          progress.created = (progress.created ?? 0) + 1;
-        }
-        progress.completed[batch.number - 1] = created.status === 'Completed';
-        rt.log('submitted', { batch: batch.number, of: job.batches.length, id: created.id, paths: batch.paths.length, callerReference: batchReference(job, batch) });
-        return OK;
-      } catch (e) {
-        if (rt.signal.aborted) {
-          return { kind: 'handoff' };
-        }
-        // A call cut off at the deadline says nothing new: what CloudFront said before is what the reason reports.
-        if (errorCode(e) !== 'AbortError' || !waitingFor) {
-          denied = errorCode(e) === 'AccessDenied';
-          if (denied) {
-            state.deniedSince ??= rt.now();
-            if (rt.now() - state.deniedSince >= ACCESS_DENIED_RETRY_MS) {
-              return { kind: 'fail', reason: iamReason(inv, job, batch, state, e) };
-            }
-          } else if (!isRetryable(e)) {
-            return { kind: 'fail', reason: `Could not invalidate ${describeTarget(job.target)} (${batchLabel(job, batch)}): ${serviceError('CloudFront', e)}` };
-          }
-          waitingFor = serviceError('CloudFront', e);
-          lastError = e;
-        }
-        rt.log('retrying', { batch: batch.number, error: errorCode(e) });
+      return NOT_YET;
+    }
+    const sentAt = rt.now();
+    const created = await rt.api.create(job.target, batchReference(job, batch), batch.paths, callSignal(invocation, deadline));
+    progress.ids[batch.number - 1] = created.id;
+    // CloudFront gives back the invalidation its CallerReference already made: created before this call, it is not new.
+    if (created.createTime === undefined || created.createTime >= sentAt - CLOCK_SKEW_MS) {
+      progress.created = (progress.created ?? 0) + 1;
+    }
+    progress.completed[batch.number - 1] = created.status === 'Completed';
+    rt.log('submitted', { batch: batch.number, of: job.batches.length, id: created.id, paths: batch.paths.length, callerReference: batchReference(job, batch) });
+    return true;
+  }, {
+    pacing: within(invocation, deadline),
+    retryable: (e) => {
+      // A call cut off at the deadline says nothing new: what CloudFront said before is what the reason reports.
+      if (errorCode(e) === 'AbortError' && waitingFor) {
+        return true;
       }
-    }
-    const step = await pause(inv, delay, deadline);
-    if (step.kind === 'timeout' && denied) {
-      return { kind: 'fail', reason: iamReason(inv, job, batch, state, lastError) };
-    }
-    if (step.kind === 'timeout') {
+      denied = errorCode(e) === 'AccessDenied';
+      if (denied) {
+        state.deniedSince ??= rt.now();
+        if (rt.now() - state.deniedSince >= ACCESS_DENIED_RETRY_MS) {
+          return false;
+        }
+      } else if (!isRetryable(e)) {
+        return false;
+      }
+      waitingFor = serviceError('CloudFront', e);
+      lastError = e;
+      return true;
+    },
+    retrying: (e) => rt.log('retrying', { batch: batch.number, error: errorCode(e) }),
+  });
+  switch (submitted.kind) {
+    case 'ok':
+      return OK;
+    case 'fail':
+      return {
+        kind: 'fail',
+        reason: denied
+          ? iamReason(invocation, job, batch, state, submitted.error)
+          : `Could not invalidate ${describeTarget(job.target)} (${batchLabel(job, batch)}): ${serviceError('CloudFront', submitted.error)}`,
+      };
+    case 'timeout': {
+      if (denied) {
+        return { kind: 'fail', reason: iamReason(invocation, job, batch, state, lastError) };
+      }
       const pending = job.batches.filter((b) => !progress.ids[b.number - 1]);
       return {
         kind: 'timeout',
@@ -121,10 +133,8 @@ async function submitBatch(inv: Invocation, job: Job, batch: Batch, progress: Jo
           + `(next: ${batchLabel(job, batch)}); last: ${waitingFor}`,
       };
     }
-    if (step.kind !== 'ok') {
-      return step;
-    }
-    delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    default:
+      return { kind: 'handoff' };
   }
 }
 
@@ -153,9 +163,9 @@ function ownLoadProblem(job: Job, batch: Batch, progress: JobProgress): string |
 }
 
 /** The reason of a deploy failed by a denial that outlasted the retries. */
-function iamReason(inv: Invocation, job: Job, batch: Batch, state: SubmitState, e: unknown): string {
+function iamReason(invocation: Invocation, job: Job, batch: Batch, state: SubmitState, e: unknown): string {
   const action = job.target.tenantId ? 'cloudfront:CreateInvalidationForDistributionTenant' : 'cloudfront:CreateInvalidation';
-  const seconds = Math.round((inv.rt.now() - (state.deniedSince ?? inv.rt.now())) / 1000);
+  const seconds = Math.round((invocation.rt.now() - (state.deniedSince ?? invocation.rt.now())) / 1000);
   return `IAM does not allow the handler's role ${action} on ${describeTarget(job.target)}; retried for ${seconds} s `
     + `(at most ${ACCESS_DENIED_RETRY_MS / 1000} s) in case a policy changed in this deploy had not applied yet (${batchLabel(job, batch)}): ${serviceError('CloudFront', e)}`;
 }
@@ -166,15 +176,15 @@ function iamReason(inv: Invocation, job: Job, batch: Batch, state: SubmitState, 
  * job's own batches in progress (submitted by another delivery of the request) records its id.
  */
 async function capacityProblem(
-  inv: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, foreignPaths: Map<string, readonly string[]>,
+  invocation: Invocation, job: Job, batch: Batch, progress: JobProgress, deadline: number, foreignPaths: Map<string, readonly string[]>,
 ): Promise<string | undefined> {
-  const { rt } = inv;
+  const { rt } = invocation;
   const own = new Map<string, readonly string[]>();
   job.batches.forEach((b) => progress.ids[b.number - 1] && own.set(progress.ids[b.number - 1], b.paths));
   let inProgress: string[];
   try {
     // One page as a rule: past a Completed one, older invalidations are as good as done.
-    const listed = await rt.api.list(job.target, LIST_PAGES, callSignal(inv, deadline), true);
+    const listed = await rt.api.list(job.target, LIST_PAGES, callSignal(invocation, deadline), true);
     // What the list says of the job's own batches saves asking again.
     const completed = new Set(listed.filter((i) => i.status === 'Completed').map((i) => i.id));
     job.batches.forEach((b) => completed.has(progress.ids[b.number - 1]) && (progress.completed[b.number - 1] = true));
@@ -190,12 +200,12 @@ async function capacityProblem(
     let paths = own.get(id) ?? foreignPaths.get(id);
     if (!paths) {
       // Counting stops at the deadline, or after so many lookups: then CloudFront decides.
-      if (++lookups > MAX_LOOKUPS || rt.now() >= Math.min(deadline, inv.workUntil)) {
+      if (++lookups > MAX_LOOKUPS || rt.now() >= Math.min(deadline, invocation.workUntil)) {
         return undefined;
       }
       let state: InvalidationState;
       try {
-        state = await rt.api.get(job.target, id, callSignal(inv, deadline));
+        state = await rt.api.get(job.target, id, callSignal(invocation, deadline));
       } catch (e) {
         rt.log('could not read an invalidation in progress', { id, error: describeError(e) });
         return undefined;
