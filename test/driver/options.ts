@@ -24,7 +24,7 @@ export interface DriverOptions {
   readonly cloud?: LocalCloudOptions;
   /**
    * The order in which a rollback updates resources back. CloudFormation's is the update order,
-   * dependencies first (see CONTRIBUTING.md, "Failed deploys"); the other one checks correctness regardless.
+   * dependencies first (see docs/architecture.md, "Failed deploys"); the other one checks correctness regardless.
    */
   readonly rollbackOrder?: RollbackOrder;
   /** Longest wait for a custom resource's answer, whatever its ServiceTimeout. @default 120000 */
