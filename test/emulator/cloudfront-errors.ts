@@ -1,9 +1,9 @@
 /**
- * Every error the CloudFront emulator (`./cloudfront.ts`) answers, in one table: its code, HTTP
- * status, fault type, message templates and where the fact comes from (a section of
- * docs/cloudfront.md). The emulator builds each error from here with `cloudFrontError`; nothing else
- * spells a code, a status or a message. To add an error, see CONTRIBUTING.md, "Add a CloudFront
- * error to the emulator".
+ * Every error the CloudFront emulator (`./cloudfront.ts`, `./cloudfront-wire.ts` and
+ * `./cloudfront-limits.ts`) answers, in one table: its code, HTTP status, fault type, message
+ * templates and where the fact comes from (a section of docs/cloudfront.md). The emulator builds
+ * each error from here with `cloudFrontError`; nothing else spells a code, a status or a message.
+ * To add an error, see CONTRIBUTING.md, "Add a CloudFront error to the emulator".
  */
 
 export interface CloudFrontErrorSpec {

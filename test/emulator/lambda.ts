@@ -3,7 +3,9 @@
  * worker at a time, stops an invocation at its timeout the way Lambda does (the environment is
  * thrown away), retries failed asynchronous invocations twice, keeps each function's resource-based
  * policy (who else may invoke it: AWS::Lambda::Permission), and serves the Invoke API so the
- * function can start new invocations of itself (AWS_ENDPOINT_URL_LAMBDA).
+ * function can start new invocations of itself (AWS_ENDPOINT_URL_LAMBDA). The worker processes are
+ * `lambda-environments.ts`'s, the policies `lambda-permissions.ts`'s and the Invoke API
+ * `lambda-invoke-api.ts`'s; this module holds the deployed functions and the asynchronous queue.
  *
  * Asynchronous invocation (docs/eventbridge.md, "Retries: EventBridge, then Lambda"): on a function error or timeout Lambda
  * retries twice; an event whose every attempt failed goes to the function's own dead-letter queue
@@ -11,37 +13,16 @@
  * not the one an EventBridge rule's target names: EventBridge's only receives what EventBridge
  * itself could not hand to Lambda (see eventbridge.ts).
  */
-import { fork } from 'child_process';
-import type { ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
-import * as http from 'http';
-import * as path from 'path';
-import { LocalServer, readBody } from './local-server';
+import { ExecutionEnvironments } from './lambda-environments';
+import type { FunctionConfig, InvocationRecord } from './lambda-environments';
+import { serveInvoke } from './lambda-invoke-api';
+import { ResourcePolicies } from './lambda-permissions';
+import type { PermissionStatement } from './lambda-permissions';
+import { LocalServer } from './local-server';
 
-export interface FunctionConfig {
-  readonly name: string;
-  readonly arn: string;
-  /** Directory holding the function's code (the asset directory). */
-  readonly codeDir: string;
-  /** `file.export`, as in Lambda's Handler setting. */
-  readonly handler: string;
-  readonly timeoutMs: number;
-  /** Environment of the execution environment (AWS_ENDPOINT_URL_* and credentials included). */
-  readonly env: Record<string, string>;
-  /** The function's DeadLetterConfig.TargetArn: where asynchronous events go once every attempt failed. */
-  readonly deadLetterArn?: string;
-}
-
-/** One statement of a function's resource-based policy, as AWS::Lambda::Permission adds it. */
-export interface PermissionStatement {
-  /** `lambda:InvokeFunction`, or a wildcard such as `lambda:*`. */
-  readonly action: string;
-  /** A service principal (`events.amazonaws.com`) or an account. */
-  readonly principal: string;
-  /** Only this source (a rule's ARN) may invoke, when given. */
-  readonly sourceArn?: string;
-  readonly sourceAccount?: string;
-}
+export type { FunctionConfig, InvocationOutcome, InvocationRecord } from './lambda-environments';
+export type { PermissionStatement } from './lambda-permissions';
 
 /** An asynchronous event that failed on every attempt (Lambda's two retries included). */
 export interface AsyncFailure {
@@ -53,22 +34,7 @@ export interface AsyncFailure {
   readonly deadLetterArn?: string;
 }
 
-export type InvocationOutcome = 'ok' | 'error' | 'timeout' | 'crash';
-
-export interface InvocationRecord {
-  readonly id: string;
-  readonly functionName: string;
-  readonly source: 'event' | 'invoke-api';
-  readonly attempt: number;
-  readonly payload: unknown;
-  readonly startedAt: number;
-  endedAt?: number;
-  outcome?: InvocationOutcome;
-  error?: string;
-  /** Everything the invocation wrote to stdout and stderr. */
-  logs: string[];
-}
-
+/** How the Lambda stand-in behaves: the delays of its retries, and IAM for its Invoke API. */
 export interface LambdaEmulatorOptions {
   /** Delays before Lambda's two retries of a failed asynchronous invocation. @default [100, 200] */
   readonly retryDelaysMs?: readonly [number, number];
@@ -76,14 +42,7 @@ export interface LambdaEmulatorOptions {
   readonly authorize?: (action: string, resourceArn: string) => boolean;
 }
 
-interface Worker {
-  readonly process: ChildProcess;
-  readonly fn: FunctionConfig;
-  busy: boolean;
-  ready: Promise<void>;
-  current?: { record: InvocationRecord; finish: (outcome: InvocationOutcome, error?: string) => void };
-}
-
+/** The Lambda stand-in: deployed functions, their invocations and policies, and the Invoke API. */
 export class LambdaEmulator {
   public static async start(options: LambdaEmulatorOptions = {}): Promise<LambdaEmulator> {
     const emulator = new LambdaEmulator(options);
@@ -95,16 +54,19 @@ export class LambdaEmulator {
   /** Asynchronous events that failed on every attempt, in order. */
   public readonly asyncFailures: AsyncFailure[] = [];
   private readonly functions = new Map<string, FunctionConfig>();
-  /** Resource-based policies by function name, then statement id. */
-  private readonly policies = new Map<string, Map<string, PermissionStatement>>();
-  private readonly workers: Worker[] = [];
+  private readonly policies = new ResourcePolicies();
+  private readonly environments = new ExecutionEnvironments();
   private readonly server: LocalServer;
   private pending = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
 
   private constructor(private readonly options: LambdaEmulatorOptions) {
-    this.server = new LocalServer((req, res) => this.handleApi(req, res));
+    this.server = new LocalServer((req, res) => serveInvoke(req, res, {
+      lookup: (functionName) => this.functions.get(functionName),
+      authorize: options.authorize,
+      invokeAsync: (fn, payload) => this.enqueue(fn, payload, 'invoke-api', 1),
+    }));
   }
 
   /** The base URL, for AWS_ENDPOINT_URL_LAMBDA. */
@@ -116,11 +78,7 @@ export class LambdaEmulator {
   public register(fn: FunctionConfig): void {
     this.functions.set(fn.name, fn);
     this.functions.set(fn.arn, fn);
-    for (const w of [...this.workers]) {
-      if (w.fn.name === fn.name && !w.busy) {
-        this.discard(w);
-      }
-    }
+    this.environments.retireIdle(fn.name);
   }
 
   /** Removes a function: asynchronous invocations still queued for it are dropped, and so is its policy. */
@@ -129,7 +87,7 @@ export class LambdaEmulator {
     if (fn) {
       this.functions.delete(fn.name);
       this.functions.delete(fn.arn);
-      this.policies.delete(fn.name);
+      this.policies.drop(fn.name);
     }
   }
 
@@ -140,23 +98,17 @@ export class LambdaEmulator {
 
   /** AddPermission: a statement of the function's resource-based policy (AWS::Lambda::Permission). */
   public addPermission(functionName: string, statementId: string, statement: PermissionStatement): void {
-    const name = nameOf(functionName);
-    const policy = this.policies.get(name) ?? new Map<string, PermissionStatement>();
-    policy.set(statementId, statement);
-    this.policies.set(name, policy);
+    this.policies.add(functionName, statementId, statement);
   }
 
   /** RemovePermission. */
   public removePermission(functionName: string, statementId: string): void {
-    this.policies.get(nameOf(functionName))?.delete(statementId);
+    this.policies.remove(functionName, statementId);
   }
 
   /** Whether the function's resource-based policy lets a service principal invoke it on behalf of a source. */
   public permits(principal: string, functionName: string, sourceArn: string): boolean {
-    const statements = [...(this.policies.get(nameOf(functionName))?.values() ?? [])];
-    return statements.some((s) => s.principal === principal
-      && (s.action === 'lambda:InvokeFunction' || s.action === 'lambda:*' || s.action === '*')
-      && (s.sourceArn === undefined || s.sourceArn === sourceArn));
+    return this.policies.permits(principal, functionName, sourceArn);
   }
 
   /** Invokes a function asynchronously, as an event source such as CloudFormation does. */
@@ -175,12 +127,15 @@ export class LambdaEmulator {
 
   /** Kills the environment running an invocation of this function, as a crash or out-of-memory would. */
   public crash(functionName: string): boolean {
-    const worker = this.workers.find((w) => w.busy && (w.fn.name === functionName || w.fn.arn === functionName));
-    if (!worker) {
-      return false;
-    }
-    worker.current?.finish('crash', 'Runtime exited with error: signal: killed');
-    return true;
+    return this.environments.crash(functionName);
+  }
+
+  /**
+   * Makes the running invocations whose payload matches die at once, as a runtime crash or an
+   * out-of-memory kill would; Lambda retries them like any failed asynchronous invocation.
+   */
+  public crashWhere(match: (payload: unknown) => boolean): number {
+    return this.environments.crashWhere(match);
   }
 
   /** Logs of every invocation, in order. */
@@ -190,9 +145,7 @@ export class LambdaEmulator {
 
   public async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.workers) {
-      w.process.kill('SIGKILL');
-    }
+    this.environments.killAll();
     await this.server.close();
   }
 
@@ -231,26 +184,7 @@ export class LambdaEmulator {
       record.error = `Function not found: ${queued.name}`;
       return;
     }
-    const worker = await this.acquire(fn);
-    const outcome = await new Promise<{ outcome: InvocationOutcome; error?: string }>((resolve) => {
-      const timer = setTimeout(() => finish('timeout', `Task timed out after ${(fn.timeoutMs / 1000).toFixed(2)} seconds`), fn.timeoutMs);
-      const finish = (o: InvocationOutcome, error?: string) => {
-        if (worker.current?.record !== record) {
-          return;
-        }
-        clearTimeout(timer);
-        worker.current = undefined;
-        if (o === 'timeout' || o === 'crash') {
-          // Lambda discards the environment; whatever the code was still doing dies with it.
-          this.discard(worker);
-        } else {
-          worker.busy = false;
-        }
-        resolve({ outcome: o, error });
-      };
-      worker.current = { record, finish };
-      worker.process.send({ type: 'invoke', id: record.id, payload, deadline: Date.now() + fn.timeoutMs, requestId: record.id, invokedFunctionArn: fn.arn });
-    });
+    const outcome = await this.environments.invoke(fn, record);
     record.endedAt = Date.now();
     record.outcome = outcome.outcome;
     record.error = outcome.error;
@@ -262,133 +196,4 @@ export class LambdaEmulator {
       this.asyncFailures.push({ functionName: fn.name, source, payload, error: outcome.error, deadLetterArn: fn.deadLetterArn });
     }
   }
-
-  /**
-   * Makes the running invocations whose payload matches die at once, as a runtime crash or an
-   * out-of-memory kill would; Lambda retries them like any failed asynchronous invocation.
-   */
-  public crashWhere(match: (payload: unknown) => boolean): number {
-    const running = this.workers.filter((w) => w.current && match(w.current.record.payload));
-    running.forEach((w) => w.current!.finish('crash', 'Runtime exited with error: signal: killed'));
-    return running.length;
-  }
-
-  private async acquire(fn: FunctionConfig): Promise<Worker> {
-    let worker = this.workers.find((w) => w.fn === fn && !w.busy);
-    if (!worker) {
-      worker = this.spawn(fn);
-    }
-    worker.busy = true;
-    await worker.ready;
-    return worker;
-  }
-
-  private spawn(fn: FunctionConfig): Worker {
-    const [file, exportName] = splitHandler(fn.handler);
-    const child = fork(path.join(__dirname, 'lambda-bootstrap.js'), [], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        ...fn.env,
-        AWS_LAMBDA_FUNCTION_NAME: fn.name,
-        LAMBDA_HANDLER_FILE: path.join(fn.codeDir, file),
-        LAMBDA_HANDLER_EXPORT: exportName,
-      },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      execArgv: [],
-    });
-    let markReady!: () => void;
-    let fail!: (e: Error) => void;
-    const ready = new Promise<void>((resolve, reject) => {
-      markReady = resolve;
-      fail = reject;
-    });
-    const worker: Worker = { process: child, fn, busy: false, ready };
-    // An invocation is over once both its result and the end of its output have arrived.
-    let ended: string | undefined;
-    let result: { ok?: boolean; error?: { message?: string } } | undefined;
-    const over = () => {
-      if (result && ended === worker.current?.record.id) {
-        const done = result;
-        result = undefined;
-        worker.current?.finish(done.ok ? 'ok' : 'error', done.error?.message);
-      }
-    };
-    const capture = (chunk: Buffer) => {
-      const text = chunk.toString('utf8').replace(/\u0000end ([^\n]*)\n/g, (_line, id: string) => {
-        ended = id;
-        return '';
-      });
-      worker.current?.record.logs.push(text);
-      over();
-    };
-    child.stdout!.on('data', capture);
-    child.stderr!.on('data', (chunk: Buffer) => worker.current?.record.logs.push(chunk.toString('utf8')));
-    child.on('message', (msg: { type: string; ok?: boolean; error?: { message?: string } }) => {
-      if (msg.type === 'ready') {
-        markReady();
-      } else if (msg.type === 'init-error') {
-        fail(new Error(`function ${fn.name} failed to initialize: ${msg.error?.message}`));
-      } else if (msg.type === 'result') {
-        result = msg;
-        over();
-      }
-    });
-    child.on('exit', () => {
-      worker.current?.finish('crash', 'Runtime exited without providing a reason');
-      this.discard(worker);
-    });
-    this.workers.push(worker);
-    return worker;
-  }
-
-  private discard(worker: Worker): void {
-    const i = this.workers.indexOf(worker);
-    if (i !== -1) {
-      this.workers.splice(i, 1);
-    }
-    worker.process.kill('SIGKILL');
-  }
-
-  /** Invoke: POST /2015-03-31/functions/{FunctionName}/invocations */
-  private async handleApi(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = await readBody(req);
-    const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(new URL(req.url ?? '/', 'http://x').pathname);
-    const fail = (status: number, type: string, message: string) => {
-      res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-ErrorType': type, 'x-amzn-RequestId': randomUUID() });
-      res.end(JSON.stringify({ Type: 'User', message }));
-    };
-    if (!m || req.method !== 'POST') {
-      return fail(404, 'ResourceNotFoundException', `No route for ${req.method} ${req.url}`);
-    }
-    if (!String(req.headers.authorization ?? '').includes('/lambda/aws4_request')) {
-      return fail(403, 'MissingAuthenticationTokenException', 'Missing SigV4 signature for service lambda');
-    }
-    const fn = this.functions.get(decodeURIComponent(m[1]));
-    if (!fn) {
-      return fail(404, 'ResourceNotFoundException', `Function not found: ${decodeURIComponent(m[1])}`);
-    }
-    if (this.options.authorize && !this.options.authorize('lambda:InvokeFunction', fn.arn)) {
-      return fail(403, 'AccessDeniedException', `User is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}`);
-    }
-    if ((req.headers['x-amz-invocation-type'] ?? 'RequestResponse') !== 'Event') {
-      return fail(400, 'InvalidParameterValueException', 'Only Event invocations are emulated');
-    }
-    if (body.length > 256 * 1024) {
-      return fail(413, 'RequestEntityTooLargeException', `${body.length} byte payload is too large for the Event invocation type (limit 262144 bytes)`);
-    }
-    this.enqueue(fn, JSON.parse(body.toString('utf8')), 'invoke-api', 1);
-    res.writeHead(202, { 'x-amzn-RequestId': randomUUID() });
-    res.end();
-  }
-}
-
-/** The function name in a name, a partial ARN or a full ARN (with a version or alias dropped). */
-function nameOf(functionName: string): string {
-  const m = /(?:^|:)function:([^:]+)/.exec(functionName);
-  return m ? m[1] : functionName;
-}
-
-function splitHandler(handler: string): [string, string] {
-  const dot = handler.lastIndexOf('.');
-  return [`${handler.slice(0, dot)}.js`, handler.slice(dot + 1)];
 }
