@@ -4,8 +4,8 @@
  */
 /* eslint-disable no-bitwise */ // subsets as bit masks, and small hashes
 import * as fc from 'fast-check';
-import type { CollapseInput } from '../lambda/invalidation/collapse';
-import { collapsePaths } from '../lambda/invalidation/collapse';
+import type { CollapseInput } from '../../lambda/invalidation/collapse';
+import { collapsePaths } from '../../lambda/invalidation/collapse';
 
 function covers(list: readonly string[], p: string): boolean {
   return list.some((q) => q === p || (q.endsWith('*') && p.startsWith(q.slice(0, -1))));

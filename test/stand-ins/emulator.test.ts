@@ -11,7 +11,7 @@ import {
   TooManyInvalidationsInProgress,
   waitUntilInvalidationCompleted,
 } from '@aws-sdk/client-cloudfront';
-import { CloudFrontEmulator } from './emulator/cloudfront';
+import { CloudFrontEmulator } from '../emulator/cloudfront';
 
 let emulator: CloudFrontEmulator;
 let client: CloudFrontClient;

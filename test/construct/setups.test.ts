@@ -13,15 +13,15 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
-import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
-import { bucketDeploymentResource } from '../src/deployment';
-import { SITE_DIR } from './demo/app';
-import type { SynthesizedStack } from './driver/assembly';
-import { dropArchives, freshOutdir, readStack } from './driver/assembly';
-import type { StepReport } from './driver/driver';
-import { LifecycleDriver } from './driver/driver';
-import { violations } from './driver/invariants';
-import { ACCOUNT_ID, REGION } from './driver/local-cloud';
+import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../../src';
+import { bucketDeploymentResource } from '../../src/deployment';
+import { SITE_DIR } from '../demo/app';
+import type { SynthesizedStack } from '../driver/assembly';
+import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
+import type { StepReport } from '../driver/driver';
+import { LifecycleDriver } from '../driver/driver';
+import { violations } from '../driver/invariants';
+import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
 
 // Every synthesis in this file fails on a deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';

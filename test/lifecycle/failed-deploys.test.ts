@@ -12,14 +12,14 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { IConstruct } from 'constructs';
-import { Invalidation } from '../src';
-import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
-import type { SiteOptions, SiteParts } from './demo/app';
-import type { SynthesizedStack } from './driver/assembly';
-import type { DriverOptions, StepReport } from './driver/driver';
-import { LifecycleDriver } from './driver/driver';
-import { coversPrefix, violations } from './driver/invariants';
-import { stackStatusChangeEvent } from './emulator/eventbridge';
+import { Invalidation } from '../../src';
+import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
+import type { SiteOptions, SiteParts } from '../demo/app';
+import type { SynthesizedStack } from '../driver/assembly';
+import type { DriverOptions, StepReport } from '../driver/driver';
+import { LifecycleDriver } from '../driver/driver';
+import { coversPrefix, violations } from '../driver/invariants';
+import { stackStatusChangeEvent } from '../emulator/eventbridge';
 
 let driver: LifecycleDriver;
 

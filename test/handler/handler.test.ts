@@ -3,10 +3,10 @@
  * AWS SDK against the CloudFront emulator, under the IAM its template gives it. Events are made by
  * hand here; the lifecycle tests let the driver make them from templates.
  */
-import type { SynthesizedStack } from './driver/assembly';
-import { NOT_GRANTED, OTHER, requests, SITE, STACK_ID, synthHandlerStack } from './driver/handler-fixture';
-import { deployInvalidationHandler, LocalCloud } from './driver/local-cloud';
-import type { InvalidationResourceProperties } from '../src/shared/contract';
+import type { InvalidationResourceProperties } from '../../src/shared/contract';
+import type { SynthesizedStack } from '../driver/assembly';
+import { NOT_GRANTED, OTHER, requests, SITE, STACK_ID, synthHandlerStack } from '../driver/handler-fixture';
+import { deployInvalidationHandler, LocalCloud } from '../driver/local-cloud';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;

@@ -14,13 +14,13 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import * as fc from 'fast-check';
-import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
-import type { InvalidationProps } from '../src';
-import * as fingerprints from '../src/fingerprint';
-import * as render from '../src/render';
-import { fitRollbackTargets, MAX_ID_LENGTH, MAX_INPUT_TEMPLATE_LENGTH, rollbackPurgeTemplate } from '../src/rollback-targets';
-import { resolve } from './driver/intrinsics';
-import { normalizePaths } from '../src/shared/paths';
+import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../../src';
+import type { InvalidationProps } from '../../src';
+import * as fingerprints from '../../src/fingerprint';
+import * as render from '../../src/render';
+import { fitRollbackTargets, MAX_ID_LENGTH, MAX_INPUT_TEMPLATE_LENGTH, rollbackPurgeTemplate } from '../../src/rollback-targets';
+import { normalizePaths } from '../../src/shared/paths';
+import { resolve } from '../driver/intrinsics';
 
 // Every synthesis in this file fails on a deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';
@@ -1121,7 +1121,7 @@ describe('aws-cdk-lib API', () => {
   });
 
   test('the library never calls CfnResource\'s dependency methods, and renders resources in one place only', () => {
-    const src = path.join(path.resolve(__dirname, '..', 'src'), path.sep);
+    const src = path.join(path.resolve(__dirname, '..', '..', 'src'), path.sep);
     const calls: string[] = [];
     const proto = CfnResource.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
     const names = ['addDependency', 'removeDependency', 'addDependsOn', '_toCloudFormation'];

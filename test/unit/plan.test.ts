@@ -2,11 +2,11 @@
  * The pure planning code: path rules, batches, effective inputs and CallerReferences. No I/O.
  */
 import * as fc from 'fast-check';
-import { MAX_WILDCARDS_IN_PROGRESS, planBatches } from '../lambda/invalidation/batches';
-import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest, rollbackPurgeReference } from '../lambda/invalidation/plan';
-import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
-import { responseBody } from '../lambda/invalidation/protocol';
-import { encodePath, MAX_PATHS_PER_REQUEST, normalizePaths, pathKind, pathProblem } from '../src/shared/paths';
+import { MAX_WILDCARDS_IN_PROGRESS, planBatches } from '../../lambda/invalidation/batches';
+import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest, rollbackPurgeReference } from '../../lambda/invalidation/plan';
+import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
+import { responseBody } from '../../lambda/invalidation/protocol';
+import { encodePath, MAX_PATHS_PER_REQUEST, normalizePaths, pathKind, pathProblem } from '../../src/shared/paths';
 
 const segment = fc.stringMatching(/^[a-z0-9._-]{1,8}$/);
 const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}`);

@@ -5,10 +5,10 @@
  * events from real stack status changes; here they are made by hand to reach the faults.
  */
 import { randomUUID } from 'crypto';
-import type { SynthesizedStack } from './driver/assembly';
-import { OTHER, SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from './driver/handler-fixture';
-import type { LocalCloud } from './driver/local-cloud';
-import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../src/shared/contract';
+import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
+import type { SynthesizedStack } from '../driver/assembly';
+import { OTHER, SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from '../driver/handler-fixture';
+import type { LocalCloud } from '../driver/local-cloud';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;

@@ -14,9 +14,9 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagSuppressions, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
-import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../src';
-import type { InvalidationHandlerSettings } from '../src';
-import { defineSite } from './demo/app';
+import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../../src';
+import type { InvalidationHandlerSettings } from '../../src';
+import { defineSite } from '../demo/app';
 
 // The checks synthesize under it too: no deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';

@@ -3,10 +3,10 @@
  * real AWS SDK against the emulators): IAM that has not applied yet, calls that hang, answers that
  * do not go through, requests that are not the handler's, and secrets in what it logs.
  */
-import type { SynthesizedStack } from './driver/assembly';
-import type { requests } from './driver/handler-fixture';
-import { SITE, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from './driver/handler-fixture';
-import type { LocalCloud, LocalCloudOptions } from './driver/local-cloud';
+import type { SynthesizedStack } from '../driver/assembly';
+import type { requests } from '../driver/handler-fixture';
+import { SITE, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from '../driver/handler-fixture';
+import type { LocalCloud, LocalCloudOptions } from '../driver/local-cloud';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;

@@ -10,12 +10,12 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Invalidation, InvalidationTrigger } from '../src';
-import type { SynthesizedStack } from './driver/assembly';
-import { dropArchives, freshOutdir, readStack } from './driver/assembly';
-import { LifecycleDriver } from './driver/driver';
-import { violations } from './driver/invariants';
-import { ACCOUNT_ID, REGION } from './driver/local-cloud';
+import { Invalidation, InvalidationTrigger } from '../../src';
+import type { SynthesizedStack } from '../driver/assembly';
+import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
+import { LifecycleDriver } from '../driver/driver';
+import { violations } from '../driver/invariants';
+import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
 
 let driver: LifecycleDriver;
 

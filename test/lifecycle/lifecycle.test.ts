@@ -7,13 +7,13 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
-import { Invalidation, InvalidationTrigger } from '../src';
-import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from './demo/app';
-import type { SiteOptions } from './demo/app';
-import type { SynthesizedStack } from './driver/assembly';
-import type { DriverOptions, StepReport } from './driver/driver';
-import { LifecycleDriver } from './driver/driver';
-import { coversPrefix, InvariantChecker, unhandledEvents, violations } from './driver/invariants';
+import { Invalidation, InvalidationTrigger } from '../../src';
+import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
+import type { SiteOptions } from '../demo/app';
+import type { SynthesizedStack } from '../driver/assembly';
+import type { DriverOptions, StepReport } from '../driver/driver';
+import { LifecycleDriver } from '../driver/driver';
+import { coversPrefix, InvariantChecker, unhandledEvents, violations } from '../driver/invariants';
 
 let driver: LifecycleDriver;
 

@@ -3,10 +3,10 @@
  * and Lambda's time limit. The real bundled handler against the emulator, with short Lambda
  * timeouts so that hand-overs to fresh invocations happen within the test.
  */
-import type { SynthesizedStack } from './driver/assembly';
-import { requests, SITE, STACK_ID, synthHandlerStack } from './driver/handler-fixture';
-import type { LocalCloudOptions } from './driver/local-cloud';
-import { deployInvalidationHandler, LocalCloud } from './driver/local-cloud';
+import type { SynthesizedStack } from '../driver/assembly';
+import { requests, SITE, STACK_ID, synthHandlerStack } from '../driver/handler-fixture';
+import type { LocalCloudOptions } from '../driver/local-cloud';
+import { deployInvalidationHandler, LocalCloud } from '../driver/local-cloud';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;

@@ -4,10 +4,10 @@
  * cleanup purges before it answers, any other Delete purges nothing. Real bundle, real SDK,
  * CloudFront emulator; requests made by hand with the stack status set for them.
  */
-import type { SynthesizedStack } from './driver/assembly';
-import type { requests } from './driver/handler-fixture';
-import { SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from './driver/handler-fixture';
-import type { LocalCloud } from './driver/local-cloud';
+import type { SynthesizedStack } from '../driver/assembly';
+import type { requests } from '../driver/handler-fixture';
+import { SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from '../driver/handler-fixture';
+import type { LocalCloud } from '../driver/local-cloud';
 
 let synthesized: SynthesizedStack;
 let cloud: LocalCloud;

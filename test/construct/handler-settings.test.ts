@@ -13,8 +13,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Invalidation } from '../src';
-import type { InvalidationHandlerSettings } from '../src';
+import { Invalidation } from '../../src';
+import type { InvalidationHandlerSettings } from '../../src';
 
 process.env.JSII_DEPRECATED = 'fail';
 

@@ -9,10 +9,10 @@ import * as os from 'os';
 import * as path from 'path';
 import { CloudFormationClient, DescribeStackEventsCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
-import type { SynthesizedStack, Template } from './driver/assembly';
-import type { EventDelivery, RequestRecord, StepReport } from './driver/driver';
-import { LifecycleDriver } from './driver/driver';
-import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, replacements, uncoveredChanges } from './driver/invariants';
+import type { SynthesizedStack, Template } from '../driver/assembly';
+import type { EventDelivery, RequestRecord, StepReport } from '../driver/driver';
+import { LifecycleDriver } from '../driver/driver';
+import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, replacements, uncoveredChanges } from '../driver/invariants';
 
 const STACK = 'DriverTest';
 let codeDir: string;

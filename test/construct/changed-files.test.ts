@@ -13,12 +13,12 @@ import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
-import { planChangedFiles, viewerPath } from '../lambda/invalidation/changed-paths';
-import { Invalidation, InvalidationPaths } from '../src';
-import type { ChangedFilesOptions } from '../src';
-import { zipEntries } from '../src/changed-files';
-import type { FileManifest } from '../src/shared/file-manifest';
-import { MANIFEST_EXTENSION, parseManifest, renderManifest } from '../src/shared/file-manifest';
+import { planChangedFiles, viewerPath } from '../../lambda/invalidation/changed-paths';
+import { Invalidation, InvalidationPaths } from '../../src';
+import type { ChangedFilesOptions } from '../../src';
+import { zipEntries } from '../../src/changed-files';
+import type { FileManifest } from '../../src/shared/file-manifest';
+import { MANIFEST_EXTENSION, parseManifest, renderManifest } from '../../src/shared/file-manifest';
 
 process.env.JSII_DEPRECATED = 'fail';
 

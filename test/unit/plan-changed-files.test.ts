@@ -2,8 +2,8 @@
  * Planning a changedFiles Invalidation's request (lambda/invalidation/plan.ts): pure, no I/O.
  */
 import { createHash } from 'crypto';
-import { inputsHash, parseProperties, planRequest, withPaths } from '../lambda/invalidation/plan';
-import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
+import { inputsHash, parseProperties, planRequest, withPaths } from '../../lambda/invalidation/plan';
+import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 
 const BASE = { ServiceToken: 'arn:fn', DistributionId: 'E1', Paths: ['/*'], Trigger: ['t'], WaitForCompletion: 'false', TimeoutSeconds: '60', FailOnTimeout: 'true' };
 const CHANGED = { ManifestBucket: 'assets', ManifestKey: 'a.invalidation-manifest', OriginPath: '', Root: '/', IndexDocument: 'index.html', MaxPaths: '3000' };

@@ -5,11 +5,11 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { LifecycleDriver } from './driver/driver';
-import { LocalCloud } from './driver/local-cloud';
-import type { BusEvent, Rule, RuleTarget, StackIdForm } from './emulator/eventbridge';
-import { EventBridgeEmulator, matchesPattern, stackIdInForm, stackStatusChangeEvent, targetInput, validateTarget, valueAtPath } from './emulator/eventbridge';
-import { LambdaEmulator } from './emulator/lambda';
+import { LifecycleDriver } from '../driver/driver';
+import { LocalCloud } from '../driver/local-cloud';
+import type { BusEvent, Rule, RuleTarget, StackIdForm } from '../emulator/eventbridge';
+import { EventBridgeEmulator, matchesPattern, stackIdInForm, stackStatusChangeEvent, targetInput, validateTarget, valueAtPath } from '../emulator/eventbridge';
+import { LambdaEmulator } from '../emulator/lambda';
 
 const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/0b1c2d3e-aaaa-bbbb-cccc-000011112222';
 const FUNCTION_ARN = 'arn:aws:lambda:eu-west-1:123456789012:function:Site-Handler';

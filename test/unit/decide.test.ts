@@ -2,15 +2,15 @@
  * The handler's pure phases: deciding what a request asks for given what the stack says, and
  * planning the purge after a rollback from the stack rule's event. No I/O.
  */
-import type { Facts } from '../lambda/invalidation/decide';
-import { decide, needsLateCheck, needsStackStatus, ROLLBACK_CLEANUP_STATUS } from '../lambda/invalidation/decide';
-import { planRequest } from '../lambda/invalidation/plan';
-import type { CloudFormationRequest } from '../lambda/invalidation/protocol';
-import { requestSentAt } from '../lambda/invalidation/protocol';
-import { RequestRun } from '../lambda/invalidation/request';
-import { ignoreReason, isOwnStack, namedInEvents, planRollbackPurge, targetOfProperties } from '../lambda/invalidation/rollback';
-import type { RollbackPurgeEvent } from '../src/shared/contract';
-import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../src/shared/contract';
+import type { Facts } from '../../lambda/invalidation/decide';
+import { decide, needsLateCheck, needsStackStatus, ROLLBACK_CLEANUP_STATUS } from '../../lambda/invalidation/decide';
+import { planRequest } from '../../lambda/invalidation/plan';
+import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
+import { requestSentAt } from '../../lambda/invalidation/protocol';
+import { RequestRun } from '../../lambda/invalidation/request';
+import { ignoreReason, isOwnStack, namedInEvents, planRollbackPurge, targetOfProperties } from '../../lambda/invalidation/rollback';
+import type { RollbackPurgeEvent } from '../../src/shared/contract';
+import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
 
 const STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1';
 const PROPS = { ServiceToken: 'arn:fn', DistributionId: 'E123', Paths: ['/*'], Trigger: ['stack:1'], WaitForCompletion: 'true', TimeoutSeconds: '60', FailOnTimeout: 'true' };
