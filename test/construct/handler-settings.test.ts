@@ -2,7 +2,7 @@
  * The handler's settings (`Invalidation.configureHandler`) and its resources (`Invalidation.handlerOf`),
  * as synthesized by aws-cdk-lib.
  */
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Duration, NestedStack, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,10 +15,10 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Invalidation } from '../../src';
 import type { InvalidationHandlerSettings } from '../../src';
+import { ENV, importedDistribution, newApp, siteStack } from '../support/synth';
+import { only } from '../support/template';
 
 process.env.JSII_DEPRECATED = 'fail';
-
-const ENV = { account: '123456789012', region: 'eu-west-1' };
 
 function stackWith(settings?: InvalidationHandlerSettings, before = false) {
   const app = new App();
@@ -297,4 +297,52 @@ test('settings for a stack that never gets an Invalidation: a warning says they 
   Annotations.fromStack(stack).hasWarning('/Empty', Match.stringLikeRegexp('its settings apply to nothing'));
   const used = stackWith({ memorySize: 512 }, true).stack;
   expect(Annotations.fromStack(used).findWarning('*', Match.stringLikeRegexp('apply to nothing'))).toEqual([]);
+});
+
+describe('handler settings', () => {
+  function logGroup(template: Template) {
+    return only(template.findResources('AWS::Logs::LogGroup'))[1];
+  }
+
+  test('by default the log group keeps a year of logs and stays after the stack is deleted', () => {
+    const group = logGroup(siteStack().template);
+    expect([group.Properties.RetentionInDays, group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual([365, 'Retain', 'Retain']);
+  });
+
+  test('configureHandler before the first Invalidation applies when the handler is created', () => {
+    const app = newApp();
+    const stack = new Stack(app, 'Site', { env: ENV });
+    Invalidation.configureHandler(stack, { logRetention: logs.RetentionDays.ONE_WEEK });
+    Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.DESTROY });
+    expect(stack.node.tryFindChild('CloudFrontInvalidationProvider')).toBeUndefined();
+    new Invalidation(stack, 'Purge', { distribution: importedDistribution(stack, 'E1') });
+    const group = logGroup(Template.fromStack(stack));
+    expect([group.Properties.RetentionInDays, group.DeletionPolicy, group.UpdateReplacePolicy]).toEqual([7, 'Delete', 'Delete']);
+  });
+
+  test('configureHandler after the first Invalidation changes the existing log group, from any construct of the stack', () => {
+    const { template } = siteStack({
+      extra: (_stack, distribution) => {
+        Invalidation.configureHandler(distribution, { logRetention: logs.RetentionDays.INFINITE, logRemovalPolicy: RemovalPolicy.DESTROY });
+      },
+    });
+    const group = logGroup(template);
+    expect([group.Properties?.RetentionInDays, group.DeletionPolicy]).toEqual([undefined, 'Delete']);
+  });
+
+  test('configureHandler refuses RemovalPolicy.SNAPSHOT, naming the setting', () => {
+    const stack = new Stack(newApp(), 'Site');
+    expect(() => Invalidation.configureHandler(stack, { logRemovalPolicy: RemovalPolicy.SNAPSHOT })).toThrow(/logRemovalPolicy is RemovalPolicy.SNAPSHOT/);
+  });
+
+  test('a nested stack has a handler, and settings, of its own', () => {
+    const app = newApp();
+    const parent = new Stack(app, 'Parent', { env: ENV });
+    const nested = new NestedStack(parent, 'Nested');
+    Invalidation.configureHandler(nested, { logRetention: logs.RetentionDays.ONE_DAY });
+    new Invalidation(parent, 'Purge', { distribution: importedDistribution(parent, 'E1') });
+    new Invalidation(nested, 'Purge', { distribution: importedDistribution(nested, 'E2') });
+    expect(logGroup(Template.fromStack(parent)).Properties.RetentionInDays).toBe(365);
+    expect(logGroup(Template.fromStack(nested)).Properties.RetentionInDays).toBe(1);
+  });
 });
