@@ -11,21 +11,14 @@ import { RequestRun } from '../../lambda/invalidation/request';
 import { ignoreReason, isOwnStack, namedInEvents, planRollbackPurge, targetOfProperties } from '../../lambda/invalidation/rollback';
 import type { RollbackPurgeEvent } from '../../src/shared/contract';
 import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
+import { invalidationProperties, invalidationRequest, REQUEST_STACK_ID } from '../support/requests';
 
-const STACK = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/1';
-const PROPS = { ServiceToken: 'arn:fn', DistributionId: 'E123', Paths: ['/*'], Trigger: ['stack:1'], WaitForCompletion: 'true', TimeoutSeconds: '60', FailOnTimeout: 'true' };
+const STACK = REQUEST_STACK_ID;
+const PROPS = invalidationProperties({ WaitForCompletion: 'true' });
 
+/** A request of the Invalidation with PROPS: a Create unless `overrides` say otherwise. */
 function makeEvent(overrides: Partial<CloudFormationRequest> = {}): CloudFormationRequest {
-  return {
-    RequestType: 'Create',
-    RequestId: 'req-1',
-    ResponseURL: 'https://example.invalid/response',
-    StackId: STACK,
-    LogicalResourceId: 'Purge',
-    ResourceType: 'Custom::CloudFrontInvalidation',
-    ResourceProperties: PROPS,
-    ...overrides,
-  };
+  return invalidationRequest({ ResourceProperties: PROPS, ...overrides });
 }
 
 const changed = (type: 'Update' | 'Delete') => makeEvent({

@@ -4,22 +4,14 @@
 import { createHash } from 'crypto';
 import { inputsHash, parseProperties, planRequest, withPaths } from '../../lambda/invalidation/plan';
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
+import { invalidationProperties, invalidationRequest } from '../support/requests';
 
-const BASE = { ServiceToken: 'arn:fn', DistributionId: 'E1', Paths: ['/*'], Trigger: ['t'], WaitForCompletion: 'false', TimeoutSeconds: '60', FailOnTimeout: 'true' };
+const BASE = invalidationProperties({ DistributionId: 'E1', Trigger: ['t'] });
 const CHANGED = { ManifestBucket: 'assets', ManifestKey: 'a.invalidation-manifest', OriginPath: '', Root: '/', IndexDocument: 'index.html', MaxPaths: '3000' };
 
-function request(type: 'Create' | 'Update' | 'Delete', props: object, old?: object): CloudFormationRequest {
-  return {
-    RequestType: type,
-    ServiceToken: 'arn:fn',
-    ResponseURL: 'https://x',
-    StackId: 'arn:stack',
-    RequestId: 'r1',
-    LogicalResourceId: 'Purge',
-    ResourceType: 'Custom::CloudFrontInvalidation',
-    ResourceProperties: props,
-    ...(old ? { OldResourceProperties: old, PhysicalResourceId: 'p' } : {}),
-  } as CloudFormationRequest;
+/** A request of the given type with these properties; an Update names the old ones. */
+function request(type: 'Create' | 'Update' | 'Delete', props: Record<string, unknown>, old?: Record<string, unknown>): CloudFormationRequest {
+  return invalidationRequest({ RequestType: type, ResourceProperties: props, ...(old ? { OldResourceProperties: old, PhysicalResourceId: 'p' } : {}) });
 }
 
 describe('planning changedFiles', () => {

@@ -4,9 +4,9 @@
 import * as fc from 'fast-check';
 import { MAX_WILDCARDS_IN_PROGRESS, planBatches } from '../../lambda/invalidation/batches';
 import { baseCallerReference, inputsHash, newPhysicalId, parseProperties, planRequest, rollbackPurgeReference } from '../../lambda/invalidation/plan';
-import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { responseBody } from '../../lambda/invalidation/protocol';
 import { encodePath, MAX_PATHS_PER_REQUEST, normalizePaths, pathKind, pathProblem } from '../../src/shared/paths';
+import { invalidationProperties, invalidationRequest } from '../support/requests';
 
 const segment = fc.stringMatching(/^[a-z0-9._-]{1,8}$/);
 const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `/${parts.join('/')}`);
@@ -117,29 +117,16 @@ describe('batches', () => {
   });
 });
 
-const PROPS = { ServiceToken: 'arn:fn', DistributionId: 'E123', Paths: ['/*'], Trigger: ['stack:1'], WaitForCompletion: 'false', TimeoutSeconds: '60', FailOnTimeout: 'true' };
-
-function event(overrides: Partial<CloudFormationRequest> = {}): CloudFormationRequest {
-  return {
-    RequestType: 'Create',
-    RequestId: 'req-1',
-    ResponseURL: 'https://example.invalid/response',
-    StackId: 'arn:aws:cloudformation:eu-west-1:1:stack/S/1',
-    LogicalResourceId: 'Inv',
-    ResourceType: 'Custom::CloudFrontInvalidation',
-    ResourceProperties: PROPS,
-    ...overrides,
-  };
-}
+const PROPS = invalidationProperties();
 
 describe('requests', () => {
   test('the CallerReference is a pure function of the inputs and the request', () => {
     const inputs = parseProperties(PROPS).inputs;
-    const a = baseCallerReference(inputs, event());
-    expect(baseCallerReference(inputs, event())).toBe(a);
-    expect(baseCallerReference(inputs, event({ RequestId: 'req-2' }))).not.toBe(a);
-    expect(baseCallerReference(inputs, event({ StackId: 'arn:aws:cloudformation:eu-west-1:1:stack/S/2' }))).not.toBe(a);
-    expect(baseCallerReference(parseProperties({ ...PROPS, Paths: ['/x'] }).inputs, event())).not.toBe(a);
+    const a = baseCallerReference(inputs, invalidationRequest());
+    expect(baseCallerReference(inputs, invalidationRequest())).toBe(a);
+    expect(baseCallerReference(inputs, invalidationRequest({ RequestId: 'req-2' }))).not.toBe(a);
+    expect(baseCallerReference(inputs, invalidationRequest({ StackId: 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/2' }))).not.toBe(a);
+    expect(baseCallerReference(parseProperties({ ...PROPS, Paths: ['/x'] }).inputs, invalidationRequest())).not.toBe(a);
     expect(a).toMatch(/^[0-9a-f]{16}-[0-9a-f]{16}$/);
   });
 
@@ -164,7 +151,7 @@ describe('requests', () => {
   });
 
   test('plans batches numbered from 1', () => {
-    const plan = planRequest(event({ ResourceProperties: { ...PROPS, Paths: Array.from({ length: 3500 }, (_, i) => `/p${i}`) } }));
+    const plan = planRequest(invalidationRequest({ ResourceProperties: { ...PROPS, Paths: Array.from({ length: 3500 }, (_, i) => `/p${i}`) } }));
     expect(plan.action).toBe('invalidate');
     if (plan.action === 'invalidate') {
       expect(plan.job.batches.map((b) => [b.number, b.paths.length])).toEqual([[1, 3000], [2, 500]]);
@@ -178,19 +165,19 @@ describe('requests', () => {
     [{ TimeoutSeconds: '0' }, 'TimeoutSeconds "0" must be a whole number'],
     [{ WaitForCompletion: 'yes' }, 'WaitForCompletion must be \'true\' or \'false\', got "yes"'],
   ])('bad properties fail, naming the field and value: %j', (change, message) => {
-    const plan = planRequest(event({ ResourceProperties: { ...PROPS, ...change } }));
+    const plan = planRequest(invalidationRequest({ ResourceProperties: { ...PROPS, ...change } }));
     expect(plan).toEqual({ action: 'fail', reason: expect.stringContaining(message) });
   });
 
   test('an Update whose old properties cannot be read counts as a change', () => {
-    const plan = planRequest(event({ RequestType: 'Update', PhysicalResourceId: 'p', OldResourceProperties: { Paths: 7 } }));
+    const plan = planRequest(invalidationRequest({ RequestType: 'Update', PhysicalResourceId: 'p', OldResourceProperties: { Paths: 7 } }));
     expect(plan.action).toBe('invalidate');
   });
 
   test('physical ids are stable for a request and differ between requests', () => {
-    expect(newPhysicalId(event())).toBe(newPhysicalId(event()));
-    expect(newPhysicalId(event({ RequestId: 'req-2' }))).not.toBe(newPhysicalId(event()));
-    expect(newPhysicalId(event())).toMatch(/^Inv-[0-9a-f]{12}$/);
+    expect(newPhysicalId(invalidationRequest())).toBe(newPhysicalId(invalidationRequest()));
+    expect(newPhysicalId(invalidationRequest({ RequestId: 'req-2' }))).not.toBe(newPhysicalId(invalidationRequest()));
+    expect(newPhysicalId(invalidationRequest())).toMatch(/^Purge-[0-9a-f]{12}$/);
   });
 });
 
@@ -198,7 +185,7 @@ describe('answers', () => {
   test('stay under 4096 bytes when the reason and the warning are long and far from ASCII', () => {
     const long = '\u00e9\u6f22\u{1f600}'.repeat(600);
     for (const status of ['SUCCESS', 'FAILED'] as const) {
-      const body = responseBody(event(), {
+      const body = responseBody(invalidationRequest(), {
         Status: status,
         PhysicalResourceId: 'p',
         Reason: status === 'FAILED' ? long : undefined,
@@ -215,7 +202,7 @@ describe('answers', () => {
 
   test('stay under 4096 bytes by dropping trailing ids, and keep the reason to one line', () => {
     const ids = Array.from({ length: 400 }, (_, i) => `I${String(i).padStart(13, '0')}`).join(',');
-    const body = responseBody(event(), {
+    const body = responseBody(invalidationRequest(), {
       Status: 'SUCCESS',
       PhysicalResourceId: 'p',
       Reason: 'line one\nline two',
