@@ -3,25 +3,15 @@
  * real AWS SDK against the emulators): IAM that has not applied yet, calls that hang, answers that
  * do not go through, requests that are not the handler's, and secrets in what it logs.
  */
-import type { SynthesizedStack } from '../driver/assembly';
 import type { requests } from '../driver/handler-fixture';
-import { SITE, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from '../driver/handler-fixture';
-import type { LocalCloud, LocalCloudOptions } from '../driver/local-cloud';
+import { SITE } from '../driver/handler-fixture';
+import type { LocalCloud } from '../driver/local-cloud';
+import { handlerCloudPerTest } from '../support/handler-cloud';
 
-let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
 let r: ReturnType<typeof requests>;
-
-beforeAll(() => {
-  synthesized = synthHandlerStack();
-});
-
-async function start(options: LocalCloudOptions = {}): Promise<void> {
-  ({ cloud, fn, r } = await startHandlerCloud(synthesized, options));
-}
-
-afterEach(() => stopHandlerCloud(cloud));
+const start = handlerCloudPerTest((started) => ({ cloud, fn, r } = started));
 
 /** An answer must come before CloudFormation gives up: far sooner than any of the hangs below. */
 const ANSWER_WITHIN_MS = 30_000;

@@ -4,44 +4,25 @@
  * hand here; the lifecycle tests let the driver make them from templates.
  */
 import type { InvalidationResourceProperties } from '../../src/shared/contract';
-import type { SynthesizedStack } from '../driver/assembly';
-import { NOT_GRANTED, OTHER, requests, SITE, STACK_ID, synthHandlerStack } from '../driver/handler-fixture';
-import { deployInvalidationHandler, LocalCloud } from '../driver/local-cloud';
+import type { requests } from '../driver/handler-fixture';
+import { NOT_GRANTED, OTHER, SITE, STACK_ID } from '../driver/handler-fixture';
+import type { LocalCloud } from '../driver/local-cloud';
+import { handlerCloudPerTest } from '../support/handler-cloud';
 
-let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
 let props: ReturnType<typeof requests>['props'];
 let makeEvent: ReturnType<typeof requests>['makeEvent'];
 let update: ReturnType<typeof requests>['update'];
-
-beforeAll(() => {
-  synthesized = synthHandlerStack();
-});
-
-beforeEach(async () => {
-  cloud = await LocalCloud.start();
-  for (const id of [SITE, OTHER, NOT_GRANTED]) {
-    cloud.cloudfront.addDistribution({ id });
-  }
-  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
-  ({ props, makeEvent, update } = requests(fn.arn));
-});
-
-afterEach(async () => {
-  await cloud.lambda.idle();
-  await cloud.close();
-});
+const start = handlerCloudPerTest((started) => ({ cloud, fn, r: { props, makeEvent, update } } = started), [SITE, OTHER, NOT_GRANTED]);
+beforeEach(() => start());
 
 const created = () => cloud.cloudfront.requests.filter((r) => r.created);
 
 /** A fresh local cloud whose invalidations take `completionDelayMs` to complete, with the site and the handler. */
 async function restartWithCompletionDelay(completionDelayMs: number): Promise<void> {
   await cloud.close();
-  cloud = await LocalCloud.start({ cloudfront: { completionDelayMs } });
-  cloud.cloudfront.addDistribution({ id: SITE });
-  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
-  ({ props, makeEvent } = requests(fn.arn));
+  await start({ cloudfront: { completionDelayMs } }, [SITE]);
 }
 
 describe('I1: fires on change', () => {

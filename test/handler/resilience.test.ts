@@ -3,31 +3,15 @@
  * and Lambda's time limit. The real bundled handler against the emulator, with short Lambda
  * timeouts so that hand-overs to fresh invocations happen within the test.
  */
-import type { SynthesizedStack } from '../driver/assembly';
-import { requests, SITE, STACK_ID, synthHandlerStack } from '../driver/handler-fixture';
-import type { LocalCloudOptions } from '../driver/local-cloud';
-import { deployInvalidationHandler, LocalCloud } from '../driver/local-cloud';
+import type { requests } from '../driver/handler-fixture';
+import { SITE } from '../driver/handler-fixture';
+import type { LocalCloud } from '../driver/local-cloud';
+import { handlerCloudPerTest } from '../support/handler-cloud';
 
-let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
 let make: ReturnType<typeof requests>;
-
-beforeAll(() => {
-  synthesized = synthHandlerStack();
-});
-
-afterEach(async () => {
-  await cloud?.lambda.idle();
-  await cloud?.close();
-});
-
-async function start(options: LocalCloudOptions = {}): Promise<void> {
-  cloud = await LocalCloud.start(options);
-  cloud.cloudfront.addDistribution({ id: SITE });
-  fn = deployInvalidationHandler(cloud, synthesized, STACK_ID);
-  make = requests(fn.arn);
-}
+const start = handlerCloudPerTest((started) => ({ cloud, fn, r: make } = started));
 
 const paths = (n: number, prefix = 'p', suffix = '') => Array.from({ length: n }, (_, i) => `/${prefix}${String(i).padStart(5, '0')}${suffix}`);
 const rejected = (code: string) => cloud.cloudfront.requests.filter((r) => r.errorCode === code && !r.fault).length;

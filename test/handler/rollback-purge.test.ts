@@ -6,28 +6,20 @@
  */
 import { randomUUID } from 'crypto';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
-import type { SynthesizedStack } from '../driver/assembly';
-import { OTHER, SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from '../driver/handler-fixture';
+import type { requests } from '../driver/handler-fixture';
+import { OTHER, SITE, STACK_ID } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
+import { handlerCloudPerTest } from '../support/handler-cloud';
 
-let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
-
-beforeAll(() => {
-  synthesized = synthHandlerStack();
-});
-
-async function start(options: { lambdaTimeoutMs?: number } = {}): Promise<void> {
-  ({ cloud, fn } = await startHandlerCloud(synthesized, options, [SITE, OTHER]));
-}
-
-afterEach(() => stopHandlerCloud(cloud));
+let make: ReturnType<typeof requests>;
+const start = handlerCloudPerTest((started) => ({ cloud, fn, r: make } = started), [SITE, OTHER]);
 
 const STACK_NAME = STACK_ID.split('/')[1];
 
 /** Records a stack event as CloudFormation would: the stack's own when `logicalId` is the stack's name. */
-function stackEvent(status: string, at: number, resource: { logicalId?: string; properties?: Record<string, unknown> } = {}): void {
+function stackEvent(status: string, at: number, resource: { logicalId?: string; properties?: object } = {}): void {
   const logicalId = resource.logicalId ?? STACK_NAME;
   cloud.cloudformation.addStackEvent({
     StackId: STACK_ID,
@@ -47,7 +39,7 @@ function stackEvent(status: string, at: number, resource: { logicalId?: string; 
  * started from UPDATE_COMPLETE, its Invalidations got `named` (properties of each), and it rolled back.
  */
 function rollbackEvent(
-  targets: RollbackPurgeTarget[], eventId = randomUUID(), time = Date.now(), named: Array<Record<string, unknown>> = [],
+  targets: RollbackPurgeTarget[], eventId = randomUUID(), time = Date.now(), named: object[] = [],
 ): RollbackPurgeEvent {
   stackEvent('UPDATE_COMPLETE', time - 5000);
   stackEvent('UPDATE_IN_PROGRESS', time - 4000);
@@ -122,7 +114,7 @@ describe('the purge after a rollback', () => {
 
   test('purges what the failed update named too, read from the stack\'s events back to its last stable status, and nothing older', async () => {
     await start();
-    const invalidation = (DistributionId: string, Paths: string[]) => ({ ServiceToken: fn.arn, DistributionId, Paths, Trigger: ['x'] });
+    const invalidation = (DistributionId: string, Paths: string[]) => make.props({ DistributionId, Paths, Trigger: ['x'] });
     // An older update's Invalidation, before the stack's last stable status: not this failure's.
     const now = Date.now();
     stackEvent('UPDATE_IN_PROGRESS', now - 9000);
@@ -139,7 +131,7 @@ describe('the purge after a rollback', () => {
     let denied = 0;
     cloud.authorizer = (action, arn) => (action === 'cloudformation:DescribeStackEvents' && denied < 2 ? (denied++, false) : allow(action, arn));
     const now = Date.now();
-    await deliver(rollbackEvent([TARGETS[0]], randomUUID(), now, [{ ServiceToken: fn.arn, DistributionId: OTHER, Paths: ['/moved/*'], Trigger: ['x'] }]));
+    await deliver(rollbackEvent([TARGETS[0]], randomUUID(), now, [make.props({ DistributionId: OTHER, Paths: ['/moved/*'], Trigger: ['x'] })]));
     expect(denied).toBe(2);
     expect(cloud.lambda.invocations.map((i) => i.outcome)).toEqual(['ok']);
     expect(cloud.cloudfront.invalidations(OTHER).map((i) => i.paths)).toEqual([['/moved/*']]);

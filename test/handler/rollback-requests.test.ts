@@ -4,25 +4,16 @@
  * cleanup purges before it answers, any other Delete purges nothing. Real bundle, real SDK,
  * CloudFront emulator; requests made by hand with the stack status set for them.
  */
-import type { SynthesizedStack } from '../driver/assembly';
 import type { requests } from '../driver/handler-fixture';
-import { SITE, STACK_ID, startHandlerCloud, stopHandlerCloud, synthHandlerStack } from '../driver/handler-fixture';
+import { SITE, STACK_ID } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
+import { handlerCloudPerTest } from '../support/handler-cloud';
 
-let synthesized: SynthesizedStack;
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
 let r: ReturnType<typeof requests>;
-
-beforeAll(() => {
-  synthesized = synthHandlerStack();
-});
-
-beforeEach(async () => {
-  ({ cloud, fn, r } = await startHandlerCloud(synthesized));
-});
-
-afterEach(() => stopHandlerCloud(cloud));
+const start = handlerCloudPerTest((started) => ({ cloud, fn, r } = started));
+beforeEach(() => start());
 
 const setStatus = (status: string) => cloud.cloudformation.setStackStatus(STACK_ID, 'HandlerTest', status);
 const deleteOf = () => r.makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'InvalidateSite-abc', ResourceProperties: r.props({ Paths: ['/v2/*'] }) as never });
