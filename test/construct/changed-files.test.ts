@@ -19,21 +19,12 @@ import type { ChangedFilesOptions } from '../../src';
 import { zipEntries } from '../../src/changed-files';
 import type { FileManifest } from '../../src/shared/file-manifest';
 import { MANIFEST_EXTENSION, parseManifest, renderManifest } from '../../src/shared/file-manifest';
+import { ENV, writeSite } from '../support/synth';
 
 process.env.JSII_DEPRECATED = 'fail';
 
-const ENV = { account: '123456789012', region: 'eu-west-1' };
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'changed-files-test-'));
 afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
-
-function writeSite(name: string, files: Record<string, string>): string {
-  const dir = path.join(TMP, name);
-  for (const [file, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  return dir;
-}
 
 interface Synth {
   readonly template: Template;
@@ -59,7 +50,7 @@ function synth(sources: s3deploy.ISource[], options: ChangedFilesOptions = {}, p
 }
 
 describe('InvalidationPaths.changedFiles at synth', () => {
-  const site = writeSite('v1', { 'index.html': '<h1>home</h1>', 'docs/index.html': 'docs', 'docs/a.html': 'a' });
+  const site = writeSite({ 'index.html': '<h1>home</h1>', 'docs/index.html': 'docs', 'docs/a.html': 'a' });
 
   test('ships a manifest of every file with a hash of its content, as an asset, not in the template', () => {
     const { manifest, properties, template } = synth([s3deploy.Source.asset(site)]);
@@ -80,7 +71,7 @@ describe('InvalidationPaths.changedFiles at synth', () => {
 
   test('a file that changes changes its hash alone, and the manifest key', () => {
     const before = synth([s3deploy.Source.asset(site)]);
-    const after = synth([s3deploy.Source.asset(writeSite('v2', { 'index.html': '<h1>home</h1>', 'docs/index.html': 'docs', 'docs/a.html': 'A' }))]);
+    const after = synth([s3deploy.Source.asset(writeSite({ 'index.html': '<h1>home</h1>', 'docs/index.html': 'docs', 'docs/a.html': 'A' }))]);
     const changed = after.manifest.files.filter(([k, h]) => before.manifest.files.find(([k2]) => k2 === k)![1] !== h).map(([k]) => k);
     expect(changed).toEqual(['docs/a.html']);
     expect(after.properties.ChangedFiles.ManifestKey).not.toBe(before.properties.ChangedFiles.ManifestKey);
@@ -110,7 +101,7 @@ describe('InvalidationPaths.changedFiles at synth', () => {
   });
 
   test('reads zip entry names as the deployment puts them, and takes an archive it cannot read as known only at deploy time', () => {
-    const dir = writeSite('dotted', { 'docs/a.html': 'a' });
+    const dir = writeSite({ 'docs/a.html': 'a' });
     const dotted = path.join(TMP, 'dotted.zip');
     execFileSync('python3', ['-c', 'import sys, zipfile\nwith zipfile.ZipFile(sys.argv[1], "w") as z:\n    z.writestr("./docs/a.html", "a")', dotted]);
     expect(zipEntries(dotted).map(([k]) => k)).toEqual(['docs/a.html']);
@@ -121,7 +112,7 @@ describe('InvalidationPaths.changedFiles at synth', () => {
   });
 
   test('reads the files of a zip source', () => {
-    const dir = writeSite('zipped', { 'a.txt': 'hello hello hello hello', 'sub/b.txt': 'b' });
+    const dir = writeSite({ 'a.txt': 'hello hello hello hello', 'sub/b.txt': 'b' });
     const zip = path.join(TMP, 'site.zip');
     execFileSync('zip', ['-q', '-r', zip, '.'], { cwd: dir });
     expect(zipEntries(zip).map(([k]) => k)).toEqual(['a.txt', 'sub/b.txt']);

@@ -17,11 +17,10 @@ import { AwsSolutionsChecks, HIPAASecurityChecks, NagSuppressions, NIST80053R5Ch
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../../src';
 import type { InvalidationHandlerSettings } from '../../src';
 import { defineSite } from '../demo/app';
+import { ENV } from '../support/synth';
 
 // The checks synthesize under it too: no deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';
-
-const ENV = { account: '123456789012', region: 'eu-west-1' };
 
 function findings(stack: Stack) {
   const annotations = Annotations.fromStack(stack);

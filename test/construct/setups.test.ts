@@ -18,24 +18,16 @@ import { bucketDeploymentResource } from '../../src/deployment';
 import { SITE_DIR } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
-import type { StepReport } from '../driver/driver';
-import { LifecycleDriver } from '../driver/driver';
-import { violations } from '../driver/invariants';
-import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
+import type { LifecycleDriver, StepReport } from '../driver/driver';
+import { expectNoViolations, lifecycleDriverPerTest } from '../support/deploys';
+import { ENV, synthApp } from '../support/synth';
 
 // Every synthesis in this file fails on a deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';
 
-const ENV = { account: ACCOUNT_ID, region: REGION };
-
 /** Synthesizes an app made by `define`. */
 function synth(define: (app: App) => void): CloudAssembly {
-  const outdir = freshOutdir('setups-');
-  const app = new App({ outdir });
-  define(app);
-  const assembly = app.synth();
-  dropArchives(outdir);
-  return assembly;
+  return synthApp('setups-', define);
 }
 
 /** The messages of a level synth left on a stack's constructs, as `<construct path>: <text>`. */
@@ -132,14 +124,8 @@ describe('a BucketDeployment that purges the distribution itself', () => {
 
 describe('content with a CloudFormation Condition', () => {
   let driver: LifecycleDriver;
-
-  beforeEach(async () => {
-    driver = await LifecycleDriver.start({ cloud: { cloudfront: { completionDelayMs: 100 } } });
-  });
-
-  afterEach(async () => {
-    await driver.close();
-  });
+  const start = lifecycleDriverPerTest((started) => (driver = started), { cloud: { cloudfront: { completionDelayMs: 100 } } });
+  beforeEach(() => start());
 
   /**
    * A site whose docs, a BucketDeployment under `docs/`, exist only while the parameter WithDocs is
@@ -234,7 +220,7 @@ describe('content with a CloudFormation Condition', () => {
     expect(purges).toHaveLength(1);
     expect(purges[0]).toBeGreaterThan(docs[0]);
     if (make === byDefault) {
-      expect(violations(first, driver.cloud.cloudfront)).toEqual([]);
+      expectNoViolations(driver, first);
     }
 
     const without = await driver.deploy({ ...make(), stackName: 'Docs' }, { parameters: { WithDocs: 'no' } });

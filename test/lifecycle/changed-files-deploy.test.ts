@@ -3,10 +3,7 @@
  * the real bundled handler reading the manifests from the S3 stand-in with the real S3 client, and
  * CloudFront's stand-in receiving the paths.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -17,46 +14,37 @@ import type { ChangedFilesOptions } from '../../src';
 import { ATTRIBUTES } from '../../src/shared/contract';
 import { MANIFEST_EXTENSION } from '../../src/shared/file-manifest';
 import type { SynthesizedStack } from '../driver/assembly';
-import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
 import type { StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { uncoveredChanges } from '../driver/invariants';
 import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
+import { ENV, synthStack, writeSite } from '../support/synth';
 
 const STACK = 'ChangedFilesSite';
-const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'changed-files-deploy-'));
 
-/** A site of `count` pages in 10 directories, plus an index at the root and in docs/, with some pages edited. */
-function writeSite(name: string, count: number, edits: Record<string, string> = {}): string {
-  const dir = path.join(TMP, name);
+/** A site of `count` pages in 10 directories, plus an index at the root and in docs/, with some pages edited; its folder. */
+function writePages(count: number, edits: Record<string, string> = {}): string {
   const files: Record<string, string> = { 'index.html': '<h1>home</h1>', 'docs/index.html': '<h1>docs</h1>' };
   for (let i = 0; i < count - 2; i++) {
     files[`section-${i % 10}/page-${i}.html`] = `<p>page ${i}</p>`;
   }
-  for (const [file, text] of Object.entries({ ...files, ...edits })) {
-    fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    fs.writeFileSync(path.join(dir, file), text);
-  }
-  return dir;
+  return writeSite({ ...files, ...edits });
 }
 
 function synth(site: string, options: ChangedFilesOptions = { indexDocument: 'index.html' }, recordPurge = false): SynthesizedStack {
-  const outdir = freshOutdir('changed-files-');
-  const app = new App({ outdir });
-  const stack = new Stack(app, STACK, { env: { account: ACCOUNT_ID, region: REGION } });
-  const bucket = new s3.Bucket(stack, 'Content');
-  const distribution = new cloudfront.Distribution(stack, 'Cdn', {
-    defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) },
-    defaultRootObject: 'index.html',
+  return synthStack('changed-files-', STACK, (app) => {
+    const stack = new Stack(app, STACK, { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Content');
+    const distribution = new cloudfront.Distribution(stack, 'Cdn', {
+      defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) },
+      defaultRootObject: 'index.html',
+    });
+    const deployment = new s3deploy.BucketDeployment(stack, 'Site', { sources: [s3deploy.Source.asset(site)], destinationBucket: bucket });
+    const purge = new Invalidation(stack, 'Purge', { distribution, paths: InvalidationPaths.changedFiles(deployment, options) });
+    if (recordPurge) {
+      new ssm.StringParameter(stack, 'LastPurge', { stringValue: purge.invalidationId });
+    }
   });
-  const deployment = new s3deploy.BucketDeployment(stack, 'Site', { sources: [s3deploy.Source.asset(site)], destinationBucket: bucket });
-  const purge = new Invalidation(stack, 'Purge', { distribution, paths: InvalidationPaths.changedFiles(deployment, options) });
-  if (recordPurge) {
-    new ssm.StringParameter(stack, 'LastPurge', { stringValue: purge.invalidationId });
-  }
-  const synthesized = readStack(app.synth(), STACK);
-  dropArchives(outdir);
-  return synthesized;
 }
 
 function answerOf(report: StepReport): Record<string, string> {
@@ -68,14 +56,13 @@ function answerOf(report: StepReport): Record<string, string> {
 }
 
 let driver: LifecycleDriver;
-const v1 = writeSite('v1', 500);
+const v1 = writePages(500);
 
 beforeAll(async () => {
   driver = await LifecycleDriver.start();
 });
 afterAll(async () => {
   await driver?.close();
-  fs.rmSync(TMP, { recursive: true, force: true });
 });
 
 describe('changedFiles on a 500-file site', () => {
@@ -89,7 +76,7 @@ describe('changedFiles on a 500-file site', () => {
   });
 
   test('one changed file purges exactly its path', async () => {
-    const report = await driver.deploy(synth(writeSite('v2', 500, { 'section-3/page-213.html': '<p>edited</p>' })));
+    const report = await driver.deploy(synth(writePages(500, { 'section-3/page-213.html': '<p>edited</p>' })));
     expect(report.invalidations.map((i) => i.paths)).toEqual([['/section-3/page-213.html']]);
     const data = answerOf(report);
     expect(data[ATTRIBUTES.PATHS_NOTE]).toBe('1 of 500 objects added, changed or deleted: 1 path(s)');
@@ -100,7 +87,7 @@ describe('changedFiles on a 500-file site', () => {
   });
 
   test('a changed index document purges it and its directory path', async () => {
-    const report = await driver.deploy(synth(writeSite('v3', 500, { 'section-3/page-213.html': '<p>edited</p>', 'docs/index.html': '<h1>new docs</h1>' })));
+    const report = await driver.deploy(synth(writePages(500, { 'section-3/page-213.html': '<p>edited</p>', 'docs/index.html': '<h1>new docs</h1>' })));
     expect(report.invalidations.map((i) => [...i.paths].sort())).toEqual([['/docs/', '/docs/index.html']]);
     expect(report.content[0].changedKeys).toEqual(['docs/index.html']);
     answerOf(report);
@@ -117,13 +104,13 @@ describe('changedFiles on a 500-file site', () => {
     const previous = String((driver.resource(STACK, Object.keys(synth(v1).template.Resources).find((id) => id.startsWith('Purge'))!)?.properties
       .ChangedFiles as { ManifestKey: string }).ManifestKey);
     driver.cloud.s3.deleteObject(bucket, previous);
-    const report = await driver.deploy(synth(writeSite('v4', 500, { 'section-4/page-4.html': '<p>edited</p>' })));
+    const report = await driver.deploy(synth(writePages(500, { 'section-4/page-4.html': '<p>edited</p>' })));
     expect(report.invalidations.map((i) => i.paths)).toEqual([['/*']]);
     expect(answerOf(report)[ATTRIBUTES.PATHS_NOTE]).toMatch(/previous manifest s3:\/\/.*could not be read \(AccessDenied\)/);
   });
 
   test('after a rollback, the stack\'s rule purges the whole site', async () => {
-    const failing = synth(writeSite('v5', 500, { 'section-5/page-5.html': '<p>edited</p>' }), { indexDocument: 'index.html' }, true);
+    const failing = synth(writePages(500, { 'section-5/page-5.html': '<p>edited</p>' }), { indexDocument: 'index.html' }, true);
     const record = Object.keys(failing.template.Resources).find((id) => id.startsWith('LastPurge'))!;
     const report = await driver.deploy(failing, { fail: [record] });
     expect(report.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');

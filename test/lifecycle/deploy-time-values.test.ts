@@ -4,7 +4,7 @@
  * the deployment's template changes. Real synthesized stacks, the lifecycle driver, the bundled
  * handler, the CloudFront emulator.
  */
-import { App, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,37 +12,27 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationTrigger } from '../../src';
 import type { SynthesizedStack } from '../driver/assembly';
-import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
-import { LifecycleDriver } from '../driver/driver';
-import { violations } from '../driver/invariants';
-import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
+import type { LifecycleDriver } from '../driver/driver';
+import { expectNoViolations, lifecycleDriverPerTest } from '../support/deploys';
+import { ENV, synthStack } from '../support/synth';
 
 let driver: LifecycleDriver;
-
-beforeEach(async () => {
-  driver = await LifecycleDriver.start({ cloud: { cloudfront: { completionDelayMs: 100 } } });
-});
-
-afterEach(async () => {
-  await driver.close();
-});
+const start = lifecycleDriverPerTest((started) => (driver = started), { cloud: { cloudfront: { completionDelayMs: 100 } } });
+beforeEach(() => start());
 
 /** A site whose config.json names an SSM parameter; `name` is the parameter's name (a new one replaces it). */
 function siteWithConfig(name: string): SynthesizedStack {
-  const outdir = freshOutdir('config-site-');
-  const app = new App({ outdir });
-  const stack = new Stack(app, 'ConfigSite', { env: { account: ACCOUNT_ID, region: REGION } });
-  const bucket = new s3.Bucket(stack, 'Content');
-  const distribution = new cloudfront.Distribution(stack, 'Cdn', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
-  const endpoint = new ssm.StringParameter(stack, 'Endpoint', { parameterName: name, stringValue: 'https://api.example.com' });
-  const deployment = new s3deploy.BucketDeployment(stack, 'Config', {
-    sources: [s3deploy.Source.jsonData('config.json', { endpointParameter: endpoint.parameterName })],
-    destinationBucket: bucket,
+  return synthStack('config-site-', 'ConfigSite', (app) => {
+    const stack = new Stack(app, 'ConfigSite', { env: ENV });
+    const bucket = new s3.Bucket(stack, 'Content');
+    const distribution = new cloudfront.Distribution(stack, 'Cdn', { defaultBehavior: { origin: origins.S3BucketOrigin.withOriginAccessControl(bucket) } });
+    const endpoint = new ssm.StringParameter(stack, 'Endpoint', { parameterName: name, stringValue: 'https://api.example.com' });
+    const deployment = new s3deploy.BucketDeployment(stack, 'Config', {
+      sources: [s3deploy.Source.jsonData('config.json', { endpointParameter: endpoint.parameterName })],
+      destinationBucket: bucket,
+    });
+    new Invalidation(stack, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(deployment) });
   });
-  new Invalidation(stack, 'Purge', { distribution, trigger: InvalidationTrigger.onDeployment(deployment) });
-  const synthesized = readStack(app.synth(), 'ConfigSite');
-  dropArchives(outdir);
-  return synthesized;
 }
 
 test('onDeployment fires when a parameter its config.json names is replaced, after the new file landed', async () => {
@@ -53,7 +43,7 @@ test('onDeployment fires when a parameter its config.json names is replaced, aft
   expect(copy).toHaveLength(1);
   expect(step.invalidations).toHaveLength(1);
   expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(copy[0].at);
-  expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+  expectNoViolations(driver, step);
 });
 
 test('and not when nothing it resolves changes', async () => {

@@ -16,21 +16,13 @@ import { Invalidation } from '../../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SiteOptions, SiteParts } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
-import type { DriverOptions, StepReport } from '../driver/driver';
-import { LifecycleDriver } from '../driver/driver';
+import type { LifecycleDriver, StepReport } from '../driver/driver';
 import { coversPrefix, violations } from '../driver/invariants';
 import { stackStatusChangeEvent } from '../emulator/eventbridge';
+import { expectNoViolations, lifecycleDriverPerTest, withVersion } from '../support/deploys';
 
 let driver: LifecycleDriver;
-
-async function start(options: DriverOptions = {}): Promise<LifecycleDriver> {
-  driver = await LifecycleDriver.start({ ...options, cloud: { cloudfront: { completionDelayMs: 200 }, ...options.cloud } });
-  return driver;
-}
-
-afterEach(async () => {
-  await driver?.close();
-});
+const start = lifecycleDriverPerTest((started) => (driver = started), { cloud: { cloudfront: { completionDelayMs: 200 } } });
 
 /** A second distribution in front of the site's bucket: `Cdn2`. */
 function secondCdn(stack: Parameters<NonNullable<SiteOptions['extend']>>[0], parts: SiteParts): cloudfront.Distribution {
@@ -45,11 +37,6 @@ function physicalId(stack: SynthesizedStack, constructId: string): string {
 function purgedAfterLastChange(step: StepReport, distributionId: string) {
   const last = Math.max(...step.content.map((c) => c.at));
   return step.invalidations.filter((i) => i.distributionId === distributionId && i.createdAtRequest > last);
-}
-
-/** The example site with an SSM parameter `Version` that a test can make fail: after the files land, before the purge. */
-function withVersion(site: string): SynthesizedStack {
-  return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
 }
 
 /** A resource after both the site's Invalidation and another: `AfterBoth`, for a test to make fail. */
@@ -78,7 +65,7 @@ describe('the purge after a failed deploy reaches what only the failed deploy na
     const second = physicalId(v1, 'Cdn2');
     expect(purgedAfterLastChange(step, second).some((i) => i.paths.includes('/*'))).toBe(true);
     expect(purgedAfterLastChange(step, physicalId(v1, 'Cdn')).some((i) => i.paths.includes('/*'))).toBe(true);
-    expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+    expectNoViolations(driver, step);
   });
 
   test('(2) an Invalidation the failed update moved to another distribution: the one it moved to is purged after the revert too', async () => {
@@ -134,7 +121,7 @@ describe('the purge after a failed deploy reaches what only the failed deploy na
     const cdn = physicalId(failing, 'Cdn');
     const after = step.invalidations.filter((i) => i.distributionId === cdn && i.createdAtRequest > removal!.at);
     expect(after.some((i) => coversPrefix(i.paths, 'blog/'))).toBe(true);
-    expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+    expectNoViolations(driver, step);
   });
 
   test('(9) an Invalidation the failed update added under an app-wide Retain policy gets no Delete; the rule still purges what it named', async () => {
@@ -175,7 +162,7 @@ describe('the rule\'s input holds for every value a user can give', () => {
     const step = await driver.deploy(failing, { parameters: { PagePath: value }, fail: [lastPurge(failing)] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(purgedAfterLastChange(step, physicalId(failing, 'Cdn')).map((i) => i.paths)).toEqual([['/*']]);
-    expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+    expectNoViolations(driver, step);
   });
 
   test('(4) a literal path with <id> in it is purged as written after a rollback, not with the event\'s id', async () => {
@@ -214,7 +201,7 @@ describe('the rule\'s input holds for every value a user can give', () => {
     const step = await driver.deploy(failing, { fail: [lastPurge(failing)] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(purgedAfterLastChange(step, physicalId(failing, 'Cdn')).map((i) => i.paths)).toEqual([['/*']]);
-    expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+    expectNoViolations(driver, step);
 
     // A stack whose name starts with this one's is another stack: its event reaches no handler here.
     const before = driver.cloud.lambda.invocations.length;
@@ -263,13 +250,13 @@ describe('deploys that stop without rolling back', () => {
     expect(step.stackStatus).toBe('UPDATE_FAILED');
     expect(step.requests).toEqual([]);
     expect(purgedAfterLastChange(step, physicalId(failing, 'Cdn')).map((i) => i.paths)).toEqual([['/*']]);
-    expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+    expectNoViolations(driver, step);
 
     // cdk rollback afterwards: the files go back, and are purged once more.
     const rolledBack = await driver.rollbackStack(STACK_NAME);
     expect(rolledBack.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(purgedAfterLastChange(rolledBack, physicalId(failing, 'Cdn')).map((i) => i.paths)).toEqual([['/*']]);
-    expect(violations(rolledBack, driver.cloud.cloudfront)).toEqual([]);
+    expectNoViolations(driver, rolledBack);
   });
 
   test('(7) --no-rollback followed by a fixing deploy: purged at UPDATE_FAILED, and again by the fix', async () => {
@@ -281,7 +268,7 @@ describe('deploys that stop without rolling back', () => {
     expect(purgedAfterLastChange(stopped, physicalId(failing, 'Cdn')).map((i) => i.paths)).toEqual([['/*']]);
     const fixed = await driver.deploy(withVersion('v3'));
     expect(fixed.stackStatus).toBe('UPDATE_COMPLETE');
-    expect(violations(fixed, driver.cloud.cloudfront)).toEqual([]);
+    expectNoViolations(driver, fixed);
   });
 });
 
@@ -296,7 +283,7 @@ describe('what cannot be purged, and says so', () => {
     expect(step.invalidations).toHaveLength(2);
 
     await driver.destroy(STACK_NAME);
-    const never = synthSite({ site: 'v1', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v1' }) });
+    const never = withVersion('v1');
     const failed = await driver.deploy(never, { fail: [logicalIdOf(never, 'Version')] });
     expect(failed.stackStatus).toBe('ROLLBACK_COMPLETE');
     expect([failed.requests, failed.invalidations, failed.deliveries]).toEqual([[], [], []]);

@@ -11,29 +11,12 @@ import { Invalidation, InvalidationTrigger } from '../../src';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SiteOptions } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
-import type { DriverOptions, StepReport } from '../driver/driver';
-import { LifecycleDriver } from '../driver/driver';
+import type { LifecycleDriver, StepReport } from '../driver/driver';
 import { coversPrefix, InvariantChecker, unhandledEvents, violations } from '../driver/invariants';
+import { expectNoViolations, lifecycleDriverPerTest, withVersion } from '../support/deploys';
 
 let driver: LifecycleDriver;
-
-async function start(options: DriverOptions = {}): Promise<LifecycleDriver> {
-  driver = await LifecycleDriver.start({ cloud: { cloudfront: { completionDelayMs: 200 } }, ...options });
-  return driver;
-}
-
-afterEach(async () => {
-  await driver?.close();
-});
-
-function expectNoViolations(step: StepReport): void {
-  expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
-}
-
-/** The example site with an SSM parameter that a test can make fail: after the files land, before the purge. */
-function withVersion(site: string) {
-  return synthSite({ site, extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: site }) });
-}
+const start = lifecycleDriverPerTest((started) => (driver = started), { cloud: { cloudfront: { completionDelayMs: 200 } } });
 
 /** The example site with the Invalidation on `onChangeOf(site)`, still after the files. */
 function onItsVersion(site: string, options: SiteOptions = {}) {
@@ -80,7 +63,7 @@ describe('the example site', () => {
     expect(step.invalidations).toHaveLength(1);
     expect(step.invalidations[0].paths).toEqual(['/*']);
     expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(deploymentFinished(step));
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a redeploy with nothing changed does not even call the handler', async () => {
@@ -98,7 +81,7 @@ describe('the example site', () => {
     expect(step.invalidations).toHaveLength(1);
     expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(deploymentFinished(step));
     expect(step.invalidations[0].callerReference).not.toBe(first.invalidations[0].callerReference);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a request delivered again after it was answered creates nothing', async () => {
@@ -123,7 +106,7 @@ describe('the example site', () => {
     const step = await driver.redeliverLast(STACK_NAME);
     expect(step.requests.map((r) => [r.stackStatus, r.answer?.Status])).toEqual([['UPDATE_ROLLBACK_COMPLETE', 'SUCCESS']]);
     expect(step.invalidations).toEqual([]);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('every request delivered twice during the deploys still gives one invalidation each', async () => {
@@ -133,7 +116,7 @@ describe('the example site', () => {
       await driver.deploy(synthSite({ site: 'v2' }), { duplicateDelivery: true }),
     ];
     expect(steps.map((s) => s.invalidations.length)).toEqual([1, 1]);
-    steps.forEach(expectNoViolations);
+    steps.forEach((step) => expectNoViolations(driver, step));
   });
 
   test('deleting the stack sends a Delete that succeeds and invalidates nothing', async () => {
@@ -143,7 +126,7 @@ describe('the example site', () => {
     expect(step.stackStatus).toBe('DELETE_COMPLETE');
     expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([['Delete', 'Custom::CloudFrontInvalidation', 'SUCCESS']]);
     expect(step.invalidations).toEqual([]);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('deleting the stack after the distribution is already gone still succeeds', async () => {
@@ -161,7 +144,7 @@ describe('the example site', () => {
     const step = await driver.deploy(synthSite({ site: 'v1', invalidationId: 'Refresh' }));
     expect(summary(step)).toEqual([['deploy', 'Create', 'Refresh', 'Submitted'], ['cleanup', 'Delete', 'Purge', 'Deleted']]);
     expect(step.invalidations).toHaveLength(1);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 });
 
@@ -184,7 +167,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
       expect(step.invalidations).toHaveLength(2);
       const earlier = driver.steps.slice(0, -1).flatMap((s) => s.invalidations.map((i) => i.callerReference));
       expect(earlier).not.toContain(purge.callerReference);
-      expectNoViolations(step);
+      expectNoViolations(driver, step);
     },
   );
 
@@ -202,7 +185,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
       expect(step.requests).toEqual([]);
       purgeFromRule(step);
       expect(step.invalidations).toHaveLength(1);
-      expectNoViolations(step);
+      expectNoViolations(driver, step);
     },
   );
 
@@ -218,7 +201,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
     expect([step.stackStatus, step.requests]).toEqual(['UPDATE_ROLLBACK_COMPLETE', []]);
     purgeFromRule(step);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test.each(['after', 'before'])('late duplicates of a failed update\'s requests, arriving during its rollback, add no purge (failing %s the purge)', async (when) => {
@@ -229,7 +212,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     purgeFromRule(step);
     expect(step.invalidations).toHaveLength(when === 'after' ? 2 : 1);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a failed update that switches the trigger to onChangeOf: the Invalidation\'s rollback purges nothing, the rule purges once', async () => {
@@ -240,7 +223,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(summary(step)).toEqual([['deploy', 'Update', 'Purge', 'Submitted'], ['rollback', 'Update', 'Purge', 'RolledBack']]);
     purgeFromRule(step);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('an invalidation whose own update fails is rolled back too, and the files put back are purged once, after they landed', async () => {
@@ -254,7 +237,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
       ['rollback', 'SUCCESS', 'RolledBack'],
     ]);
     purgeFromRule(step);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a failed update that renames the Invalidation: the new one, deleted by the rollback\'s cleanup, purges before it answers, and the rule purges the old', async () => {
@@ -270,17 +253,17 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     const fromDelete = step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!);
     expect(fromDelete).toHaveLength(1);
     purgeFromRule(step);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a failing deploy that also renames the Invalidation before its turn: the rule of the template rolled back to purges', async () => {
     await start();
     await driver.deploy(synthSite({ site: 'v1' }));
-    const failing = synthSite({ site: 'v2', invalidationId: 'Refresh', extend: (stack) => new ssm.StringParameter(stack, 'Version', { stringValue: 'v2' }) });
+    const failing = withVersion('v2', { invalidationId: 'Refresh' });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')] });
     expect([step.stackStatus, step.requests]).toEqual(['UPDATE_ROLLBACK_COMPLETE', []]);
     purgeFromRule(step);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a stack status that cannot be read for a while is read again, never taken for "not a rollback"', async () => {
@@ -296,7 +279,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     expect(summary(step)).toEqual([['deploy', 'Update', 'Purge', 'Submitted'], ['rollback', 'Update', 'Purge', 'RolledBack']]);
     purgeFromRule(step);
     expect(step.invalidations).toHaveLength(2);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a slow rollback: the purge comes once it is over, after the files are back', async () => {
@@ -307,7 +290,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     const { purge } = purgeFromRule(step);
     const lastRevert = Math.max(...step.changes.filter((c) => c.phase === 'rollback').map((c) => c.at));
     expect(purge.createdAtRequest).toBeGreaterThan(lastRevert);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 });
 
@@ -332,7 +315,7 @@ describe('purges the old rollback machinery lost', () => {
     expect(step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!)).toHaveLength(1);
     purgeFromRule(step);
     expect(step.invalidations).toHaveLength(3);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a hand-off to a fresh invocation that IAM denies at first: the rollback purge fails the invocation, and Lambda\'s retry makes it', async () => {
@@ -352,7 +335,7 @@ describe('purges the old rollback machinery lost', () => {
     const runs = driver.cloud.lambda.invocations.filter((i) => i.payload === delivery.payload);
     expect(runs[0].outcome).toBe('error');
     expect(runs.length).toBeGreaterThan(1);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('cloudformation:DescribeStackResource denied by a permissions boundary: the rollback purge needs it not, and every request is still answered', async () => {
@@ -366,7 +349,7 @@ describe('purges the old rollback machinery lost', () => {
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(step.requests.map((r) => r.answer?.Status)).toEqual(['SUCCESS', 'SUCCESS']);
     purgeFromRule(step);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a late duplicate of an older update delivered during a rollback (onChangeOf trigger) creates nothing beyond what the requests allow', async () => {
@@ -383,7 +366,7 @@ describe('purges the old rollback machinery lost', () => {
     // The forward purge of v3, and the rule's after the rollback: nothing for the duplicate.
     expect(step.invalidations).toHaveLength(2);
     purgeFromRule(step);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('a rollback that ends UPDATE_ROLLBACK_FAILED purges nothing; continued later, it purges once, after the files are back', async () => {
@@ -417,7 +400,7 @@ describe('stack status events delivered at least once', () => {
     const complete = step.deliveries.filter((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE');
     expect(complete.map((d) => [d.copy, d.handled])).toEqual([[1, true], [2, true]]);
     expect(step.invalidations).toHaveLength(1);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('delivered late, once the next deploy has begun, it still purges', async () => {
@@ -446,7 +429,7 @@ describe('stack status events delivered at least once', () => {
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'Version')], events: { late: 1500, twice: true } });
     expect(step.deliveries.filter((d) => d.status === 'UPDATE_ROLLBACK_COMPLETE').map((d) => d.late)).toEqual([true, true]);
     expect(step.invalidations).toHaveLength(1);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 });
 
@@ -481,7 +464,7 @@ describe('several invalidations', () => {
     expect(step.invalidations.map((i) => [...i.paths].sort().join(' ')).sort()).toEqual(['/*', '/feed.json /feed.xml', '/images/*']);
     const handlers = new Set(driver.cloud.lambda.invocations.map((i) => i.functionName));
     expect(handlers.size).toBe(1);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 
   test('two distributions in a stack are each purged, each with IAM for its own ARN', async () => {
@@ -496,7 +479,7 @@ describe('several invalidations', () => {
     }));
     expect(new Set(step.invalidations.map((i) => i.distributionId)).size).toBe(2);
     expect(step.content).toHaveLength(2);
-    expectNoViolations(step);
+    expectNoViolations(driver, step);
   });
 });
 
