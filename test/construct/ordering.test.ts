@@ -31,8 +31,8 @@ describe('anchor', () => {
   test('leaves out what depends on an invalidation, directly or not, so there is no cycle', () => {
     const { template } = siteStack({
       extra: (stack) => {
-        const inv = stack.node.findChild('Invalidate') as Invalidation;
-        const last = new ssm.StringParameter(stack, 'LastInvalidation', { stringValue: inv.invalidationId });
+        const invalidation = stack.node.findChild('Invalidate') as Invalidation;
+        const last = new ssm.StringParameter(stack, 'LastInvalidation', { stringValue: invalidation.invalidationId });
         new ssm.StringParameter(stack, 'AfterLast', { stringValue: 'x' }).node.addDependency(last);
         new ssm.StringParameter(stack, 'Unrelated', { stringValue: 'y' });
       },
