@@ -3,6 +3,7 @@
  * the order CloudFormation could deploy them in, and the input the stack's rule hands the handler.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
+import { dependencies } from '../driver/conditions';
 
 /** A template's resources by logical id. */
 export type Resources = Record<string, { Type: string; Properties?: any; DependsOn?: string[]; Metadata?: Record<string, unknown> }>;
@@ -54,37 +55,12 @@ export function policyIdOf(template: Template): string {
   return byPrefix(template, 'CloudFrontInvalidationProviderPermissions')[0];
 }
 
-/** Logical ids a definition refers to through Ref, Fn::GetAtt, Fn::Sub and DependsOn. */
-export function references(definition: unknown): Set<string> {
-  const ids = new Set<string>();
-  const visit = (node: unknown): void => {
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-    } else if (node && typeof node === 'object') {
-      for (const [key, value] of Object.entries(node)) {
-        if (key === 'Ref' && typeof value === 'string') {
-          ids.add(value);
-        } else if (key === 'Fn::GetAtt') {
-          ids.add(Array.isArray(value) ? value[0] : String(value).split('.')[0]);
-        } else if (key === 'Fn::Sub') {
-          const text = Array.isArray(value) ? value[0] : value;
-          for (const m of String(text).matchAll(/\$\{([^!}][^}.]*)/g)) {
-            ids.add(m[1]);
-          }
-        } else if (key === 'DependsOn') {
-          (Array.isArray(value) ? value : [value]).forEach((v) => ids.add(v));
-        }
-        visit(value);
-      }
-    }
-  };
-  visit(definition);
-  return ids;
-}
-
-/** The resources of a template in an order CloudFormation could deploy them; fails on a cycle. */
+/**
+ * The resources of a template in an order CloudFormation could deploy them, each after what it refers
+ * to or depends on (as the lifecycle driver orders them); fails on a cycle.
+ */
 export function deployOrder(resources: Resources): string[] {
-  const needs = new Map(Object.entries(resources).map(([id, r]) => [id, [...references(r)].filter((t) => t in resources && t !== id)]));
+  const needs = new Map(Object.entries(resources).map(([id, r]) => [id, [...dependencies(r)].filter((t) => t in resources && t !== id)]));
   const order: string[] = [];
   const done = new Set<string>();
   let progress = true;
