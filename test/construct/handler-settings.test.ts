@@ -16,7 +16,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { Invalidation } from '../../src';
 import type { InvalidationHandlerSettings } from '../../src';
 import { ENV, importedDistribution, newApp, siteStack } from '../support/synth';
-import { only } from '../support/template';
+import { handlerFunctionOf, only } from '../support/template';
 
 process.env.JSII_DEPRECATED = 'fail';
 
@@ -34,11 +34,6 @@ function stackWith(settings?: InvalidationHandlerSettings, before = false) {
   return { app, stack };
 }
 
-function handlerOf(template: Template): Record<string, any> {
-  const [fn] = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('CloudFrontInvalidationProvider'));
-  return fn[1];
-}
-
 function executionStatements(template: Template): Array<{ Action: string | string[]; Resource: unknown }> {
   const [policy] = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).filter(([id]) => id.startsWith('CloudFrontInvalidationProviderExecutionPolicy'));
   return policy[1].Properties.PolicyDocument.Statement;
@@ -48,17 +43,17 @@ describe('runtime', () => {
   test('the newest nodejsNN.x runtime aws-cdk-lib knows, whichever that is', () => {
     const newer = new lambda.Runtime('nodejs98.x', lambda.RuntimeFamily.NODEJS);
     try {
-      expect(handlerOf(Template.fromStack(stackWith().stack)).Properties.Runtime).toBe('nodejs98.x');
+      expect(handlerFunctionOf(Template.fromStack(stackWith().stack)).Properties.Runtime).toBe('nodejs98.x');
     } finally {
       lambda.Runtime.ALL.splice(lambda.Runtime.ALL.indexOf(newer), 1);
     }
-    expect(handlerOf(Template.fromStack(stackWith().stack)).Properties.Runtime).toBe('nodejs22.x');
+    expect(handlerFunctionOf(Template.fromStack(stackWith().stack)).Properties.Runtime).toBe('nodejs22.x');
   });
 
   test('a runtime the user sets, before or after the first Invalidation', () => {
     for (const before of [true, false]) {
       const { stack } = stackWith({ runtime: lambda.Runtime.NODEJS_20_X, memorySize: 512 }, before);
-      expect(handlerOf(Template.fromStack(stack)).Properties).toMatchObject({ Runtime: 'nodejs20.x', MemorySize: 512 });
+      expect(handlerFunctionOf(Template.fromStack(stack)).Properties).toMatchObject({ Runtime: 'nodejs20.x', MemorySize: 512 });
     }
   });
 
@@ -72,7 +67,7 @@ describe('runtime', () => {
 describe('memory and concurrency', () => {
   test('reserved concurrency and memory land on the function', () => {
     const { stack } = stackWith({ reservedConcurrentExecutions: 5, memorySize: 1024 });
-    expect(handlerOf(Template.fromStack(stack)).Properties).toMatchObject({ ReservedConcurrentExecutions: 5, MemorySize: 1024 });
+    expect(handlerFunctionOf(Template.fromStack(stack)).Properties).toMatchObject({ ReservedConcurrentExecutions: 5, MemorySize: 1024 });
   });
 
   test.each([
@@ -87,7 +82,7 @@ describe('memory and concurrency', () => {
 describe('tracing', () => {
   test('ACTIVE sets the mode and lets the role send traces; the execution policy acknowledges X-Ray\'s * with a reason', () => {
     const template = Template.fromStack(stackWith({ tracing: lambda.Tracing.ACTIVE }).stack);
-    expect(handlerOf(template).Properties.TracingConfig).toEqual({ Mode: 'Active' });
+    expect(handlerFunctionOf(template).Properties.TracingConfig).toEqual({ Mode: 'Active' });
     expect(executionStatements(template)).toContainEqual({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' });
     const [, policy] = Object.entries(template.findResources('AWS::IAM::ManagedPolicy')).find(([id]) => id.startsWith('CloudFrontInvalidationProviderExecutionPolicy'))!;
     expect(policy.Metadata.cdk_nag.rules_to_suppress).toEqual([expect.objectContaining({ id: 'AwsSolutions-IAM5', applies_to: ['Resource::*'] })]);
@@ -95,7 +90,7 @@ describe('tracing', () => {
 
   test('off by default: no tracing config and no X-Ray permission', () => {
     const template = Template.fromStack(stackWith().stack);
-    expect(handlerOf(template).Properties.TracingConfig).toBeUndefined();
+    expect(handlerFunctionOf(template).Properties.TracingConfig).toBeUndefined();
     expect(JSON.stringify(executionStatements(template))).not.toContain('xray');
   });
 });
@@ -113,7 +108,7 @@ describe('VPC', () => {
 
   test('runs in the private subnets with egress, with a security group of its own, after their routes to the NAT exist', () => {
     const { stack, vpc, template } = vpcStack();
-    const fn = handlerOf(template);
+    const fn = handlerFunctionOf(template);
     const subnets = vpc.privateSubnets.map((s) => stack.resolve(s.subnetId));
     expect(fn.Properties.VpcConfig.SubnetIds).toEqual(subnets);
     const [groupId, group] = Object.entries(template.findResources('AWS::EC2::SecurityGroup'))[0];
@@ -133,7 +128,7 @@ describe('VPC', () => {
     Invalidation.configureHandler(stack, { vpc, vpcSubnets: { subnets: [vpc.privateSubnets[1]] }, securityGroups: [group] });
     new Invalidation(stack, 'Purge', { distribution });
     const template = Template.fromStack(stack);
-    expect(handlerOf(template).Properties.VpcConfig).toEqual({
+    expect(handlerFunctionOf(template).Properties.VpcConfig).toEqual({
       SubnetIds: [stack.resolve(vpc.privateSubnets[1].subnetId)],
       SecurityGroupIds: [stack.resolve(group.securityGroupId)],
     });
@@ -172,9 +167,9 @@ describe('handlerOf and the failure alarm', () => {
     const handler = Invalidation.handlerOf(stack);
     const template = Template.fromStack(stack);
     expect(stack.resolve(handler.function.functionArn)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^CloudFrontInvalidationProviderHandler/), 'Arn'] });
-    expect(stack.resolve(handler.deadLetterQueue.queueArn)).toEqual(handlerOf(template).Properties.DeadLetterConfig.TargetArn);
-    expect(stack.resolve(handler.logGroup.logGroupName)).toEqual(handlerOf(template).Properties.LoggingConfig.LogGroup);
-    expect(stack.resolve(handler.role.roleArn)).toEqual(handlerOf(template).Properties.Role);
+    expect(stack.resolve(handler.deadLetterQueue.queueArn)).toEqual(handlerFunctionOf(template).Properties.DeadLetterConfig.TargetArn);
+    expect(stack.resolve(handler.logGroup.logGroupName)).toEqual(handlerFunctionOf(template).Properties.LoggingConfig.LogGroup);
+    expect(stack.resolve(handler.role.roleArn)).toEqual(handlerFunctionOf(template).Properties.Role);
     expect(handler.failureAlarm).toBeUndefined();
     expect(template.findResources('AWS::CloudWatch::Alarm')).toEqual({});
   });
@@ -224,7 +219,7 @@ describe('settings given again', () => {
     const { stack } = stackWith({ memorySize: 512, logRetention: logs.RetentionDays.ONE_WEEK });
     Invalidation.configureHandler(stack, { memorySize: 1024, logRetention: logs.RetentionDays.ONE_MONTH });
     const template = Template.fromStack(stack);
-    expect(handlerOf(template).Properties.MemorySize).toBe(1024);
+    expect(handlerFunctionOf(template).Properties.MemorySize).toBe(1024);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
     Invalidation.configureHandler(stack, { vpc, tracing: lambda.Tracing.ACTIVE });

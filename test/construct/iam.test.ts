@@ -6,7 +6,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Invalidation } from '../../src';
 import { importedDistribution, siteStack } from '../support/synth';
-import { anchorOf, byPrefix, deployOrder, invalidationResources, only, policyIdOf, providerFunctions, resourcesOf } from '../support/template';
+import { anchorOf, byPrefix, deployOrder, handlerFunctionOf, invalidationResources, only, policyIdOf, providerFunctions, resourcesOf } from '../support/template';
 
 // Every synthesis in this file fails on a deprecated aws-cdk-lib API.
 process.env.JSII_DEPRECATED = 'fail';
@@ -31,7 +31,7 @@ describe('IAM', () => {
   test('the function waits for the policy that lets it write its logs and dead letters (Lambda checks the queue when it creates it)', () => {
     const { template } = siteStack();
     const [executionId, execution] = byPrefix(template, 'CloudFrontInvalidationProviderExecutionPolicy');
-    const fn = template.findResources('AWS::Lambda::Function')[providerFunctions(template)[0]];
+    const fn = handlerFunctionOf(template);
     expect(fn.DependsOn).toContain(executionId);
     expect(JSON.stringify(execution.Properties.PolicyDocument)).toContain('sqs:SendMessage');
     expect(JSON.stringify(execution.Properties.PolicyDocument)).toContain('logs:PutLogEvents');
@@ -87,7 +87,7 @@ describe('IAM', () => {
     const policyId = policyIdOf(template);
     const [, invalidation] = only(invalidationResources(template));
     expect(invalidation.DependsOn).toContain(policyId);
-    const fn = template.findResources('AWS::Lambda::Function')[providerFunctions(template)[0]];
+    const fn = handlerFunctionOf(template);
     expect(fn.DependsOn ?? []).not.toContain(policyId);
   });
 
