@@ -13,7 +13,7 @@ import type { SiteOptions } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import type { LifecycleDriver, StepReport } from '../driver/driver';
 import { coversPrefix, InvariantChecker, unhandledEvents, violations } from '../driver/invariants';
-import { expectNoViolations, lifecycleDriverPerTest, withVersion } from '../support/deploys';
+import { expectNoViolations, finishedAt, lifecycleDriverPerTest, withVersion } from '../support/deploys';
 
 let driver: LifecycleDriver;
 const start = lifecycleDriverPerTest((started) => (driver = started), { cloud: { cloudfront: { completionDelayMs: 200 } } });
@@ -42,12 +42,6 @@ function purgeFromRule(step: StepReport) {
   return { revert, purge: after[0], delivery: delivery! };
 }
 
-function deploymentFinished(step: StepReport): number {
-  const change = step.changes.find((c) => c.type === 'Custom::CDKBucketDeployment' && c.phase === 'deploy');
-  expect(change).toBeDefined();
-  return change!.at;
-}
-
 /** The logical id of the example site's BucketDeployment custom resource. */
 function bucketDeploymentOf(stack: SynthesizedStack): string {
   return Object.keys(stack.template.Resources).find((id) => stack.template.Resources[id].Type === 'Custom::CDKBucketDeployment')!;
@@ -62,7 +56,7 @@ describe('the example site', () => {
     expect(step.stackStatus).toBe('CREATE_COMPLETE');
     expect(step.invalidations).toHaveLength(1);
     expect(step.invalidations[0].paths).toEqual(['/*']);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(deploymentFinished(step));
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(finishedAt(step, 'Custom::CDKBucketDeployment'));
     expectNoViolations(driver, step);
   });
 
@@ -79,7 +73,7 @@ describe('the example site', () => {
     const first = await driver.deploy(synthSite({ site: 'v1' }));
     const step = await driver.deploy(synthSite({ site: 'v2' }));
     expect(step.invalidations).toHaveLength(1);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(deploymentFinished(step));
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(finishedAt(step, 'Custom::CDKBucketDeployment'));
     expect(step.invalidations[0].callerReference).not.toBe(first.invalidations[0].callerReference);
     expectNoViolations(driver, step);
   });

@@ -16,9 +16,9 @@ import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../../src'
 import { SITE_DIR } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import { readStack } from '../driver/assembly';
-import type { LifecycleDriver, StepReport } from '../driver/driver';
+import type { LifecycleDriver } from '../driver/driver';
 import { coversPrefix } from '../driver/invariants';
-import { expectNoViolations, lifecycleDriverPerTest } from '../support/deploys';
+import { expectNoViolations, finishedAt, lifecycleDriverPerTest } from '../support/deploys';
 import { ENV, synthApp } from '../support/synth';
 
 let driver: LifecycleDriver;
@@ -29,12 +29,6 @@ beforeEach(() => start());
 function synth(define: (app: App) => void): Record<string, SynthesizedStack> {
   const assembly = synthApp('sites-', define);
   return Object.fromEntries(assembly.stacks.map((s) => [s.stackName, readStack(assembly, s.stackName)]));
-}
-
-function finished(step: StepReport, type: string): number {
-  const change = step.changes.filter((c) => c.type === type && c.phase === 'deploy').pop();
-  expect(change).toBeDefined();
-  return change!.at;
 }
 
 describe('onDeployment, with the deployment\'s key prefix', () => {
@@ -58,7 +52,7 @@ describe('onDeployment, with the deployment\'s key prefix', () => {
     const step = await driver.deploy(siteWithAssets('v2'));
     expect(step.invalidations).toHaveLength(1);
     expect(step.invalidations[0].paths).toEqual(['/static/*']);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(finished(step, 'Custom::CDKBucketDeployment'));
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(finishedAt(step, 'Custom::CDKBucketDeployment'));
     expectNoViolations(driver, step);
   });
 
@@ -92,7 +86,7 @@ describe('onChangeOf', () => {
     expect((await driver.deploy(api('exports.h = () => 1;', 'unrelated'))).invalidations).toHaveLength(0);
     const step = await driver.deploy(api('exports.h = () => 2;', 'unrelated'));
     expect(step.invalidations.map((i) => i.paths)).toEqual([['/api/*']]);
-    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(finished(step, 'AWS::Lambda::Version'));
+    expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(finishedAt(step, 'AWS::Lambda::Version'));
   });
 
   test('a new value of an SSM parameter fires it at the next deploy, with the same template', async () => {
@@ -206,7 +200,7 @@ describe('nested stacks', () => {
     const second = await driver.deploy(nestedSite('v2', nested));
     expect(second.stackStatus).toBe('UPDATE_COMPLETE');
     expect(second.invalidations).toHaveLength(1);
-    expect(second.invalidations[0].createdAtRequest).toBeGreaterThan(finished(second, 'Custom::CDKBucketDeployment'));
+    expect(second.invalidations[0].createdAtRequest).toBeGreaterThan(finishedAt(second, 'Custom::CDKBucketDeployment'));
     expectNoViolations(driver, second);
 
     const failing = nestedSite('v3', nested, true);

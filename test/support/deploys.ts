@@ -1,7 +1,7 @@
 /**
  * What the end-to-end suites share around the lifecycle driver (test/driver/driver.ts): a driver
- * started by a test and closed after it, the invariant checks of a step, and the example site of
- * test/demo/app.ts with a resource a test can make fail.
+ * started by a test and closed after it, the invariant checks of a step, when a resource of a step
+ * finished deploying, and the example site of test/demo/app.ts with a resource a test can make fail.
  */
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { synthSite } from '../demo/app';
@@ -35,6 +35,13 @@ export function lifecycleDriverPerTest(
 /** Expects the invariant checks to find nothing wrong with a step of the driver. */
 export function expectNoViolations(driver: LifecycleDriver, step: StepReport): void {
   expect(violations(step, driver.cloud.cloudfront)).toEqual([]);
+}
+
+/** When the last resource of the type deployed in a step (not rolled back) finished; expects there is one. */
+export function finishedAt(step: StepReport, type: string): number {
+  const change = step.changes.filter((c) => c.type === type && c.phase === 'deploy').pop();
+  expect(change).toBeDefined();
+  return change!.at;
 }
 
 /**
