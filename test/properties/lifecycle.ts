@@ -6,7 +6,7 @@
  * unless asked for) add late IAM, deploys with rollback disabled followed by RollbackStack or a
  * fixing deploy, Invalidations retained on deletion, and BucketDeployments that do not retain
  * their files.
- * Used by test/properties.test.ts (a fixed seed, CI-sized) and test/properties/run.ts (any size).
+ * Used by test/lifecycle/properties.test.ts (a fixed seed, CI-sized) and test/properties/run.ts (any size).
  */
 import * as path from 'path';
 import { CfnResource, RemovalPolicy } from 'aws-cdk-lib';
