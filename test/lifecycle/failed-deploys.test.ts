@@ -3,7 +3,8 @@
  * lifecycle driver playing CloudFormation (IAM applied in CloudFormation's order and late, rule
  * targets validated as EventBridge validates them, `retainOnDelete: false` deletes removing files,
  * DeletionPolicy, deploys with rollback disabled), the real bundled handler and SDK clients.
- * The numbers in the names are those of the cases in CONTRIBUTING.md, "Failed deploys", and README, "Limitations".
+ * The cases are those of docs/architecture.md, "Failed deploys", and the README's "Limitations"; the numbers in the names
+ * only tell them apart.
  */
 import type { IAspect } from 'aws-cdk-lib';
 import { Aspects, CfnParameter, Duration, RemovalPolicy, CfnResource } from 'aws-cdk-lib';
