@@ -9,7 +9,7 @@ import type { JobProgress, Progress, Runtime } from './runtime';
  * further on; the progress handed on. Throws when the invocation cannot be started.
  */
 export async function handOver<P extends Progress>(rt: Runtime, payload: object, progress: P): Promise<P> {
-  const next: P = { ...progress, jobs: copyJobs(progress.jobs), invocation: progress.invocation + 1 };
+  const next: P = { ...progress, jobs: copyJobs(progress.jobs), invocationCount: progress.invocationCount + 1 };
   await rt.continueLater(payload, next);
   return next;
 }

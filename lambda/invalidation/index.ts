@@ -72,11 +72,11 @@ export async function handler(event: unknown, context: LambdaContext): Promise<v
   let run: Run;
   if (isRollbackPurgeEvent(payload)) {
     const { eventId, stackId } = payload.rollbackPurge ?? {};
-    log(context, 'rollback purge', { eventId, stackId, invocation: progress?.invocation ?? 1 });
+    log(context, 'rollback purge', { eventId, stackId, invocationCount: progress?.invocationCount ?? 1 });
     run = new RollbackPurgeRun(payload, progress, runtime(context, stop.signal, {}), process.env[STACK_ID_ENV] || undefined);
   } else if (isRequest(payload)) {
     const request = payload;
-    log(context, 'request', { request: summarize(redact(request)), invocation: progress?.invocation ?? 1 });
+    log(context, 'request', { request: summarize(redact(request)), invocationCount: progress?.invocationCount ?? 1 });
     const fields = { logicalResourceId: request.LogicalResourceId, requestType: request.RequestType };
     const ownStackId = process.env[STACK_ID_ENV] || undefined;
     run = new RequestRun(request, progress as RequestProgress | undefined, runtime(context, stop.signal, fields), ownStackId);

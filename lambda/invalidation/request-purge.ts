@@ -52,7 +52,7 @@ export async function preparePurge(
   }
   const progress = earlier?.decided
     ? earlier
-    : { startedAt, jobs: [freshJob(job.batches.length)], invocation: earlier?.invocation ?? 1, cleanup: decision.cleanup, decided: true };
+    : { startedAt, jobs: [freshJob(job.batches.length)], invocationCount: earlier?.invocationCount ?? 1, cleanup: decision.cleanup, decided: true };
   rt.log('planned', {
     target: job.target,
     paths: job.batches.reduce((sum, b) => sum + b.paths.length, 0),

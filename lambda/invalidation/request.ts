@@ -104,10 +104,10 @@ export class RequestRun {
       return;
     }
     // Stopped before deciding: the next invocation decides, within the same budget.
-    const progress = this.progress ?? { startedAt: this.startedAt, jobs: [], invocation: 1, cleanup: false, decided: false };
+    const progress = this.progress ?? { startedAt: this.startedAt, jobs: [], invocationCount: 1, cleanup: false, decided: false };
     try {
       const next = await handOver(this.rt, this.event, progress);
-      this.rt.log('continuing in a new invocation', { invocation: next.invocation });
+      this.rt.log('continuing in a new invocation', { invocationCount: next.invocationCount });
     } catch (e) {
       this.finalWord.reopen();
       const rerun = `Could not continue in a new invocation, so this one fails for Lambda to run it again: ${describeError(e)}`;

@@ -71,11 +71,11 @@ export class RollbackPurgeRun {
       // The first invocation, or one that ran out of time reading the events before handing over.
       const read = await this.readFailedDeploy(Math.min(deadline, this.rt.now() + STACK_EVENTS_LIMIT_MS));
       if ('handoff' in read) {
-        return this.continueElsewhere(this.progress ?? { startedAt, jobs: [], invocation: 1 });
+        return this.continueElsewhere(this.progress ?? { startedAt, jobs: [], invocationCount: 1 });
       }
       this.rt.log('read the failed deploy\'s Invalidations from the stack events', { found: read.found, error: read.error });
       const jobs = planRollbackPurge(this.event, read.found).jobs.map((j) => freshJob(j.batches.length));
-      this.progress = { startedAt, invocation: this.progress?.invocation ?? 1, jobs, found: read.found, unread: read.error };
+      this.progress = { startedAt, invocationCount: this.progress?.invocationCount ?? 1, jobs, found: read.found, unread: read.error };
     }
     const progress = this.progress;
     const planned = planRollbackPurge(this.event, progress.found);
@@ -151,7 +151,7 @@ export class RollbackPurgeRun {
   private async continueElsewhere(progress: RollbackProgress): Promise<void> {
     try {
       const next = await handOver(this.rt, this.event, progress);
-      this.rt.log('continuing the purge after the failed deploy in a new invocation', { invocation: next.invocation });
+      this.rt.log('continuing the purge after the failed deploy in a new invocation', { invocationCount: next.invocationCount });
     } catch (e) {
       // Lambda runs the event again; what was submitted is found again by its CallerReference.
       throw new Error(`Could not continue the purge after the failed deploy in a new invocation: ${describeError(e)}`);

@@ -60,7 +60,7 @@ export interface Progress {
   /** One entry per job, in order. */
   readonly jobs: JobProgress[];
   /** How many invocations this request has used, this one included. */
-  readonly invocation: number;
+  readonly invocationCount: number;
 }
 
 /** Progress of a job none of whose batches has been submitted. */
