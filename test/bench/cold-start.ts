@@ -174,13 +174,12 @@ export async function coldStart(): Promise<ItemResult> {
     const theirs = () => {
       const { url } = answers.newUrl();
       const event = {
-        RequestType: 'Create',
+        ...make.request({
+          LogicalResourceId: 'Purge',
+          ResourceType: 'Custom::AWS',
+          ResourceProperties: JSON.parse(acrProperties.replace('CALLER_REFERENCE', String(Date.now()) + randomUUID().slice(0, 8))),
+        }),
         ResponseURL: url,
-        StackId: STACK_ID,
-        RequestId: randomUUID(),
-        LogicalResourceId: 'Purge',
-        ResourceType: 'Custom::AWS',
-        ResourceProperties: JSON.parse(acrProperties.replace('CALLER_REFERENCE', String(Date.now()) + randomUUID().slice(0, 8))),
       };
       return { ...env, BENCH_HANDLER_FILE: AWS_CUSTOM_RESOURCE_HANDLER, BENCH_HANDLER_EXPORT: 'handler', BENCH_EVENT: JSON.stringify(event) };
     };

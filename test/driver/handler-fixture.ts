@@ -1,6 +1,6 @@
 /**
- * A synthesized stack whose handler the handler-level suites run, and hand-made CloudFormation
- * requests for it (the lifecycle driver makes its own from templates).
+ * A synthesized stack whose handler the handler-level suites run, and CloudFormation requests for
+ * it made by hand with test/support/requests.ts (the lifecycle driver makes its own from templates).
  */
 import { randomUUID } from 'crypto';
 import { App, Stack } from 'aws-cdk-lib';
@@ -9,9 +9,9 @@ import type { SynthesizedStack } from './assembly';
 import { freshOutdir, readStack } from './assembly';
 import { ACCOUNT_ID, deployInvalidationHandler, LocalCloud, REGION } from './local-cloud';
 import type { LocalCloudOptions } from './local-cloud';
-import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { Invalidation } from '../../src';
-import type { InvalidationResourceProperties } from '../../src/shared/contract';
+import type { InvalidationRequests } from '../support/requests';
+import { invalidationRequests } from '../support/requests';
 
 /** Distributions the fixture's handler may invalidate. */
 export const SITE = 'E1SITE00000000';
@@ -32,45 +32,19 @@ export function synthHandlerStack(): SynthesizedStack {
   return readStack(app.synth(), 'HandlerTest');
 }
 
-export type Request = Omit<CloudFormationRequest, 'ResponseURL'>;
-
-/** Makes requests for the function with the given ARN. */
-export function requests(functionArn: string) {
-  const props = (overrides: Partial<Omit<InvalidationResourceProperties, 'ServiceToken'>> = {}): InvalidationResourceProperties => ({
-    ServiceToken: functionArn,
-    DistributionId: SITE,
-    Paths: ['/*'],
-    Trigger: ['stack:1111'],
-    WaitForCompletion: 'false',
-    TimeoutSeconds: '60',
-    FailOnTimeout: 'true',
-    ...overrides,
-  });
-  const makeEvent = (overrides: Partial<Request> = {}): Request => ({
-    RequestType: 'Create',
-    RequestId: randomUUID(),
-    StackId: STACK_ID,
-    LogicalResourceId: 'InvalidateSite',
-    ResourceType: 'Custom::CloudFrontInvalidation',
-    ResourceProperties: props() as unknown as Record<string, unknown>,
-    ...overrides,
-  });
-  const create = (overrides: Partial<Omit<InvalidationResourceProperties, 'ServiceToken'>>) =>
-    makeEvent({ ResourceProperties: props(overrides) as unknown as Record<string, unknown> });
-  const update = (oldProps: InvalidationResourceProperties, newProps: InvalidationResourceProperties, physicalId = 'InvalidateSite-abc') => makeEvent({
-    RequestType: 'Update',
-    PhysicalResourceId: physicalId,
-    OldResourceProperties: oldProps as unknown as Record<string, unknown>,
-    ResourceProperties: newProps as unknown as Record<string, unknown>,
-  });
-  return { props, makeEvent, create, update };
+/**
+ * Requests for the function with the given ARN: of the Invalidation `InvalidateSite` of SITE in the
+ * stack STACK_ID, each with a fresh request id, and without a ResponseURL (whoever sends one adds it).
+ */
+export function requests(functionArn: string): InvalidationRequests {
+  return invalidationRequests({ serviceToken: functionArn, distributionId: SITE, stackId: STACK_ID, logicalId: 'InvalidateSite', requestId: randomUUID });
 }
 
 /** A local cloud running the fixture stack's handler, and requests for it. */
 export interface HandlerCloud {
   readonly cloud: LocalCloud;
   readonly fn: { name: string; arn: string };
-  readonly r: ReturnType<typeof requests>;
+  readonly r: InvalidationRequests;
 }
 
 /**

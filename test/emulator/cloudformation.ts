@@ -11,7 +11,7 @@ import { describeStackEventsXml, describeStackResourceXml, describeStacksXml, ev
 import type { StackEvent } from './cloudformation-query';
 import { AnswerInbox, responseUrlToken, signedResponseUrl } from './cloudformation-response-urls';
 import type { AnswerFault, CustomResourceAnswer, ReceivedAnswer } from './cloudformation-response-urls';
-import { LocalServer, readBody } from './local-server';
+import { listening, LocalServer, readBody } from './local-server';
 
 export type { StackEvent } from './cloudformation-query';
 export type { CustomResourceAnswer, ReceivedAnswer } from './cloudformation-response-urls';
@@ -30,9 +30,7 @@ export interface CloudFormationEmulatorOptions {
 /** The CloudFormation stand-in: stacks, their events, the API that describes them, and the ResponseURLs. */
 export class CloudFormationEmulator {
   public static async start(options: CloudFormationEmulatorOptions = {}): Promise<CloudFormationEmulator> {
-    const emulator = new CloudFormationEmulator(options);
-    await emulator.server.listen();
-    return emulator;
+    return listening(new CloudFormationEmulator(options), (emulator) => emulator.server);
   }
 
   /** Every answer PUT to a ResponseURL, by request token, in arrival order. */

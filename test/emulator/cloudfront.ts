@@ -12,7 +12,7 @@ import { FaultPicker } from './cloudfront-faults';
 import { checkInProgressLimits, validatePaths } from './cloudfront-limits';
 import type { InvalidationView, Route } from './cloudfront-wire';
 import { errorXml, invalidationListXml, invalidationXml, parseInvalidationBatch, routeOf } from './cloudfront-wire';
-import { LocalServer, readBody } from './local-server';
+import { listening, LocalServer, readBody } from './local-server';
 import { Prng } from './prng';
 
 export { DEFAULT_FAULT_KINDS, FAULT_KINDS } from './cloudfront-faults';
@@ -76,9 +76,7 @@ interface Distribution {
 
 export class CloudFrontEmulator {
   public static async start(options: CloudFrontEmulatorOptions = {}): Promise<CloudFrontEmulator> {
-    const emulator = new CloudFrontEmulator(options);
-    await emulator.server.listen();
-    return emulator;
+    return listening(new CloudFrontEmulator(options), (emulator) => emulator.server);
   }
 
   /** Every request, in the order received. */

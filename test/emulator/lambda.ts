@@ -19,7 +19,7 @@ import type { FunctionConfig, InvocationRecord } from './lambda-environments';
 import { serveInvoke } from './lambda-invoke-api';
 import { ResourcePolicies } from './lambda-permissions';
 import type { PermissionStatement } from './lambda-permissions';
-import { LocalServer } from './local-server';
+import { listening, LocalServer } from './local-server';
 
 export type { FunctionConfig, InvocationOutcome, InvocationRecord } from './lambda-environments';
 export type { PermissionStatement } from './lambda-permissions';
@@ -45,9 +45,7 @@ export interface LambdaEmulatorOptions {
 /** The Lambda stand-in: deployed functions, their invocations and policies, and the Invoke API. */
 export class LambdaEmulator {
   public static async start(options: LambdaEmulatorOptions = {}): Promise<LambdaEmulator> {
-    const emulator = new LambdaEmulator(options);
-    await emulator.server.listen();
-    return emulator;
+    return listening(new LambdaEmulator(options), (emulator) => emulator.server);
   }
 
   public readonly invocations: InvocationRecord[] = [];

@@ -1,6 +1,7 @@
 /**
  * The HTTP server every stand-in listens with: on 127.0.0.1 at a free port, its base URL for the
- * service's AWS_ENDPOINT_URL_* variable, and closed with every connection dropped.
+ * service's AWS_ENDPOINT_URL_* variable, and closed with every connection dropped; and `listening`,
+ * which each stand-in's `start` hands its new self to.
  */
 import * as http from 'http';
 import type { AddressInfo } from 'net';
@@ -28,6 +29,15 @@ export class LocalServer {
     this.server.closeAllConnections?.();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * Starts a new stand-in's server listening, and gives the stand-in once it does: the `start` of
+ * every stand-in that serves an API. `serverOf` reads the stand-in's own (private) server.
+ */
+export async function listening<T>(standIn: T, serverOf: (standIn: T) => LocalServer): Promise<T> {
+  await serverOf(standIn).listen();
+  return standIn;
 }
 
 /** The whole body of a request. */

@@ -15,7 +15,7 @@
  */
 import { createHash, randomUUID } from 'crypto';
 import * as http from 'http';
-import { LocalServer, readBody } from './local-server';
+import { listening, LocalServer, readBody } from './local-server';
 
 export interface S3EmulatorOptions {
   /** IAM: whether the caller may perform `s3:<action>` on the ARN. @default everything allowed */
@@ -38,9 +38,7 @@ interface StoredObject {
 
 export class S3Emulator {
   public static async start(options: S3EmulatorOptions = {}): Promise<S3Emulator> {
-    const emulator = new S3Emulator(options);
-    await emulator.server.listen();
-    return emulator;
+    return listening(new S3Emulator(options), (emulator) => emulator.server);
   }
 
   /** Every request received, in order. */

@@ -3,14 +3,14 @@
  * real AWS SDK against the emulators): IAM that has not applied yet, calls that hang, answers that
  * do not go through, requests that are not the handler's, and secrets in what it logs.
  */
-import type { requests } from '../driver/handler-fixture';
 import { SITE } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
 import { handlerCloudPerTest } from '../support/handler-cloud';
+import type { InvalidationRequests } from '../support/requests';
 
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
-let r: ReturnType<typeof requests>;
+let r: InvalidationRequests;
 const start = handlerCloudPerTest((started) => ({ cloud, fn, r } = started));
 
 /** An answer must come before CloudFormation gives up: far sooner than any of the hangs below. */
@@ -60,7 +60,7 @@ describe('calls that hang', () => {
   test('a DescribeStacks that hangs fails the Update in time, naming CloudFormation', async () => {
     await start();
     cloud.cloudformation.apiDelayMs = (action) => (action === 'DescribeStacks' ? 200_000 : 0);
-    const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:0'], TimeoutSeconds: '5' }), r.props({ TimeoutSeconds: '5' })), ANSWER_WITHIN_MS);
+    const { answer } = await cloud.request(fn.name, r.update(r.properties({ Trigger: ['stack:0'], TimeoutSeconds: '5' }), r.properties({ TimeoutSeconds: '5' })), ANSWER_WITHIN_MS);
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(/Could not read the status of stack .*CloudFormation DescribeStacks/);
   });
@@ -103,7 +103,7 @@ describe('requests that are not the handler\'s', () => {
     ['another resource type', { ResourceType: 'Custom::Other' }, 'ResourceType "Custom::Other" is not Custom::CloudFrontInvalidation'],
   ])('%s is refused: FAILED, nothing created, a log line', async (_what, overrides, reason) => {
     await start();
-    const { answer } = await cloud.request(fn.name, r.makeEvent(overrides as never));
+    const { answer } = await cloud.request(fn.name, r.request(overrides as never));
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain(reason);
     expect(answer.PhysicalResourceId).not.toMatch(/^InvalidateSite-/);
@@ -147,7 +147,7 @@ describe('running out of time before deciding', () => {
     let calls = 0;
     // The first read outlasts the first invocation's working time; the next ones answer at once.
     cloud.cloudformation.apiDelayMs = (action) => (action === 'DescribeStacks' && ++calls === 1 ? 20_000 : 0);
-    const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:0'] }), r.props()), ANSWER_WITHIN_MS);
+    const { answer } = await cloud.request(fn.name, r.update(r.properties({ Trigger: ['stack:0'] }), r.properties()), ANSWER_WITHIN_MS);
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Submitted' } });
     expect(cloud.lambda.invocations.map((i) => i.source)).toEqual(['event', 'invoke-api']);
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);

@@ -3,18 +3,18 @@
  * AWS SDK against the CloudFront emulator, under the IAM its template gives it. Events are made by
  * hand here; the lifecycle tests let the driver make them from templates.
  */
-import type { InvalidationResourceProperties } from '../../src/shared/contract';
-import type { requests } from '../driver/handler-fixture';
 import { NOT_GRANTED, OTHER, SITE, STACK_ID } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
 import { handlerCloudPerTest } from '../support/handler-cloud';
+import type { InvalidationRequests, RequestProperties } from '../support/requests';
 
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
-let props: ReturnType<typeof requests>['props'];
-let makeEvent: ReturnType<typeof requests>['makeEvent'];
-let update: ReturnType<typeof requests>['update'];
-const start = handlerCloudPerTest((started) => ({ cloud, fn, r: { props, makeEvent, update } } = started), [SITE, OTHER, NOT_GRANTED]);
+let properties: InvalidationRequests['properties'];
+let request: InvalidationRequests['request'];
+let create: InvalidationRequests['create'];
+let update: InvalidationRequests['update'];
+const start = handlerCloudPerTest((started) => ({ cloud, fn, r: { properties, request, create, update } } = started), [SITE, OTHER, NOT_GRANTED]);
 beforeEach(() => start());
 
 const created = () => cloud.cloudfront.requests.filter((r) => r.created);
@@ -27,7 +27,7 @@ async function restartWithCompletionDelay(completionDelayMs: number): Promise<vo
 
 describe('I1: fires on change', () => {
   test('a Create submits one invalidation covering the paths and answers with its id and CallerReference', async () => {
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html', '/assets/*'] }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ Paths: ['/index.html', '/assets/*'] }));
     const invalidations = cloud.cloudfront.invalidations(SITE);
     expect(invalidations).toHaveLength(1);
     expect([...invalidations[0].paths].sort()).toEqual(['/assets/*', '/index.html']);
@@ -41,17 +41,17 @@ describe('I1: fires on change', () => {
   });
 
   test.each([
-    ['the paths', () => props({ Paths: ['/about.html'] })],
-    ['the trigger', () => props({ Trigger: ['stack:2222'] })],
+    ['the paths', () => properties({ Paths: ['/about.html'] })],
+    ['the trigger', () => properties({ Trigger: ['stack:2222'] })],
   ])('an Update that changes %s submits a new invalidation', async (_what, make) => {
     const changed = make();
-    const { answer } = await cloud.request(fn.name, update(props(), changed));
+    const { answer } = await cloud.request(fn.name, update(properties(), changed));
     expect(answer.Status).toBe('SUCCESS');
     expect(cloud.cloudfront.invalidations(SITE).map((i) => i.paths)).toEqual([changed.Paths]);
   });
 
   test('an Update that moves to another distribution invalidates the new one', async () => {
-    await cloud.request(fn.name, update(props(), props({ DistributionId: OTHER })));
+    await cloud.request(fn.name, update(properties(), properties({ DistributionId: OTHER })));
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(0);
     expect(cloud.cloudfront.invalidations(OTHER)).toHaveLength(1);
   });
@@ -61,7 +61,7 @@ describe('paths', () => {
   test('cache tags pass through with paths, for a distribution with cache tags', async () => {
     cloud.cloudfront.deleteDistribution(SITE);
     cloud.cloudfront.addDistribution({ id: SITE, cacheTags: true });
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['#product-42', '/index.html', '#Product-42'] }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ Paths: ['#product-42', '/index.html', '#Product-42'] }));
     expect(answer.Status).toBe('SUCCESS');
     // Tags are case-insensitive: one of the two spellings is enough.
     expect([...cloud.cloudfront.invalidations(SITE)[0].paths].sort()).toEqual(['#product-42', '/index.html']);
@@ -69,7 +69,7 @@ describe('paths', () => {
 
   test('non-ASCII and unsafe characters are encoded the way CloudFront wants them', async () => {
     const paths = ['/menu/café au lait.html', '/test[1].html', '/~user/#top', '/100%/a%20b', '/search?q=1&r=2'];
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: paths }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ Paths: paths }));
     expect(answer.Status).toBe('SUCCESS');
     expect([...cloud.cloudfront.invalidations(SITE)[0].paths].sort()).toEqual([
       '/%7Euser/%23top', '/100%25/a%20b', '/menu/caf%C3%A9%20au%20lait.html', '/search?q=1&r=2', '/test%5B1%5D.html',
@@ -79,7 +79,7 @@ describe('paths', () => {
 
 describe('I2: no duplicates on redelivery', () => {
   test('the same request delivered twice creates one invalidation and answers the same both times', async () => {
-    const sent = cloud.send(fn.name, makeEvent());
+    const sent = cloud.send(fn.name, request());
     sent.redeliver();
     await cloud.lambda.idle();
     const answers = cloud.cloudformation.answers.get(sent.token)!;
@@ -92,7 +92,7 @@ describe('I2: no duplicates on redelivery', () => {
   test('a second delivery does not wait for room its own first delivery\'s batch takes', async () => {
     cloud.cloudfront.holdInProgress();
     const paths = Array.from({ length: 3000 }, (_, i) => `/p${i}`);
-    const event = makeEvent({ ResourceProperties: props({ Paths: paths, TimeoutSeconds: '20' }) as never });
+    const event = create({ Paths: paths, TimeoutSeconds: '20' });
     const first = await cloud.request(fn.name, event);
     cloud.cloudfront.holdInProgress();
     const started = Date.now();
@@ -108,7 +108,7 @@ describe('I2: no duplicates on redelivery', () => {
         cloud.lambda.crash(fn.name);
       }
     });
-    const sent = cloud.send(fn.name, makeEvent());
+    const sent = cloud.send(fn.name, request());
     await cloud.lambda.idle();
     const invocations = cloud.lambda.invocations.map((i) => i.outcome);
     expect(invocations).toEqual(['crash', 'ok']);
@@ -120,15 +120,15 @@ describe('I2: no duplicates on redelivery', () => {
 
   test('a lost CreateInvalidation response retried by the SDK creates nothing new', async () => {
     cloud.cloudfront.failNext('CreateInvalidation', 'LostResponse');
-    const { answer } = await cloud.request(fn.name, makeEvent());
+    const { answer } = await cloud.request(fn.name, request());
     expect(answer.Status).toBe('SUCCESS');
     expect(cloud.cloudfront.requests.filter((r) => r.operation === 'CreateInvalidation').map((r) => r.status)).toEqual([503, 201]);
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
   });
 
   test('a new request with the same inputs gets a new CallerReference (a rollback must purge again)', async () => {
-    await cloud.request(fn.name, makeEvent());
-    await cloud.request(fn.name, makeEvent());
+    await cloud.request(fn.name, request());
+    await cloud.request(fn.name, request());
     const refs = cloud.cloudfront.invalidations(SITE).map((i) => i.callerReference);
     expect(refs).toHaveLength(2);
     expect(refs[0]).not.toBe(refs[1]);
@@ -138,12 +138,12 @@ describe('I2: no duplicates on redelivery', () => {
 
 describe('I3: no-op updates stay no-ops', () => {
   test.each([
-    ['the ServiceToken (a new handler)', (p: InvalidationResourceProperties) => ({ ...p, ServiceToken: `${p.ServiceToken}-v2` })],
-    ['the wait settings', (p: InvalidationResourceProperties) => ({ ...p, WaitForCompletion: 'true', TimeoutSeconds: '900', FailOnTimeout: 'false' })],
-    ['the order of the paths, or duplicates', (p: InvalidationResourceProperties) => ({ ...p, Paths: ['/b', '/a', '/b'] })],
+    ['the ServiceToken (a new handler)', (p: RequestProperties) => ({ ...p, ServiceToken: `${p.ServiceToken}-v2` })],
+    ['the wait settings', (p: RequestProperties) => ({ ...p, WaitForCompletion: 'true', TimeoutSeconds: '900', FailOnTimeout: 'false' })],
+    ['the order of the paths, or duplicates', (p: RequestProperties) => ({ ...p, Paths: ['/b', '/a', '/b'] })],
   ])('an Update changing only %s creates no invalidation, succeeds and answers the ids it had', async (_what, change) => {
-    const before = props({ Paths: ['/a', '/b'] });
-    const first = await cloud.request(fn.name, makeEvent({ ResourceProperties: before as never }));
+    const before = properties({ Paths: ['/a', '/b'] });
+    const first = await cloud.request(fn.name, request({ ResourceProperties: before }));
     const { answer } = await cloud.request(fn.name, update(before, change(before), first.answer.PhysicalResourceId));
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: first.answer.PhysicalResourceId });
     expect(answer.Data).toMatchObject({
@@ -155,22 +155,22 @@ describe('I3: no-op updates stay no-ops', () => {
   });
 
   test('a path already covered by a wildcard of the list is no change', async () => {
-    const { answer } = await cloud.request(fn.name, update(props({ Paths: ['/img/*'] }), props({ Paths: ['/img/*', '/img/a.png'] })));
+    const { answer } = await cloud.request(fn.name, update(properties({ Paths: ['/img/*'] }), properties({ Paths: ['/img/*', '/img/a.png'] })));
     expect(answer.Data!.Status).toBe('Unchanged');
     expect(created()).toHaveLength(0);
   });
 
   test('recalls every batch of a long list, in batch order, past invalidations of other resources', async () => {
     const paths = Array.from({ length: 3500 }, (_, i) => `/p${i}`);
-    const first = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: paths }) as never }));
-    await cloud.request(fn.name, makeEvent({ LogicalResourceId: 'Another', ResourceProperties: props({ Paths: ['/another'] }) as never }));
-    const { answer } = await cloud.request(fn.name, update(props({ Paths: paths }), props({ Paths: paths, TimeoutSeconds: '120' })));
+    const first = await cloud.request(fn.name, create({ Paths: paths }));
+    await cloud.request(fn.name, request({ LogicalResourceId: 'Another', ResourceProperties: properties({ Paths: ['/another'] }) }));
+    const { answer } = await cloud.request(fn.name, update(properties({ Paths: paths }), properties({ Paths: paths, TimeoutSeconds: '120' })));
     expect(first.answer.Data!.InvalidationIds.split(',')).toHaveLength(2);
     expect(answer.Data!.InvalidationIds).toBe(first.answer.Data!.InvalidationIds);
   });
 
   test('answers empty ids, still SUCCESS, when the earlier invalidation is out of sight', async () => {
-    const { answer } = await cloud.request(fn.name, update(props(), props({ TimeoutSeconds: '120' })));
+    const { answer } = await cloud.request(fn.name, update(properties(), properties({ TimeoutSeconds: '120' })));
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Unchanged', InvalidationIds: '', InvalidationId: '', CallerReference: '' } });
     expect(created()).toHaveLength(0);
   });
@@ -178,15 +178,15 @@ describe('I3: no-op updates stay no-ops', () => {
 
 describe('I5: Delete never invalidates and never fails', () => {
   test('a Delete succeeds without calling CloudFront and keeps the physical id', async () => {
-    const { answer } = await cloud.request(fn.name, makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'InvalidateSite-xyz' }));
+    const { answer } = await cloud.request(fn.name, request({ RequestType: 'Delete', PhysicalResourceId: 'InvalidateSite-xyz' }));
     expect(answer).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: 'InvalidateSite-xyz' });
     expect(cloud.cloudfront.requests).toHaveLength(0);
   });
 
   test('a Delete succeeds when the distribution is gone, or the properties make no sense', async () => {
     cloud.cloudfront.deleteDistribution(SITE);
-    const gone = await cloud.request(fn.name, makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'p1' }));
-    const garbage = await cloud.request(fn.name, makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'p2', ResourceProperties: { Paths: 'nonsense' } }));
+    const gone = await cloud.request(fn.name, request({ RequestType: 'Delete', PhysicalResourceId: 'p1' }));
+    const garbage = await cloud.request(fn.name, request({ RequestType: 'Delete', PhysicalResourceId: 'p2', ResourceProperties: { Paths: 'nonsense' } }));
     expect([gone.answer.Status, garbage.answer.Status]).toEqual(['SUCCESS', 'SUCCESS']);
     expect(cloud.cloudfront.requests).toHaveLength(0);
   });
@@ -195,7 +195,7 @@ describe('I5: Delete never invalidates and never fails', () => {
 describe('I6: always answers, with a one-line reason naming the distribution and the error code', () => {
   test('a distribution that does not exist', async () => {
     cloud.cloudfront.deleteDistribution(SITE);
-    const { answer } = await cloud.request(fn.name, makeEvent());
+    const { answer } = await cloud.request(fn.name, request());
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain(`distribution ${SITE}`);
     expect(answer.Reason).toContain('NoSuchDistribution');
@@ -205,7 +205,7 @@ describe('I6: always answers, with a one-line reason naming the distribution and
   test('a distribution IAM denies (a permissions boundary, say) fails, once retrying can no longer help, naming IAM and the action', async () => {
     const allowed = cloud.authorizer;
     cloud.authorizer = (action, arn) => !arn.endsWith(`distribution/${NOT_GRANTED}`) && allowed(action, arn);
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ DistributionId: NOT_GRANTED, TimeoutSeconds: '3' }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ DistributionId: NOT_GRANTED, TimeoutSeconds: '3' }));
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toMatch(new RegExp(`^IAM does not allow the handler's role cloudfront:CreateInvalidation on distribution ${NOT_GRANTED}; retried for \\d+ s .*AccessDenied`));
     expect(cloud.cloudfront.invalidations(NOT_GRANTED)).toHaveLength(0);
@@ -216,20 +216,20 @@ describe('I6: always answers, with a one-line reason naming the distribution and
     const allowed = cloud.authorizer;
     let denials = 0;
     cloud.authorizer = (action, arn) => (action === 'cloudfront:GetInvalidation' && denials < 2 ? (denials++, false) : allowed(action, arn));
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ WaitForCompletion: 'true', TimeoutSeconds: '60' }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ WaitForCompletion: 'true', TimeoutSeconds: '60' }));
     expect(denials).toBe(2);
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'Completed' } });
   });
 
   test('a path CloudFront would refuse, known only at deploy time, fails naming the item', async () => {
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/ok', 'resolved-without-slash'] }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ Paths: ['/ok', 'resolved-without-slash'] }));
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain('Paths[1] "resolved-without-slash"');
     expect(cloud.cloudfront.requests).toHaveLength(0);
   });
 
   test('the answer is small, signed as presigned (no content type), and the ResponseURL never reaches the logs', async () => {
-    const { answer, bytes, contentType, responseUrlSecret } = await cloud.request(fn.name, makeEvent());
+    const { answer, bytes, contentType, responseUrlSecret } = await cloud.request(fn.name, request());
     expect(answer.Status).toBe('SUCCESS');
     expect(bytes).toBeLessThan(4096);
     expect(contentType ?? '').toBe('');
@@ -240,12 +240,12 @@ describe('I6: always answers, with a one-line reason naming the distribution and
   });
 
   test('a Create answers a physical id that a retry of the same request repeats, and an Update keeps it', async () => {
-    const event = makeEvent();
+    const event = request();
     const first = await cloud.request(fn.name, event);
     const again = await cloud.request(fn.name, event);
     expect(first.answer.PhysicalResourceId).toMatch(/^InvalidateSite-[0-9a-f]{12}$/);
     expect(again.answer.PhysicalResourceId).toBe(first.answer.PhysicalResourceId);
-    const updated = await cloud.request(fn.name, update(props(), props({ Paths: ['/x'] }), first.answer.PhysicalResourceId));
+    const updated = await cloud.request(fn.name, update(properties(), properties({ Paths: ['/x'] }), first.answer.PhysicalResourceId));
     expect(updated.answer.PhysicalResourceId).toBe(first.answer.PhysicalResourceId);
   });
 });
@@ -257,7 +257,7 @@ describe('CloudFront calls', () => {
     for (let i = 0; i < 300; i++) {
       cloud.cloudfront.seedInvalidation(SITE, [`/old/${i}`], 0);
     }
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html'] }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ Paths: ['/index.html'] }));
     expect(answer.Status).toBe('SUCCESS');
     expect(operations()).toEqual(['ListInvalidations', 'CreateInvalidation']);
   });
@@ -265,7 +265,7 @@ describe('CloudFront calls', () => {
   test('10,000 paths: one List and one Create per batch, pausing first while the previous batch leaves no room', async () => {
     await restartWithCompletionDelay(300);
     const paths = Array.from({ length: 10_000 }, (_, i) => `/p/${i}`);
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: paths }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ Paths: paths }));
     expect(answer.Status).toBe('SUCCESS');
     expect(operations()).toEqual(Array.from({ length: 4 }, () => ['ListInvalidations', 'CreateInvalidation']).flat());
   });
@@ -275,7 +275,7 @@ describe('CloudFront calls', () => {
       cloud.cloudfront.seedInvalidation(SITE, [`/busy/${i}`]);
     }
     cloud.cloudfront.setFaults({ rate: 1, seed: 1, kinds: ['Slow'], operations: ['GetInvalidation'], slowMs: 1 });
-    await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html'], TimeoutSeconds: '5' }) as never }));
+    await cloud.request(fn.name, create({ Paths: ['/index.html'], TimeoutSeconds: '5' }));
     expect(operations().slice(0, 2)).toEqual(['ListInvalidations', 'ListInvalidations']);
   });
 });
@@ -286,7 +286,7 @@ describe('one log line per purge, for CloudWatch Logs Insights', () => {
     .map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'purge');
 
   test('a Create that CloudFront accepts: distribution, ids, path and wildcard counts, cause, and the time to accepted', async () => {
-    const { answer } = await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ Paths: ['/index.html', '/assets/*', '/img/*'] }) as never }));
+    const { answer } = await cloud.request(fn.name, create({ Paths: ['/index.html', '/assets/*', '/img/*'] }));
     expect(answer.Status).toBe('SUCCESS');
     const [line, ...more] = purgeLines();
     expect(more).toEqual([]);
@@ -309,7 +309,7 @@ describe('one log line per purge, for CloudWatch Logs Insights', () => {
   test('with waitForCompletion: the time to completed, after the time to accepted; a tenant is named', async () => {
     await restartWithCompletionDelay(300);
     const tenant = cloud.cloudfront.addTenant(SITE);
-    await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ WaitForCompletion: 'true', DistributionTenantId: tenant }) as never }));
+    await cloud.request(fn.name, create({ WaitForCompletion: 'true', DistributionTenantId: tenant }));
     const [line] = purgeLines();
     expect(line).toMatchObject({ outcome: 'completed', distributionId: SITE, distributionTenantId: tenant, pathCount: 1, wildcardCount: 1 });
     expect(line.msToCompleted as number).toBeGreaterThanOrEqual(line.msToAccepted as number);
@@ -317,7 +317,7 @@ describe('one log line per purge, for CloudWatch Logs Insights', () => {
   });
 
   test('a repeated request writes a line marked repeat, which CloudFront did not bill again; its first line is not', async () => {
-    const event = makeEvent({ ResourceProperties: props({ Paths: ['/a.html', '/b.html'] }) as never });
+    const event = create({ Paths: ['/a.html', '/b.html'] });
     await cloud.request(fn.name, event);
     // Later than any clock skew between the handler and CloudFront.
     await new Promise((wake) => setTimeout(wake, 2100));
@@ -329,17 +329,17 @@ describe('one log line per purge, for CloudWatch Logs Insights', () => {
   });
 
   test('every line is a JSON object by itself, without the prefix Lambda puts before console output', async () => {
-    await cloud.request(fn.name, makeEvent());
+    await cloud.request(fn.name, request());
     const lines = cloud.lambda.logs().split('\n').filter((l) => l.includes('"message":"purge"'));
     expect(lines).toHaveLength(1);
     expect(lines[0].startsWith('{"message":"purge"')).toBe(true);
   });
 
   test('an Update that changes nothing writes no purge line; a refused path writes a failed one with the reason', async () => {
-    const same = props();
+    const same = properties();
     await cloud.request(fn.name, update(same, same));
     expect(purgeLines()).toEqual([]);
-    await cloud.request(fn.name, makeEvent({ ResourceProperties: props({ DistributionId: 'EUNKNOWN0000' }) as never }));
+    await cloud.request(fn.name, create({ DistributionId: 'EUNKNOWN0000' }));
     const [line] = purgeLines();
     expect(line).toMatchObject({ cause: 'deploy', outcome: 'failed', distributionId: 'EUNKNOWN0000', invalidationIds: [], pathCount: 0 });
     expect(line.reason).toEqual(expect.stringContaining('EUNKNOWN0000'));

@@ -3,14 +3,14 @@
  * and Lambda's time limit. The real bundled handler against the emulator, with short Lambda
  * timeouts so that hand-overs to fresh invocations happen within the test.
  */
-import type { requests } from '../driver/handler-fixture';
 import { SITE } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
 import { handlerCloudPerTest } from '../support/handler-cloud';
+import type { InvalidationRequests } from '../support/requests';
 
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
-let make: ReturnType<typeof requests>;
+let make: InvalidationRequests;
 const start = handlerCloudPerTest((started) => ({ cloud, fn, r: make } = started));
 
 const paths = (n: number, prefix = 'p', suffix = '') => Array.from({ length: n }, (_, i) => `/${prefix}${String(i).padStart(5, '0')}${suffix}`);

@@ -6,14 +6,14 @@
  */
 import { randomUUID } from 'crypto';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
-import type { requests } from '../driver/handler-fixture';
 import { OTHER, SITE, STACK_ID } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
 import { handlerCloudPerTest } from '../support/handler-cloud';
+import type { InvalidationRequests } from '../support/requests';
 
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
-let make: ReturnType<typeof requests>;
+let make: InvalidationRequests;
 const start = handlerCloudPerTest((started) => ({ cloud, fn, r: make } = started), [SITE, OTHER]);
 
 const STACK_NAME = STACK_ID.split('/')[1];
@@ -114,7 +114,7 @@ describe('the purge after a rollback', () => {
 
   test('purges what the failed update named too, read from the stack\'s events back to its last stable status, and nothing older', async () => {
     await start();
-    const invalidation = (DistributionId: string, Paths: string[]) => make.props({ DistributionId, Paths, Trigger: ['x'] });
+    const invalidation = (DistributionId: string, Paths: string[]) => make.properties({ DistributionId, Paths, Trigger: ['x'] });
     // An older update's Invalidation, before the stack's last stable status: not this failure's.
     const now = Date.now();
     stackEvent('UPDATE_IN_PROGRESS', now - 9000);
@@ -131,7 +131,7 @@ describe('the purge after a rollback', () => {
     let denied = 0;
     cloud.authorizer = (action, arn) => (action === 'cloudformation:DescribeStackEvents' && denied < 2 ? (denied++, false) : allow(action, arn));
     const now = Date.now();
-    await deliver(rollbackEvent([TARGETS[0]], randomUUID(), now, [make.props({ DistributionId: OTHER, Paths: ['/moved/*'], Trigger: ['x'] })]));
+    await deliver(rollbackEvent([TARGETS[0]], randomUUID(), now, [make.properties({ DistributionId: OTHER, Paths: ['/moved/*'], Trigger: ['x'] })]));
     expect(denied).toBe(2);
     expect(cloud.lambda.invocations.map((i) => i.outcome)).toEqual(['ok']);
     expect(cloud.cloudfront.invalidations(OTHER).map((i) => i.paths)).toEqual([['/moved/*']]);

@@ -4,26 +4,26 @@
  * cleanup purges before it answers, any other Delete purges nothing. Real bundle, real SDK,
  * CloudFront emulator; requests made by hand with the stack status set for them.
  */
-import type { requests } from '../driver/handler-fixture';
 import { SITE, STACK_ID } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
 import { handlerCloudPerTest } from '../support/handler-cloud';
+import type { InvalidationRequests } from '../support/requests';
 
 let cloud: LocalCloud;
 let fn: { name: string; arn: string };
-let r: ReturnType<typeof requests>;
+let r: InvalidationRequests;
 const start = handlerCloudPerTest((started) => ({ cloud, fn, r } = started));
 beforeEach(() => start());
 
 const setStatus = (status: string) => cloud.cloudformation.setStackStatus(STACK_ID, 'HandlerTest', status);
-const deleteOf = () => r.makeEvent({ RequestType: 'Delete', PhysicalResourceId: 'InvalidateSite-abc', ResourceProperties: r.props({ Paths: ['/v2/*'] }) as never });
+const deleteOf = () => r.request({ RequestType: 'Delete', PhysicalResourceId: 'InvalidateSite-abc', ResourceProperties: r.properties({ Paths: ['/v2/*'] }) });
 
 describe('requests during a rollback', () => {
   test('an Update of a rollback purges nothing and answers the ids of the deploy rolled back to', async () => {
-    const restored = r.props({ Trigger: ['stack:1'] });
+    const restored = r.properties({ Trigger: ['stack:1'] });
     const { answer: created } = await cloud.request(fn.name, r.create({ Trigger: ['stack:1'] }));
     setStatus('UPDATE_ROLLBACK_IN_PROGRESS');
-    const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:2'] }), restored));
+    const { answer } = await cloud.request(fn.name, r.update(r.properties({ Trigger: ['stack:2'] }), restored));
     expect(answer).toMatchObject({ Status: 'SUCCESS', Data: { Status: 'RolledBack', InvalidationId: created.Data!.InvalidationId } });
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(1);
   });
@@ -32,7 +32,7 @@ describe('requests during a rollback', () => {
     const allow = cloud.authorizer;
     cloud.authorizer = (action, arn) => action !== 'cloudformation:DescribeStacks' && allow(action, arn);
     // A denial may be a policy not applied yet: it is read again until the timeout.
-    const { answer } = await cloud.request(fn.name, r.update(r.props({ Trigger: ['stack:2'], TimeoutSeconds: '3' }), r.props({ TimeoutSeconds: '3' })));
+    const { answer } = await cloud.request(fn.name, r.update(r.properties({ Trigger: ['stack:2'], TimeoutSeconds: '3' }), r.properties({ TimeoutSeconds: '3' })));
     expect(answer.Status).toBe('FAILED');
     expect(answer.Reason).toContain(`Could not read the status of stack ${STACK_ID} (CloudFormation DescribeStacks AccessDenied`);
     expect(cloud.cloudfront.invalidations(SITE)).toHaveLength(0);

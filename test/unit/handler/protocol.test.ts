@@ -7,18 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { answerData, deleteNeverFails } from '../../../lambda/invalidation/answer';
 import type { Answer, CloudFormationRequest } from '../../../lambda/invalidation/protocol';
 import { MAX_RESPONSE_BYTES, responseBody, sendAnswer } from '../../../lambda/invalidation/protocol';
+import { invalidationRequest } from '../../support/requests';
 
+/** A request of the given type for the Invalidation `InvalidateSite`, answered at `responseUrl`. */
 function request(type: CloudFormationRequest['RequestType'] = 'Create', responseUrl = 'https://example.com/key?X-Amz-Signature=s'): CloudFormationRequest {
-  return {
+  return invalidationRequest({
     RequestType: type,
-    RequestId: 'req-1',
     ResponseURL: responseUrl,
-    StackId: 'arn:aws:cloudformation:us-east-1:123456789012:stack/Site/guid',
     LogicalResourceId: 'InvalidateSite',
-    ResourceType: 'Custom::CloudFrontInvalidation',
-    ResourceProperties: {},
     PhysicalResourceId: type === 'Create' ? undefined : 'InvalidateSite-abc',
-  };
+  });
 }
 
 const SUCCESS: Answer = { Status: 'SUCCESS', PhysicalResourceId: 'InvalidateSite-abc', Data: answerData('Submitted', { ids: 'I1,I2', callerReference: 'ref' }) };
