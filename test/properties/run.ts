@@ -6,8 +6,8 @@
  * do not retain their files), `stack-id` (the stack id's form in status events), `rules` (rule
  * changes applied late).
  */
-import type { Knobs } from './lifecycle';
 import { checkLifecycle } from './lifecycle';
+import type { Knobs } from './steps';
 import { removeOutdirs } from '../driver/assembly';
 
 const KNOBS: Record<string, keyof Knobs> = {
