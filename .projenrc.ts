@@ -204,7 +204,7 @@ project.addTask('bench', {
   ],
 });
 
-// The property-based lifecycle test at any size: npm run properties -- [steps] [seed] [fault rate]
+// The property-based lifecycle test at any size: npm run properties -- [steps] [seed] [fault rate] [knobs]
 project.addTask('properties', {
   description: 'Run the property-based lifecycle test with more steps than CI does',
   receiveArgs: true,

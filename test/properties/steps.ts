@@ -108,9 +108,6 @@ export function stepArbitraryFor(knobs: Knobs = {}): fc.Arbitrary<Step> {
   );
 }
 
-/** The steps a sequence draws from, without knobs. */
-export const stepArbitrary: fc.Arbitrary<Step> = stepArbitraryFor();
-
 /** The settings of one sequence's run, drawn once per sequence: the local cloud's timing, order and fault seed. */
 export interface RunSettings {
   readonly completionDelayMs: number;
@@ -138,9 +135,6 @@ export function settingsArbitraryFor(knobs: Knobs = {}): fc.Arbitrary<RunSetting
     ...(knobs.ruleChangeDelay ? { ruleChangeDelayMs: fc.constantFrom(0, 50, 150) } : {}),
   }) as fc.Arbitrary<RunSettings>;
 }
-
-/** The settings a run draws from, without knobs. */
-export const settingsArbitrary: fc.Arbitrary<RunSettings> = settingsArbitraryFor();
 
 /** A step in words, as the report of a broken invariant lists the sequence. */
 export function describeStep(step: Step): string {
