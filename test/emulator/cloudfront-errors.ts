@@ -55,8 +55,9 @@ export const CLOUDFRONT_ERRORS = {
     messages: {
       invalidPaths: 'Your request contains one or more invalid invalidation paths.',
       callerReferenceReused: 'Your request contains a caller reference that was used for a previous invalidation batch for the same distribution.',
+      invalidMaxItems: 'The value {maxItems} for MaxItems is invalid: it must be a whole number of at least 1.',
     },
-    source: `${HANDLER_MEETS}; docs/cloudfront.md, "CallerReference" and "Limits and paths"`,
+    source: `${HANDLER_MEETS}; docs/cloudfront.md, "CallerReference" and "Limits and paths"; ${OTHER_ERRORS}`,
   },
   TooManyInvalidationsInProgress: {
     status: 400,

@@ -299,7 +299,11 @@ export class CloudFrontEmulator {
       }
       case 'ListInvalidations': {
         const all = [...(this.invalidationsByTarget.get(key) ?? [])].reverse();
-        const maxItems = Math.min(100, Math.max(1, Number(url.searchParams.get('MaxItems') ?? 100) || 100));
+        const askedFor = url.searchParams.get('MaxItems');
+        if (askedFor !== null && !(Number.isInteger(Number(askedFor)) && Number(askedFor) >= 1)) {
+          throw cloudFrontError('InvalidArgument', 'invalidMaxItems', { maxItems: askedFor });
+        }
+        const maxItems = Math.min(100, askedFor === null ? 100 : Number(askedFor));
         const marker = url.searchParams.get('Marker') ?? '';
         const start = marker ? all.findIndex((i) => i.id === marker) + 1 : 0;
         const page = all.slice(start, start + maxItems);

@@ -166,6 +166,12 @@ test('lists newest first, 100 at most per page, with NextMarker only when trunca
   expect(second.InvalidationList!.Items![4].Id).toBe(all[0].id);
 });
 
+test.each([0, -1, 2.5])('answers InvalidArgument (400) for a ListInvalidations with MaxItems %p', async (maxItems) => {
+  const err = await errorOf(client.send(new ListInvalidationsCommand({ DistributionId: distributionId, MaxItems: maxItems })));
+  expect(err).toMatchObject({ name: 'InvalidArgument', status: 400 });
+  expect(err.message).toContain(`The value ${maxItems} for MaxItems`);
+});
+
 test('moves InProgress to Completed after the delay, which the SDK waiter sees', async () => {
   const quick = await CloudFrontEmulator.start({ completionDelayMs: 1500 });
   const id = quick.addDistribution();
