@@ -126,16 +126,22 @@ project.eslint?.addRules({
     ],
   }],
 });
-const cdkInShared = 'src/shared/ is bundled into the handler: it may not import aws-cdk-lib or constructs';
-project.eslint?.addOverride({
-  files: ['src/shared/**/*.ts'],
-  rules: {
-    'no-restricted-imports': ['error', {
-      paths: [{ name: 'aws-cdk-lib', message: cdkInShared }, { name: 'constructs', message: cdkInShared }],
-      patterns: [{ group: ['aws-cdk-lib/*', 'constructs/*'], message: cdkInShared }],
-    }],
-  },
-});
+// Neither what the handler bundles from src/shared/ nor the handler itself may import aws-cdk-lib or
+// constructs: they run in Lambda, where neither is installed.
+for (const [files, cdkIn] of [
+  ['src/shared/**/*.ts', 'src/shared/ is bundled into the handler: it may not import aws-cdk-lib or constructs'],
+  ['lambda/**/*.ts', 'the handler runs in Lambda, where aws-cdk-lib and constructs are not installed: it may not import them'],
+]) {
+  project.eslint?.addOverride({
+    files: [files],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'aws-cdk-lib', message: cdkIn }, { name: 'constructs', message: cdkIn }],
+        patterns: [{ group: ['aws-cdk-lib/*', 'constructs/*'], message: cdkIn }],
+      }],
+    },
+  });
+}
 // Integ snapshots are checked by their templates (assets are not diffed); asset copies stay out of git.
 project.gitignore.exclude('/test/*.snapshot/asset.*');
 

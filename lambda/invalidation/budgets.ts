@@ -30,8 +30,8 @@ export const MAX_BACKOFF_MS = 30_000;
 /**
  * How long an AccessDenied is retried, in milliseconds, from the first denial. IAM is eventually
  * consistent: a policy created or changed in the same deploy can take seconds to apply, and the first
- * calls after it may be denied (docs/cloudformation.md, "Rollback order (IAM policies included)";
- * aws-cdk#37675). AWS gives no bound; two minutes covers what is reported, and a denial that lasts
+ * calls after it may be denied (docs/aws-services.md, "IAM";
+ * docs/cloudformation.md, "Rollback order (IAM policies included)"). AWS gives no bound; two minutes covers what is reported, and a denial that lasts
  * longer is a missing permission.
  */
 export const ACCESS_DENIED_RETRY_MS = 120_000;
@@ -144,7 +144,7 @@ export const CLOCK_SLACK_MS = 60_000;
 /**
  * The part of an invocation's time kept back for handing over or answering, in milliseconds:
  * `RESERVE_SHARE` of it, at least `MIN_RESERVE_MS` and at most `MAX_RESERVE_MS` (see `reserveMs`
- * in runtime.ts). The time guard (index.ts) stops the work when half the reserve is left. Chosen
+ * in runtime.ts). The time guard (index.ts) stops the work when `GUARD_RESERVE_SHARE` of the reserve is left. Chosen
  * values: a fifth leaves a short invocation room to answer, three seconds is the least kept for a hand-over
  * (one asynchronous Invoke) or an answer (one PUT), and a minute is ample for either on a long one.
  */
@@ -154,11 +154,16 @@ export const MIN_RESERVE_MS = 3_000;
 /** See `RESERVE_SHARE`. */
 export const MAX_RESERVE_MS = 60_000;
 
+/** The share of the reserve left when the time guard (index.ts) stops the work: half. */
+export const GUARD_RESERVE_SHARE = 1 / 2;
+
 /**
  * Longest the time guard waits, in milliseconds, for the work it stopped to wind down before it
- * hands over: at most an eighth of the reserve, so that the hand-over keeps the rest.
+ * hands over: at most `STOP_GRACE_RESERVE_SHARE` of the reserve, so that the hand-over keeps the rest.
  */
 export const STOP_GRACE_MS = 1000;
+/** See `STOP_GRACE_MS`: an eighth. */
+export const STOP_GRACE_RESERVE_SHARE = 1 / 8;
 
 /**
  * How long before Lambda stops the invocation the answer's last PUT must end, in milliseconds: an

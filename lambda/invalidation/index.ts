@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { CloudFrontClient } from '@aws-sdk/client-cloudfront';
-import { ANSWER_CUTOFF_MS, STOP_GRACE_MS } from './budgets';
+import { ANSWER_CUTOFF_MS, GUARD_RESERVE_SHARE, STOP_GRACE_MS, STOP_GRACE_RESERVE_SHARE } from './budgets';
 import type * as CloudFormationCalls from './clients/cloudformation';
 import type * as LambdaCalls from './clients/lambda';
 import { requestHandler } from './clients/request-handler';
@@ -99,13 +99,13 @@ async function guarded(run: Run, context: LambdaContext, stop: AbortController):
   });
   let timer: NodeJS.Timeout | undefined;
   const guard = new Promise<'guard'>((resolve) => {
-    timer = setTimeout(() => resolve('guard'), Math.max(0, total - reserveMs(total) / 2));
+    timer = setTimeout(() => resolve('guard'), Math.max(0, total - reserveMs(total) * GUARD_RESERVE_SHARE));
   });
   try {
     if ((await Promise.race([work, guard])) === 'guard') {
       log(context, 'time is nearly up: stopping and handing over');
       stop.abort();
-      await Promise.race([work, delay(Math.min(STOP_GRACE_MS, reserveMs(total) / 8))]);
+      await Promise.race([work, delay(Math.min(STOP_GRACE_MS, reserveMs(total) * STOP_GRACE_RESERVE_SHARE))]);
       // An answer on its way cannot be stopped: let it land before the request is handed on. One
       // that cannot be delivered fails the invocation, for Lambda to run it again.
       await run.answerSent();

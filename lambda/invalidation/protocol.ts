@@ -98,7 +98,7 @@ export function responseBody(event: CloudFormationRequest, answer: Answer): stri
 export interface SendOptions {
   /** Epoch ms after which no further attempt starts, and every attempt is cut off. */
   readonly deadline: number;
-  /** Longest one PUT may take, however slowly the server answers. @default 10000 */
+  /** Longest one PUT may take in milliseconds, however slowly the server answers. @default ANSWER_ATTEMPT_MS (budgets.ts) */
   readonly attemptMs?: number;
   readonly firstDelayMs?: number;
 }
