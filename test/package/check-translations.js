@@ -63,23 +63,23 @@ function main() {
   const problems = [];
   const python = [];
   for (const [key, snippet] of Object.entries(tablet.snippets)) {
-    const where = `README line ${snippet.location?.field?.line ?? '?'} (${key.slice(0, 8)})`;
+    const sample = `README line ${snippet.location?.field?.line ?? '?'} (${key.slice(0, 8)})`;
     if (!snippet.didCompile) {
-      problems.push(`${where}: did not compile`);
+      problems.push(`${sample}: did not compile`);
     }
     for (const language of LANGUAGES) {
       const source = snippet.translations?.[language]?.source;
       if (typeof source !== 'string' || source.trim() === '') {
-        problems.push(`${where}: no ${language} translation`);
+        problems.push(`${sample}: no ${language} translation`);
         continue;
       }
-      problems.push(...translationProblems(language, source, assemblies, snippet.fqnsReferenced).map((p) => `${where}: ${p}`));
+      problems.push(...translationProblems(language, source, assemblies, snippet.fqnsReferenced).map((p) => `${sample}: ${p}`));
       if (language === 'python') {
-        python.push({ where, source });
+        python.push({ sample, source });
       }
     }
   }
-  const parse = 'import ast, json, sys\nfor s in json.load(sys.stdin):\n    try:\n        ast.parse(s["source"])\n    except SyntaxError as e:\n        print(f"{s[\'where\']}: the python translation does not parse: {e}")\n';
+  const parse = 'import ast, json, sys\nfor s in json.load(sys.stdin):\n    try:\n        ast.parse(s["source"])\n    except SyntaxError as e:\n        print(f"{s[\'sample\']}: the python translation does not parse: {e}")\n';
   const out = execFileSync('python3', ['-c', parse], { input: JSON.stringify(python), encoding: 'utf8' });
   problems.push(...out.split('\n').filter(Boolean));
 
