@@ -14,19 +14,19 @@ export const lambdaFunction = simulated({
   identity(_at, _properties, { name }) {
     return { physicalId: name, attributes: { Arn: arn('lambda', `function:${name}`) } };
   },
-  apply(at, deployed) {
+  apply(context, deployed) {
     const p = deployed.properties;
-    if (runsInvalidations(at.synthesized, deployed.logicalId)) {
-      const fn: HandlerFunction = functionAt(at.synthesized, deployed.logicalId);
+    if (runsInvalidations(context.synthesized, deployed.logicalId)) {
+      const fn: HandlerFunction = functionAt(context.synthesized, deployed.logicalId);
       const variables = ((p.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {});
       const env = Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, String(v)]));
       const deadLetterArn = (p.DeadLetterConfig as { TargetArn?: string } | undefined)?.TargetArn;
-      at.state.cloud.deployFunction(deployed.physicalId, fn, { env, deadLetterArn });
-      at.state.policies.handlerRoles.add(String(p.Role).split('/').pop()!);
+      context.state.cloud.deployFunction(deployed.physicalId, fn, { env, deadLetterArn });
+      context.state.policies.handlerRoles.add(String(p.Role).split('/').pop()!);
     }
   },
-  remove(at, deployed) {
-    at.state.cloud.lambda.unregister(deployed.physicalId);
+  remove(context, deployed) {
+    context.state.cloud.lambda.unregister(deployed.physicalId);
   },
 });
 
