@@ -163,7 +163,10 @@ describe('content with a CloudFormation Condition', () => {
 
   /** When the docs landed in the step, and when each invalidation was created. */
   function timeline(step: StepReport) {
-    return { docs: step.content.filter((c) => c.prefix === 'docs/').map((c) => c.at), purges: step.invalidations.map((i) => i.createdAtRequest) };
+    return {
+      docs: step.content.filter((c) => c.prefix === 'docs/').map((c) => c.landedAt),
+      purges: step.invalidations.map((i) => i.createdAtRequest),
+    };
   }
 
   /** Each DependsOn of the template that names a resource with another Condition than the one that depends on it. */

@@ -148,15 +148,15 @@ function bucketDeploymentOf(stack: SynthesizedStack): string {
 
 /** One invalidation by the stack's rule after `status`, after the step's last change of content. */
 function purgedByRuleAfterLastContent(r: StepReport, status: string): string[] {
-  const at = r.events.find((e) => e.stackName === STACK_NAME && e.status === status)?.at;
-  const last = Math.max(...r.content.map((c) => c.at));
-  const purges = at === undefined ? [] : r.invalidations.filter((i) => i.createdAtRequest > at && i.createdAtRequest > last);
+  const reached = r.events.find((e) => e.stackName === STACK_NAME && e.status === status)?.reachedAt;
+  const last = Math.max(...r.content.map((c) => c.landedAt));
+  const purges = reached === undefined ? [] : r.invalidations.filter((i) => i.createdAtRequest > reached && i.createdAtRequest > last);
   return purges.length === 1 ? [] : [`the stack's rule made ${purges.length} invalidation(s) after ${status} and the last files, 1 expected`];
 }
 
 /** When the stack reached UPDATE_ROLLBACK_COMPLETE, the status the stack's rule acts on. */
 function rollbackComplete(r: StepReport): number | undefined {
-  return r.events.find((e) => e.stackName === STACK_NAME && e.status === 'UPDATE_ROLLBACK_COMPLETE')?.at;
+  return r.events.find((e) => e.stackName === STACK_NAME && e.status === 'UPDATE_ROLLBACK_COMPLETE')?.reachedAt;
 }
 
 /** The invalidations made after the stack's rule was handed UPDATE_ROLLBACK_COMPLETE. */
@@ -170,7 +170,7 @@ function purgedByRuleAfterRevert(r: StepReport): string[] {
   if (!revert) {
     return ['the rollback did not put the files back'];
   }
-  const purges = fromRule(r).filter((i) => i.createdAtRequest > revert.at);
+  const purges = fromRule(r).filter((i) => i.createdAtRequest > revert.landedAt);
   return purges.length === 1 ? [] : [`the stack's rule made ${purges.length} invalidation(s) after the files were back, 1 expected`];
 }
 
@@ -179,7 +179,7 @@ function expectStatus(r: StepReport, status: string): string[] {
 }
 
 function purgedAfterContent(r: StepReport): string[] {
-  const landed = Math.max(...r.content.map((c) => c.at));
+  const landed = Math.max(...r.content.map((c) => c.landedAt));
   return r.invalidations.every((i) => i.createdAtRequest > landed) ? [] : ['an invalidation was created before the new files landed'];
 }
 
@@ -231,7 +231,7 @@ function describeInvalidations(r: StepReport): string[] {
   const complete = rollbackComplete(r);
   return r.invalidations.map((i) => {
     // The files an invalidation purges are the last ones that landed before it.
-    const landed = r.content.filter((c) => c.at < i.createdAtRequest).pop();
+    const landed = r.content.filter((c) => c.landedAt < i.createdAtRequest).pop();
     const what = landed ? `, purging site files ${landed.version}${landed.phase === 'rollback' ? ' (put back by the rollback)' : ''}` : '';
     const by = complete !== undefined && i.createdAtRequest > complete ? ', by the stack\'s rule after UPDATE_ROLLBACK_COMPLETE' : '';
     return `${i.id}  paths ${i.paths.join(' ')}  CallerReference ${i.callerReference}${what}${by}`;

@@ -43,7 +43,7 @@ export function coversPath(paths: readonly string[], viewerPath: string): boolea
  * bucket from its root).
  */
 function covered(change: ContentChange, distribution: string, step: StepReport): boolean {
-  const after = step.invalidations.filter((i) => i.distributionId === distribution && i.createdAtRequest > change.at);
+  const after = step.invalidations.filter((i) => i.distributionId === distribution && i.createdAtRequest > change.landedAt);
   if (after.some((i) => coversPrefix(i.paths, change.prefix))) {
     return true;
   }

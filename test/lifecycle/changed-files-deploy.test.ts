@@ -83,7 +83,7 @@ describe('changedFiles on a 500-file site', () => {
     expect(data[ATTRIBUTES.PATHS_SUBMITTED]).toBe('1');
     expect(data[ATTRIBUTES.WILDCARDS_SUBMITTED]).toBe('0');
     // Submitted after the new files landed.
-    expect(report.invalidations[0].createdAtRequest).toBeGreaterThan(Math.max(...report.content.map((c) => c.at)));
+    expect(report.invalidations[0].createdAtRequest).toBeGreaterThan(Math.max(...report.content.map((c) => c.landedAt)));
   });
 
   test('a changed index document purges it and its directory path', async () => {

@@ -36,7 +36,7 @@ function physicalId(stack: SynthesizedStack, constructId: string): string {
 
 /** The invalidations of a distribution made after the last content change of the step (the rollback's last revert or delete). */
 function purgedAfterLastChange(step: StepReport, distributionId: string) {
-  const last = Math.max(...step.content.map((c) => c.at));
+  const last = Math.max(...step.content.map((c) => c.landedAt));
   return step.invalidations.filter((i) => i.distributionId === distributionId && i.createdAtRequest > last);
 }
 
@@ -120,7 +120,7 @@ describe('the purge after a failed deploy reaches what only the failed deploy na
     const removal = step.content.find((c) => c.prefix === 'blog/' && c.phase !== 'deploy');
     expect(removal).toBeDefined();
     const cdn = physicalId(failing, 'Cdn');
-    const after = step.invalidations.filter((i) => i.distributionId === cdn && i.createdAtRequest > removal!.at);
+    const after = step.invalidations.filter((i) => i.distributionId === cdn && i.createdAtRequest > removal!.landedAt);
     expect(after.some((i) => coversPrefix(i.paths, 'blog/'))).toBe(true);
     expectNoViolations(driver, step);
   });

@@ -35,9 +35,9 @@ function purgeFromRule(step: StepReport) {
   const delivery = step.deliveries.find((d) => d.eventId === complete!.eventId && d.copy === 1);
   expect(delivery).toMatchObject({ outcome: 'invoked', handled: true });
   const revert = [...step.content].reverse().find((c) => c.phase === 'rollback')!;
-  const after = step.invalidations.filter((i) => i.createdAtRequest > complete!.at);
+  const after = step.invalidations.filter((i) => i.createdAtRequest > complete!.reachedAt);
   expect(after).toHaveLength(1);
-  expect(after[0].createdAtRequest).toBeGreaterThan(revert.at);
+  expect(after[0].createdAtRequest).toBeGreaterThan(revert.landedAt);
   expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
   return { revert, purge: after[0], delivery: delivery! };
 }
@@ -244,7 +244,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     const cleanup = step.requests[1];
     expect(cleanup.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
     const revert = step.content.find((c) => c.phase === 'rollback')!;
-    const fromDelete = step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!);
+    const fromDelete = step.invalidations.filter((i) => i.createdAtRequest > revert.landedAt && i.createdAtRequest < cleanup.answeredAt!);
     expect(fromDelete).toHaveLength(1);
     purgeFromRule(step);
     expectNoViolations(driver, step);
@@ -282,7 +282,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     const failing = synthSite({ site: 'v2', recordPurge: true });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')], rollbackStepMs: 1500 });
     const { purge } = purgeFromRule(step);
-    const lastRevert = Math.max(...step.changes.filter((c) => c.phase === 'rollback').map((c) => c.at));
+    const lastRevert = Math.max(...step.changes.filter((c) => c.phase === 'rollback').map((c) => c.finishedAt));
     expect(purge.createdAtRequest).toBeGreaterThan(lastRevert);
     expectNoViolations(driver, step);
   });
@@ -306,7 +306,7 @@ describe('purges the old rollback machinery lost', () => {
     // Lambda ran the killed invocation again; the retry found the work done.
     expect(cleanup.deliveries).toBe(2);
     const revert = step.content.find((c) => c.phase === 'rollback')!;
-    expect(step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!)).toHaveLength(1);
+    expect(step.invalidations.filter((i) => i.createdAtRequest > revert.landedAt && i.createdAtRequest < cleanup.answeredAt!)).toHaveLength(1);
     purgeFromRule(step);
     expect(step.invalidations).toHaveLength(3);
     expectNoViolations(driver, step);

@@ -113,7 +113,7 @@ describe('events delivered at least once', () => {
     expect([step.deliveries, step.heldDeliveries]).toEqual([[], 1]);
     const next = await driver.deploy(stack({ version: 'v3' }));
     expect(next.deliveries.map((d) => [d.status, d.late, d.handled])).toEqual([['UPDATE_ROLLBACK_COMPLETE', true, true]]);
-    expect(next.deliveries[0].sentAt).toBeLessThan(next.events[0].at);
+    expect(next.deliveries[0].sentAt).toBeLessThan(next.events[0].reachedAt);
     // Delivered again in a later step, the same event counts as handled before.
     driver.cloud.eventbridge.putEvent(driver.cloud.eventbridge.events.find((e) => e.event.id === next.deliveries[0].eventId)!.event, { late: 'next-step' });
     const again = await driver.deliverHeldEvents(STACK);
@@ -124,7 +124,7 @@ describe('events delivered at least once', () => {
     await driver.deploy(stack({ version: 'v1' }));
     const step = await driver.deploy(stack({ version: 'v2', extra: 'Fails' }), { fail: ['Fails'], events: { late: 300 } });
     expect(step.deliveries.map((d) => [d.late, d.handled])).toEqual([[true, true]]);
-    expect(step.deliveries[0].deliveredAt).toBeGreaterThan(step.events[step.events.length - 1].at);
+    expect(step.deliveries[0].deliveredAt).toBeGreaterThan(step.events[step.events.length - 1].reachedAt);
   });
 
   test('at random, from the driver\'s seed', async () => {
