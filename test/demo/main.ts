@@ -7,6 +7,7 @@
  */
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { logicalIdOf, STACK_NAME, synthSite } from './app';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { SynthesizedStack } from '../driver/assembly';
 import { removeOutdirs } from '../driver/assembly';
 import type { ResourceChange, StepReport } from '../driver/driver';
@@ -187,7 +188,7 @@ const VERBS: Record<ResourceChange['action'], string> = { create: 'created', upd
 
 function describeChanges(r: StepReport): string {
   const counts = new Map<string, number>();
-  for (const c of r.changes.filter((x) => x.type !== 'Custom::CloudFrontInvalidation')) {
+  for (const c of r.changes.filter((x) => x.type !== RESOURCE_TYPE)) {
     counts.set(VERBS[c.action], (counts.get(VERBS[c.action]) ?? 0) + 1);
   }
   const parts = [...counts].map(([verb, n]) => `${n} ${n === 1 ? 'resource' : 'resources'} ${verb}`);

@@ -14,6 +14,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { IConstruct } from 'constructs';
 import { Invalidation } from '../../src';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SiteOptions, SiteParts } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
@@ -139,7 +140,7 @@ describe('the purge after a failed deploy reaches what only the failed deploy na
         Aspects.of(stack).add(retainAll);
       },
     });
-    expect(Object.values(failing.template.Resources).filter((r) => r.Type === 'Custom::CloudFrontInvalidation').map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+    expect(Object.values(failing.template.Resources).filter((r) => r.Type === RESOURCE_TYPE).map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'AfterBoth')] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(step.requests.filter((r) => r.requestType === 'Delete')).toEqual([]);

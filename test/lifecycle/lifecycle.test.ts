@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationTrigger } from '../../src';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SiteOptions } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
@@ -118,7 +119,7 @@ describe('the example site', () => {
     await driver.deploy(synthSite({ site: 'v1' }));
     const step = await driver.destroy(STACK_NAME);
     expect(step.stackStatus).toBe('DELETE_COMPLETE');
-    expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([['Delete', 'Custom::CloudFrontInvalidation', 'SUCCESS']]);
+    expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([['Delete', RESOURCE_TYPE, 'SUCCESS']]);
     expect(step.invalidations).toEqual([]);
     expectNoViolations(driver, step);
   });

@@ -6,6 +6,7 @@
  */
 import { CloudFormationClient, DescribeStackEventsCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { LifecycleDriver } from '../driver/driver';
 import { lifecycleDriverPerTest } from '../support/deploys';
 import { purges, STAND_IN_STACK as STACK, stack, statuses } from '../support/stand-in-stack';
@@ -189,7 +190,7 @@ describe('DescribeStackEvents', () => {
     ]);
     const purge = [...events].reverse().filter((e) => e.LogicalResourceId === 'Purge');
     expect(purge.map((e) => e.PhysicalResourceId)).toEqual(['', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1']);
-    expect(purge[0].ResourceType).toBe('Custom::CloudFrontInvalidation');
+    expect(purge[0].ResourceType).toBe(RESOURCE_TYPE);
     expect(JSON.parse(purge[0].ResourceProperties!)).toMatchObject({ DistributionId: 'E1', Paths: ['/*'], ServiceToken: expect.stringMatching(/^arn:aws:lambda:/) });
     // The resource that failed, with the reason; what the update created, deleted by the rollback's cleanup.
     expect(of(events, 'Tail')).toEqual([['CREATE_IN_PROGRESS', 'v2'], ['CREATE_FAILED', undefined]]);

@@ -2,6 +2,7 @@
  * The invariant checks of test/driver/invariants.ts themselves, on hand-made step reports: what
  * they flag, what they allow, and when they judge a rollback's revert.
  */
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { EventDelivery, RequestRecord, StepReport } from '../driver/driver';
 import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, uncoveredChanges } from '../driver/invariants';
 
@@ -15,7 +16,7 @@ describe('the invariant checks themselves', () => {
   const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P', Data: { Status: 'Submitted' } };
   const request: RequestRecord = {
     logicalId: 'P',
-    resourceType: 'Custom::CloudFrontInvalidation',
+    resourceType: RESOURCE_TYPE,
     requestType: 'Update',
     requestId: 'r',
     phase: 'deploy',

@@ -10,7 +10,7 @@ import { requestSentAt } from '../../lambda/invalidation/protocol';
 import { RequestRun } from '../../lambda/invalidation/request';
 import { ignoreReason, isOwnStack, namedInEvents, planRollbackPurge, targetOfProperties } from '../../lambda/invalidation/rollback';
 import type { RollbackPurgeEvent } from '../../src/shared/contract';
-import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
+import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from '../../src/shared/contract';
 import { FakeRuntime } from '../support/fake-runtime';
 import { invalidationProperties, invalidationRequest, REQUEST_STACK_ID } from '../support/requests';
 
@@ -177,7 +177,7 @@ describe('what a failed deploy named, from the stack\'s events', () => {
     timestamp,
     properties: resource ? JSON.stringify(resource.properties) : undefined,
   });
-  const invalidation = (DistributionId: string, Paths: string[]) => ({ type: 'Custom::CloudFrontInvalidation', properties: { DistributionId, Paths, Trigger: [] } });
+  const invalidation = (DistributionId: string, Paths: string[]) => ({ type: RESOURCE_TYPE, properties: { DistributionId, Paths, Trigger: [] } });
   const purge = (time: number) => ({ eventId: 'ev', stackId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date(time).toISOString(), targets: [] });
 
   test('takes the failure whose status is closest to the event\'s time, back to the stable status before it', () => {

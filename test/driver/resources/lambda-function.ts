@@ -4,9 +4,9 @@
  * queue, and its role becomes one the IAM the driver applies is checked for. Any other function
  * only exists. Deleting it removes it from the stand-in.
  */
+import { RESOURCE_TYPE } from '../../../src/shared/contract';
 import type { HandlerFunction, SynthesizedStack } from '../assembly';
 import { functionAt } from '../assembly';
-import { INVALIDATION_TYPE } from '../stack-state';
 import { arn, simulated } from './simulated';
 
 /** A function; the invalidation handler's runs in the Lambda stand-in. */
@@ -32,6 +32,6 @@ export const lambdaFunction = simulated({
 
 /** Whether the function is the one behind the synthesized stack's invalidation resources. */
 function runsInvalidations(synthesized: SynthesizedStack, logicalId: string): boolean {
-  return Object.values(synthesized.template.Resources).some((r) => r.Type === INVALIDATION_TYPE
+  return Object.values(synthesized.template.Resources).some((r) => r.Type === RESOURCE_TYPE
     && JSON.stringify(r.Properties?.ServiceToken) === JSON.stringify({ 'Fn::GetAtt': [logicalId, 'Arn'] }));
 }
