@@ -4,6 +4,7 @@
  */
 import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { siteStack } from '../support/synth';
 import { invalidationResources, only, resourcesOf } from '../support/template';
 
@@ -13,6 +14,7 @@ process.env.JSII_DEPRECATED = 'fail';
 describe('resource', () => {
   test('is a Custom::CloudFrontInvalidation with the distribution, paths and settings, and a ServiceTimeout that fits the wait', () => {
     const { template } = siteStack({ invalidation: { paths: ['/index.html', '/assets/*'], timeout: Duration.minutes(10), waitForCompletion: true } });
+    // The type spelled out, not RESOURCE_TYPE: this pins the name templates already deployed carry.
     template.hasResourceProperties('Custom::CloudFrontInvalidation', {
       ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CloudFrontInvalidationProviderHandler'), 'Arn'] },
       DistributionId: { Ref: Match.stringLikeRegexp('^Distribution') },
@@ -28,7 +30,7 @@ describe('resource', () => {
 
   test('defaults to /*, no waiting and a 30-minute budget', () => {
     const { template } = siteStack();
-    template.hasResourceProperties('Custom::CloudFrontInvalidation', {
+    template.hasResourceProperties(RESOURCE_TYPE, {
       Paths: ['/*'],
       WaitForCompletion: 'false',
       TimeoutSeconds: '1800',
@@ -60,7 +62,7 @@ describe('resource', () => {
 describe('distribution tenants', () => {
   test('pass the tenant id to the resource', () => {
     const { template } = siteStack({ invalidation: { distributionTenantId: 'dt_example1' } });
-    template.hasResourceProperties('Custom::CloudFrontInvalidation', { DistributionTenantId: 'dt_example1' });
+    template.hasResourceProperties(RESOURCE_TYPE, { DistributionTenantId: 'dt_example1' });
   });
 });
 

@@ -15,6 +15,7 @@ import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import type { Construct } from 'constructs';
 import { Invalidation, InvalidationPaths, InvalidationTrigger } from '../../src';
 import { bucketDeploymentResource } from '../../src/deployment';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { SITE_DIR } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
@@ -163,7 +164,10 @@ describe('content with a CloudFormation Condition', () => {
 
   /** When the docs landed in the step, and when each invalidation was created. */
   function timeline(step: StepReport) {
-    return { docs: step.content.filter((c) => c.prefix === 'docs/').map((c) => c.at), purges: step.invalidations.map((i) => i.createdAtRequest) };
+    return {
+      docs: step.content.filter((c) => c.prefix === 'docs/').map((c) => c.landedAt),
+      purges: step.invalidations.map((i) => i.createdAtRequest),
+    };
   }
 
   /** Each DependsOn of the template that names a resource with another Condition than the one that depends on it. */
@@ -185,7 +189,7 @@ describe('content with a CloudFormation Condition', () => {
       'Fn::If': ['HasDocs', { Ref: docsId }, { Ref: 'AWS::NoValue' }],
     })));
     // The anchor waits for the whole stack; an Invalidation that does not wait for the anchor waits for the docs itself.
-    const expected = make === byDefault ? ['AWS::CloudFormation::WaitConditionHandle'] : ['AWS::CloudFormation::WaitConditionHandle', 'Custom::CloudFrontInvalidation'];
+    const expected = make === byDefault ? ['AWS::CloudFormation::WaitConditionHandle'] : ['AWS::CloudFormation::WaitConditionHandle', RESOURCE_TYPE];
     expect(waiting.map((r) => r.Type).sort()).toEqual(expected);
   });
 
@@ -199,7 +203,7 @@ describe('content with a CloudFormation Condition', () => {
       (optional.node.defaultChild as CfnResource).cfnOptions.condition = new CfnCondition(stack, 'Sometimes', { expression: Fn.conditionEquals('a', 'b') });
     });
     const resources = assembly.getStackByName('Late').template.Resources as SynthesizedStack['template']['Resources'];
-    const [id, purge] = Object.entries(resources).find(([, r]) => r.Type === 'Custom::CloudFrontInvalidation')!;
+    const [id, purge] = Object.entries(resources).find(([, r]) => r.Type === RESOURCE_TYPE)!;
     const logicalId = (prefix: string) => Object.keys(resources).find((k) => k.startsWith(prefix))!;
     expect(purge.DependsOn).toContain(logicalId('Always'));
     expect(purge.DependsOn).not.toContain(logicalId('Optional'));

@@ -8,6 +8,7 @@ import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Invalidation } from '../../src';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { ENV, importedDistribution, newApp } from '../support/synth';
 import { anchorOf, byPrefix, deployOrder, invalidationResources, only, resourcesOf, ruleInput, unescaped } from '../support/template';
 
@@ -43,7 +44,7 @@ describe('nested stacks', () => {
     new Invalidation(nested, 'Purge', { distribution });
     const parentTemplate = Template.fromStack(parent);
     const nestedTemplate = Template.fromStack(nested);
-    expect(parentTemplate.findResources('Custom::CloudFrontInvalidation')).toEqual({});
+    expect(parentTemplate.findResources(RESOURCE_TYPE)).toEqual({});
     expect(parentTemplate.findResources('AWS::Events::Rule')).toEqual({});
     const [, invalidation] = only(invalidationResources(nestedTemplate));
     expect(invalidation.Properties.DistributionId).toEqual({ Ref: expect.stringMatching(/Distribution/) });
@@ -64,7 +65,7 @@ describe('distributions from elsewhere', () => {
     const deploys = new Stack(app, 'Deploys', { env: ENV });
     new Invalidation(deploys, 'Invalidate', { distribution });
     const template = Template.fromStack(deploys);
-    template.hasResourceProperties('Custom::CloudFrontInvalidation', { DistributionId: { 'Fn::ImportValue': Match.stringLikeRegexp('Distribution') } });
+    template.hasResourceProperties(RESOURCE_TYPE, { DistributionId: { 'Fn::ImportValue': Match.stringLikeRegexp('Distribution') } });
     expect(deploys.dependencies).toContain(sites);
   });
 

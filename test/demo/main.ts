@@ -7,6 +7,7 @@
  */
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { logicalIdOf, STACK_NAME, synthSite } from './app';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { SynthesizedStack } from '../driver/assembly';
 import { removeOutdirs } from '../driver/assembly';
 import type { ResourceChange, StepReport } from '../driver/driver';
@@ -148,15 +149,15 @@ function bucketDeploymentOf(stack: SynthesizedStack): string {
 
 /** One invalidation by the stack's rule after `status`, after the step's last change of content. */
 function purgedByRuleAfterLastContent(r: StepReport, status: string): string[] {
-  const at = r.events.find((e) => e.stackName === STACK_NAME && e.status === status)?.at;
-  const last = Math.max(...r.content.map((c) => c.at));
-  const purges = at === undefined ? [] : r.invalidations.filter((i) => i.createdAtRequest > at && i.createdAtRequest > last);
+  const reached = r.events.find((e) => e.stackName === STACK_NAME && e.status === status)?.reachedAt;
+  const last = Math.max(...r.content.map((c) => c.landedAt));
+  const purges = reached === undefined ? [] : r.invalidations.filter((i) => i.createdAtRequest > reached && i.createdAtRequest > last);
   return purges.length === 1 ? [] : [`the stack's rule made ${purges.length} invalidation(s) after ${status} and the last files, 1 expected`];
 }
 
 /** When the stack reached UPDATE_ROLLBACK_COMPLETE, the status the stack's rule acts on. */
 function rollbackComplete(r: StepReport): number | undefined {
-  return r.events.find((e) => e.stackName === STACK_NAME && e.status === 'UPDATE_ROLLBACK_COMPLETE')?.at;
+  return r.events.find((e) => e.stackName === STACK_NAME && e.status === 'UPDATE_ROLLBACK_COMPLETE')?.reachedAt;
 }
 
 /** The invalidations made after the stack's rule was handed UPDATE_ROLLBACK_COMPLETE. */
@@ -170,7 +171,7 @@ function purgedByRuleAfterRevert(r: StepReport): string[] {
   if (!revert) {
     return ['the rollback did not put the files back'];
   }
-  const purges = fromRule(r).filter((i) => i.createdAtRequest > revert.at);
+  const purges = fromRule(r).filter((i) => i.createdAtRequest > revert.landedAt);
   return purges.length === 1 ? [] : [`the stack's rule made ${purges.length} invalidation(s) after the files were back, 1 expected`];
 }
 
@@ -179,7 +180,7 @@ function expectStatus(r: StepReport, status: string): string[] {
 }
 
 function purgedAfterContent(r: StepReport): string[] {
-  const landed = Math.max(...r.content.map((c) => c.at));
+  const landed = Math.max(...r.content.map((c) => c.landedAt));
   return r.invalidations.every((i) => i.createdAtRequest > landed) ? [] : ['an invalidation was created before the new files landed'];
 }
 
@@ -187,7 +188,7 @@ const VERBS: Record<ResourceChange['action'], string> = { create: 'created', upd
 
 function describeChanges(r: StepReport): string {
   const counts = new Map<string, number>();
-  for (const c of r.changes.filter((x) => x.type !== 'Custom::CloudFrontInvalidation')) {
+  for (const c of r.changes.filter((x) => x.type !== RESOURCE_TYPE)) {
     counts.set(VERBS[c.action], (counts.get(VERBS[c.action]) ?? 0) + 1);
   }
   const parts = [...counts].map(([verb, n]) => `${n} ${n === 1 ? 'resource' : 'resources'} ${verb}`);
@@ -231,7 +232,7 @@ function describeInvalidations(r: StepReport): string[] {
   const complete = rollbackComplete(r);
   return r.invalidations.map((i) => {
     // The files an invalidation purges are the last ones that landed before it.
-    const landed = r.content.filter((c) => c.at < i.createdAtRequest).pop();
+    const landed = r.content.filter((c) => c.landedAt < i.createdAtRequest).pop();
     const what = landed ? `, purging site files ${landed.version}${landed.phase === 'rollback' ? ' (put back by the rollback)' : ''}` : '';
     const by = complete !== undefined && i.createdAtRequest > complete ? ', by the stack\'s rule after UPDATE_ROLLBACK_COMPLETE' : '';
     return `${i.id}  paths ${i.paths.join(' ')}  CallerReference ${i.callerReference}${what}${by}`;

@@ -6,6 +6,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 
 const outdirs = new Set<string>();
 
@@ -106,7 +107,7 @@ export interface HandlerFunction {
 /** The function behind the stack's Custom::CloudFrontInvalidation resources, and its asset. */
 export function invalidationHandler(stack: SynthesizedStack): HandlerFunction {
   const tokens = Object.values(stack.template.Resources)
-    .filter((r) => r.Type === 'Custom::CloudFrontInvalidation')
+    .filter((r) => r.Type === RESOURCE_TYPE)
     .map((r) => (r.Properties?.ServiceToken as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0]);
   const ids = [...new Set(tokens)];
   if (ids.length !== 1) {

@@ -37,7 +37,7 @@ export class BucketContents {
         ? [...new Set([...files.keys(), ...before.keys()])].filter((k) => files.get(k) !== before.get(k)).sort()
         : undefined;
       const distributions = this.distributionsServing(bucket);
-      this.state.current!.content.push({ bucket, prefix, version, distributions, phase, at: this.state.clock(), changedKeys });
+      this.state.current!.content.push({ bucket, prefix, version, distributions, phase, landedAt: this.state.clock(), changedKeys });
     }
   }
 
@@ -47,9 +47,9 @@ export class BucketContents {
    */
   public remove(bucket: string, prefix: string, phase: Phase): void {
     for (const key of [...this.versions.keys()]) {
-      const at = key.indexOf('/');
-      const keyBucket = key.slice(0, at);
-      const contentPrefix = key.slice(at + 1);
+      const slash = key.indexOf('/');
+      const keyBucket = key.slice(0, slash);
+      const contentPrefix = key.slice(slash + 1);
       if (keyBucket !== bucket || !(contentPrefix === '/' ? '' : contentPrefix).startsWith(prefix)) {
         continue;
       }
@@ -58,9 +58,8 @@ export class BucketContents {
       // Known to be empty now: whatever lands there next is new, file by file.
       this.files.set(key, new Map());
       const changedKeys = files ? [...files.keys()].sort() : undefined;
-      this.state.current!.content.push({
-        bucket, prefix: contentPrefix, version: 'removed', distributions: this.distributionsServing(bucket), phase, at: this.state.clock(), changedKeys,
-      });
+      const distributions = this.distributionsServing(bucket);
+      this.state.current!.content.push({ bucket, prefix: contentPrefix, version: 'removed', distributions, phase, landedAt: this.state.clock(), changedKeys });
     }
   }
 
@@ -89,9 +88,9 @@ export class BucketContents {
       if (!dir || !fs.existsSync(dir) || !fs.statSync(dir).isDirectory() || Object.keys((markers[i] ?? {}) as object).length > 0) {
         return undefined;
       }
-      const walk = (at: string, rel: string): void => {
-        for (const entry of fs.readdirSync(at)) {
-          const full = `${at}/${entry}`;
+      const walk = (folder: string, rel: string): void => {
+        for (const entry of fs.readdirSync(folder)) {
+          const full = `${folder}/${entry}`;
           if (fs.statSync(full).isDirectory()) {
             walk(full, `${rel}${entry}/`);
           } else {

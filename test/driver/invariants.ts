@@ -5,6 +5,7 @@
  */
 import type { ContentChange, EventDelivery, RequestRecord, StepReport } from './driver';
 import { planBatches } from '../../lambda/invalidation/batches';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { normalizePaths } from '../../src/shared/paths';
 import type { CloudFrontEmulator } from '../emulator/cloudfront';
 
@@ -43,7 +44,7 @@ export function coversPath(paths: readonly string[], viewerPath: string): boolea
  * bucket from its root).
  */
 function covered(change: ContentChange, distribution: string, step: StepReport): boolean {
-  const after = step.invalidations.filter((i) => i.distributionId === distribution && i.createdAtRequest > change.at);
+  const after = step.invalidations.filter((i) => i.distributionId === distribution && i.createdAtRequest > change.landedAt);
   if (after.some((i) => coversPrefix(i.paths, change.prefix))) {
     return true;
   }
@@ -203,7 +204,7 @@ export function unhandledEvents(step: StepReport): string[] {
  */
 export function replacements(step: StepReport): string[] {
   return step.requests
-    .filter((r) => r.resourceType === 'Custom::CloudFrontInvalidation' && r.requestType === 'Update' && r.answer?.Status === 'SUCCESS'
+    .filter((r) => r.resourceType === RESOURCE_TYPE && r.requestType === 'Update' && r.answer?.Status === 'SUCCESS'
       && r.physicalId !== undefined && r.answer.PhysicalResourceId !== r.physicalId)
     .map((r) => `${r.logicalId} answered a new physical id on ${r.phase} (${r.physicalId} to ${r.answer!.PhysicalResourceId}): CloudFormation replaced it`);
 }

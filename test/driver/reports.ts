@@ -47,7 +47,7 @@ export interface ResourceChange {
   readonly action: 'create' | 'update' | 'delete' | 'fail' | 'revert' | 'skip';
   readonly phase: Phase;
   /** When the change finished, in the sequence shared with CloudFront's requests. */
-  readonly at: number;
+  readonly finishedAt: number;
   /** The stack the resource belongs to (a nested stack's own name for its resources). */
   readonly stackName: string;
 }
@@ -61,8 +61,11 @@ export interface ContentChange {
   /** Distributions with an origin on the bucket. */
   readonly distributions: readonly string[];
   readonly phase: Phase;
-  /** When the files had landed, in the sequence shared with CloudFront's requests: an invalidation created later purges them. */
-  readonly at: number;
+  /**
+   * When the files had landed (or, `removed`, were gone), in the sequence shared with CloudFront's
+   * requests: an invalidation created later purges them.
+   */
+  readonly landedAt: number;
   /**
    * The object keys (prefix included) added, changed or deleted, when the files of every source are
    * known (local folder assets without deploy-time values); undefined otherwise, when only a purge
@@ -78,7 +81,7 @@ export interface StackEventRecord {
   readonly stackId: string;
   readonly status: string;
   /** When the stack reached the status, in the sequence shared with CloudFront's requests. */
-  readonly at: number;
+  readonly reachedAt: number;
 }
 
 /** A delivery of a stack status event to a rule's target, with what Lambda made of it. */

@@ -18,7 +18,7 @@ export const INJECTED_FAILURE = 'Resource handler returned message: "Failure inj
 /** Sets a stack's status, and sends EventBridge the stack status event CloudFormation sends. */
 export function setStatus(state: DriverState, stack: StackState, status: string, reason = ''): void {
   stack.status = status;
-  const at = state.clock();
+  const reachedAt = state.clock();
   // The time of day, never going back; updates begin at least a second apart, so each has its own LastUpdatedTime.
   state.lastStatusTime = Math.max(Date.now(), state.lastStatusTime + (status === 'UPDATE_IN_PROGRESS' ? 1000 : 0));
   const time = new Date(state.lastStatusTime);
@@ -27,7 +27,7 @@ export function setStatus(state: DriverState, stack: StackState, status: string,
     publishExports(state, stack);
   }
   const eventId = state.uuid();
-  state.current?.events.push({ eventId, stackName: stack.name, stackId: stack.id, status, at });
+  state.current?.events.push({ eventId, stackName: stack.name, stackId: stack.id, status, reachedAt });
   state.cloud.cloudformation.addStackEvent({
     StackId: stack.id,
     EventId: eventId,
@@ -84,5 +84,5 @@ export function resourceEvent(
 
 /** Records a resource's change in the step's report. */
 export function note(state: DriverState, stack: StackState, logicalId: string, type: string, action: ResourceChange['action'], phase: Phase): void {
-  state.current?.changes.push({ logicalId, type, action, phase, at: state.clock(), stackName: stack.name });
+  state.current?.changes.push({ logicalId, type, action, phase, finishedAt: state.clock(), stackName: stack.name });
 }

@@ -7,8 +7,6 @@ import type { SynthesizedStack, Template, TemplateResource } from './assembly';
 import { dependencies } from './conditions';
 import type { Phase } from './options';
 
-/** The type of this library's custom resource, whose requests go to its handler in the Lambda stand-in. */
-export const INVALIDATION_TYPE = 'Custom::CloudFrontInvalidation';
 /** The type of a nested stack, and of the stack status events CloudFormation records for a stack itself. */
 export const NESTED_STACK_TYPE = 'AWS::CloudFormation::Stack';
 

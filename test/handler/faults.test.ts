@@ -3,6 +3,7 @@
  * real AWS SDK against the emulators): IAM that has not applied yet, calls that hang, answers that
  * do not go through, requests that are not the handler's, and secrets in what it logs.
  */
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { SITE } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
 import { handlerCloudPerTest } from '../support/handler-cloud';
@@ -100,7 +101,7 @@ describe('requests that are not the handler\'s', () => {
     ['another account\'s stack', { StackId: OTHER_STACK }, `StackId "${OTHER_STACK}" is not this handler's stack`],
     ['an unknown request type', { RequestType: 'Foo' }, 'RequestType "Foo" is not one CloudFormation sends'],
     ['an Update without a physical id', { RequestType: 'Update', OldResourceProperties: {} }, 'an Update needs the resource\'s PhysicalResourceId'],
-    ['another resource type', { ResourceType: 'Custom::Other' }, 'ResourceType "Custom::Other" is not Custom::CloudFrontInvalidation'],
+    ['another resource type', { ResourceType: 'Custom::Other' }, `ResourceType "Custom::Other" is not ${RESOURCE_TYPE}`],
   ])('%s is refused: FAILED, nothing created, a log line', async (_what, overrides, reason) => {
     await start();
     const { answer } = await cloud.request(fn.name, r.request(overrides as never));

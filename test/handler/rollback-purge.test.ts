@@ -5,6 +5,7 @@
  * events from real stack status changes; here they are made by hand to reach the faults.
  */
 import { randomUUID } from 'crypto';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { RollbackPurgeEvent, RollbackPurgeTarget } from '../../src/shared/contract';
 import { OTHER, SITE, STACK_ID } from '../driver/handler-fixture';
 import type { LocalCloud } from '../driver/local-cloud';
@@ -27,7 +28,7 @@ function stackEvent(status: string, at: number, resource: { logicalId?: string; 
     StackName: STACK_NAME,
     LogicalResourceId: logicalId,
     PhysicalResourceId: logicalId === STACK_NAME ? STACK_ID : '',
-    ResourceType: logicalId === STACK_NAME ? 'AWS::CloudFormation::Stack' : 'Custom::CloudFrontInvalidation',
+    ResourceType: logicalId === STACK_NAME ? 'AWS::CloudFormation::Stack' : RESOURCE_TYPE,
     Timestamp: new Date(at),
     ResourceStatus: status,
     ...(resource.properties ? { ResourceProperties: JSON.stringify(resource.properties) } : {}),

@@ -11,7 +11,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationPaths } from '../../src';
 import type { ChangedFilesOptions } from '../../src';
-import { ATTRIBUTES } from '../../src/shared/contract';
+import { ATTRIBUTES, RESOURCE_TYPE } from '../../src/shared/contract';
 import { MANIFEST_EXTENSION } from '../../src/shared/file-manifest';
 import type { SynthesizedStack } from '../driver/assembly';
 import type { StepReport } from '../driver/driver';
@@ -50,7 +50,7 @@ function synth(site: string, options: ChangedFilesOptions = { indexDocument: 'in
 function answerOf(report: StepReport): Record<string, string> {
   // Every changed object purged after it landed (I1, I4), as the invariant checks judge it.
   expect(uncoveredChanges(report)).toEqual([]);
-  const request = report.requests.find((r) => r.resourceType === 'Custom::CloudFrontInvalidation' && r.phase === 'deploy');
+  const request = report.requests.find((r) => r.resourceType === RESOURCE_TYPE && r.phase === 'deploy');
   expect(request?.answer?.Status).toBe('SUCCESS');
   return request!.answer!.Data as Record<string, string>;
 }
@@ -83,7 +83,7 @@ describe('changedFiles on a 500-file site', () => {
     expect(data[ATTRIBUTES.PATHS_SUBMITTED]).toBe('1');
     expect(data[ATTRIBUTES.WILDCARDS_SUBMITTED]).toBe('0');
     // Submitted after the new files landed.
-    expect(report.invalidations[0].createdAtRequest).toBeGreaterThan(Math.max(...report.content.map((c) => c.at)));
+    expect(report.invalidations[0].createdAtRequest).toBeGreaterThan(Math.max(...report.content.map((c) => c.landedAt)));
   });
 
   test('a changed index document purges it and its directory path', async () => {

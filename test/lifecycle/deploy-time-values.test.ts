@@ -42,7 +42,7 @@ test('onDeployment fires when a parameter its config.json names is replaced, aft
   const copy = step.content.filter((c) => c.phase === 'deploy');
   expect(copy).toHaveLength(1);
   expect(step.invalidations).toHaveLength(1);
-  expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(copy[0].at);
+  expect(step.invalidations[0].createdAtRequest).toBeGreaterThan(copy[0].landedAt);
   expectNoViolations(driver, step);
 });
 

@@ -14,6 +14,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { IConstruct } from 'constructs';
 import { Invalidation } from '../../src';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SiteOptions, SiteParts } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
@@ -36,7 +37,7 @@ function physicalId(stack: SynthesizedStack, constructId: string): string {
 
 /** The invalidations of a distribution made after the last content change of the step (the rollback's last revert or delete). */
 function purgedAfterLastChange(step: StepReport, distributionId: string) {
-  const last = Math.max(...step.content.map((c) => c.at));
+  const last = Math.max(...step.content.map((c) => c.landedAt));
   return step.invalidations.filter((i) => i.distributionId === distributionId && i.createdAtRequest > last);
 }
 
@@ -120,7 +121,7 @@ describe('the purge after a failed deploy reaches what only the failed deploy na
     const removal = step.content.find((c) => c.prefix === 'blog/' && c.phase !== 'deploy');
     expect(removal).toBeDefined();
     const cdn = physicalId(failing, 'Cdn');
-    const after = step.invalidations.filter((i) => i.distributionId === cdn && i.createdAtRequest > removal!.at);
+    const after = step.invalidations.filter((i) => i.distributionId === cdn && i.createdAtRequest > removal!.landedAt);
     expect(after.some((i) => coversPrefix(i.paths, 'blog/'))).toBe(true);
     expectNoViolations(driver, step);
   });
@@ -139,7 +140,7 @@ describe('the purge after a failed deploy reaches what only the failed deploy na
         Aspects.of(stack).add(retainAll);
       },
     });
-    expect(Object.values(failing.template.Resources).filter((r) => r.Type === 'Custom::CloudFrontInvalidation').map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
+    expect(Object.values(failing.template.Resources).filter((r) => r.Type === RESOURCE_TYPE).map((r) => r.DeletionPolicy)).toEqual(['Retain', 'Retain']);
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'AfterBoth')] });
     expect(step.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
     expect(step.requests.filter((r) => r.requestType === 'Delete')).toEqual([]);

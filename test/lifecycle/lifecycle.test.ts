@@ -8,6 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Invalidation, InvalidationTrigger } from '../../src';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SiteOptions } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
@@ -35,9 +36,9 @@ function purgeFromRule(step: StepReport) {
   const delivery = step.deliveries.find((d) => d.eventId === complete!.eventId && d.copy === 1);
   expect(delivery).toMatchObject({ outcome: 'invoked', handled: true });
   const revert = [...step.content].reverse().find((c) => c.phase === 'rollback')!;
-  const after = step.invalidations.filter((i) => i.createdAtRequest > complete!.at);
+  const after = step.invalidations.filter((i) => i.createdAtRequest > complete!.reachedAt);
   expect(after).toHaveLength(1);
-  expect(after[0].createdAtRequest).toBeGreaterThan(revert.at);
+  expect(after[0].createdAtRequest).toBeGreaterThan(revert.landedAt);
   expect(coversPrefix(after[0].paths, revert.prefix)).toBe(true);
   return { revert, purge: after[0], delivery: delivery! };
 }
@@ -118,7 +119,7 @@ describe('the example site', () => {
     await driver.deploy(synthSite({ site: 'v1' }));
     const step = await driver.destroy(STACK_NAME);
     expect(step.stackStatus).toBe('DELETE_COMPLETE');
-    expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([['Delete', 'Custom::CloudFrontInvalidation', 'SUCCESS']]);
+    expect(step.requests.map((r) => [r.requestType, r.resourceType, r.answer?.Status])).toEqual([['Delete', RESOURCE_TYPE, 'SUCCESS']]);
     expect(step.invalidations).toEqual([]);
     expectNoViolations(driver, step);
   });
@@ -244,7 +245,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     const cleanup = step.requests[1];
     expect(cleanup.stackStatus).toBe('UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS');
     const revert = step.content.find((c) => c.phase === 'rollback')!;
-    const fromDelete = step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!);
+    const fromDelete = step.invalidations.filter((i) => i.createdAtRequest > revert.landedAt && i.createdAtRequest < cleanup.answeredAt!);
     expect(fromDelete).toHaveLength(1);
     purgeFromRule(step);
     expectNoViolations(driver, step);
@@ -282,7 +283,7 @@ describe('rollbacks: the stack\'s rule purges once the rollback is complete', ()
     const failing = synthSite({ site: 'v2', recordPurge: true });
     const step = await driver.deploy(failing, { fail: [logicalIdOf(failing, 'LastPurge')], rollbackStepMs: 1500 });
     const { purge } = purgeFromRule(step);
-    const lastRevert = Math.max(...step.changes.filter((c) => c.phase === 'rollback').map((c) => c.at));
+    const lastRevert = Math.max(...step.changes.filter((c) => c.phase === 'rollback').map((c) => c.finishedAt));
     expect(purge.createdAtRequest).toBeGreaterThan(lastRevert);
     expectNoViolations(driver, step);
   });
@@ -306,7 +307,7 @@ describe('purges the old rollback machinery lost', () => {
     // Lambda ran the killed invocation again; the retry found the work done.
     expect(cleanup.deliveries).toBe(2);
     const revert = step.content.find((c) => c.phase === 'rollback')!;
-    expect(step.invalidations.filter((i) => i.createdAtRequest > revert.at && i.createdAtRequest < cleanup.answeredAt!)).toHaveLength(1);
+    expect(step.invalidations.filter((i) => i.createdAtRequest > revert.landedAt && i.createdAtRequest < cleanup.answeredAt!)).toHaveLength(1);
     purgeFromRule(step);
     expect(step.invalidations).toHaveLength(3);
     expectNoViolations(driver, step);

@@ -210,7 +210,7 @@ describe('nested stacks', () => {
     const ownerName = nested === 'invalidation' ? nestedName : 'Parent';
     const complete = step.events.find((e) => e.stackName === ownerName && e.status === 'UPDATE_ROLLBACK_COMPLETE')!;
     expect(complete).toBeDefined();
-    const purges = step.invalidations.filter((i) => i.createdAtRequest > revert.at);
+    const purges = step.invalidations.filter((i) => i.createdAtRequest > revert.landedAt);
     expect(purges).toHaveLength(1);
     expect(coversPrefix(purges[0].paths, revert.prefix)).toBe(true);
     expect(step.deliveries.map((d) => [d.stackId, d.handled])).toEqual([[driver.stackId(ownerName), true]]);

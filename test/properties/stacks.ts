@@ -8,6 +8,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import type { DeployStep } from './steps';
 import { InvalidationTrigger } from '../../src';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { logicalIdOf, SITE_DIR, synthSite } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 
@@ -39,7 +40,7 @@ export function stackFor(step: DeployStep): SynthesizedStack {
         }
         if (step.retainInvalidation) {
           // RemovalPolicy.RETAIN: DeletionPolicy and UpdateReplacePolicy Retain.
-          cfnResourcesOf(parts.invalidation, 'Custom::CloudFrontInvalidation').forEach((r) => r.applyRemovalPolicy(RemovalPolicy.RETAIN));
+          cfnResourcesOf(parts.invalidation, RESOURCE_TYPE).forEach((r) => r.applyRemovalPolicy(RemovalPolicy.RETAIN));
         }
         if (step.retainFiles === false) {
           cfnResourcesOf(parts.deployment, 'Custom::CDKBucketDeployment').forEach((r) => r.addPropertyOverride('RetainOnDelete', false));

@@ -32,7 +32,7 @@ describe('conditions', () => {
   }
   const ifUpload = { 'Fn::If': ['HasUpload', { Ref: 'Upload' }, { Ref: 'AWS::NoValue' }] };
   const viaMetadata = { Type: 'AWS::CloudFormation::WaitConditionHandle', DependsOn: ['Content'], Metadata: { after: { Upload: ifUpload } } };
-  const done = (step: StepReport, id: string) => step.changes.find((c) => c.logicalId === id && c.phase === 'deploy')?.at;
+  const done = (step: StepReport, id: string) => step.changes.find((c) => c.logicalId === id && c.phase === 'deploy')?.finishedAt;
 
   test('a resource whose condition is false is not created, and the cleanup deletes it once its condition turns false; Fn::If takes its branch', async () => {
     const created = await driver.deploy(conditional('v1', viaMetadata));

@@ -6,6 +6,7 @@
  */
 import { CloudFormationClient, DescribeStackEventsCommand, paginateDescribeStackEvents } from '@aws-sdk/client-cloudformation';
 import type { StackEvent } from '@aws-sdk/client-cloudformation';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { LifecycleDriver } from '../driver/driver';
 import { lifecycleDriverPerTest } from '../support/deploys';
 import { purges, STAND_IN_STACK as STACK, stack, statuses } from '../support/stand-in-stack';
@@ -113,7 +114,7 @@ describe('events delivered at least once', () => {
     expect([step.deliveries, step.heldDeliveries]).toEqual([[], 1]);
     const next = await driver.deploy(stack({ version: 'v3' }));
     expect(next.deliveries.map((d) => [d.status, d.late, d.handled])).toEqual([['UPDATE_ROLLBACK_COMPLETE', true, true]]);
-    expect(next.deliveries[0].sentAt).toBeLessThan(next.events[0].at);
+    expect(next.deliveries[0].sentAt).toBeLessThan(next.events[0].reachedAt);
     // Delivered again in a later step, the same event counts as handled before.
     driver.cloud.eventbridge.putEvent(driver.cloud.eventbridge.events.find((e) => e.event.id === next.deliveries[0].eventId)!.event, { late: 'next-step' });
     const again = await driver.deliverHeldEvents(STACK);
@@ -124,7 +125,7 @@ describe('events delivered at least once', () => {
     await driver.deploy(stack({ version: 'v1' }));
     const step = await driver.deploy(stack({ version: 'v2', extra: 'Fails' }), { fail: ['Fails'], events: { late: 300 } });
     expect(step.deliveries.map((d) => [d.late, d.handled])).toEqual([[true, true]]);
-    expect(step.deliveries[0].deliveredAt).toBeGreaterThan(step.events[step.events.length - 1].at);
+    expect(step.deliveries[0].deliveredAt).toBeGreaterThan(step.events[step.events.length - 1].reachedAt);
   });
 
   test('at random, from the driver\'s seed', async () => {
@@ -189,7 +190,7 @@ describe('DescribeStackEvents', () => {
     ]);
     const purge = [...events].reverse().filter((e) => e.LogicalResourceId === 'Purge');
     expect(purge.map((e) => e.PhysicalResourceId)).toEqual(['', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1', 'Purge-1']);
-    expect(purge[0].ResourceType).toBe('Custom::CloudFrontInvalidation');
+    expect(purge[0].ResourceType).toBe(RESOURCE_TYPE);
     expect(JSON.parse(purge[0].ResourceProperties!)).toMatchObject({ DistributionId: 'E1', Paths: ['/*'], ServiceToken: expect.stringMatching(/^arn:aws:lambda:/) });
     // The resource that failed, with the reason; what the update created, deleted by the rollback's cleanup.
     expect(of(events, 'Tail')).toEqual([['CREATE_IN_PROGRESS', 'v2'], ['CREATE_FAILED', undefined]]);

@@ -2,6 +2,7 @@
  * The invariant checks of test/driver/invariants.ts themselves, on hand-made step reports: what
  * they flag, what they allow, and when they judge a rollback's revert.
  */
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { EventDelivery, RequestRecord, StepReport } from '../driver/driver';
 import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, uncoveredChanges } from '../driver/invariants';
 
@@ -15,7 +16,7 @@ describe('the invariant checks themselves', () => {
   const answer = { Status: 'SUCCESS' as const, PhysicalResourceId: 'p', StackId: 's', RequestId: 'r', LogicalResourceId: 'P', Data: { Status: 'Submitted' } };
   const request: RequestRecord = {
     logicalId: 'P',
-    resourceType: 'Custom::CloudFrontInvalidation',
+    resourceType: RESOURCE_TYPE,
     requestType: 'Update',
     requestId: 'r',
     phase: 'deploy',
@@ -46,7 +47,7 @@ describe('the invariant checks themselves', () => {
   });
 
   test('flag content that was not purged after it landed', () => {
-    const content = [{ bucket: 'b', prefix: '', version: 'v2', distributions: ['E1'], phase: 'deploy' as const, at: 5 }];
+    const content = [{ bucket: 'b', prefix: '', version: 'v2', distributions: ['E1'], phase: 'deploy' as const, landedAt: 5 }];
     expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(4)] })).toHaveLength(1);
     expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6, ['/other'])] })).toHaveLength(1);
     expect(uncoveredChanges({ ...base, content, invalidations: [invalidation(6)] })).toEqual([]);
@@ -76,8 +77,10 @@ describe('the invariant checks themselves', () => {
 
   test('judge a rollback\'s revert once its late event or continued rollback had the chance to purge it', () => {
     const cloudfront = { hasDistribution: () => true, peaks: new Map() } as never;
-    const revert = { bucket: 'b', prefix: '', version: 'v1', distributions: ['E1'], phase: 'rollback' as const, at: 5 };
-    const rollback = { stackStatus: 'UPDATE_ROLLBACK_COMPLETE', status: 'UPDATE_ROLLBACK_IN_PROGRESS', eventId: 'x', stackName: 'S', stackId: 's', at: 1 };
+    const revert = { bucket: 'b', prefix: '', version: 'v1', distributions: ['E1'], phase: 'rollback' as const, landedAt: 5 };
+    const rollback = {
+      stackStatus: 'UPDATE_ROLLBACK_COMPLETE', status: 'UPDATE_ROLLBACK_IN_PROGRESS', eventId: 'x', stackName: 'S', stackId: 's', reachedAt: 1,
+    };
     const held = new InvariantChecker(cloudfront);
     expect(held.check({ ...base, content: [revert], events: [rollback], heldDeliveries: 1 })).toEqual([]);
     expect(held.check({ ...base, invalidations: [invalidation(9)], deliveries: [delivery('e1')] })).toEqual([]);

@@ -41,7 +41,7 @@ export function expectNoViolations(driver: LifecycleDriver, step: StepReport): v
 export function finishedAt(step: StepReport, type: string): number {
   const change = step.changes.filter((c) => c.type === type && c.phase === 'deploy').pop();
   expect(change).toBeDefined();
-  return change!.at;
+  return change!.finishedAt;
 }
 
 /**

@@ -11,15 +11,15 @@ import type { Invocation, Progress, ResourceState, Runtime, StackState, StackEve
 import { invocationOf } from '../../lambda/invalidation/runtime';
 import { pathKind } from '../../src/shared/paths';
 
-/** Every operation the fake answers. */
-export type Operation =
+/** Every operation of the Runtime the fake answers (CloudFront's, CloudFormation's, S3's and the invocation's own). */
+export type RuntimeOperation =
   | 'create' | 'get' | 'list' | 'waitCompleted'
   | 'stackStatus' | 'resourceStatus' | 'stackEvents' | 'readObject'
   | 'answer' | 'continueLater';
 
 /** One call the handler made: the operation, its arguments (the signal left out) and when. */
 export interface Call {
-  readonly operation: Operation;
+  readonly operation: RuntimeOperation;
   readonly args: readonly unknown[];
   readonly at: number;
 }
@@ -43,6 +43,7 @@ export interface FakeInvalidation {
   completesAt?: number;
 }
 
+/** How a fake starts: its clock, the invocation's time left, what `random()` returns and how soon CloudFront completes. */
 export interface FakeRuntimeOptions {
   /** The clock's start (epoch ms). @default 1_000_000_000 */
   readonly now?: number;
@@ -73,8 +74,8 @@ export class FakeRuntime implements Runtime {
   readonly objects = new Map<string, string>();
   readonly api: InvalidationApi;
   private readonly stop = new AbortController();
-  private readonly scripts = new Map<Operation, Scripted[]>();
-  private readonly defaults = new Map<Operation, Scripted>();
+  private readonly scripts = new Map<RuntimeOperation, Scripted[]>();
+  private readonly defaults = new Map<RuntimeOperation, Scripted>();
   private nextId = 1;
 
   constructor(options: FakeRuntimeOptions = {}) {
@@ -91,19 +92,19 @@ export class FakeRuntime implements Runtime {
   }
 
   /** The next calls of `operation` do these, in order, before it falls back to its default. */
-  script(operation: Operation, ...steps: Scripted[]): this {
-    this.scripts.set(operation, [...(this.scripts.get(operation) ?? []), ...steps]);
+  script(operation: RuntimeOperation, ...scripted: Scripted[]): this {
+    this.scripts.set(operation, [...(this.scripts.get(operation) ?? []), ...scripted]);
     return this;
   }
 
   /** What `operation` does once its script is used up (CloudFront's and S3's default to the fake's state). */
-  always(operation: Operation, step: Scripted): this {
-    this.defaults.set(operation, step);
+  always(operation: RuntimeOperation, scripted: Scripted): this {
+    this.defaults.set(operation, scripted);
     return this;
   }
 
   /** The calls of one operation. */
-  callsOf(operation: Operation): Call[] {
+  callsOf(operation: RuntimeOperation): Call[] {
     return this.calls.filter((c) => c.operation === operation);
   }
 
@@ -273,17 +274,17 @@ export class FakeRuntime implements Runtime {
     return { id, status: this.status(invalidation), callerReference, paths, createTime };
   }
 
-  /** Records the call, then does the next scripted step, the default, or `real`. */
-  private async call<T>(operation: Operation, args: readonly unknown[], real: () => T): Promise<T> {
+  /** Records the call, then does what is scripted next for it, its default, or `real`. */
+  private async call<T>(operation: RuntimeOperation, args: readonly unknown[], real: () => T): Promise<T> {
     this.calls.push({ operation, args, at: this.clock });
-    const step = this.scripts.get(operation)?.shift() ?? this.defaults.get(operation);
-    if (step === undefined) {
+    const scripted = this.scripts.get(operation)?.shift() ?? this.defaults.get(operation);
+    if (scripted === undefined) {
       return real();
     }
-    if ('error' in step) {
-      throw step.error;
+    if ('error' in scripted) {
+      throw scripted.error;
     }
-    return ('value' in step ? step.value : step.run(this)) as T;
+    return ('value' in scripted ? scripted.value : scripted.run(this)) as T;
   }
 }
 

@@ -7,6 +7,7 @@
  * lifecycle driver makes its own requests from templates.)
  */
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { InvalidationResourceProperties } from '../../src/shared/contract';
 
 /** The stack every request of the pure phases comes from. */
@@ -64,7 +65,7 @@ export function invalidationRequests(source: RequestSource): InvalidationRequest
     RequestId: typeof source.requestId === 'string' ? source.requestId : source.requestId(),
     StackId: source.stackId,
     LogicalResourceId: source.logicalId,
-    ResourceType: 'Custom::CloudFrontInvalidation',
+    ResourceType: RESOURCE_TYPE,
     ResourceProperties: properties(),
     ...overrides,
   });

@@ -5,6 +5,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { SynthesizedStack, Template } from '../driver/assembly';
 import { freshOutdir } from '../driver/assembly';
 import type { StepReport } from '../driver/driver';
@@ -77,7 +78,7 @@ function siteFiles(version: string): string {
 /** An invalidation of the stand-in handler, which answers `newId` as its physical id if given. */
 export function purgeResource(version: string, newId?: string, fail?: boolean): Template['Resources'][string] {
   return {
-    Type: 'Custom::CloudFrontInvalidation',
+    Type: RESOURCE_TYPE,
     Properties: {
       ServiceToken: { 'Fn::GetAtt': ['Handler', 'Arn'] },
       DistributionId: 'E1',

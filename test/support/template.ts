@@ -3,6 +3,7 @@
  * the order CloudFormation could deploy them in, and the input the stack's rule hands the handler.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
+import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { dependencies } from '../driver/conditions';
 
 /** A template's resources by logical id. */
@@ -15,7 +16,7 @@ export function resourcesOf(template: Template): Resources {
 
 /** The template's Custom::CloudFrontInvalidation resources by logical id. */
 export function invalidationResources(template: Template) {
-  return template.findResources('Custom::CloudFrontInvalidation');
+  return template.findResources(RESOURCE_TYPE);
 }
 
 /** The one entry of a record, as [key, value]; expects there is exactly one. */

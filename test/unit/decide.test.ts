@@ -10,7 +10,8 @@ import { requestSentAt } from '../../lambda/invalidation/protocol';
 import { RequestRun } from '../../lambda/invalidation/request';
 import { ignoreReason, isOwnStack, namedInEvents, planRollbackPurge, targetOfProperties } from '../../lambda/invalidation/rollback';
 import type { RollbackPurgeEvent } from '../../src/shared/contract';
-import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS } from '../../src/shared/contract';
+import { ANSWER_MARGIN_SECONDS, LEGACY_GUARD_RESOURCE_TYPE, MAX_TIMEOUT_SECONDS, RESOURCE_TYPE } from '../../src/shared/contract';
+import { FakeRuntime } from '../support/fake-runtime';
 import { invalidationProperties, invalidationRequest, REQUEST_STACK_ID } from '../support/requests';
 
 const STACK = REQUEST_STACK_ID;
@@ -176,7 +177,7 @@ describe('what a failed deploy named, from the stack\'s events', () => {
     timestamp,
     properties: resource ? JSON.stringify(resource.properties) : undefined,
   });
-  const invalidation = (DistributionId: string, Paths: string[]) => ({ type: 'Custom::CloudFrontInvalidation', properties: { DistributionId, Paths, Trigger: [] } });
+  const invalidation = (DistributionId: string, Paths: string[]) => ({ type: RESOURCE_TYPE, properties: { DistributionId, Paths, Trigger: [] } });
   const purge = (time: number) => ({ eventId: 'ev', stackId: STACK, status: 'UPDATE_ROLLBACK_COMPLETE', time: new Date(time).toISOString(), targets: [] });
 
   test('takes the failure whose status is closest to the event\'s time, back to the stable status before it', () => {
@@ -219,45 +220,26 @@ describe('when CloudFormation sent a request', () => {
 
 describe('answering', () => {
   test('an answer is tried for as long as CloudFormation waits for it (the timeout plus the answer margin), not for all of Lambda\'s time', async () => {
-    const until: number[] = [];
     const now = 1_000_000;
-    const rt = {
-      api: {} as never,
-      signal: new AbortController().signal,
-      now: () => now,
-      remainingMs: () => 900_000,
-      sleep: async () => undefined,
-      random: () => 0.5,
-      signalAt: () => new AbortController().signal,
-      stackStatus: async () => ({ status: 'UPDATE_IN_PROGRESS' }),
-      resourceStatus: async () => undefined,
-      stackEvents: async () => ({ events: [] }),
-      answer: async (_event: unknown, _answer: unknown, at: number) => {
-        until.push(at);
-      },
-      readObject: async () => '',
-      continueLater: async () => undefined,
-      log: () => undefined,
-    };
+    const fake = new FakeRuntime({ now }).always('stackStatus', { value: { status: 'UPDATE_IN_PROGRESS' } });
+    /** The deadline of every answer sent since the last look. */
+    const until = (): number[] => fake.answers.splice(0).map((a) => a.until);
     // Bad properties, answered at once (FAILED): with a timeout that reads, and one that does not
     // (then the longest CloudFormation may wait).
-    await new RequestRun(makeEvent({ ResourceProperties: { ...PROPS, DistributionId: 'not an id', TimeoutSeconds: '60' } }), undefined, rt).run();
-    await new RequestRun(makeEvent({ ResourceProperties: { ...PROPS, TimeoutSeconds: 'soon' } }), undefined, rt).run();
-    expect(until).toEqual([now + (60 + ANSWER_MARGIN_SECONDS) * 1000, now + (MAX_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS) * 1000]);
-    until.length = 0;
+    await new RequestRun(makeEvent({ ResourceProperties: { ...PROPS, DistributionId: 'not an id', TimeoutSeconds: '60' } }), undefined, fake).run();
+    await new RequestRun(makeEvent({ ResourceProperties: { ...PROPS, TimeoutSeconds: 'soon' } }), undefined, fake).run();
+    expect(until()).toEqual([now + (60 + ANSWER_MARGIN_SECONDS) * 1000, now + (MAX_TIMEOUT_SECONDS + ANSWER_MARGIN_SECONDS) * 1000]);
     const unchanged = makeEvent({ RequestType: 'Update', PhysicalResourceId: 'p', OldResourceProperties: { ...PROPS, ServiceToken: 'other' } });
-    await new RequestRun(unchanged, undefined, rt).run();
-    expect(until).toEqual([now + (60 + ANSWER_MARGIN_SECONDS) * 1000]);
+    await new RequestRun(unchanged, undefined, fake).run();
+    expect(until()).toEqual([now + (60 + ANSWER_MARGIN_SECONDS) * 1000]);
 
     // Sent 100 s before this invocation began (Lambda's queue, or an earlier attempt): the budget counts from then.
-    until.length = 0;
     const stamp = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
     const sentEarlier = (ms: number) => makeEvent({ ...unchanged, ResponseURL: `https://x/key?X-Amz-Date=${stamp(ms)}&X-Amz-Signature=s` });
-    await new RequestRun(sentEarlier(now - 100_000), undefined, rt).run();
-    expect(until).toEqual([now - 100_000 + (60 + ANSWER_MARGIN_SECONDS) * 1000]);
+    await new RequestRun(sentEarlier(now - 100_000), undefined, fake).run();
+    expect(until()).toEqual([now - 100_000 + (60 + ANSWER_MARGIN_SECONDS) * 1000]);
     // Sent longer ago than CloudFormation waits: nothing is done, and no answer goes out.
-    until.length = 0;
-    await new RequestRun(sentEarlier(now - (60 + ANSWER_MARGIN_SECONDS + 1) * 1000), undefined, rt).run();
-    expect(until).toEqual([]);
+    await new RequestRun(sentEarlier(now - (60 + ANSWER_MARGIN_SECONDS + 1) * 1000), undefined, fake).run();
+    expect(until()).toEqual([]);
   });
 });

@@ -9,29 +9,29 @@ import { simulated } from './simulated';
 
 /** A BucketDeployment, whose files land in the bucket contents the driver keeps. */
 export const bucketDeployment = simulated({
-  identity(at, properties) {
+  identity(context, properties) {
     return {
-      physicalId: `aws.cdk.s3deployment.${at.state.uuid()}`,
+      physicalId: `aws.cdk.s3deployment.${context.state.uuid()}`,
       attributes: { DestinationBucketArn: `arn:aws:s3:::${String(properties.DestinationBucketName)}`, SourceObjectKeys: properties.SourceObjectKeys },
     };
   },
-  apply(at, deployed, oldProperties) {
+  apply(context, deployed, oldProperties) {
     const p = deployed.properties;
     // An Update that moves the files without retaining them first removes the old destination, owned or not.
     if (oldProperties && !retainsOnDelete(p)) {
       const [oldBucket, oldPrefix] = [String(oldProperties.DestinationBucketName ?? ''), keyPrefix(oldProperties)];
       if (oldBucket !== '' && (oldBucket !== String(p.DestinationBucketName) || oldPrefix !== keyPrefix(p))) {
-        at.state.contents.remove(oldBucket, oldPrefix, at.phase);
+        context.state.contents.remove(oldBucket, oldPrefix, context.phase);
       }
     }
-    at.state.contents.land(at.synthesized, p, at.phase);
+    context.state.contents.land(context.synthesized, p, context.phase);
   },
-  remove(at, deployed) {
+  remove(context, deployed) {
     // RetainOnDelete false: the handler empties the destination, unless a BucketDeployment's tag on the bucket owns it.
     const bucket = String(deployed.properties.DestinationBucketName);
     const prefix = keyPrefix(deployed.properties);
-    if (!retainsOnDelete(deployed.properties) && !at.state.contents.owned(bucket, prefix)) {
-      at.state.contents.remove(bucket, prefix, at.phase);
+    if (!retainsOnDelete(deployed.properties) && !context.state.contents.owned(bucket, prefix)) {
+      context.state.contents.remove(bucket, prefix, context.phase);
     }
   },
 });

@@ -7,19 +7,19 @@ import { simulated } from './simulated';
 
 /** A distribution, created in the CloudFront stand-in. */
 export const distribution = simulated({
-  identity(at) {
-    const distributionId = at.state.cloud.cloudfront.addDistribution();
+  identity(context) {
+    const distributionId = context.state.cloud.cloudfront.addDistribution();
     return { physicalId: distributionId, attributes: { Id: distributionId, DomainName: `${distributionId.toLowerCase()}.cloudfront.net` } };
   },
-  remove(at, deployed) {
-    at.state.cloud.cloudfront.deleteDistribution(deployed.physicalId);
+  remove(context, deployed) {
+    context.state.cloud.cloudfront.deleteDistribution(deployed.physicalId);
   },
 });
 
 /** A distribution tenant, created in the CloudFront stand-in under its DistributionId. */
 export const distributionTenant = simulated({
-  identity(at, properties) {
-    const tenantId = at.state.cloud.cloudfront.addTenant(String(properties.DistributionId));
+  identity(context, properties) {
+    const tenantId = context.state.cloud.cloudfront.addTenant(String(properties.DistributionId));
     return { physicalId: tenantId, attributes: { Id: tenantId } };
   },
 });

@@ -13,7 +13,7 @@ export const eventsRule = simulated({
     const ruleName = String(properties.Name ?? name.slice(0, 64));
     return { physicalId: ruleName, attributes: { Arn: arn('events', `rule/${ruleName}`) } };
   },
-  apply(at, deployed) {
+  apply(context, deployed) {
     const p = deployed.properties;
     const rule: Rule = {
       arn: String(deployed.attributes.Arn),
@@ -22,9 +22,9 @@ export const eventsRule = simulated({
       state: p.State === undefined ? 'ENABLED' : String(p.State),
       targets: (p.Targets ?? []) as RuleTarget[],
     };
-    at.state.cloud.eventbridge.putRule(rule);
+    context.state.cloud.eventbridge.putRule(rule);
   },
-  remove(at, deployed) {
-    at.state.cloud.eventbridge.deleteRule(String(deployed.attributes.Arn));
+  remove(context, deployed) {
+    context.state.cloud.eventbridge.deleteRule(String(deployed.attributes.Arn));
   },
 });

@@ -9,13 +9,13 @@ import { simulated } from './simulated';
 /** A policy; a managed policy attached to roles by its Roles property acts as an inline one. */
 export const iamPolicy = simulated({
   identity: plainIdentity,
-  apply(at, deployed) {
+  apply(context, deployed) {
     // A managed policy attached to roles by its Roles property acts as an inline one: its statements apply to those roles.
     const roles = (deployed.properties.Roles ?? []) as string[];
     const statements = (deployed.properties.PolicyDocument as { Statement: unknown[] }).Statement;
-    at.state.policies.set(`${at.stack.name}/${deployed.logicalId}`, { roles, statements });
+    context.state.policies.set(`${context.stack.name}/${deployed.logicalId}`, { roles, statements });
   },
-  remove(at, deployed) {
-    at.state.policies.set(`${at.stack.name}/${deployed.logicalId}`, undefined);
+  remove(context, deployed) {
+    context.state.policies.set(`${context.stack.name}/${deployed.logicalId}`, undefined);
   },
 });

@@ -10,12 +10,12 @@ export const iamRole = simulated({
   identity(_at, _properties, { name, suffix }) {
     return { physicalId: name, attributes: { Arn: `arn:aws:iam::${ACCOUNT_ID}:role/${name}`, RoleId: `AROA${suffix}` } };
   },
-  apply(at, deployed) {
+  apply(context, deployed) {
     const inline = (deployed.properties.Policies ?? []) as Array<{ PolicyDocument: { Statement: unknown[] } }>;
     const statements = inline.flatMap((x) => x.PolicyDocument.Statement);
-    at.state.policies.set(`${at.stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements });
+    context.state.policies.set(`${context.stack.name}/${deployed.logicalId}/inline`, { roles: [deployed.physicalId], statements });
   },
-  remove(at, deployed) {
-    at.state.policies.set(`${at.stack.name}/${deployed.logicalId}/inline`, undefined);
+  remove(context, deployed) {
+    context.state.policies.set(`${context.stack.name}/${deployed.logicalId}/inline`, undefined);
   },
 });

@@ -11,9 +11,9 @@ import type { ResourceType } from './resource-type';
 
 /** The invalidation resource, played by its real handler. */
 export const invalidation: ResourceType = {
-  async create(at, properties) {
-    const { state, stack, logicalId, type } = at;
-    const record = await sendRequest(state, stack, { logicalId, resourceType: type, requestType: 'Create', properties }, at.phase, at.options);
+  async create(context, properties) {
+    const { state, stack, logicalId, type, phase, options } = context;
+    const record = await sendRequest(state, stack, { logicalId, resourceType: type, requestType: 'Create', properties }, phase, options);
     const answer = record.answer;
     if (answer?.Status !== 'SUCCESS') {
       if (answer?.PhysicalResourceId) {
@@ -26,26 +26,26 @@ export const invalidation: ResourceType = {
     return undefined;
   },
 
-  async update(at, existing, properties) {
-    const { state, stack, logicalId, type } = at;
+  async update(context, existing, properties) {
+    const { state, stack, logicalId, type } = context;
     const subject = { logicalId, resourceType: type, requestType: 'Update' as const, properties, oldProperties: existing.properties, physicalId: existing.physicalId };
-    const record = await sendRequest(state, stack, subject, at.phase, at.options);
+    const record = await sendRequest(state, stack, subject, context.phase, context.options);
     const answer = record.answer;
     if (answer?.Status !== 'SUCCESS') {
       return failureReason(record);
     }
     if (answer.PhysicalResourceId !== existing.physicalId) {
-      replaceResource(state, stack, existing, answer.PhysicalResourceId, at.phase);
+      replaceResource(state, stack, existing, answer.PhysicalResourceId, context.phase);
     }
     existing.properties = properties;
     existing.attributes = { ...answer.Data };
     return undefined;
   },
 
-  async delete(at, deployed) {
+  async delete(context, deployed) {
     // CloudFormation retries a failing cleanup Delete and then moves on; the handler must never fail one.
     const subject = { logicalId: deployed.logicalId, resourceType: deployed.type, requestType: 'Delete' as const, properties: deployed.properties, physicalId: deployed.physicalId };
-    const record = await sendRequest(at.state, at.stack, subject, at.phase, {});
+    const record = await sendRequest(context.state, context.stack, subject, context.phase, {});
     return record.answer?.Status === 'SUCCESS' ? undefined : failureReason(record);
   },
 };

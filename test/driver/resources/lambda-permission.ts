@@ -10,17 +10,17 @@ export const lambdaPermission = simulated({
     // Its Ref is the statement id it added to the function's policy.
     return { physicalId: name, attributes: {} };
   },
-  apply(at, deployed) {
+  apply(context, deployed) {
     const p = deployed.properties;
     // Every property of a permission replaces it; the statement id stays the resource's.
-    at.state.cloud.lambda.addPermission(String(p.FunctionName), deployed.physicalId, {
+    context.state.cloud.lambda.addPermission(String(p.FunctionName), deployed.physicalId, {
       action: String(p.Action),
       principal: String(p.Principal),
       sourceArn: p.SourceArn === undefined ? undefined : String(p.SourceArn),
       sourceAccount: p.SourceAccount === undefined ? undefined : String(p.SourceAccount),
     });
   },
-  remove(at, deployed) {
-    at.state.cloud.lambda.removePermission(String(deployed.properties.FunctionName), deployed.physicalId);
+  remove(context, deployed) {
+    context.state.cloud.lambda.removePermission(String(deployed.properties.FunctionName), deployed.physicalId);
   },
 });

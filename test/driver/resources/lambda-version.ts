@@ -3,8 +3,8 @@ import { simulated } from './simulated';
 
 /** A function version. */
 export const lambdaVersion = simulated({
-  identity(at, properties) {
-    const physicalId = `${String(properties.FunctionName)}:${at.state.prng.alphanumeric(2)}`;
-    return { physicalId, attributes: { Version: String(1 + Math.floor(at.state.prng.next() * 1000)) } };
+  identity(context, properties) {
+    const physicalId = `${String(properties.FunctionName)}:${context.state.prng.alphanumeric(2)}`;
+    return { physicalId, attributes: { Version: String(1 + Math.floor(context.state.prng.next() * 1000)) } };
   },
 });

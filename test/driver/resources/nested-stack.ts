@@ -20,15 +20,15 @@ import { callModel } from './simulated';
 
 /** The nested stack resource, played by deploying the nested stack. */
 export const nestedStack: ResourceType = {
-  async create(at, properties) {
-    const { state, stack, logicalId, type } = at;
+  async create(context, properties) {
+    const { state, stack, logicalId, type } = context;
     const name = `${stack.name}-${logicalId}-${state.prng.alphanumeric(12)}`;
     const child = state.newStack(name, `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/${name}/${state.uuid()}`, { stack, logicalId });
     const deployed: Deployed = { logicalId, type, physicalId: child.id, properties, attributes: {} };
     stack.resources.set(logicalId, deployed);
     setStatus(state, child, 'CREATE_IN_PROGRESS', 'User Initiated');
-    const nested = nestedTemplate(at.synthesized, child, properties);
-    const failure = await forward(state, child, nested, nestedParameters(state, nested, properties), at.options);
+    const nested = nestedTemplate(context.synthesized, child, properties);
+    const failure = await forward(state, child, nested, nestedParameters(state, nested, properties), context.options);
     if (failure !== undefined) {
       const reason = `The following resource(s) failed to create: [${failure}]. `;
       setStatus(state, child, 'CREATE_FAILED', reason);
@@ -42,13 +42,13 @@ export const nestedStack: ResourceType = {
     return undefined;
   },
 
-  async update(at, existing, properties) {
-    const state = at.state;
+  async update(context, existing, properties) {
+    const state = context.state;
     const child = state.nestedStack(existing.physicalId)!;
     existing.properties = properties;
     setStatus(state, child, 'UPDATE_IN_PROGRESS', 'User Initiated');
-    const nested = nestedTemplate(at.synthesized, child, properties);
-    const failure = await forward(state, child, nested, nestedParameters(state, nested, properties), at.options);
+    const nested = nestedTemplate(context.synthesized, child, properties);
+    const failure = await forward(state, child, nested, nestedParameters(state, nested, properties), context.options);
     if (failure !== undefined) {
       return `Embedded stack ${child.id} was not successfully updated. Currently in ${child.status} with reason: The following resource(s) failed to update: [${failure}]. `;
     }
@@ -58,12 +58,12 @@ export const nestedStack: ResourceType = {
     return undefined;
   },
 
-  async delete(at, deployed, removal) {
-    const child = at.state.nestedStack(deployed.physicalId);
+  async delete(context, deployed, removal) {
+    const child = context.state.nestedStack(deployed.physicalId);
     if (child && !child.status.startsWith('DELETE')) {
-      await deleteStack(at.state, child, at.phase, removal.createdNow ?? false);
+      await deleteStack(context.state, child, context.phase, removal.createdNow ?? false);
     }
-    await callModel(at, deployed, 'Delete', deployed.properties);
+    await callModel(context, deployed, 'Delete', deployed.properties);
     return undefined;
   },
 };

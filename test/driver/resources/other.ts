@@ -7,8 +7,8 @@ import type { DeployContext, Identity, Names } from './resource-type';
 import { arn, simulated } from './simulated';
 
 /** The identity of a resource of a type the driver has nothing particular for. */
-export function plainIdentity(at: DeployContext, _properties: Record<string, unknown>, { name }: Names): Identity {
-  return { physicalId: name, attributes: { Arn: arn(at.type.split('::')[1]?.toLowerCase() ?? 'custom', at.logicalId) } };
+export function plainIdentity(context: DeployContext, _properties: Record<string, unknown>, { name }: Names): Identity {
+  return { physicalId: name, attributes: { Arn: arn(context.type.split('::')[1]?.toLowerCase() ?? 'custom', context.logicalId) } };
 }
 
 /** A resource of a type the driver has nothing particular for. */

@@ -2,7 +2,8 @@
  * The resource types the lifecycle driver plays, by CloudFormation type; any other type is
  * `otherResource`, which only exists.
  */
-import { INVALIDATION_TYPE, NESTED_STACK_TYPE } from '../stack-state';
+import { RESOURCE_TYPE } from '../../../src/shared/contract';
+import { NESTED_STACK_TYPE } from '../stack-state';
 import { bucketDeployment } from './bucket-deployment';
 import { distribution, distributionTenant } from './cloudfront';
 import { eventsRule } from './events-rule';
@@ -24,7 +25,7 @@ import { waitConditionHandle } from './wait-condition-handle';
 
 /** The resource types the driver has something particular for, by CloudFormation type. */
 export const RESOURCE_TYPES: Readonly<Record<string, ResourceType>> = {
-  [INVALIDATION_TYPE]: invalidation,
+  [RESOURCE_TYPE]: invalidation,
   [NESTED_STACK_TYPE]: nestedStack,
   'AWS::CloudFront::Distribution': distribution,
   'AWS::CloudFront::DistributionTenant': distributionTenant,

@@ -37,11 +37,11 @@ export interface CreateFailure {
  */
 export interface ResourceType {
   /** Creates the resource: puts it in the stack's resources, or returns why it failed. */
-  create(at: DeployContext, properties: Record<string, unknown>): Promise<CreateFailure | undefined>;
+  create(context: DeployContext, properties: Record<string, unknown>): Promise<CreateFailure | undefined>;
   /** Updates the resource to the properties (`existing` holds the old ones): undefined, or why it failed. */
-  update(at: DeployContext, existing: Deployed, properties: Record<string, unknown>): Promise<string | undefined>;
+  update(context: DeployContext, existing: Deployed, properties: Record<string, unknown>): Promise<string | undefined>;
   /** Deletes the resource (its policy did not retain it): undefined, or why the delete failed. */
-  delete(at: ResourceContext, deployed: Deployed, removal: Removal): Promise<string | undefined>;
+  delete(context: ResourceContext, deployed: Deployed, removal: Removal): Promise<string | undefined>;
 }
 
 /** A simulated resource's physical id (its `Ref`) and attributes (its `Fn::GetAtt`). */
@@ -59,14 +59,14 @@ export interface Names {
 /** What is particular to a simulated resource type. */
 export interface SimulatedResource {
   /** The physical id and attributes of a new resource, shaped like the real ones (what `Ref` and `Fn::GetAtt` give). */
-  identity(at: DeployContext, properties: Record<string, unknown>, names: Names): Identity;
+  identity(context: DeployContext, properties: Record<string, unknown>, names: Names): Identity;
   /** The new identity when an update replaces the resource (a property that names it changed); undefined when it does not. */
   replacement?(existing: Deployed, properties: Record<string, unknown>): Identity | undefined;
   /**
    * What deploying it does in the local cloud beyond existing (code to run, permissions, rules,
    * files), given the old properties on an update; throws the service's ValidationException to refuse it.
    */
-  apply?(at: DeployContext, deployed: Deployed, oldProperties?: Record<string, unknown>): void;
+  apply?(context: DeployContext, deployed: Deployed, oldProperties?: Record<string, unknown>): void;
   /** What deleting it undoes in the local cloud. */
-  remove?(at: ResourceContext, deployed: Deployed): void;
+  remove?(context: ResourceContext, deployed: Deployed): void;
 }

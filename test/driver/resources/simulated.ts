@@ -12,43 +12,43 @@ import type { ResourceContext, ResourceType, SimulatedResource } from './resourc
 /** A resource type made from what is particular to it. */
 export function simulated(resource: SimulatedResource): ResourceType {
   return {
-    async create(at, properties) {
-      const { state, stack, logicalId, type } = at;
+    async create(context, properties) {
+      const { state, stack, logicalId, type } = context;
       const suffix = state.prng.alphanumeric(12);
       const names = { suffix, name: `${stack.name}-${logicalId}`.slice(0, 40) + `-${suffix}` };
-      const { physicalId, attributes } = resource.identity(at, properties, names);
+      const { physicalId, attributes } = resource.identity(context, properties, names);
       const deployed: Deployed = { logicalId, type, physicalId, properties, attributes };
       stack.resources.set(logicalId, deployed);
-      const refused = refusedApply(() => resource.apply?.(at, deployed));
+      const refused = refusedApply(() => resource.apply?.(context, deployed));
       if (refused !== undefined) {
         stack.resources.delete(logicalId);
         return { reason: refused };
       }
-      await callModel(at, deployed, 'Create', properties);
+      await callModel(context, deployed, 'Create', properties);
       return undefined;
     },
 
-    async update(at, existing, properties) {
+    async update(context, existing, properties) {
       const oldProperties = existing.properties;
       existing.properties = properties;
       const replacement = resource.replacement?.({ ...existing, properties: oldProperties }, properties);
       if (replacement) {
-        replaceResource(at.state, at.stack, { ...existing, properties: oldProperties }, replacement.physicalId, at.phase);
+        replaceResource(context.state, context.stack, { ...existing, properties: oldProperties }, replacement.physicalId, context.phase);
         existing.physicalId = replacement.physicalId;
         existing.attributes = replacement.attributes;
       }
-      const refused = refusedApply(() => resource.apply?.(at, existing, oldProperties));
+      const refused = refusedApply(() => resource.apply?.(context, existing, oldProperties));
       if (refused !== undefined) {
         existing.properties = oldProperties;
         return refused;
       }
-      await callModel(at, existing, 'Update', properties, oldProperties);
+      await callModel(context, existing, 'Update', properties, oldProperties);
       return undefined;
     },
 
-    async delete(at, deployed) {
-      resource.remove?.(at, deployed);
-      await callModel(at, deployed, 'Delete', deployed.properties);
+    async delete(context, deployed) {
+      resource.remove?.(context, deployed);
+      await callModel(context, deployed, 'Delete', deployed.properties);
       return undefined;
     },
   };
@@ -59,11 +59,11 @@ export function simulated(resource: SimulatedResource): ResourceType {
  * (`DriverOptions.customResources`), as CloudFormation would call the real one.
  */
 export async function callModel(
-  at: ResourceContext, deployed: Deployed, requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>,
+  context: ResourceContext, deployed: Deployed, requestType: 'Create' | 'Update' | 'Delete', properties: Record<string, unknown>,
   oldProperties?: Record<string, unknown>,
 ): Promise<void> {
-  const model = at.state.options.customResources?.[deployed.type];
-  const call = { stackName: at.stack.name, logicalId: deployed.logicalId, requestType, phase: at.phase, properties };
+  const model = context.state.options.customResources?.[deployed.type];
+  const call = { stackName: context.stack.name, logicalId: deployed.logicalId, requestType, phase: context.phase, properties };
   await model?.(oldProperties ? { ...call, oldProperties } : call);
 }
 

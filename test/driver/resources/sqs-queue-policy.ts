@@ -8,13 +8,13 @@ import { simulated } from './simulated';
 /** A queue policy. */
 export const sqsQueuePolicy = simulated({
   identity: plainIdentity,
-  apply(at, deployed) {
-    at.state.queues.putPolicy(`${at.stack.name}/${deployed.logicalId}`, {
+  apply(context, deployed) {
+    context.state.queues.putPolicy(`${context.stack.name}/${deployed.logicalId}`, {
       queues: (deployed.properties.Queues ?? []) as string[],
       statements: (deployed.properties.PolicyDocument as { Statement: unknown[] }).Statement,
     });
   },
-  remove(at, deployed) {
-    at.state.queues.deletePolicy(`${at.stack.name}/${deployed.logicalId}`);
+  remove(context, deployed) {
+    context.state.queues.deletePolicy(`${context.stack.name}/${deployed.logicalId}`);
   },
 });

@@ -13,10 +13,10 @@ export const sqsQueue = simulated({
     const url = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT_ID}/${queueName}`;
     return { physicalId: url, attributes: { Arn: arn('sqs', queueName), QueueName: queueName, QueueUrl: url } };
   },
-  apply(at, deployed) {
-    at.state.queues.putQueue(String(deployed.attributes.Arn), deployed.physicalId);
+  apply(context, deployed) {
+    context.state.queues.putQueue(String(deployed.attributes.Arn), deployed.physicalId);
   },
-  remove(at, deployed) {
-    at.state.queues.deleteQueue(String(deployed.attributes.Arn));
+  remove(context, deployed) {
+    context.state.queues.deleteQueue(String(deployed.attributes.Arn));
   },
 });

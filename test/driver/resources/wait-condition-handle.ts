@@ -4,9 +4,9 @@ import { simulated } from './simulated';
 
 /** A wait condition handle. */
 export const waitConditionHandle = simulated({
-  identity(at, _properties, { suffix }) {
+  identity(context, _properties, { suffix }) {
     // Its Ref is a presigned URL for signalling a wait condition.
-    const url = `https://cloudformation-waitcondition-${REGION}.s3.${REGION}.amazonaws.com/${encodeURIComponent(at.stack.id)}/${at.logicalId}?X-Amz-Signature=${suffix}`;
+    const url = `https://cloudformation-waitcondition-${REGION}.s3.${REGION}.amazonaws.com/${encodeURIComponent(context.stack.id)}/${context.logicalId}?X-Amz-Signature=${suffix}`;
     return { physicalId: url, attributes: {} };
   },
 });
