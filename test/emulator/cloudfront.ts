@@ -3,6 +3,10 @@
  * (see docs/cloudfront.md): status codes, error bodies, CallerReference idempotency, in-progress
  * limits, InProgress to Completed after a delay, distribution tenants, and faults on demand.
  * The real `@aws-sdk/client-cloudfront` talks to it through AWS_ENDPOINT_URL_CLOUDFRONT.
+ *
+ * This file holds the emulator's state and the operations that read and change it, with the
+ * documented types its users read, in one place (it runs past 300 lines for that); the wire format,
+ * the limits, the faults and the errors are in the cloudfront-*.ts modules beside it.
  */
 import { randomUUID } from 'crypto';
 import type * as http from 'http';

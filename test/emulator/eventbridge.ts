@@ -31,6 +31,9 @@
  *   nothing to retry here.
  * - Input transformers and PutTargets' checks of them: `eventbridge-input.ts`; event patterns and
  *   the stack status event: `eventbridge-events.ts`.
+ *
+ * This file holds the rules and delivery with the facts they model, written out above: it runs past
+ * 300 lines for them.
  */
 import { matchesPattern } from './eventbridge-events';
 import { targetInput, validateTarget } from './eventbridge-input';
