@@ -56,6 +56,7 @@ export const CLOUDFRONT_ERRORS = {
       invalidPaths: 'Your request contains one or more invalid invalidation paths.',
       callerReferenceReused: 'Your request contains a caller reference that was used for a previous invalidation batch for the same distribution.',
       invalidMaxItems: 'The value {maxItems} for MaxItems is invalid: it must be a whole number of at least 1.',
+      unknownMarker: 'The value {marker} for Marker is invalid: it must be the id of an invalidation of this distribution or tenant.',
     },
     source: `${HANDLER_MEETS}; docs/cloudfront.md, "CallerReference" and "Limits and paths"; ${OTHER_ERRORS}`,
   },

@@ -309,7 +309,11 @@ export class CloudFrontEmulator {
         }
         const maxItems = Math.min(100, askedFor === null ? 100 : Number(askedFor));
         const marker = url.searchParams.get('Marker') ?? '';
-        const start = marker ? all.findIndex((i) => i.id === marker) + 1 : 0;
+        const after = marker ? all.findIndex((i) => i.id === marker) : -1;
+        if (marker && after < 0) {
+          throw cloudFrontError('InvalidArgument', 'unknownMarker', { marker });
+        }
+        const start = after + 1;
         const page = all.slice(start, start + maxItems);
         const truncated = start + maxItems < all.length;
         return { status: 200, xml: invalidationListXml(page.map((i) => this.view(i)), { marker, maxItems, truncated }) };
