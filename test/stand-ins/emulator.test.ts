@@ -8,6 +8,7 @@ import {
   CreateInvalidationForDistributionTenantCommand,
   GetInvalidationCommand,
   ListInvalidationsCommand,
+  ListInvalidationsForDistributionTenantCommand,
   TooManyInvalidationsInProgress,
   waitUntilInvalidationCompleted,
 } from '@aws-sdk/client-cloudfront';
@@ -170,6 +171,20 @@ test.each([0, -1, 2.5])('answers InvalidArgument (400) for a ListInvalidations w
   const err = await errorOf(client.send(new ListInvalidationsCommand({ DistributionId: distributionId, MaxItems: maxItems })));
   expect(err).toMatchObject({ name: 'InvalidArgument', status: 400 });
   expect(err.message).toContain(`The value ${maxItems} for MaxItems`);
+});
+
+test('answers InvalidArgument (400) for a ListInvalidations with a Marker it never gave out', async () => {
+  const own = emulator.seedInvalidation(distributionId, ['/a'], 0);
+  const elsewhere = emulator.seedInvalidation(emulator.addDistribution(), ['/b'], 0);
+  await expect(client.send(new ListInvalidationsCommand({ DistributionId: distributionId, Marker: own.id }))).resolves.toBeDefined();
+  for (const marker of ['INOSUCHINVALIDATION', elsewhere.id]) {
+    const err = await errorOf(client.send(new ListInvalidationsCommand({ DistributionId: distributionId, Marker: marker })));
+    expect(err).toMatchObject({ name: 'InvalidArgument', status: 400 });
+    expect(err.message).toContain(`The value ${marker} for Marker`);
+  }
+  const tenant = emulator.addTenant(distributionId);
+  expect(await errorOf(client.send(new ListInvalidationsForDistributionTenantCommand({ Id: tenant, Marker: own.id }))))
+    .toMatchObject({ name: 'InvalidArgument', status: 400 });
 });
 
 test('moves InProgress to Completed after the delay, which the SDK waiter sees', async () => {
