@@ -19,7 +19,8 @@ import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { SITE_DIR } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
-import type { LifecycleDriver, StepReport } from '../driver/driver';
+import type { LifecycleDriver } from '../driver/driver';
+import type { StepReport } from '../driver/reports';
 import { expectNoViolations, lifecycleDriverPerTest } from '../support/deploys';
 import { ENV, synthApp } from '../support/synth';
 

@@ -10,9 +10,9 @@ import { logicalIdOf, STACK_NAME, synthSite } from './app';
 import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { SynthesizedStack } from '../driver/assembly';
 import { removeOutdirs } from '../driver/assembly';
-import type { ResourceChange, StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { InvariantChecker } from '../driver/invariants';
+import type { ResourceChange, StepReport } from '../driver/reports';
 
 interface Scenario {
   readonly title: string;

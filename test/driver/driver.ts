@@ -49,8 +49,6 @@ export type {
   ContinueRollbackOptions, CustomResourceCall, CustomResourceModel, DeployOptions, DriverOptions, EventFaults, Phase, RollbackOrder,
   RollbackStackOptions,
 } from './options';
-export type { ContentChange, EventDelivery, RequestRecord, ResourceChange, StackEventRecord, StepReport } from './reports';
-export { deploymentOrder } from './stack-state';
 
 /** Plays CloudFormation for synthesized stacks against the local cloud (see the module's description). */
 export class LifecycleDriver {

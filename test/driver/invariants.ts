@@ -3,7 +3,7 @@
  * CloudFront emulator and the EventBridge stand-in recorded. Each function returns the violations
  * it found, as sentences.
  */
-import type { ContentChange, EventDelivery, RequestRecord, StepReport } from './driver';
+import type { ContentChange, EventDelivery, RequestRecord, StepReport } from './reports';
 import { planBatches } from '../../lambda/invalidation/batches';
 import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { normalizePaths } from '../../src/shared/paths';

@@ -14,10 +14,10 @@ import type { ChangedFilesOptions } from '../../src';
 import { ATTRIBUTES, RESOURCE_TYPE } from '../../src/shared/contract';
 import { MANIFEST_EXTENSION } from '../../src/shared/file-manifest';
 import type { SynthesizedStack } from '../driver/assembly';
-import type { StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { uncoveredChanges } from '../driver/invariants';
 import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
+import type { StepReport } from '../driver/reports';
 import { ENV, synthStack, writeSite } from '../support/synth';
 
 const STACK = 'ChangedFilesSite';

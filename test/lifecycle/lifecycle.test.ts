@@ -12,8 +12,9 @@ import { RESOURCE_TYPE } from '../../src/shared/contract';
 import { logicalIdOf, SITE_DIR, STACK_NAME, synthSite } from '../demo/app';
 import type { SiteOptions } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
-import type { LifecycleDriver, StepReport } from '../driver/driver';
+import type { LifecycleDriver } from '../driver/driver';
 import { coversPrefix, InvariantChecker, unhandledEvents, violations } from '../driver/invariants';
+import type { StepReport } from '../driver/reports';
 import { expectNoViolations, finishedAt, lifecycleDriverPerTest, withVersion } from '../support/deploys';
 
 let driver: LifecycleDriver;

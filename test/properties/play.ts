@@ -8,9 +8,9 @@ import { bucketDeploymentOf, failing, stackFor } from './stacks';
 import type { RunSettings, Step } from './steps';
 import { describeStep } from './steps';
 import { STACK_NAME } from '../demo/app';
-import type { StepReport } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { InvariantChecker } from '../driver/invariants';
+import type { StepReport } from '../driver/reports';
 import { DEFAULT_FAULT_KINDS } from '../emulator/cloudfront';
 
 /** How the driver delivers a step's stack status events, by the step's `events`. */

@@ -2,8 +2,9 @@
  * The lifecycle driver's deploys with rollback disabled, RollbackStack, failed creations, and
  * DeletionPolicy and UpdateReplacePolicy. The stand-in stack of test/support/stand-in-stack.ts.
  */
-import type { LifecycleDriver, StepReport } from '../driver/driver';
+import type { LifecycleDriver } from '../driver/driver';
 import { replacements } from '../driver/invariants';
+import type { StepReport } from '../driver/reports';
 import { lifecycleDriverPerTest } from '../support/deploys';
 import { purgeResource, purges, STAND_IN_STACK as STACK, stack, statuses } from '../support/stand-in-stack';
 

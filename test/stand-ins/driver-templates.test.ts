@@ -3,7 +3,8 @@
  * go when they are deleted (RetainOnDelete false). The stand-in stack of test/support/stand-in-stack.ts.
  */
 import type { SynthesizedStack, Template } from '../driver/assembly';
-import type { LifecycleDriver, StepReport } from '../driver/driver';
+import type { LifecycleDriver } from '../driver/driver';
+import type { StepReport } from '../driver/reports';
 import { lifecycleDriverPerTest } from '../support/deploys';
 import { deployment, STAND_IN_STACK as STACK, stack } from '../support/stand-in-stack';
 

@@ -3,8 +3,8 @@
  * they flag, what they allow, and when they judge a rollback's revert.
  */
 import { RESOURCE_TYPE } from '../../src/shared/contract';
-import type { EventDelivery, RequestRecord, StepReport } from '../driver/driver';
 import { allowedForDeliveries, allowedInvalidations, duplicateInvalidations, extraAnswers, InvariantChecker, uncoveredChanges } from '../driver/invariants';
+import type { EventDelivery, RequestRecord, StepReport } from '../driver/reports';
 
 describe('the invariant checks themselves', () => {
   const base: StepReport = {

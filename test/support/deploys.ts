@@ -7,9 +7,10 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { synthSite } from '../demo/app';
 import type { SiteOptions } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
-import type { DriverOptions, StepReport } from '../driver/driver';
+import type { DriverOptions } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { violations } from '../driver/invariants';
+import type { StepReport } from '../driver/reports';
 
 /**
  * Returns the `start` of the lifecycle drivers of a test file (or of the describe block it is called

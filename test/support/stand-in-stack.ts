@@ -8,7 +8,7 @@ import * as path from 'path';
 import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { SynthesizedStack, Template } from '../driver/assembly';
 import { freshOutdir } from '../driver/assembly';
-import type { StepReport } from '../driver/driver';
+import type { StepReport } from '../driver/reports';
 
 /** The name of the stand-in stack. */
 export const STAND_IN_STACK = 'DriverTest';
