@@ -42,7 +42,7 @@ import type { Deployed, StackState } from './stack-state';
 import { runStep } from './step';
 import { effective, parameterValues } from './template-values';
 import { update } from './update';
-import type { StackEvent } from '../emulator/cloudformation';
+import type { StackEvent } from '../emulator/cloudformation-query';
 import type { DeliveryOptions } from '../emulator/eventbridge';
 
 export type {

@@ -13,7 +13,7 @@ import type { ResolveContext } from './intrinsics';
 import { resolve } from './intrinsics';
 import type { CloudFormationRequest } from '../../lambda/invalidation/protocol';
 import { CloudFormationEmulator } from '../emulator/cloudformation';
-import type { ReceivedAnswer } from '../emulator/cloudformation';
+import type { ReceivedAnswer } from '../emulator/cloudformation-response-urls';
 import { CloudFrontEmulator } from '../emulator/cloudfront';
 import type { CloudFrontEmulatorOptions } from '../emulator/cloudfront';
 import { EventBridgeEmulator } from '../emulator/eventbridge';

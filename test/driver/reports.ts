@@ -4,7 +4,7 @@
  * deliveries of their events.
  */
 import type { Phase } from './options';
-import type { CustomResourceAnswer } from '../emulator/cloudformation';
+import type { CustomResourceAnswer } from '../emulator/cloudformation-response-urls';
 import type { EmulatedInvalidation } from '../emulator/cloudfront';
 import type { DeliveryRecord } from '../emulator/eventbridge';
 

@@ -13,9 +13,6 @@ import { AnswerInbox, responseUrlToken, signedResponseUrl } from './cloudformati
 import type { AnswerFault, CustomResourceAnswer, ReceivedAnswer } from './cloudformation-response-urls';
 import { listening, LocalServer, readBody } from './local-server';
 
-export type { StackEvent } from './cloudformation-query';
-export type { CustomResourceAnswer, ReceivedAnswer } from './cloudformation-response-urls';
-
 /** How the CloudFormation stand-in behaves: IAM, the resources DescribeStackResource finds, the size of a page of events. */
 export interface CloudFormationEmulatorOptions {
   readonly authorize?: (action: string, resourceArn: string) => boolean;
