@@ -19,9 +19,6 @@ import { errorXml, invalidationListXml, invalidationXml, parseInvalidationBatch,
 import { listening, LocalServer, readBody } from './local-server';
 import { Prng } from './prng';
 
-export { DEFAULT_FAULT_KINDS, FAULT_KINDS } from './cloudfront-faults';
-export type { FaultKind, FaultOptions, Operation } from './cloudfront-faults';
-
 /** How the CloudFront stand-in behaves: completion delay, clock, faults, IAM, account, request sequence. */
 export interface CloudFrontEmulatorOptions {
   /** How long an invalidation stays InProgress, in ms, or a function of it. @default 0 */

@@ -11,7 +11,7 @@ import { STACK_NAME } from '../demo/app';
 import { LifecycleDriver } from '../driver/driver';
 import { InvariantChecker } from '../driver/invariants';
 import type { StepReport } from '../driver/reports';
-import { DEFAULT_FAULT_KINDS } from '../emulator/cloudfront';
+import { DEFAULT_FAULT_KINDS } from '../emulator/cloudfront-faults';
 
 /** How the driver delivers a step's stack status events, by the step's `events`. */
 const DELIVERY = {
