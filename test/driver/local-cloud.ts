@@ -17,7 +17,7 @@ import type { ReceivedAnswer } from '../emulator/cloudformation-response-urls';
 import { CloudFrontEmulator } from '../emulator/cloudfront';
 import type { CloudFrontEmulatorOptions } from '../emulator/cloudfront';
 import { EventBridgeEmulator } from '../emulator/eventbridge';
-import type { StackIdForm } from '../emulator/eventbridge';
+import type { StackIdForm } from '../emulator/eventbridge-events';
 import { LambdaEmulator } from '../emulator/lambda';
 import { S3Emulator } from '../emulator/s3';
 

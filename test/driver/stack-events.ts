@@ -10,7 +10,7 @@ import type { StackState } from './stack-state';
 import { NESTED_STACK_TYPE } from './stack-state';
 import { publishExports } from './template-values';
 import type { DeliveryOptions } from '../emulator/eventbridge';
-import { stackStatusChangeEvent } from '../emulator/eventbridge';
+import { stackStatusChangeEvent } from '../emulator/eventbridge-events';
 
 /** The ResourceStatusReason of a resource the test makes fail. */
 export const INJECTED_FAILURE = 'Resource handler returned message: "Failure injected by the test"';

@@ -334,9 +334,3 @@ export class EventBridgeEmulator {
     });
   }
 }
-
-export { matchesPattern, stackIdInForm, stackStatusChangeEvent } from './eventbridge-events';
-export type { StackIdForm } from './eventbridge-events';
-export {
-  fillTemplate, MAX_INPUT_PATHS, MAX_INPUT_TEMPLATE_LENGTH, RESERVED_INPUT_NAMES, targetInput, validateTarget, ValidationException, valueAtPath,
-} from './eventbridge-input';

@@ -21,7 +21,7 @@ import type { SynthesizedStack } from '../driver/assembly';
 import type { LifecycleDriver } from '../driver/driver';
 import { coversPrefix, violations } from '../driver/invariants';
 import type { StepReport } from '../driver/reports';
-import { stackStatusChangeEvent } from '../emulator/eventbridge';
+import { stackStatusChangeEvent } from '../emulator/eventbridge-events';
 import { expectNoViolations, lifecycleDriverPerTest, withVersion } from '../support/deploys';
 
 let driver: LifecycleDriver;

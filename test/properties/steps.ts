@@ -6,7 +6,7 @@
  */
 import * as fc from 'fast-check';
 import type { RollbackOrder } from '../driver/driver';
-import type { StackIdForm } from '../emulator/eventbridge';
+import type { StackIdForm } from '../emulator/eventbridge-events';
 
 /** Where a deploy is made to fail, if anywhere. */
 export type Failure = 'none' | 'before-purge' | 'after-purge' | 'in-content';

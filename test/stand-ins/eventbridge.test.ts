@@ -7,8 +7,11 @@ import * as os from 'os';
 import * as path from 'path';
 import { LifecycleDriver } from '../driver/driver';
 import { LocalCloud } from '../driver/local-cloud';
-import type { BusEvent, Rule, RuleTarget, StackIdForm } from '../emulator/eventbridge';
-import { EventBridgeEmulator, matchesPattern, stackIdInForm, stackStatusChangeEvent, targetInput, validateTarget, valueAtPath } from '../emulator/eventbridge';
+import type { BusEvent, Rule, RuleTarget } from '../emulator/eventbridge';
+import { EventBridgeEmulator } from '../emulator/eventbridge';
+import type { StackIdForm } from '../emulator/eventbridge-events';
+import { matchesPattern, stackIdInForm, stackStatusChangeEvent } from '../emulator/eventbridge-events';
+import { targetInput, validateTarget, valueAtPath } from '../emulator/eventbridge-input';
 import { LambdaEmulator } from '../emulator/lambda';
 
 const STACK_ID = 'arn:aws:cloudformation:eu-west-1:123456789012:stack/Site/0b1c2d3e-aaaa-bbbb-cccc-000011112222';
