@@ -21,9 +21,6 @@ import { ResourcePolicies } from './lambda-permissions';
 import type { PermissionStatement } from './lambda-permissions';
 import { listening, LocalServer } from './local-server';
 
-export type { FunctionConfig, InvocationOutcome, InvocationRecord } from './lambda-environments';
-export type { PermissionStatement } from './lambda-permissions';
-
 /** An asynchronous event that failed on every attempt (Lambda's two retries included). */
 export interface AsyncFailure {
   readonly functionName: string;
