@@ -16,10 +16,10 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import { Invalidation, InvalidationPaths } from '../../src';
 import type { ChangedFilesOptions } from '../../src';
 import { zipEntries } from '../../src/changed-files';
-import { RESOURCE_TYPE } from '../../src/shared/contract';
 import type { FileManifest } from '../../src/shared/file-manifest';
 import { MANIFEST_EXTENSION, parseManifest } from '../../src/shared/file-manifest';
 import { ENV, writeSite } from '../support/synth';
+import { invalidationResources } from '../support/template';
 
 process.env.JSII_DEPRECATED = 'fail';
 
@@ -43,7 +43,7 @@ function synth(sources: s3deploy.ISource[], options: ChangedFilesOptions = {}, p
   const invalidation = new Invalidation(stack, 'Purge', { distribution, paths: InvalidationPaths.changedFiles(deployment, options) });
   const assembly = app.synth();
   const template = Template.fromStack(stack);
-  const properties = Object.values(template.findResources(RESOURCE_TYPE))[0].Properties;
+  const properties = Object.values(invalidationResources(template))[0].Properties;
   const assets = JSON.parse(fs.readFileSync(path.join(assembly.directory, 'Site.assets.json'), 'utf8')).files as Record<string, { source: { path: string } }>;
   const file = Object.values(assets).map((a) => a.source.path).find((p) => p.endsWith(MANIFEST_EXTENSION))!;
   return { template, stack, manifest: parseManifest(fs.readFileSync(path.join(assembly.directory, file), 'utf8')), properties, invalidation };
