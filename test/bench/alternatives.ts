@@ -20,8 +20,8 @@ import { Invalidation } from '../../src';
 import { SITE_DIR } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
 import { dropArchives, freshOutdir, readStack } from '../driver/assembly';
-import type { CustomResourceCall, CustomResourceModel } from '../driver/driver';
 import { ACCOUNT_ID, REGION } from '../driver/local-cloud';
+import type { CustomResourceCall, CustomResourceModel } from '../driver/options';
 
 export const STACK_NAME = 'Site';
 

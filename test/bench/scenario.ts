@@ -8,9 +8,9 @@ import type { Contender } from './alternatives';
 import { awsCustomResourceModel, bucketDeploymentModel, CONTENDERS, STACK_NAME, synthContender } from './alternatives';
 import type { ItemResult, Row } from './stats';
 import { logicalIdOf } from '../demo/app';
-import type { CustomResourceCall, CustomResourceModel } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { uncoveredChanges } from '../driver/invariants';
+import type { CustomResourceCall, CustomResourceModel } from '../driver/options';
 import type { StepReport } from '../driver/reports';
 
 const REPRODUCE = 'npm run bench -- scenario';

@@ -45,11 +45,6 @@ import { update } from './update';
 import type { StackEvent } from '../emulator/cloudformation-query';
 import type { DeliveryOptions } from '../emulator/eventbridge';
 
-export type {
-  ContinueRollbackOptions, CustomResourceCall, CustomResourceModel, DeployOptions, DriverOptions, EventFaults, Phase, RollbackOrder,
-  RollbackStackOptions,
-} from './options';
-
 /** Plays CloudFormation for synthesized stacks against the local cloud (see the module's description). */
 export class LifecycleDriver {
   public static async start(options: DriverOptions = {}): Promise<LifecycleDriver> {

@@ -5,7 +5,7 @@
  * for) add the draws of later behaviours without changing the ones drawn before them.
  */
 import * as fc from 'fast-check';
-import type { RollbackOrder } from '../driver/driver';
+import type { RollbackOrder } from '../driver/options';
 import type { StackIdForm } from '../emulator/eventbridge-events';
 
 /** Where a deploy is made to fail, if anywhere. */

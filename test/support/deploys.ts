@@ -7,9 +7,9 @@ import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { synthSite } from '../demo/app';
 import type { SiteOptions } from '../demo/app';
 import type { SynthesizedStack } from '../driver/assembly';
-import type { DriverOptions } from '../driver/driver';
 import { LifecycleDriver } from '../driver/driver';
 import { violations } from '../driver/invariants';
+import type { DriverOptions } from '../driver/options';
 import type { StepReport } from '../driver/reports';
 
 /**
